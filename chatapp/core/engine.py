@@ -1,0 +1,579 @@
+"""The inference engine: one GGUF model loaded in llama.cpp, chatted with turn by turn.
+
+The model stays loaded between turns so that llama.cpp's KV cache keeps the conversation's prefix:
+on turn N only the new tokens are evaluated (``ReplyMetrics.prompt_eval_tokens`` reports
+llama.cpp's own count). Generation runs on ``Llama.generate`` directly rather than
+``create_completion``, which re-detokenizes the whole reply for every token; we detokenize each
+token once and decode UTF-8 incrementally.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+import llama_cpp
+import numpy as np
+import numpy.typing as npt
+
+from chatapp.core import llamalog
+from chatapp.core.chat_template import CHATML_TEMPLATE, ChatMessage, ChatTemplate, TemplateError
+from chatapp.core.errors import EngineError
+from chatapp.core.metrics import ReplyMetrics, StopReason
+from chatapp.core.modelinfo import ModelFileError, ModelInfo, read_model_info
+from chatapp.core.settings import (
+    DEFAULT_CTX_CAP,
+    GenerationSettings,
+    LoadSettings,
+    OverflowPolicy,
+)
+
+log = logging.getLogger(__name__)
+
+_GPU_BACKENDS = ("CUDA", "Metal", "Vulkan", "ROCm", "HIP", "SYCL", "OpenCL", "MUSA", "CANN")
+_OFFLOADED = re.compile(r"offloaded (\d+)/(\d+) layers to GPU")
+
+__all__ = [
+    "BuildInfo",
+    "ChatMessage",
+    "ContextOverflowError",
+    "Engine",
+    "EngineError",
+    "LoadCancelled",
+    "LoadedModel",
+    "ModelFileError",
+    "ModelLoadError",
+    "NoModelError",
+    "Reply",
+    "TemplateError",
+    "build_info",
+]
+
+
+class ModelLoadError(EngineError):
+    """llama.cpp refused the model; the message gives llama.cpp's reason and what to try."""
+
+
+class NoModelError(EngineError):
+    """A chat was asked for with no model loaded."""
+
+
+class LoadCancelled(EngineError):
+    """The caller's progress callback asked to stop loading."""
+
+
+class ContextOverflowError(EngineError):
+    """The conversation does not fit in the context window and the policy says refuse."""
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """What this llama.cpp build can do, from what llama.cpp says about itself."""
+
+    backend: str  # "CPU", "CUDA", "Metal", "Vulkan", ...
+    gpu_offload: bool
+    system_info: str
+
+    @property
+    def safe_extra_buffer_types(self) -> bool:
+        """Whether llama.cpp may repack weights into its extra CPU buffer types.
+
+        Builds compiled with AMX crash in ``ggml_backend_amx_mul_mat`` on quantized models on
+        some AMX machines (seen on our own CI hosts), so there we keep weights in plain buffers:
+        slightly slower prompt processing, never a crash.
+        """
+        return "AMX_INT8 = 1" not in self.system_info
+
+
+_params_lock = threading.Lock()
+
+
+@contextmanager
+def model_params(
+    on_progress: Callable[[float], bool | None] | None, extra_buffer_types: bool
+) -> Iterator[None]:
+    """Set model parameters that ``llama_cpp.Llama`` does not expose, for one load.
+
+    ``Llama.__init__`` starts from ``llama_model_default_params()``; for the duration of the load
+    we hand it defaults carrying our progress callback (llama.cpp's only hook to report and
+    abort a load) and the ``use_extra_bufts`` switch. Loads are serialised by a lock.
+    """
+    original = llama_cpp.llama_cpp.llama_model_default_params
+
+    def report(progress: float, _user_data: ctypes.c_void_p) -> bool:
+        try:
+            return on_progress is None or on_progress(progress) is not False
+        except Exception:  # an exception cannot cross into C; log it and keep loading
+            log.exception("load progress callback failed")
+            return True
+
+    callback = llama_cpp.llama_progress_callback(report)
+
+    def defaults() -> llama_cpp.llama_model_params:
+        params: llama_cpp.llama_model_params = original()
+        params.use_extra_bufts = extra_buffer_types
+        params.progress_callback = callback
+        return params
+
+    with _params_lock:
+        llama_cpp.llama_cpp.llama_model_default_params = defaults
+        try:
+            yield
+        finally:
+            llama_cpp.llama_cpp.llama_model_default_params = original
+
+
+@lru_cache(maxsize=1)
+def build_info() -> BuildInfo:
+    info = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
+    sections = re.findall(r"(?:^|\|\s*)([A-Za-z][\w-]*) : ", info)
+    gpu = [s for s in sections if s in _GPU_BACKENDS]
+    offload = bool(llama_cpp.llama_supports_gpu_offload())
+    return BuildInfo(backend=gpu[0] if gpu else "CPU", gpu_offload=offload, system_info=info)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """The load report: what the user needs to trust what they are chatting with."""
+
+    info: ModelInfo
+    n_ctx: int
+    n_batch: int
+    n_threads: int
+    flash_attn: bool
+    gpu_layers_requested: int
+    layers_offloaded: int
+    backend: str  # the backend the weights actually run on: "CPU" when nothing was offloaded
+    gpu_offload_supported: bool
+    template_source: str
+    load_seconds: float
+
+    def describe(self) -> str:
+        i = self.info
+        where = (
+            f"{self.backend}, {self.layers_offloaded}/{i.n_layer} layers offloaded"
+            if self.layers_offloaded
+            else "CPU only" + ("" if self.gpu_offload_supported else " (no GPU support in build)")
+        )
+        return (
+            f"{i.name} ({i.architecture}, {i.parameters_label} params, {i.quantization}), "
+            f"context {self.n_ctx}, {where}, loaded in {self.load_seconds:.2f} s"
+        )
+
+
+class _StopMatcher:
+    """Finds stop strings in streamed text, holding back a tail that may start one."""
+
+    def __init__(self, stops: tuple[str, ...]) -> None:
+        self.stops = stops
+        self.pending = ""
+
+    def feed(self, text: str) -> tuple[str, bool]:
+        """Return (text safe to emit, whether a stop string was hit)."""
+        if not self.stops:
+            return text, False
+        buf = self.pending + text
+        hits = [i for i in (buf.find(s) for s in self.stops) if i >= 0]
+        if hits:
+            self.pending = ""
+            return buf[: min(hits)], True
+        hold = 0
+        for s in self.stops:
+            for k in range(min(len(s) - 1, len(buf)), 0, -1):
+                if buf.endswith(s[:k]):
+                    hold = max(hold, k)
+                    break
+        self.pending = buf[len(buf) - hold :]
+        return buf[: len(buf) - hold], False
+
+    def flush(self) -> str:
+        out, self.pending = self.pending, ""
+        return out
+
+
+class Reply:
+    """One streaming reply: iterate for text pieces; ``text`` and ``metrics`` fill in as it runs.
+
+    ``metrics`` is set once iteration ends, whether by the model, a limit, or ``Engine.cancel``.
+    """
+
+    def __init__(
+        self, pieces: Callable[[Reply], Generator[str, None, None]], dropped_turns: int
+    ) -> None:
+        self.text = ""
+        self.metrics: ReplyMetrics | None = None
+        self.dropped_turns = dropped_turns
+        self._pieces = pieces(self)
+
+    def __iter__(self) -> Iterator[str]:
+        for piece in self._pieces:
+            self.text += piece
+            yield piece
+
+    def close(self) -> None:
+        """Stop generating (if still running); ``metrics`` then says "cancelled"."""
+        self._pieces.close()
+
+    def run(self) -> ReplyMetrics:
+        """Consume the whole reply (for callers that do not stream) and return its metrics."""
+        for _ in self:
+            pass
+        assert self.metrics is not None
+        return self.metrics
+
+
+class Engine:
+    """Owns at most one loaded model. ``load``/``stream_chat`` block; ``cancel`` is thread-safe."""
+
+    def __init__(self) -> None:
+        self._llm: llama_cpp.Llama | None = None
+        self._model: LoadedModel | None = None
+        self._template: ChatTemplate | None = None
+        self._template_error: TemplateError | None = None
+        self._lock = threading.RLock()
+        self._cancel = threading.Event()
+
+    @property
+    def model(self) -> LoadedModel | None:
+        return self._model
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def load(
+        self,
+        path: Path | str,
+        settings: LoadSettings | None = None,
+        *,
+        chat_template: str | None = None,
+        on_progress: Callable[[float], bool | None] | None = None,
+    ) -> LoadedModel:
+        """Load a GGUF model, replacing any loaded one only once the new one has loaded.
+
+        Args:
+            chat_template: a Jinja template that overrides the model's own.
+            on_progress: called with 0.0 to 1.0 as llama.cpp reads the weights (on the loading
+                thread); returning ``False`` aborts the load with ``LoadCancelled``.
+
+        Raises:
+            ModelFileError: missing, not GGUF, truncated.
+            ModelLoadError: llama.cpp refused it (unknown architecture, out of memory, ...).
+            LoadCancelled: ``on_progress`` returned ``False``.
+        """
+        settings = settings or LoadSettings()
+        info = read_model_info(path)
+        build = build_info()
+        n_ctx = settings.n_ctx or min(info.context_length or 4096, DEFAULT_CTX_CAP)
+        gpu_layers = settings.n_gpu_layers
+        if gpu_layers is None:
+            gpu_layers = -1 if build.gpu_offload else 0
+        started = time.perf_counter()
+        aborted = False
+
+        def progress(fraction: float) -> bool:
+            nonlocal aborted
+            aborted = on_progress is not None and on_progress(fraction) is False
+            return not aborted
+
+        with (
+            self._lock,
+            llamalog.capture() as lines,
+            model_params(progress, build.safe_extra_buffer_types),
+        ):
+            try:
+                llm = llama_cpp.Llama(
+                    model_path=str(info.path),
+                    n_ctx=n_ctx,
+                    n_gpu_layers=gpu_layers,
+                    n_threads=settings.n_threads or None,
+                    n_threads_batch=settings.n_threads or None,
+                    n_batch=min(settings.n_batch, n_ctx),
+                    flash_attn=settings.flash_attn,
+                    seed=settings.seed if settings.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED,
+                    verbose=False,
+                )
+            except jinja2.TemplateError as exc:
+                # llama-cpp-python parses the GGUF's templates while loading.
+                raise TemplateError(
+                    f"the chat template inside {info.path.name} ({info.name}) is not valid Jinja: "
+                    f"{exc}; llama-cpp-python cannot load a model with a broken template"
+                ) from exc
+            except (ValueError, RuntimeError, OSError) as exc:
+                if aborted:
+                    raise LoadCancelled(f"loading {info.path.name} was cancelled") from exc
+                raise ModelLoadError(_load_failure(info, llamalog.errors(lines), exc)) from exc
+            offloaded = 0
+            for _, text in lines:
+                if m := _OFFLOADED.search(text):
+                    offloaded = int(m.group(1))
+            old, self._llm = self._llm, llm
+            if old is not None:
+                old.close()
+            self._set_template(info, chat_template)
+            assert self._template is not None or self._template_error is not None
+            source = self._template.source if self._template else "invalid"
+            self._model = LoadedModel(
+                info=info,
+                n_ctx=llm.n_ctx(),
+                n_batch=llm.n_batch,
+                n_threads=llm.context_params.n_threads,
+                flash_attn=settings.flash_attn,
+                gpu_layers_requested=gpu_layers,
+                layers_offloaded=offloaded,
+                backend=build.backend if offloaded else "CPU",
+                gpu_offload_supported=build.gpu_offload,
+                template_source=source,
+                load_seconds=time.perf_counter() - started,
+            )
+        log.info("loaded %s", self._model.describe())
+        return self._model
+
+    def _set_template(self, info: ModelInfo, override: str | None) -> None:
+        if override:
+            text, source = override, "user"
+        elif info.chat_template:
+            text, source = info.chat_template, "model"
+        else:
+            text, source = CHATML_TEMPLATE, "fallback (ChatML)"
+        self._template, self._template_error = None, None
+        try:
+            self._template = ChatTemplate(
+                text,
+                bos_token=info.bos_token or "",
+                eos_token=info.eos_token or "",
+                model_name=info.name,
+                source=source,
+            )
+        except TemplateError as exc:
+            self._template_error = exc
+
+    def set_chat_template(self, template: str | None) -> None:
+        """Override the loaded model's chat template (``None`` restores the model's own)."""
+        with self._lock:
+            if self._model is None:
+                raise NoModelError("no model is loaded")
+            self._set_template(self._model.info, template)
+
+    def unload(self) -> None:
+        """Free the model and its context."""
+        with self._lock:
+            if self._llm is not None:
+                self._llm.close()
+            self._llm, self._model, self._template = None, None, None
+
+    # -- chatting -------------------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """Ask the running reply to stop; it ends within one token and keeps what it has."""
+        self._cancel.set()
+
+    def count_tokens(self, messages: list[ChatMessage]) -> int:
+        """Tokens the rendered conversation takes in the prompt."""
+        return len(self._prompt_tokens(messages))
+
+    def _prompt_tokens(self, messages: list[ChatMessage]) -> list[int]:
+        llm, template = self._require()
+        prompt = template.render(messages)
+        return llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+
+    def _require(self) -> tuple[llama_cpp.Llama, ChatTemplate]:
+        if self._llm is None or self._model is None:
+            raise NoModelError("no model is loaded: load a GGUF model first")
+        if self._template_error is not None:
+            raise self._template_error
+        assert self._template is not None
+        return self._llm, self._template
+
+    def fit(
+        self, messages: list[ChatMessage], settings: GenerationSettings
+    ) -> tuple[list[ChatMessage], list[int], int]:
+        """Make the conversation fit the context with room for the reply.
+
+        The reply reserve is ``min(max_tokens, n_ctx // 4)``. With the drop-oldest policy the
+        oldest turns go first; a leading system prompt and the last message always stay.
+
+        Returns:
+            (messages kept, their prompt tokens, number of messages dropped)
+
+        Raises:
+            ContextOverflowError: it cannot fit, or the policy is to refuse.
+        """
+        llm, _ = self._require()
+        n_ctx = llm.n_ctx()
+        budget = n_ctx - min(settings.max_tokens, n_ctx // 4)
+        tokens = self._prompt_tokens(messages)
+        if len(tokens) <= budget:
+            return messages, tokens, 0
+        head = messages[:1] if messages and messages[0]["role"] == "system" else []
+        body = messages[len(head) :]
+        if settings.overflow == OverflowPolicy.REFUSE:
+            raise ContextOverflowError(
+                f"the conversation takes {len(tokens)} tokens but the context holds {n_ctx} "
+                f"({n_ctx - budget} kept free for the reply): start a new chat, load the model "
+                "with a longer context, or allow dropping old turns"
+            )
+        # Binary search for the fewest dropped messages that fit.
+        lo, hi, best = 1, len(body) - 1, None
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            kept = _drop_leading(body, mid)
+            candidate = self._prompt_tokens(head + kept)
+            if len(candidate) <= budget:
+                best, hi = (head + kept, candidate, len(body) - len(kept)), mid - 1
+            else:
+                lo = mid + 1
+        if best is None:
+            last = self._prompt_tokens(head + body[-1:])
+            raise ContextOverflowError(
+                f"the system prompt and your last message take {len(last)} tokens, more than "
+                f"the {budget} the context of {n_ctx} leaves after reserving room for the reply: "
+                "shorten the message or load the model with a longer context"
+            )
+        return best
+
+    def stream_chat(
+        self, messages: list[ChatMessage], settings: GenerationSettings | None = None
+    ) -> Reply:
+        """Start a reply to ``messages``. Iterate the result to generate.
+
+        Raises (at once, before any token):
+            NoModelError, TemplateError, ContextOverflowError
+        """
+        settings = settings or GenerationSettings()
+        started = time.perf_counter()
+        with self._lock:
+            _kept, tokens, dropped = self.fit(messages, settings)
+        self._cancel.clear()
+
+        def pieces(reply: Reply) -> Generator[str, None, None]:
+            with self._lock:
+                yield from self._generate(reply, tokens, settings, started, dropped)
+
+        return Reply(pieces, dropped)
+
+    def _generate(
+        self,
+        reply: Reply,
+        tokens: list[int],
+        settings: GenerationSettings,
+        started: float,
+        dropped: int,
+    ) -> Iterator[str]:
+        llm, _ = self._require()
+        n_ctx = llm.n_ctx()
+        room = n_ctx - len(tokens)
+        limit = min(settings.max_tokens, room)
+        seed = settings.seed if settings.seed >= 0 else random.randrange(2**32)
+        llm.set_seed(seed)
+        llama_cpp.llama_perf_context_reset(llm.ctx)
+        vocab = llm._model.vocab  # llama-cpp-python exposes no public accessor
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        stops = _StopMatcher(settings.stop)
+        cancel = self._cancel
+
+        def cancelled(_ids: npt.NDArray[np.intc], _logits: npt.NDArray[np.single]) -> bool:
+            return cancel.is_set()
+
+        n_out, first_at, last_at, prompt_eval = 0, 0.0, 0.0, 0
+        reason = StopReason.MAX_TOKENS if limit == settings.max_tokens else StopReason.CONTEXT_FULL
+        try:
+            for token in llm.generate(
+                tokens,
+                top_k=settings.top_k,
+                top_p=settings.top_p,
+                min_p=settings.min_p,
+                temp=settings.temperature,
+                repeat_penalty=settings.repeat_penalty,
+                stopping_criteria=llama_cpp.StoppingCriteriaList([cancelled]),
+            ):
+                now = time.perf_counter()
+                if n_out == 0:
+                    first_at = now
+                    prompt_eval = _prompt_tokens_evaluated(llm)
+                if llama_cpp.llama_vocab_is_eog(vocab, token):
+                    reason = StopReason.END_OF_TURN
+                    break
+                n_out += 1
+                last_at = now
+                text, hit = stops.feed(decoder.decode(llm.detokenize([token])))
+                if text:
+                    yield text
+                if hit:
+                    reason = StopReason.STOP_STRING
+                    break
+                if n_out >= limit:
+                    break
+            else:
+                if cancel.is_set():
+                    reason = StopReason.CANCELLED
+            if reason not in (StopReason.STOP_STRING,):
+                tail = stops.feed(decoder.decode(b"", final=True))[0] + stops.flush()
+                if tail:
+                    yield tail
+        except (GeneratorExit, KeyboardInterrupt):
+            reason = StopReason.CANCELLED
+            raise
+        except RuntimeError as exc:  # llama_decode failures surface as RuntimeError
+            log.error("generation failed: %s", exc)
+            reason = StopReason.ERROR
+            raise EngineError(f"generation failed: {exc}") from exc
+        finally:
+            if first_at == 0.0:
+                first_at = last_at = time.perf_counter()
+            decode_s = last_at - first_at
+            reply.metrics = ReplyMetrics(
+                prompt_tokens=len(tokens),
+                prompt_eval_tokens=prompt_eval,
+                completion_tokens=n_out,
+                ttft_ms=(first_at - started) * 1000.0,
+                decode_tps=(n_out - 1) / decode_s if n_out > 1 and decode_s > 0 else 0.0,
+                stop_reason=reason,
+                dropped_turns=dropped,
+            )
+
+
+def _prompt_tokens_evaluated(llm: llama_cpp.Llama) -> int:
+    """Prompt tokens llama.cpp evaluated since the last perf reset, by its own counters.
+
+    llama.cpp counts a multi-token decode in ``n_p_eval`` and a single-token one in ``n_eval``,
+    and reports each as at least 1. So a reading of 1 means the prompt needed a single token
+    (the usual case when the whole prompt was cached and llama-cpp-python replays the last one).
+    """
+    perf = llama_cpp.llama_perf_context(llm.ctx)
+    return int(perf.n_p_eval) if perf.n_p_eval > 1 else 1
+
+
+def _drop_leading(body: list[ChatMessage], n: int) -> list[ChatMessage]:
+    """Drop ``n`` messages from the front, then any assistant messages left leading the rest.
+
+    Templates that insist on alternating roles want the kept history to start with a user turn.
+    """
+    kept = body[n:]
+    while len(kept) > 1 and kept[0]["role"] == "assistant":
+        kept = kept[1:]
+    return kept
+
+
+def _load_failure(info: ModelInfo, errors: list[str], exc: Exception) -> str:
+    reason = "; ".join(dict.fromkeys(e for e in errors if "failed to load model" not in e))
+    if "unknown model architecture" in reason:
+        return (
+            f"this llama.cpp build cannot run {info.path.name}: {reason}. "
+            "A newer llama-cpp-python may support it"
+        )
+    if "create" in str(exc).lower() and "context" in str(exc).lower():
+        return (
+            f"{info.path.name} loaded but its context could not be created ({reason or exc}): "
+            "probably out of memory; try a shorter context or fewer GPU layers"
+        )
+    return f"llama.cpp could not load {info.path.name}: {reason or exc}"

@@ -1,0 +1,23 @@
+"""Where chatapp keeps its files. ``--data-dir`` overrides everything (portable use, tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "chatapp"
+
+
+def data_dir(override: Path | str | None = None) -> Path:
+    """The directory holding the conversation database (created on first use by the store)."""
+    if override is not None:
+        return Path(override).expanduser().resolve()
+    return platformdirs.user_data_path(APP_NAME, appauthor=False)
+
+
+def config_dir(override_data_dir: Path | str | None = None) -> Path:
+    """Settings live beside the data when ``--data-dir`` is given, so a portable dir is whole."""
+    if override_data_dir is not None:
+        return data_dir(override_data_dir)
+    return platformdirs.user_config_path(APP_NAME, appauthor=False)
