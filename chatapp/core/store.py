@@ -1,0 +1,944 @@
+"""The conversation store: every conversation and message, kept in one SQLite file.
+
+Why SQLite: one file, no server, full-text search built in (FTS5), and it survives the app being
+killed at any moment. Every public write commits before it returns (WAL journal,
+``synchronous=NORMAL``), so a sent message is on disk before the model starts replying, and a
+streaming reply loses at most the last half second.
+
+Messages form a tree, not a list: editing a message or regenerating a reply adds a sibling
+instead of overwriting, and each conversation remembers the leaf the user is looking at
+(``current_leaf_id``). The thread on screen is the path from the root to that leaf.
+
+One connection is shared by the GUI thread and a worker thread; a lock serialises every public
+method so one thread's transaction never interleaves with another thread's statements.
+
+Errors: the environment's fault (disk full, read-only, damaged file, locked, not a database)
+becomes :class:`StoreError` with a sentence a user can act on; anything else is our bug and
+propagates unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Self
+
+from chatapp.core.metrics import ReplyMetrics, StopReason
+
+log = logging.getLogger(__name__)
+
+DB_FILENAME: Final = "chatapp.sqlite3"
+ROLES: Final = ("system", "user", "assistant")
+# Search snippets mark each matched word with these control characters; they never occur in
+# typed text, so the UI can style them and the CLI can swap them for brackets.
+HIGHLIGHT_START: Final = "\x02"
+HIGHLIGHT_END: Final = "\x03"
+SNIPPET_ELLIPSIS: Final = "…"
+TITLE_MAX: Final = 60
+
+
+class StoreError(Exception):
+    """The store cannot do its work because of its environment; the message is for the user."""
+
+
+class NotFound(StoreError, KeyError):
+    """No conversation or message has the given id (or the id prefix is ambiguous)."""
+
+    def __str__(self) -> str:
+        # KeyError would otherwise quote the message like a repr.
+        return str(self.args[0]) if self.args else ""
+
+
+class _Unset(Enum):
+    """Sentinel type: "argument not given", so that ``None`` can mean "clear" or "no parent"."""
+
+    TOKEN = 0
+
+
+_UNSET: Final = _Unset.TOKEN
+
+
+def format_timestamp(moment: datetime) -> str:
+    """A time as stored: ISO 8601 UTC with milliseconds, e.g. 2026-11-22T08:52:36.123Z.
+
+    Strings, not datetimes, so that an export re-imports byte for byte and sorts as text.
+    """
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def timestamp_now() -> str:
+    """The current time, formatted as stored."""
+    return format_timestamp(datetime.now(UTC))
+
+
+def new_id() -> str:
+    """A fresh id: UUID4 as 32 lowercase hex digits."""
+    return uuid.uuid4().hex
+
+
+def title_from_text(text: str, limit: int = TITLE_MAX) -> str:
+    """A conversation title from the first non-empty line, cut on a word boundary with "…"."""
+    line = next((" ".join(ln.split()) for ln in text.splitlines() if ln.strip()), "")
+    if len(line) <= limit:
+        return line
+    cut = line[:limit]
+    space = cut.rfind(" ")
+    if space >= limit // 2:  # a word boundary not too far back; else cut the long word
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:-") + SNIPPET_ELLIPSIS
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """One conversation. ``settings`` holds generation settings as saved by the UI."""
+
+    id: str
+    title: str
+    created_at: str
+    updated_at: str
+    model: str | None = None
+    system_prompt: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    pinned: bool = False
+    current_leaf_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message in a conversation's tree.
+
+    ``metrics`` is set on finished assistant replies only. An assistant message without metrics
+    is either streaming right now or was cut off (the app was killed mid-reply); the store cannot
+    tell which, the caller that streams it can.
+    """
+
+    id: str
+    conversation_id: str
+    parent_id: str | None
+    role: str
+    content: str
+    created_at: str
+    model: str | None = None
+    metrics: ReplyMetrics | None = None
+
+    @property
+    def interrupted(self) -> bool:
+        """True for an assistant reply that never finished (or is still streaming)."""
+        return self.role == "assistant" and self.metrics is None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One search result; ``snippet`` marks matches with HIGHLIGHT_START/HIGHLIGHT_END."""
+
+    conversation_id: str
+    conversation_title: str
+    message_id: str
+    role: str
+    snippet: str
+
+
+# --- schema ------------------------------------------------------------------------------------
+
+
+def _v1_conversations_and_messages(conn: sqlite3.Connection) -> None:
+    """Schema 1: conversations and a tree of messages."""
+    conn.execute(
+        """CREATE TABLE conversations (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            model TEXT,
+            system_prompt TEXT,
+            settings_json TEXT NOT NULL DEFAULT '{}',
+            current_leaf_id TEXT REFERENCES messages(id) ON DELETE SET NULL
+        )"""
+    )
+    conn.execute(
+        """CREATE TABLE messages (
+            id TEXT PRIMARY KEY,
+            conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            parent_id TEXT REFERENCES messages(id) ON DELETE CASCADE,
+            role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
+            content TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            model TEXT
+        )"""
+    )
+
+
+def _v2_pins_metrics_and_search(conn: sqlite3.Connection) -> None:
+    """Schema 2: pinned conversations, per-reply metrics, full-text search, lookup indexes.
+
+    The FTS index is external-content (it stores no second copy of the text) and keyed by the
+    messages' implicit rowid. The app never runs VACUUM, which could renumber those rowids; if
+    someone does, ``INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')`` repairs search.
+    """
+    conn.execute(
+        "ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0"
+        " CHECK (pinned IN (0, 1))"
+    )
+    # stop_reason NULL on an assistant message: still streaming, or interrupted.
+    for column in (
+        "prompt_tokens INTEGER",
+        "prompt_eval_tokens INTEGER",
+        "completion_tokens INTEGER",
+        "ttft_ms REAL",
+        "decode_tps REAL",
+        "stop_reason TEXT",
+        "dropped_turns INTEGER",
+    ):
+        conn.execute(f"ALTER TABLE messages ADD COLUMN {column}")
+    conn.execute("CREATE INDEX messages_by_conversation ON messages(conversation_id, created_at)")
+    conn.execute("CREATE INDEX messages_by_parent ON messages(parent_id)")
+    conn.execute(
+        "CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages',"
+        " content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')"
+    )
+    conn.execute(
+        """CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+            INSERT INTO messages_fts(rowid, content) VALUES (new.rowid, new.content);
+        END"""
+    )
+    conn.execute(
+        """CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+            INSERT INTO messages_fts(messages_fts, rowid, content)
+                VALUES ('delete', old.rowid, old.content);
+        END"""
+    )
+    conn.execute(
+        """CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+            INSERT INTO messages_fts(messages_fts, rowid, content)
+                VALUES ('delete', old.rowid, old.content);
+            INSERT INTO messages_fts(rowid, content) VALUES (new.rowid, new.content);
+        END"""
+    )
+    conn.execute("INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')")
+
+
+# Forward migrations, in order: step N turns schema N-1 into schema N. Never edit a released step;
+# add a new one.
+MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
+    _v1_conversations_and_messages,
+    _v2_pins_metrics_and_search,
+)
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+
+def _db_path(conn: sqlite3.Connection) -> str:
+    row = conn.execute("PRAGMA database_list").fetchone()
+    return str(row[2]) if row and row[2] else ":memory:"
+
+
+def _schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Undo the open transaction, if any, without hiding the error that led here."""
+    try:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    except sqlite3.Error as exc:
+        log.warning("rollback failed: %s", exc)
+
+
+def migrate(conn: sqlite3.Connection, target: int | None = None) -> int:
+    """Bring the database up to schema ``target`` (default: the newest), one step at a time.
+
+    Each step runs in its own ``BEGIN IMMEDIATE`` transaction together with the bump of
+    ``PRAGMA user_version`` (the schema_version), so a crash leaves the database at a whole
+    version, and two processes opening the same file never run a step twice.
+
+    Args:
+        conn: a connection opened with ``isolation_level=None`` (we manage transactions).
+        target: the schema version to stop at; tests pass 1 to build a real old database.
+
+    Returns:
+        The schema version the database is at afterwards.
+
+    Raises:
+        StoreError: the database comes from a newer chatapp, or holds someone else's tables.
+    """
+    if conn.isolation_level is not None:
+        raise ValueError("migrate() needs a connection opened with isolation_level=None")
+    goal = SCHEMA_VERSION if target is None else target
+    if not 0 <= goal <= SCHEMA_VERSION:
+        raise ValueError(f"no schema version {goal}; this version knows 0..{SCHEMA_VERSION}")
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = _schema_version(conn)
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the database {_db_path(conn)} was written by a newer chatapp "
+                    f"(schema {version}; this version knows {SCHEMA_VERSION})"
+                )
+            if (
+                version == 0
+                and conn.execute(
+                    "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+                ).fetchone()[0]
+            ):
+                raise StoreError(
+                    f"{_db_path(conn)} is not a chatapp database (it holds other tables)"
+                )
+            if version >= goal:
+                conn.execute("COMMIT")
+                return version
+            step = MIGRATIONS[version]
+            log.info("upgrading %s to schema %d: %s", _db_path(conn), version + 1, step.__name__)
+            step(conn)
+            conn.execute(f"PRAGMA user_version = {version + 1:d}")
+            conn.execute("COMMIT")
+        except BaseException:
+            _rollback(conn)
+            raise
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+_ENVIRONMENT_ERRORS: Final[dict[int, str]] = {
+    sqlite3.SQLITE_FULL: "cannot write {path}: the disk is full ({detail})",
+    sqlite3.SQLITE_READONLY: "cannot write {path}: it is read-only ({detail})",
+    sqlite3.SQLITE_PERM: "cannot access {path}: permission denied ({detail})",
+    sqlite3.SQLITE_CANTOPEN: "cannot open {path} ({detail})",
+    sqlite3.SQLITE_BUSY: "{path} is locked by another program; is another chatapp running? "
+    "({detail})",
+    sqlite3.SQLITE_LOCKED: "{path} is locked by another program; is another chatapp running? "
+    "({detail})",
+    sqlite3.SQLITE_CORRUPT: "{path} is damaged ({detail})",
+    sqlite3.SQLITE_NOTADB: "{path} is not a chatapp database ({detail})",
+    sqlite3.SQLITE_IOERR: "cannot read or write {path}: disk I/O error ({detail})",
+}
+
+
+@contextmanager
+def _environment_errors(path: Path) -> Iterator[None]:
+    """Turn SQLite errors that are the environment's fault into StoreError; let bugs through."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        code = getattr(exc, "sqlite_errorcode", None)
+        template = None if code is None else _ENVIRONMENT_ERRORS.get(code & 0xFF)
+        if template is None:
+            raise
+        raise StoreError(template.format(path=path, detail=exc)) from exc
+
+
+# --- rows --------------------------------------------------------------------------------------
+
+_CONV_COLUMNS: Final = (
+    "id, title, created_at, updated_at, model, system_prompt, settings_json, pinned,"
+    " current_leaf_id"
+)
+_MSG_COLUMNS: Final = (
+    "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.created_at, m.model,"
+    " m.prompt_tokens, m.prompt_eval_tokens, m.completion_tokens, m.ttft_ms, m.decode_tps,"
+    " m.stop_reason, m.dropped_turns"
+)
+
+
+def _conversation(row: sqlite3.Row) -> Conversation:
+    try:
+        settings = json.loads(row["settings_json"])
+    except ValueError:
+        settings = None
+    if not isinstance(settings, dict):
+        log.warning("conversation %s has unreadable settings; using defaults", row["id"])
+        settings = {}
+    return Conversation(
+        id=row["id"],
+        title=row["title"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        model=row["model"],
+        system_prompt=row["system_prompt"],
+        settings=settings,
+        pinned=bool(row["pinned"]),
+        current_leaf_id=row["current_leaf_id"],
+    )
+
+
+def _message(row: sqlite3.Row) -> Message:
+    metrics = None
+    if row["stop_reason"] is not None:
+        metrics = ReplyMetrics(
+            prompt_tokens=row["prompt_tokens"] or 0,
+            prompt_eval_tokens=row["prompt_eval_tokens"] or 0,
+            completion_tokens=row["completion_tokens"] or 0,
+            ttft_ms=row["ttft_ms"] or 0.0,
+            decode_tps=row["decode_tps"] or 0.0,
+            stop_reason=StopReason(row["stop_reason"]),
+            dropped_turns=row["dropped_turns"] or 0,
+        )
+    return Message(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        parent_id=row["parent_id"],
+        role=row["role"],
+        content=row["content"],
+        created_at=row["created_at"],
+        model=row["model"],
+        metrics=metrics,
+    )
+
+
+def _metric_values(metrics: ReplyMetrics | None) -> tuple[Any, ...]:
+    if metrics is None:
+        return (None,) * 7
+    return (
+        metrics.prompt_tokens,
+        metrics.prompt_eval_tokens,
+        metrics.completion_tokens,
+        metrics.ttft_ms,
+        metrics.decode_tps,
+        str(metrics.stop_reason),
+        metrics.dropped_turns,
+    )
+
+
+def _fts_query(text: str) -> str:
+    """User text → an FTS5 query that cannot be a syntax error.
+
+    Every word is quoted (so ``AND``, ``*``, ``(`` and ``"`` are plain text) and all must match;
+    the last word also matches as a prefix, so results follow search-as-you-type. Words with no
+    letters or digits are dropped: the tokenizer sees nothing in them and they would match nothing.
+    """
+    terms = ['"' + t.replace('"', '""') + '"' for t in text.split() if any(c.isalnum() for c in t)]
+    if terms:
+        terms[-1] += "*"
+    return " AND ".join(terms)
+
+
+def _topological(messages: Iterable[Message]) -> list[Message]:
+    """Parents before children, otherwise in (created_at, id) order; raises on a missing parent."""
+    pending = sorted(messages, key=lambda m: (m.created_at, m.id))
+    ids = {m.id for m in pending}
+    placed: set[str] = set()
+    out: list[Message] = []
+    while pending:
+        rest = []
+        for m in pending:
+            if m.parent_id is None or m.parent_id in placed:
+                out.append(m)
+                placed.add(m.id)
+            elif m.parent_id in ids:
+                rest.append(m)
+            else:
+                raise ValueError(f"message {m.id!r} has parent {m.parent_id!r} that is missing")
+        if len(rest) == len(pending):
+            raise ValueError("messages " + ", ".join(repr(m.id) for m in rest) + " form a loop")
+        pending = rest
+    return out
+
+
+# --- the store ---------------------------------------------------------------------------------
+
+
+class Store:
+    """All conversations of one user, in one SQLite file. Safe to share between threads."""
+
+    def __init__(self, path: Path) -> None:
+        """Open the database at ``path``, creating it and upgrading its schema as needed.
+
+        Raises:
+            StoreError: the file cannot be opened or written, is not a chatapp database, or
+                comes from a newer chatapp.
+        """
+        self._path = Path(path)
+        self._lock = threading.Lock()
+        self._last_time = datetime.min.replace(tzinfo=UTC)
+        if not self._path.parent.is_dir():
+            raise StoreError(f"cannot open {self._path}: the folder {self._path.parent} is missing")
+        with _environment_errors(self._path):
+            conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
+        try:
+            with _environment_errors(self._path):
+                conn.row_factory = sqlite3.Row
+                conn.execute("PRAGMA busy_timeout = 5000")
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    log.warning("%s: journal mode is %s, not WAL", self._path, mode)
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA foreign_keys = ON")
+                migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn: sqlite3.Connection | None = conn
+        log.debug("opened %s", self._path)
+
+    @classmethod
+    def open_dir(cls, data_dir: Path) -> Store:
+        """Open (or create) ``data_dir / DB_FILENAME``, creating the folder if needed.
+
+        Raises:
+            StoreError: the folder cannot be created or written, or the database cannot be used.
+        """
+        data_dir = Path(data_dir)
+        if data_dir.exists() and not data_dir.is_dir():
+            raise StoreError(f"the data directory {data_dir} is a file, not a directory")
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            reason = (exc.strerror or str(exc)).lower()
+            raise StoreError(f"cannot create the data directory {data_dir}: {reason}") from exc
+        # SQLite needs to create its -wal and -shm files next to the database.
+        if not os.access(data_dir, os.W_OK | os.X_OK):
+            raise StoreError(f"cannot write the data directory {data_dir}: permission denied")
+        return cls(data_dir / DB_FILENAME)
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def close(self) -> None:
+        """Close the database; further calls fail. Closing twice is harmless."""
+        with self._lock:
+            if self._conn is None:
+                return
+            try:
+                self._conn.execute("PRAGMA optimize")  # cheap; keeps query plans good
+            except sqlite3.Error as exc:
+                log.debug("PRAGMA optimize failed on close: %s", exc)
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, _environment_errors(self._path):
+            if self._conn is None:
+                raise StoreError(f"the database {self._path} is closed")
+            yield self._conn
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One transaction, committed before the caller returns (or rolled back on error)."""
+        with self._reading() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
+
+    def _tick(self) -> str:
+        """Now, but always later than the previous timestamp this store gave out (call locked).
+
+        Several writes fit in one millisecond; without this, a reply could share its question's
+        created_at and the conversation list could not tell which chat was active last.
+        """
+        now = datetime.now(UTC)
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        if now <= self._last_time:
+            now = self._last_time + timedelta(milliseconds=1)
+        self._last_time = now
+        return format_timestamp(now)
+
+    @staticmethod
+    def _resolve(conn: sqlite3.Connection, table: str, noun: str, id_or_prefix: str) -> str:
+        """The full id for an id or a unique prefix of one (as git does for commits)."""
+        key = id_or_prefix.strip()
+        # Exact ids first, as given (imported files may use any case), then as typed in lower case.
+        for candidate in dict.fromkeys((key, key.lower())):
+            exists = f"SELECT 1 FROM {table} WHERE id = ?"
+            if candidate and conn.execute(exists, (candidate,)).fetchone():
+                return candidate
+        key = key.lower()
+        # A range on the primary key rather than LIKE, so the index is used.
+        rows = (
+            conn.execute(
+                f"SELECT id FROM {table} WHERE id >= ? AND id < ? LIMIT 2",
+                (key, key + "\U0010ffff"),
+            ).fetchall()
+            if key
+            else []
+        )
+        if not rows:
+            raise NotFound(f"no {noun} with id {id_or_prefix!r}")
+        if len(rows) > 1:
+            raise NotFound(
+                f"the id prefix {id_or_prefix!r} matches more than one {noun}; type more of it"
+            )
+        return str(rows[0][0])
+
+    def _conv(self, conn: sqlite3.Connection, conversation_id: str) -> Conversation:
+        full = self._resolve(conn, "conversations", "conversation", conversation_id)
+        row = conn.execute(
+            f"SELECT {_CONV_COLUMNS} FROM conversations WHERE id = ?", (full,)
+        ).fetchone()
+        return _conversation(row)
+
+    def _msg(self, conn: sqlite3.Connection, message_id: str) -> Message:
+        full = self._resolve(conn, "messages", "message", message_id)
+        row = conn.execute(f"SELECT {_MSG_COLUMNS} FROM messages m WHERE id = ?", (full,))
+        return _message(row.fetchone())
+
+    def _msg_in(self, conn: sqlite3.Connection, conv: Conversation, message_id: str) -> Message:
+        msg = self._msg(conn, message_id)
+        if msg.conversation_id != conv.id:
+            raise NotFound(f"message {message_id!r} is not in conversation {conv.title!r}")
+        return msg
+
+    def _append(
+        self,
+        conn: sqlite3.Connection,
+        conversation_id: str,
+        role: str,
+        content: str,
+        parent_id: str | _Unset | None,
+        model: str | None,
+    ) -> Message:
+        """Insert a message, make it the current leaf, bump updated_at, maybe set the title."""
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+        conv = self._conv(conn, conversation_id)
+        if parent_id is _UNSET:
+            parent_id = conv.current_leaf_id
+        elif parent_id is not None:
+            parent_id = self._msg_in(conn, conv, parent_id).id
+        now = self._tick()
+        msg = Message(new_id(), conv.id, parent_id, role, content, now, model)
+        conn.execute(
+            "INSERT INTO messages (id, conversation_id, parent_id, role, content, created_at,"
+            " model) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (msg.id, msg.conversation_id, msg.parent_id, role, content, now, model),
+        )
+        title = conv.title
+        if not title and role == "user":
+            title = title_from_text(content)
+        conn.execute(
+            "UPDATE conversations SET current_leaf_id = ?, updated_at = ?, title = ? WHERE id = ?",
+            (msg.id, now, title, conv.id),
+        )
+        return msg
+
+    # -- conversations --------------------------------------------------------------------------
+
+    def create_conversation(
+        self,
+        title: str = "",
+        model: str | None = None,
+        system_prompt: str | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> Conversation:
+        """Create an empty conversation. An empty title is filled from the first user message."""
+        with self._writing() as conn:
+            now = self._tick()
+            conv = Conversation(
+                new_id(), title.strip(), now, now, model, system_prompt, settings or {}
+            )
+            conn.execute(
+                "INSERT INTO conversations (id, title, created_at, updated_at, model,"
+                " system_prompt, settings_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (conv.id, conv.title, now, now, model, system_prompt, json.dumps(conv.settings)),
+            )
+        return conv
+
+    def get_conversation(self, conversation_id: str) -> Conversation:
+        """The conversation with this id or unique id prefix.
+
+        Raises:
+            NotFound: no conversation matches, or the prefix matches several.
+        """
+        with self._reading() as conn:
+            return self._conv(conn, conversation_id)
+
+    def list_conversations(self) -> list[Conversation]:
+        """All conversations: pinned first, then the most recently active first."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                f"SELECT {_CONV_COLUMNS} FROM conversations"
+                " ORDER BY pinned DESC, updated_at DESC, rowid DESC"
+            ).fetchall()
+        return [_conversation(r) for r in rows]
+
+    def rename_conversation(self, conversation_id: str, title: str) -> Conversation:
+        """Set the title. Does not count as activity: the list order stays."""
+        return self.update_conversation(conversation_id, title=title)
+
+    def set_pinned(self, conversation_id: str, pinned: bool) -> Conversation:
+        """Pin or unpin; pinned conversations stay at the top of the list."""
+        with self._writing() as conn:
+            conv = self._conv(conn, conversation_id)
+            conn.execute("UPDATE conversations SET pinned = ? WHERE id = ?", (int(pinned), conv.id))
+            return self._conv(conn, conv.id)
+
+    def update_conversation(
+        self,
+        conversation_id: str,
+        *,
+        title: str | _Unset = _UNSET,
+        model: str | _Unset | None = _UNSET,
+        system_prompt: str | _Unset | None = _UNSET,
+        settings: dict[str, Any] | _Unset | None = _UNSET,
+    ) -> Conversation:
+        """Change the given fields; ``None`` clears model/system prompt, and resets settings."""
+        changes: dict[str, Any] = {}
+        if title is not _UNSET:
+            changes["title"] = title.strip()
+        if model is not _UNSET:
+            changes["model"] = model
+        if system_prompt is not _UNSET:
+            changes["system_prompt"] = system_prompt
+        if settings is not _UNSET:
+            changes["settings_json"] = json.dumps(settings or {})
+        with self._writing() as conn:
+            conv = self._conv(conn, conversation_id)
+            if changes:
+                assignments = ", ".join(f"{column} = ?" for column in changes)
+                conn.execute(
+                    f"UPDATE conversations SET {assignments} WHERE id = ?",
+                    (*changes.values(), conv.id),
+                )
+            return self._conv(conn, conv.id)
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        """Delete a conversation with all its messages (they leave the search index too)."""
+        with self._writing() as conn:
+            conv = self._conv(conn, conversation_id)
+            conn.execute("DELETE FROM conversations WHERE id = ?", (conv.id,))
+
+    # -- messages -------------------------------------------------------------------------------
+
+    def add_message(
+        self,
+        conversation_id: str,
+        role: str,
+        content: str,
+        *,
+        parent_id: str | _Unset | None = _UNSET,
+        model: str | None = None,
+    ) -> Message:
+        """Append a message under ``parent_id`` (default: the current leaf) and commit it.
+
+        The new message becomes the current leaf. A sibling of an existing message (an edit)
+        is made by passing that message's parent. ``parent_id=None`` starts a new root.
+        """
+        with self._writing() as conn:
+            return self._append(conn, conversation_id, role, content, parent_id, model)
+
+    def begin_reply(
+        self,
+        conversation_id: str,
+        *,
+        parent_id: str | _Unset | None = _UNSET,
+        model: str | None = None,
+    ) -> Message:
+        """Start an empty assistant reply (the new current leaf) before the first token arrives.
+
+        Saving it up front means a crash mid-reply leaves the partial text, marked interrupted.
+        """
+        with self._writing() as conn:
+            return self._append(conn, conversation_id, "assistant", "", parent_id, model)
+
+    def checkpoint_reply(self, message_id: str, content: str) -> None:
+        """Save the text streamed so far: one UPDATE and a commit, cheap enough to call twice a
+        second. A checkpoint arriving after finish_reply is ignored, so a late timer can never
+        overwrite the finished text.
+        """
+        with self._writing() as conn:
+            cur = conn.execute(
+                "UPDATE messages SET content = ? WHERE id = ? AND role = 'assistant'"
+                " AND stop_reason IS NULL",
+                (content, message_id),
+            )
+            if cur.rowcount:
+                return
+            msg = self._msg(conn, message_id)  # the slow path: explain why nothing changed
+            if msg.role != "assistant":
+                raise ValueError(f"message {message_id!r} is a {msg.role} message, not a reply")
+            if msg.metrics is not None:
+                log.debug("ignoring a checkpoint for finished reply %s", msg.id)
+                return
+            conn.execute("UPDATE messages SET content = ? WHERE id = ?", (content, msg.id))
+
+    def finish_reply(self, message_id: str, content: str, metrics: ReplyMetrics) -> Message:
+        """Save the final text and metrics; the reply is no longer interrupted."""
+        with self._writing() as conn:
+            msg = self._msg(conn, message_id)
+            if msg.role != "assistant":
+                raise ValueError(f"message {message_id!r} is a {msg.role} message, not a reply")
+            conn.execute(
+                "UPDATE messages SET content = ?, prompt_tokens = ?, prompt_eval_tokens = ?,"
+                " completion_tokens = ?, ttft_ms = ?, decode_tps = ?, stop_reason = ?,"
+                " dropped_turns = ? WHERE id = ?",
+                (content, *_metric_values(metrics), msg.id),
+            )
+            conn.execute(
+                "UPDATE conversations SET updated_at = ? WHERE id = ?",
+                (self._tick(), msg.conversation_id),
+            )
+            return self._msg(conn, msg.id)
+
+    def get_message(self, message_id: str) -> Message:
+        """The message with this id or unique id prefix; raises NotFound."""
+        with self._reading() as conn:
+            return self._msg(conn, message_id)
+
+    def thread(self, conversation_id: str, leaf_id: str | None = None) -> list[Message]:
+        """The path root → ``leaf_id`` (default: the current leaf): what the user sees."""
+        with self._reading() as conn:
+            conv = self._conv(conn, conversation_id)
+            leaf = conv.current_leaf_id if leaf_id is None else self._msg_in(conn, conv, leaf_id).id
+            if leaf is None:
+                return []
+            rows = conn.execute(
+                f"""WITH RECURSIVE path(id, depth) AS (
+                    SELECT ?, 0
+                    UNION ALL
+                    SELECT p.parent_id, path.depth + 1 FROM path JOIN messages p ON p.id = path.id
+                    WHERE p.parent_id IS NOT NULL
+                )
+                SELECT {_MSG_COLUMNS} FROM path JOIN messages m ON m.id = path.id
+                ORDER BY path.depth DESC""",
+                (leaf,),
+            ).fetchall()
+        return [_message(r) for r in rows]
+
+    def messages(self, conversation_id: str) -> list[Message]:
+        """Every message of the conversation's tree, oldest first."""
+        with self._reading() as conn:
+            conv = self._conv(conn, conversation_id)
+            rows = conn.execute(
+                f"SELECT {_MSG_COLUMNS} FROM messages m WHERE conversation_id = ?"
+                " ORDER BY created_at, rowid",
+                (conv.id,),
+            ).fetchall()
+        return [_message(r) for r in rows]
+
+    def children(self, message_id: str) -> list[Message]:
+        """The direct replies/alternatives under a message, oldest first (the branch choices)."""
+        with self._reading() as conn:
+            parent = self._msg(conn, message_id)
+            rows = conn.execute(
+                f"SELECT {_MSG_COLUMNS} FROM messages m WHERE parent_id = ?"
+                " ORDER BY created_at, rowid",
+                (parent.id,),
+            ).fetchall()
+        return [_message(r) for r in rows]
+
+    def set_current_leaf(self, conversation_id: str, message_id: str) -> Conversation:
+        """Switch the visible thread to end at ``message_id`` (switching branches)."""
+        with self._writing() as conn:
+            conv = self._conv(conn, conversation_id)
+            msg = self._msg_in(conn, conv, message_id)
+            conn.execute(
+                "UPDATE conversations SET current_leaf_id = ? WHERE id = ?", (msg.id, conv.id)
+            )
+            return self._conv(conn, conv.id)
+
+    # -- search ---------------------------------------------------------------------------------
+
+    def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        """Messages containing every word of ``query`` (the last one as a prefix), best first.
+
+        Any text is accepted: quotes, ``AND``, ``*`` and brackets are searched as plain words.
+        """
+        match = _fts_query(query)
+        if not match or limit <= 0:
+            return []
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT m.conversation_id, c.title, m.id, m.role,"
+                " snippet(messages_fts, 0, ?, ?, ?, 12)"
+                " FROM messages_fts"
+                " JOIN messages m ON m.rowid = messages_fts.rowid"
+                " JOIN conversations c ON c.id = m.conversation_id"
+                " WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
+                (HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_ELLIPSIS, match, limit),
+            ).fetchall()
+        return [SearchHit(*row) for row in rows]
+
+    # -- import ---------------------------------------------------------------------------------
+
+    def import_conversation(self, conv: Conversation, messages: Sequence[Message]) -> None:
+        """Insert one conversation exactly as given (ids, timestamps); see import_conversations."""
+        self.import_conversations([(conv, messages)])
+
+    def import_conversations(self, items: Sequence[tuple[Conversation, Sequence[Message]]]) -> None:
+        """Insert conversations exactly as given, all in one transaction: all or nothing.
+
+        An id that already exists refuses the whole import rather than skipping or overwriting:
+        importing the same file twice should say so, not silently duplicate or merge.
+
+        Raises:
+            StoreError: a conversation or message id is already in the store.
+            ValueError: the messages do not form a tree within their conversation.
+        """
+        with self._writing() as conn:
+            for conv, messages in items:
+                label = f"conversation {conv.title or 'untitled'!r} ({conv.id[:8]})"
+                if conn.execute("SELECT 1 FROM conversations WHERE id = ?", (conv.id,)).fetchone():
+                    raise StoreError(f"{label} is already here; nothing was imported")
+                ordered = _topological(messages)
+                ids = {m.id for m in ordered}
+                if conv.current_leaf_id is not None and conv.current_leaf_id not in ids:
+                    raise ValueError(f"{label}: current leaf {conv.current_leaf_id!r} is missing")
+                conn.execute(
+                    "INSERT INTO conversations (id, title, created_at, updated_at, model,"
+                    " system_prompt, settings_json, pinned) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        conv.id,
+                        conv.title,
+                        conv.created_at,
+                        conv.updated_at,
+                        conv.model,
+                        conv.system_prompt,
+                        json.dumps(conv.settings),
+                        int(conv.pinned),
+                    ),
+                )
+                for m in ordered:
+                    if conn.execute("SELECT 1 FROM messages WHERE id = ?", (m.id,)).fetchone():
+                        raise StoreError(
+                            f"{label}: message {m.id[:8]} is already here; nothing was imported"
+                        )
+                    conn.execute(
+                        "INSERT INTO messages (id, conversation_id, parent_id, role, content,"
+                        " created_at, model, prompt_tokens, prompt_eval_tokens,"
+                        " completion_tokens, ttft_ms, decode_tps, stop_reason, dropped_turns)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            m.id,
+                            conv.id,
+                            m.parent_id,
+                            m.role,
+                            m.content,
+                            m.created_at,
+                            m.model,
+                            *_metric_values(m.metrics),
+                        ),
+                    )
+                # Set last: the leaf must exist before the foreign key can point at it.
+                conn.execute(
+                    "UPDATE conversations SET current_leaf_id = ? WHERE id = ?",
+                    (conv.current_leaf_id, conv.id),
+                )
