@@ -1,0 +1,255 @@
+"""Command line: ``chatapp`` opens the window; ``chat``, ``export`` and ``import`` work headless.
+
+Every failure a user can cause ends with one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from chatapp import __version__
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+log = logging.getLogger("chatapp")
+
+
+def _parser() -> argparse.ArgumentParser:
+    # --data-dir is accepted before or after the subcommand.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-dir",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="keep conversations (and settings) in DIR instead of the user data directory",
+    )
+    common.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log details"
+    )
+    p = argparse.ArgumentParser(
+        prog="chatapp",
+        description="Chat with local LLMs (GGUF, llama.cpp), offline. "
+        "Without a command, opens the window.",
+        parents=[common],
+    )
+    p.add_argument("--version", action="version", version=f"chatapp {__version__}")
+    p.add_argument("--model", type=Path, help="GGUF model to load in the window")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = sub.add_parser(
+        "chat", parents=[common], help="send one message and stream the reply to stdout"
+    )
+    chat.add_argument("message", metavar="MESSAGE", help="the message to send ('-' reads stdin)")
+    chat.add_argument("--model", type=Path, required=True, help="GGUF model file")
+    chat.add_argument("--system", help="system prompt (for a new conversation, or to change it)")
+    chat.add_argument("--continue", dest="continue_id", metavar="ID", help="continue conversation")
+    chat.add_argument("--temperature", type=float)
+    chat.add_argument("--top-p", type=float)
+    chat.add_argument("--top-k", type=int)
+    chat.add_argument("--min-p", type=float)
+    chat.add_argument("--repeat-penalty", type=float)
+    chat.add_argument("--max-tokens", type=int)
+    chat.add_argument("--seed", type=int)
+    chat.add_argument("--stop", action="append", help="stop string (repeatable)")
+    chat.add_argument("--ctx", type=int, help="context length (default: trained, at most 8192)")
+    chat.add_argument("--gpu-layers", type=int, help="layers to offload (-1 all, 0 CPU only)")
+    chat.add_argument("--threads", type=int)
+    chat.add_argument("--chat-template", type=Path, help="Jinja file overriding the model's")
+    chat.add_argument(
+        "--refuse-overflow",
+        action="store_true",
+        help="refuse instead of dropping the oldest turns when the context is full",
+    )
+
+    exp = sub.add_parser("export", parents=[common], help="export conversations")
+    exp.add_argument("--format", choices=["json", "markdown"], default="json")
+    exp.add_argument("--conversation", action="append", metavar="ID", help="only these (repeat)")
+    exp.add_argument("-o", "--output", type=Path, help="write to FILE instead of stdout")
+
+    imp = sub.add_parser("import", parents=[common], help="import a JSON export")
+    imp.add_argument("file", type=Path)
+    return p
+
+
+class CliError(Exception):
+    """Reported as one line on stderr."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    verbose = getattr(args, "verbose", False)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not verbose:
+        logging.getLogger("llama.cpp").setLevel(logging.CRITICAL)
+    data_dir: Path | None = getattr(args, "data_dir", None)
+    if args.command is None:
+        from chatapp.ui.app import run_app  # Qt is imported only for the window
+
+        return run_app(data_dir=data_dir, model=args.model)
+    try:
+        if args.command == "chat":
+            return _chat(args, data_dir)
+        if args.command == "export":
+            return _export(args, data_dir)
+        if args.command == "import":
+            return _import(args, data_dir)
+    except CliError as exc:
+        print(f"chatapp: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("chatapp: interrupted", file=sys.stderr)
+        return 130
+    raise AssertionError(args.command)
+
+
+def _open_store(data_dir: Path | None):  # type: ignore[no-untyped-def]
+    from chatapp.core.paths import data_dir as resolve
+    from chatapp.core.store import Store, StoreError
+
+    try:
+        return Store.open_dir(resolve(data_dir))
+    except StoreError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
+    from chatapp.core.conversation import reply_to
+    from chatapp.core.engine import Engine, EngineError, ModelFileError, TemplateError
+    from chatapp.core.settings import (
+        GenerationSettings,
+        LoadSettings,
+        OverflowPolicy,
+        SettingsError,
+    )
+    from chatapp.core.store import StoreError
+
+    message = sys.stdin.read() if args.message == "-" else args.message
+    if not message.strip():
+        raise CliError("the message is empty")
+    template = None
+    if args.chat_template is not None:
+        try:
+            template = args.chat_template.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"cannot read chat template {args.chat_template}: {exc}") from exc
+    try:
+        load = LoadSettings(
+            n_ctx=args.ctx or 0,
+            n_gpu_layers=args.gpu_layers,
+            n_threads=args.threads or 0,
+        )
+    except SettingsError as exc:
+        raise CliError(str(exc)) from exc
+
+    with _open_store(data_dir) as store:
+        conv = None
+        if args.continue_id:
+            try:
+                conv = store.get_conversation(args.continue_id)
+            except StoreError as exc:
+                raise CliError(str(exc)) from exc
+        try:
+            base = GenerationSettings.from_dict(conv.settings if conv else {})
+            gen = base.updated(
+                temperature=args.temperature,
+                top_p=args.top_p,
+                top_k=args.top_k,
+                min_p=args.min_p,
+                repeat_penalty=args.repeat_penalty,
+                max_tokens=args.max_tokens,
+                seed=args.seed,
+                stop=tuple(args.stop) if args.stop else None,
+                overflow=OverflowPolicy.REFUSE if args.refuse_overflow else None,
+            )
+        except SettingsError as exc:
+            raise CliError(str(exc)) from exc
+
+        engine = Engine()
+        try:
+            loaded = engine.load(args.model, load, chat_template=template)
+        except (ModelFileError, EngineError) as exc:
+            raise CliError(str(exc)) from exc
+        log.info("%s", loaded.describe())
+
+        if conv is None:
+            conv = store.create_conversation(
+                model=loaded.info.name, system_prompt=args.system, settings=gen.to_dict()
+            )
+        else:
+            changes: dict[str, object] = {"model": loaded.info.name, "settings": gen.to_dict()}
+            if args.system is not None:
+                changes["system_prompt"] = args.system
+            store.update_conversation(conv.id, **changes)  # type: ignore[arg-type]
+        user = store.add_message(conv.id, "user", message)
+        out = sys.stdout
+        try:
+            pieces = reply_to(store, engine, conv.id, user, gen)
+            try:
+                for piece in pieces:
+                    out.write(piece)
+                    out.flush()
+            finally:
+                pieces.close()
+        except (TemplateError, EngineError) as exc:
+            print(f"conversation {conv.id}", file=sys.stderr)
+            raise CliError(str(exc)) from exc
+        out.write("\n")
+        out.flush()
+        reply = store.thread(conv.id)[-1]
+        print(f"conversation {conv.id}", file=sys.stderr)
+        if reply.metrics is not None:
+            print(reply.metrics.summary(), file=sys.stderr)
+        engine.unload()
+    return 0
+
+
+def _export(args: argparse.Namespace, data_dir: Path | None) -> int:
+    from chatapp.core.store import StoreError
+    from chatapp.core.transfer import export_json, export_markdown
+
+    with _open_store(data_dir) as store:
+        ids = None
+        if args.conversation:
+            try:
+                ids = [store.get_conversation(c).id for c in args.conversation]
+            except StoreError as exc:
+                raise CliError(str(exc)) from exc
+        text = export_json(store, ids) if args.format == "json" else export_markdown(store, ids)
+    if args.output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return 0
+    from chatapp.core.atomic import write_text_atomic
+
+    try:
+        write_text_atomic(args.output, text)
+    except OSError as exc:
+        raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+    print(f"exported to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _import(args: argparse.Namespace, data_dir: Path | None) -> int:
+    from chatapp.core.store import StoreError
+    from chatapp.core.transfer import ImportFormatError, import_json
+
+    try:
+        text = args.file.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise CliError(f"no such file: {args.file}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {args.file}: {exc}") from exc
+    with _open_store(data_dir) as store:
+        try:
+            ids = import_json(store, text)
+        except ImportFormatError as exc:
+            raise CliError(f"{args.file}: {exc}") from exc
+        except StoreError as exc:
+            raise CliError(str(exc)) from exc
+    print(f"imported {len(ids)} conversation(s)", file=sys.stderr)
+    return 0

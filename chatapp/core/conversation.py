@@ -1,0 +1,74 @@
+"""One turn of a saved conversation: the user's message in, the streamed reply saved as it comes.
+
+Shared by ``chatapp chat`` and the window's chat worker, so both save the same way: the user
+message is committed when sent, the reply is checkpointed at most every ``checkpoint_s`` while it
+streams and finalised with its metrics at the end, whatever ended it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+from chatapp.core.chat_template import ChatMessage
+from chatapp.core.engine import Engine, Reply
+from chatapp.core.metrics import ReplyMetrics
+from chatapp.core.settings import GenerationSettings
+from chatapp.core.store import Message, Store
+
+CHECKPOINT_SECONDS = 0.5
+
+
+def history(store: Store, conversation_id: str, leaf_id: str | None = None) -> list[ChatMessage]:
+    """The messages the model sees: the system prompt, then the current thread's turns.
+
+    Replies that were interrupted before producing any text are left out.
+    """
+    conv = store.get_conversation(conversation_id)
+    out: list[ChatMessage] = []
+    if conv.system_prompt:
+        out.append({"role": "system", "content": conv.system_prompt})
+    for msg in store.thread(conv.id, leaf_id):
+        if msg.role == "system" or (msg.role == "assistant" and not msg.content):
+            continue
+        out.append({"role": "user" if msg.role == "user" else "assistant", "content": msg.content})
+    return out
+
+
+def reply_to(
+    store: Store,
+    engine: Engine,
+    conversation_id: str,
+    parent: Message,
+    settings: GenerationSettings,
+    *,
+    checkpoint_s: float = CHECKPOINT_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[str]:
+    """Generate a reply to the thread ending at ``parent``, saving it as it streams.
+
+    Yields the text pieces. The reply row is created only once the prompt is accepted (so a
+    template or context error leaves nothing behind) and is always finalised: on normal end, on
+    cancel, on an error, or when the caller stops iterating.
+
+    Raises:
+        EngineError and its subclasses, before any row is written.
+    """
+    reply: Reply = engine.stream_chat(history(store, conversation_id, parent.id), settings)
+    model = engine.model.info.name if engine.model else None
+    row = store.begin_reply(conversation_id, parent_id=parent.id, model=model)
+    last = clock()
+    try:
+        for piece in reply:
+            yield piece
+            now = clock()
+            if now - last >= checkpoint_s:
+                store.checkpoint_reply(row.id, reply.text)
+                last = now
+    finally:
+        reply.close()
+        metrics: ReplyMetrics | None = reply.metrics
+        if metrics is not None:
+            store.finish_reply(row.id, reply.text, metrics)
+        else:
+            store.checkpoint_reply(row.id, reply.text)
