@@ -1,0 +1,107 @@
+"""Shared fixtures: tiny real GGUF models, written with the gguf package, and private dirs.
+
+No test touches the user's real directories: HOME and the XDG dirs point into a temporary folder
+for the whole session, and every command gets its own ``--data-dir``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chatapp.core.synthetic import ModelShape, quantize, write_chat_model
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    home = tmp_path_factory.mktemp("home")
+    for var, sub in (
+        ("HOME", ""),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_CACHE_HOME", "cache"),
+    ):
+        path = home / sub
+        path.mkdir(parents=True, exist_ok=True)
+        os.environ[var] = str(path)
+    os.environ["HF_HUB_OFFLINE"] = "1"
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def tiny_model(models: Path) -> Path:
+    """A chat model whose replies never end by themselves (max tokens or cancel end them)."""
+    return write_chat_model(models / "tiny-chat.gguf")
+
+
+@pytest.fixture(scope="session")
+def eos_model(models: Path) -> Path:
+    """A chat model that ends its turn by itself after a few tokens."""
+    return write_chat_model(models / "tiny-eos.gguf", eos_bias=0.6, name="Tiny EOS")
+
+
+@pytest.fixture(scope="session")
+def long_model(models: Path) -> Path:
+    """A slightly larger model with a long trained context, for replies that take a while."""
+    shape = ModelShape(n_embd=128, n_layer=4, n_ff=256, context_length=32768)
+    return write_chat_model(models / "tiny-long.gguf", shape=shape, name="Tiny Long")
+
+
+@pytest.fixture(scope="session")
+def quantized_model(models: Path) -> Path:
+    """A Q4_K_M model, quantized by llama.cpp itself, as most downloaded models are."""
+    shape = ModelShape(n_embd=256, n_layer=2, n_head=4, n_head_kv=2, n_ff=512)
+    f16 = write_chat_model(models / "tiny-f16.gguf", shape=shape, dtype=np.float16, name="Tiny Q4")
+    return quantize(f16, models / "tiny-Q4_K_M.gguf", "Q4_K_M")
+
+
+@pytest.fixture(scope="session")
+def not_gguf(models: Path) -> Path:
+    path = models / "notes.gguf"
+    path.write_text("these are my notes, not a model\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def truncated_model(models: Path, tiny_model: Path) -> Path:
+    data = tiny_model.read_bytes()
+    path = models / "truncated.gguf"
+    path.write_bytes(data[: len(data) * 2 // 3])
+    return path
+
+
+@pytest.fixture(scope="session")
+def unknown_arch_model(models: Path) -> Path:
+    return write_chat_model(models / "mystery.gguf", architecture="mysteryformer")
+
+
+@pytest.fixture(scope="session")
+def bad_template_model(models: Path) -> Path:
+    return write_chat_model(
+        models / "badtemplate.gguf",
+        chat_template="{% for message in messages %}{{ message['content'] }",
+        name="Broken Template",
+    )
+
+
+def run_cli(
+    *args: str | Path, stdin: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m chatapp`` as a user would, in a separate process."""
+    return subprocess.run(
+        [sys.executable, "-m", "chatapp", *map(str, args)],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=timeout,
+        check=False,
+    )
