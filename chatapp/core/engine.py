@@ -243,6 +243,8 @@ class Engine:
         self._template_error: TemplateError | None = None
         self._lock = threading.RLock()
         self._cancel = threading.Event()
+        # The text and tokens of the last prompt plus its reply, for _prompt_tokens.
+        self._last_exchange: tuple[str, list[int]] = ("", [])
 
     @property
     def model(self) -> LoadedModel | None:
@@ -317,6 +319,7 @@ class Engine:
                 if m := _OFFLOADED.search(text):
                     offloaded = int(m.group(1))
             old, self._llm = self._llm, llm
+            self._last_exchange = ("", [])
             if old is not None:
                 old.close()
             self._set_template(info, chat_template)
@@ -370,6 +373,7 @@ class Engine:
             if self._llm is not None:
                 self._llm.close()
             self._llm, self._model, self._template = None, None, None
+            self._last_exchange = ("", [])
 
     # -- chatting -------------------------------------------------------------------------------
 
@@ -382,8 +386,20 @@ class Engine:
         return len(self._prompt_tokens(messages))
 
     def _prompt_tokens(self, messages: list[ChatMessage]) -> list[int]:
+        """Tokens of the rendered conversation, re-using the last reply's own tokens.
+
+        Re-tokenizing a reply's text does not always give back the tokens the model sampled
+        (BPE may merge them differently), and every token after the first difference would be
+        evaluated again. When the new prompt starts with the last prompt plus its reply, as it
+        does on the next turn, we keep the exact tokens llama.cpp has cached and tokenize only
+        the rest.
+        """
         llm, template = self._require()
         prompt = template.render(messages)
+        last_text, last_tokens = self._last_exchange
+        if last_text and prompt.startswith(last_text):
+            rest = prompt[len(last_text) :].encode("utf-8")
+            return last_tokens + llm.tokenize(rest, add_bos=False, special=True)
         return llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
 
     def _require(self) -> tuple[llama_cpp.Llama, ChatTemplate]:
@@ -452,18 +468,20 @@ class Engine:
         settings = settings or GenerationSettings()
         started = time.perf_counter()
         with self._lock:
-            _kept, tokens, dropped = self.fit(messages, settings)
+            kept, tokens, dropped = self.fit(messages, settings)
+            prompt_text = self._require()[1].render(kept)
         self._cancel.clear()
 
         def pieces(reply: Reply) -> Generator[str, None, None]:
             with self._lock:
-                yield from self._generate(reply, tokens, settings, started, dropped)
+                yield from self._generate(reply, prompt_text, tokens, settings, started, dropped)
 
         return Reply(pieces, dropped)
 
     def _generate(
         self,
         reply: Reply,
+        prompt_text: str,
         tokens: list[int],
         settings: GenerationSettings,
         started: float,
@@ -485,6 +503,8 @@ class Engine:
             return cancel.is_set()
 
         n_out, first_at, last_at, prompt_eval = 0, 0.0, 0.0, 0
+        sampled: list[int] = []
+        self._last_exchange = ("", [])
         reason = StopReason.MAX_TOKENS if limit == settings.max_tokens else StopReason.CONTEXT_FULL
         try:
             for token in llm.generate(
@@ -504,6 +524,7 @@ class Engine:
                     reason = StopReason.END_OF_TURN
                     break
                 n_out += 1
+                sampled.append(token)
                 last_at = now
                 text, hit = stops.feed(decoder.decode(llm.detokenize([token])))
                 if text:
@@ -528,6 +549,11 @@ class Engine:
             reason = StopReason.ERROR
             raise EngineError(f"generation failed: {exc}") from exc
         finally:
+            text = reply.text + stops.pending
+            exact = not decoder.getstate()[0] and "\ufffd" not in text
+            if reason != StopReason.STOP_STRING and exact:
+                # the reply's text is exactly its tokens: the next turn can re-use them
+                self._last_exchange = (prompt_text + text, tokens + sampled)
             if first_at == 0.0:
                 first_at = last_at = time.perf_counter()
             decode_s = last_at - first_at
