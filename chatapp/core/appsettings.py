@@ -1,0 +1,280 @@
+"""The application's settings and the versioned ``settings.json`` file that keeps them.
+
+Load and generation settings keep their own defaults and bounds (``chatapp.core.settings``); this
+module adds what the app remembers between runs and the file format around it. A file that cannot
+be read is never deleted: it is renamed aside and the user is told where it went.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Self, TypeVar
+
+import jinja2
+import jinja2.sandbox
+
+from chatapp.core.atomic import write_text_atomic
+from chatapp.core.settings import GenerationSettings, LoadSettings, SettingsError
+
+log = logging.getLogger(__name__)
+
+SETTINGS_FILENAME = "settings.json"
+SETTINGS_VERSION = 1
+MAX_RECENT_MODELS = 10
+FONT_SIZE_MIN = 7
+FONT_SIZE_MAX = 32
+
+# Upgrades from an older file version: MIGRATIONS[n] turns a version-n dict into version n + 1.
+# Version 1 is the first, so there are none yet; each future step stays small and named.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+class Theme(StrEnum):
+    """The colour scheme; ``SYSTEM`` follows the desktop."""
+
+    SYSTEM = "system"
+    LIGHT = "light"
+    DARK = "dark"
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """Everything chatapp remembers between runs. Constructing one validates it.
+
+    ``recent_models`` holds model paths, newest first, at most ten. ``chat_template`` is the
+    user's override; ``None`` uses the model's own. ``window_geometry`` is the base64 text the
+    UI produced; core never interprets it.
+
+    Raises:
+        SettingsError: a value has the wrong type or is out of bounds; the message names it.
+    """
+
+    load: LoadSettings = field(default_factory=LoadSettings)
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
+    system_prompt: str = ""
+    theme: Theme = Theme.SYSTEM
+    font_size: int = 11
+    recent_models: tuple[str, ...] = ()
+    last_model: str | None = None
+    last_conversation: str | None = None
+    window_geometry: str | None = None
+    splitter_sizes: tuple[int, ...] = ()
+    chat_template: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.load, LoadSettings):
+            raise SettingsError(f"load must be LoadSettings, got {self.load!r}")
+        if not isinstance(self.generation, GenerationSettings):
+            raise SettingsError(f"generation must be GenerationSettings, got {self.generation!r}")
+        if not isinstance(self.system_prompt, str):
+            raise SettingsError(f"system_prompt must be text, got {self.system_prompt!r}")
+        try:
+            object.__setattr__(self, "theme", Theme(self.theme))
+        except ValueError:
+            choices = ", ".join(t.value for t in Theme)
+            raise SettingsError(f"theme must be one of {choices}, got {self.theme!r}") from None
+        if not _is_int(self.font_size) or not FONT_SIZE_MIN <= self.font_size <= FONT_SIZE_MAX:
+            raise SettingsError(
+                f"font_size must be a whole number between {FONT_SIZE_MIN} and {FONT_SIZE_MAX}, "
+                f"got {self.font_size!r}"
+            )
+        recent = self.recent_models
+        if not isinstance(recent, list | tuple) or not all(
+            isinstance(p, str) and p for p in recent
+        ):
+            raise SettingsError(f"recent_models must be a list of file paths, got {recent!r}")
+        object.__setattr__(self, "recent_models", tuple(recent[:MAX_RECENT_MODELS]))
+        for name in ("last_model", "last_conversation", "window_geometry", "chat_template"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise SettingsError(f"{name} must be text or null, got {value!r}")
+        sizes = self.splitter_sizes
+        if not isinstance(sizes, list | tuple) or not all(_is_int(s) and s >= 0 for s in sizes):
+            raise SettingsError(f"splitter_sizes must be a list of sizes >= 0, got {sizes!r}")
+        object.__setattr__(self, "splitter_sizes", tuple(sizes))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data: nested ``load`` and ``generation`` objects, lists for tuples."""
+        d: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["load"] = self.load.to_dict()
+        d["generation"] = self.generation.to_dict()
+        d["theme"] = self.theme.value
+        d["recent_models"] = list(self.recent_models)
+        d["splitter_sizes"] = list(self.splitter_sizes)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Self:
+        """Build from (possibly partial) JSON data; missing keys take defaults, unknown are ignored.
+
+        Raises:
+            SettingsError: a value has the wrong type or is out of bounds; the message names it.
+        """
+        if not isinstance(d, dict):
+            raise SettingsError(f"settings must be a JSON object, got {type(d).__name__}")
+        known = {f.name for f in fields(cls)}
+        kwargs: dict[str, Any] = {k: v for k, v in d.items() if k in known}
+        if "load" in kwargs:
+            kwargs["load"] = _section(LoadSettings, "load", kwargs["load"])
+        if "generation" in kwargs:
+            kwargs["generation"] = _section(GenerationSettings, "generation", kwargs["generation"])
+        try:
+            return cls(**kwargs)
+        except TypeError as exc:  # a wrong-typed value that a comparison choked on
+            raise SettingsError(str(exc)) from exc
+
+    def with_recent_model(self, path: str) -> AppSettings:
+        """A copy with ``path`` first in ``recent_models`` (once, at most ten) and as last_model."""
+        recent = (path, *(p for p in self.recent_models if p != path))
+        return replace(self, recent_models=recent[:MAX_RECENT_MODELS], last_model=path)
+
+    def updated(self, **changes: Any) -> AppSettings:
+        """A copy with the given fields changed; ``None`` is a real value here (e.g. no model).
+
+        Raises:
+            SettingsError: a changed value is invalid.
+            TypeError: a name is not a field.
+        """
+        return replace(self, **changes)
+
+
+def check_chat_template(text: str) -> None:
+    """Check that a chat-template override is valid Jinja, before it reaches a model load.
+
+    Only the syntax is checked; whether it renders a conversation is known at load time.
+
+    Raises:
+        SettingsError: the template does not parse; the message gives the line and problem.
+    """
+    try:
+        jinja2.sandbox.ImmutableSandboxedEnvironment().parse(text)
+    except jinja2.TemplateSyntaxError as exc:
+        raise SettingsError(f"the chat template is not valid (line {exc.lineno}: {exc})") from exc
+
+
+class SettingsFile:
+    """``settings.json``: versioned JSON, saved atomically, set aside (never lost) when broken.
+
+    Args:
+        path: the file, usually ``config_dir() / SETTINGS_FILENAME``.
+        now: the clock that names backups; tests pass a fixed one.
+    """
+
+    def __init__(self, path: Path, *, now: Callable[[], datetime] = datetime.now) -> None:
+        self.path = Path(path)
+        self._now = now
+
+    def load(self) -> tuple[AppSettings, str | None]:
+        """Read the settings.
+
+        Returns:
+            The settings, and ``None`` or one sentence for the user when the file could not be
+            used (defaults are then returned and the broken file has been renamed aside).
+        """
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return AppSettings(), None
+        except OSError as exc:  # unreadable, not broken: leave it where it is
+            log.warning("cannot read %s: %s", self.path, exc)
+            reason = exc.strerror or str(exc)
+            return AppSettings(), (
+                f"Your settings file {self.path} could not be read ({reason}); defaults are in use."
+            )
+        try:
+            return _parse(raw), None
+        except SettingsError as exc:
+            problem = str(exc)
+        log.warning("settings file %s is broken: %s", self.path, problem)
+        try:
+            backup = self._set_aside()
+        except OSError as exc:
+            log.warning("cannot set %s aside: %s", self.path, exc)
+            return AppSettings(), (
+                f"Your settings file could not be read ({problem}); it could not be moved aside "
+                f"either ({exc.strerror or exc}), so defaults are in use."
+            )
+        log.info("broken settings file saved as %s", backup)
+        return AppSettings(), (
+            f"Your settings file could not be read ({problem}); it was saved as {backup} "
+            "and defaults are in use."
+        )
+
+    def save(self, settings: AppSettings) -> None:
+        """Write the settings atomically, creating the folder if needed.
+
+        Raises:
+            OSError: the folder or file cannot be written.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = {"version": SETTINGS_VERSION, **settings.to_dict()}
+        write_text_atomic(self.path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+    def _set_aside(self) -> Path:
+        stamp = self._now().strftime("%Y%m%d-%H%M%S")
+        base = self.path.with_name(f"{self.path.name}.broken-{stamp}")
+        backup, n = base, 1
+        while backup.exists():
+            n += 1
+            backup = base.with_name(f"{base.name}-{n}")
+        self.path.rename(backup)
+        return backup.absolute()
+
+
+def _parse(raw: bytes) -> AppSettings:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SettingsError("it is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"line {exc.lineno}: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"it holds a JSON {type(data).__name__}, not an object")
+    version = data.get("version", SETTINGS_VERSION)
+    if not _is_int(version) or version < 1:
+        raise SettingsError(f"version must be a whole number from 1, got {version!r}")
+    if version > SETTINGS_VERSION:
+        raise SettingsError(
+            f"it was written by a newer chatapp: settings version {version}, "
+            f"this one reads up to {SETTINGS_VERSION}"
+        )
+    while version < SETTINGS_VERSION:
+        data = MIGRATIONS[version](data)
+        version += 1
+    return AppSettings.from_dict(data)
+
+
+_Section = TypeVar("_Section", LoadSettings, GenerationSettings)
+
+_JSON_TYPES: dict[str, Callable[[Any], bool]] = {
+    "int": lambda v: _is_int(v),
+    "int | None": lambda v: v is None or _is_int(v),
+    "float": lambda v: _is_int(v) or isinstance(v, float),
+    "bool": lambda v: isinstance(v, bool),
+    "str": lambda v: isinstance(v, str),
+    "tuple[str, ...]": lambda v: isinstance(v, list) and all(isinstance(s, str) for s in v),
+}
+
+
+def _section(cls: type[_Section], name: str, value: Any) -> _Section:
+    """Build a nested section, checking JSON types first (its own class checks the bounds)."""
+    if not isinstance(value, dict):
+        raise SettingsError(f"{name} must be an object, got {value!r}")
+    for f in fields(cls):
+        check = _JSON_TYPES.get(str(f.type))
+        if f.name in value and check is not None and not check(value[f.name]):
+            raise SettingsError(f"{name}.{f.name} has the wrong type: {value[f.name]!r}")
+    try:
+        return cls.from_dict(value)
+    except ValueError as exc:  # SettingsError, or an unknown enum value such as overflow
+        raise SettingsError(f"{name}: {exc}") from exc
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
