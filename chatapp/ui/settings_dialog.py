@@ -1,0 +1,388 @@
+"""The settings dialog: edits an ``AppSettings`` and hands back a new one; the caller saves it.
+
+Bounds and validation belong to the settings classes in ``chatapp.core``; OK builds them and shows
+their ``SettingsError`` inline, so the dialog never accepts something the core would refuse.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from chatapp.core.appsettings import (
+    FONT_SIZE_MAX,
+    FONT_SIZE_MIN,
+    AppSettings,
+    Theme,
+    check_chat_template,
+)
+from chatapp.core.settings import GenerationSettings, LoadSettings, OverflowPolicy, SettingsError
+
+log = logging.getLogger(__name__)
+
+# GPU layer choices: the combo's data is what LoadSettings.n_gpu_layers gets ("custom" = the spin).
+_GPU_AUTO, _GPU_ALL, _GPU_CPU, _GPU_CUSTOM = range(4)
+_INT32_MAX = 2**31 - 1  # QSpinBox holds a C int; seeds above it are clamped for display
+
+
+def _spin(name: str, accessible: str, lo: int, hi: int, step: int = 1) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setObjectName(name)
+    spin.setAccessibleName(accessible)
+    spin.setRange(lo, hi)
+    spin.setSingleStep(step)
+    return spin
+
+
+def _dspin(
+    name: str, accessible: str, lo: float, hi: float, step: float, decimals: int = 2
+) -> QDoubleSpinBox:
+    spin = QDoubleSpinBox()
+    spin.setObjectName(name)
+    spin.setAccessibleName(accessible)
+    spin.setDecimals(decimals)
+    spin.setRange(lo, hi)
+    spin.setSingleStep(step)
+    return spin
+
+
+def _text(name: str, accessible: str, placeholder: str) -> QPlainTextEdit:
+    edit = QPlainTextEdit()
+    edit.setObjectName(name)
+    edit.setAccessibleName(accessible)
+    edit.setPlaceholderText(placeholder)
+    edit.setTabChangesFocus(True)  # Tab leaves the box, so the dialog works from the keyboard
+    return edit
+
+
+def _combo(name: str, accessible: str, items: list[tuple[str, object]]) -> QComboBox:
+    combo = QComboBox()
+    combo.setObjectName(name)
+    combo.setAccessibleName(accessible)
+    for text, data in items:
+        combo.addItem(text, data)
+    return combo
+
+
+def _row(form: QFormLayout, label_text: str, field: QWidget) -> QLabel:
+    """A form row whose label's ``&`` mnemonic moves the focus to ``field``."""
+    label = QLabel(label_text)
+    label.setBuddy(field)
+    form.addRow(label, field)
+    return label
+
+
+class SettingsDialog(QDialog):
+    """Edit model loading, generation, chat and appearance settings.
+
+    Args:
+        settings: the current settings; fields the dialog does not show (recent models, window
+            geometry, ...) are carried through to ``result_settings`` unchanged.
+    """
+
+    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("Settings")
+        self._original = settings
+        self._result = settings
+
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("settingsTabs")
+        self.tabs.setAccessibleName("Settings sections")
+        self.tabs.tabBar().setObjectName("settingsTabBar")
+        self.tabs.tabBar().setAccessibleName("Settings sections")
+        self.tabs.addTab(self._build_model_tab(), "&Model")
+        self.tabs.addTab(self._build_generation_tab(), "&Generation")
+        self.tabs.addTab(self._build_chat_tab(), "&Chat")
+        self.tabs.addTab(self._build_appearance_tab(), "&Appearance")
+
+        self.error_label = QLabel(self)
+        self.error_label.setObjectName("settingsError")
+        self.error_label.setAccessibleName("Settings error")
+        self.error_label.setWordWrap(True)
+        palette = self.error_label.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, QColor(190, 20, 30))
+        self.error_label.setPalette(palette)
+        self.error_label.hide()
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.RestoreDefaults,
+            self,
+        )
+        self.buttons.setObjectName("settingsButtons")
+        for which, name, accessible, text in (
+            (QDialogButtonBox.StandardButton.Ok, "okButton", "OK", None),
+            (QDialogButtonBox.StandardButton.Cancel, "cancelButton", "Cancel", None),
+            (
+                QDialogButtonBox.StandardButton.RestoreDefaults,
+                "restoreDefaultsButton",
+                "Restore defaults",
+                "&Restore defaults",
+            ),
+        ):
+            button = self.buttons.button(which)
+            button.setObjectName(name)
+            button.setAccessibleName(accessible)
+            if text:
+                button.setText(text)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.buttons.clicked.connect(self._on_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+
+        self._show(settings)
+
+    # -- building ---------------------------------------------------------------------------
+
+    def _build_model_tab(self) -> QWidget:
+        page = QWidget()
+        page.setObjectName("modelTab")
+        form = QFormLayout(page)
+
+        self.n_ctx = _spin("contextLength", "Context length", 0, 1_048_576, 1024)
+        self.n_ctx.setSpecialValueText("Model default (max 8192)")
+        self.n_ctx.setSuffix(" tokens")
+        self.n_ctx.setToolTip("How many tokens of the conversation the model can see at once.")
+        _row(form, "Con&text length:", self.n_ctx)
+
+        self.gpu_mode = _combo(
+            "gpuLayersMode",
+            "GPU layers",
+            [
+                ("Automatic", _GPU_AUTO),
+                ("All layers", _GPU_ALL),
+                ("CPU only", _GPU_CPU),
+                ("Custom", _GPU_CUSTOM),
+            ],
+        )
+        self.gpu_mode.setToolTip(
+            "Automatic puts all layers on the GPU when this build can use one, else none."
+        )
+        self.gpu_layers = _spin("gpuLayersCount", "Number of GPU layers", 1, 999)
+        self.gpu_mode.currentIndexChanged.connect(self._sync_gpu_spin)
+        gpu_row = QHBoxLayout()
+        gpu_row.setContentsMargins(0, 0, 0, 0)
+        gpu_row.addWidget(self.gpu_mode)
+        gpu_row.addWidget(self.gpu_layers)
+        gpu_label = QLabel("GPU &layers:")
+        gpu_label.setBuddy(self.gpu_mode)
+        form.addRow(gpu_label, gpu_row)
+
+        self.n_threads = _spin("threads", "Threads", 0, 1024)
+        self.n_threads.setSpecialValueText("Automatic")
+        _row(form, "Threa&ds:", self.n_threads)
+
+        self.n_batch = _spin("batchSize", "Batch size", 1, 1_000_000, 64)
+        _row(form, "&Batch size:", self.n_batch)
+
+        self.flash_attn = QCheckBox("&Flash attention")
+        self.flash_attn.setObjectName("flashAttention")
+        self.flash_attn.setAccessibleName("Flash attention")
+        form.addRow("", self.flash_attn)
+
+        note = QLabel("Changes apply when a model is next loaded.")
+        note.setObjectName("modelNote")
+        note.setWordWrap(True)
+        form.addRow(note)
+        return page
+
+    def _build_generation_tab(self) -> QWidget:
+        page = QWidget()
+        page.setObjectName("generationTab")
+        form = QFormLayout(page)
+
+        # Bounds match GenerationSettings; constructing it on OK is the real check.
+        self.temperature = _dspin("temperature", "Temperature", 0.0, 5.0, 0.05)
+        self.temperature.setToolTip("Higher is more varied, 0 always picks the likeliest token.")
+        _row(form, "T&emperature:", self.temperature)
+        self.top_p = _dspin("topP", "Top p", 0.0, 1.0, 0.01)
+        _row(form, "Top &p:", self.top_p)
+        self.top_k = _spin("topK", "Top k", 0, 100_000)
+        self.top_k.setSpecialValueText("Off")
+        _row(form, "Top &k:", self.top_k)
+        self.min_p = _dspin("minP", "Min p", 0.0, 1.0, 0.01)
+        _row(form, "M&in p:", self.min_p)
+        self.repeat_penalty = _dspin("repeatPenalty", "Repeat penalty", 0.0, 10.0, 0.05)
+        _row(form, "Repeat pe&nalty:", self.repeat_penalty)
+        self.max_tokens = _spin("maxTokens", "Maximum tokens per reply", 1, 1_000_000, 64)
+        _row(form, "Max &tokens:", self.max_tokens)
+        self.seed = _spin("seed", "Seed", -1, _INT32_MAX)
+        self.seed.setSpecialValueText("Random")
+        _row(form, "&Seed:", self.seed)
+        self.stop = _text("stopStrings", "Stop strings", "One stop string per line")
+        self.stop.setToolTip("The reply ends when it produces any of these. One per line.")
+        self.stop.setFixedHeight(self.stop.fontMetrics().lineSpacing() * 4 + 12)
+        _row(form, "St&op strings:", self.stop)
+        self.overflow = _combo(
+            "overflowPolicy",
+            "When the conversation is too long",
+            [
+                ("Drop the oldest turns", OverflowPolicy.DROP_OLDEST),
+                ("Refuse with a message", OverflowPolicy.REFUSE),
+            ],
+        )
+        _row(form, "&When too long:", self.overflow)
+        return page
+
+    def _build_chat_tab(self) -> QWidget:
+        page = QWidget()
+        page.setObjectName("chatTab")
+        form = QFormLayout(page)
+        self.system_prompt = _text(
+            "systemPrompt", "Default system prompt", "For example: You are a helpful assistant."
+        )
+        _row(form, "Default &system prompt:", self.system_prompt)
+        self.chat_template = _text(
+            "chatTemplate", "Chat template override", "Empty: use the model's own template"
+        )
+        _row(form, "Chat &template override:", self.chat_template)
+        return page
+
+    def _build_appearance_tab(self) -> QWidget:
+        page = QWidget()
+        page.setObjectName("appearanceTab")
+        form = QFormLayout(page)
+        self.theme = _combo(
+            "theme",
+            "Theme",
+            [("System", Theme.SYSTEM), ("Light", Theme.LIGHT), ("Dark", Theme.DARK)],
+        )
+        _row(form, "&Theme:", self.theme)
+        self.font_size = _spin("fontSize", "Font size", FONT_SIZE_MIN, FONT_SIZE_MAX)
+        self.font_size.setSuffix(" pt")
+        _row(form, "&Font size:", self.font_size)
+        return page
+
+    # -- values <-> widgets -----------------------------------------------------------------
+
+    def _show(self, settings: AppSettings) -> None:
+        load, gen = settings.load, settings.generation
+        self.n_ctx.setValue(load.n_ctx)
+        if load.n_gpu_layers is None:
+            mode = _GPU_AUTO
+        elif load.n_gpu_layers < 0:
+            mode = _GPU_ALL
+        elif load.n_gpu_layers == 0:
+            mode = _GPU_CPU
+        else:
+            mode = _GPU_CUSTOM
+            self.gpu_layers.setValue(load.n_gpu_layers)
+        self.gpu_mode.setCurrentIndex(self.gpu_mode.findData(mode))
+        self._sync_gpu_spin()
+        self.n_threads.setValue(load.n_threads)
+        self.n_batch.setValue(load.n_batch)
+        self.flash_attn.setChecked(load.flash_attn)
+
+        self.temperature.setValue(gen.temperature)
+        self.top_p.setValue(gen.top_p)
+        self.top_k.setValue(gen.top_k)
+        self.min_p.setValue(gen.min_p)
+        self.repeat_penalty.setValue(gen.repeat_penalty)
+        self.max_tokens.setValue(gen.max_tokens)
+        self.seed.setValue(min(gen.seed, _INT32_MAX))
+        self.stop.setPlainText("\n".join(gen.stop))
+        self.overflow.setCurrentIndex(self.overflow.findData(gen.overflow))
+
+        self.system_prompt.setPlainText(settings.system_prompt)
+        self.chat_template.setPlainText(settings.chat_template or "")
+        self.theme.setCurrentIndex(self.theme.findData(settings.theme))
+        self.font_size.setValue(settings.font_size)
+
+    def _read(self) -> AppSettings:
+        """Settings from the widgets.
+
+        Raises:
+            SettingsError: a value is refused by the settings classes.
+        """
+        mode = self.gpu_mode.currentData()
+        gpu_layers = {_GPU_AUTO: None, _GPU_ALL: -1, _GPU_CPU: 0}.get(mode, self.gpu_layers.value())
+        load = replace(
+            self._original.load,  # keeps what the dialog does not show (the load seed)
+            n_ctx=self.n_ctx.value(),
+            n_gpu_layers=gpu_layers,
+            n_threads=self.n_threads.value(),
+            n_batch=self.n_batch.value(),
+            flash_attn=self.flash_attn.isChecked(),
+        )
+        # Blank lines are not stop strings; any other line is kept exactly, spaces included.
+        lines = self.stop.toPlainText().split("\n")
+        stop = tuple(dict.fromkeys(line for line in lines if line.strip()))
+        generation = GenerationSettings(
+            temperature=round(self.temperature.value(), self.temperature.decimals()),
+            top_p=round(self.top_p.value(), self.top_p.decimals()),
+            top_k=self.top_k.value(),
+            min_p=round(self.min_p.value(), self.min_p.decimals()),
+            repeat_penalty=round(self.repeat_penalty.value(), self.repeat_penalty.decimals()),
+            max_tokens=self.max_tokens.value(),
+            seed=self.seed.value(),
+            stop=stop,
+            overflow=OverflowPolicy(self.overflow.currentData()),
+        )
+        template = self.chat_template.toPlainText()
+        if template.strip():
+            check_chat_template(template)
+        return self._original.updated(
+            load=load,
+            generation=generation,
+            system_prompt=self.system_prompt.toPlainText(),
+            chat_template=template if template.strip() else None,
+            theme=Theme(self.theme.currentData()),
+            font_size=self.font_size.value(),
+        )
+
+    # -- slots ------------------------------------------------------------------------------
+
+    def _sync_gpu_spin(self) -> None:
+        self.gpu_layers.setEnabled(self.gpu_mode.currentData() == _GPU_CUSTOM)
+
+    def _on_button(self, button: QAbstractButton) -> None:
+        if button is self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults):
+            self.restore_defaults()
+
+    def restore_defaults(self) -> None:
+        """Put every field the dialog shows back to its default (nothing is saved yet)."""
+        self.error_label.hide()
+        self._show(AppSettings(load=LoadSettings(), generation=GenerationSettings()))
+
+    def accept(self) -> None:
+        """Close only when the settings are valid; otherwise say why, inline, and stay open."""
+        try:
+            self._result = self._read()
+        except SettingsError as exc:
+            log.info("settings refused: %s", exc)
+            message = str(exc)
+            self.error_label.setText(message[:1].upper() + message[1:] + ".")
+            self.error_label.setAccessibleDescription(message)
+            self.error_label.show()
+            return
+        self.error_label.hide()
+        super().accept()
+
+    def result_settings(self) -> AppSettings:
+        """The edited settings after OK; the settings given in, unchanged, otherwise."""
+        return self._result
