@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         from chatapp.ui.app import run_app  # Qt is imported only for the window
 
-        return run_app(data_dir=data_dir, model=args.model)
+        return run_app(data_dir, args.model)
     try:
         if args.command == "chat":
             return _chat(args, data_dir)

@@ -44,6 +44,7 @@ def reply_to(
     *,
     checkpoint_s: float = CHECKPOINT_SECONDS,
     clock: Callable[[], float] = time.monotonic,
+    on_begin: Callable[[Message], None] | None = None,
 ) -> Iterator[str]:
     """Generate a reply to the thread ending at ``parent``, saving it as it streams.
 
@@ -51,12 +52,17 @@ def reply_to(
     template or context error leaves nothing behind) and is always finalised: on normal end, on
     cancel, on an error, or when the caller stops iterating.
 
+    Args:
+        on_begin: called with the new reply row once it exists, before the first token.
+
     Raises:
         EngineError and its subclasses, before any row is written.
     """
     reply: Reply = engine.stream_chat(history(store, conversation_id, parent.id), settings)
     model = engine.model.info.name if engine.model else None
     row = store.begin_reply(conversation_id, parent_id=parent.id, model=model)
+    if on_begin is not None:
+        on_begin(row)
     last = clock()
     try:
         for piece in reply:

@@ -1,46 +1,45 @@
-"""The desktop window. For now a minimal one; the full chat window comes next."""
+"""Start the window: settings, store and engine are created here and passed in."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from chatapp import __version__
-from chatapp.core.paths import data_dir as resolve_data_dir
+from chatapp.core.appsettings import SETTINGS_FILENAME, SettingsFile
+from chatapp.core.engine import Engine
+from chatapp.core.paths import config_dir, data_dir
+from chatapp.core.store import Store, StoreError
+from chatapp.ui.theme import apply_theme
+from chatapp.ui.window import MainWindow
 
 
-class MainWindow(QMainWindow):
-    """Says where conversations are kept and which model was asked for."""
-
-    def __init__(self, data_dir: Path, model: Path | None) -> None:
-        super().__init__()
-        self.setObjectName("mainWindow")
-        self.setWindowTitle(f"chatapp {__version__}")
-        body = QWidget(self)
-        layout = QVBoxLayout(body)
-        text = (
-            f"<h2>chatapp {__version__}</h2>"
-            f"<p>Conversations are kept in <code>{data_dir}</code>.</p>"
-            f"<p>Model: {model or 'none chosen'}.</p>"
-            "<p>Chat from a terminal with <code>chatapp chat --model FILE.gguf 'Hello'</code>.</p>"
-        )
-        self.info = QLabel(text, body)
-        self.info.setObjectName("infoLabel")
-        self.info.setAccessibleName("About this window")
-        self.info.setTextFormat(Qt.TextFormat.RichText)
-        self.info.setWordWrap(True)
-        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.info)
-        self.setCentralWidget(body)
-        self.resize(720, 480)
-
-
-def run_app(data_dir: Path | None, model: Path | None) -> int:
+def run_app(data_dir_override: Path | None, model: Path | None) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
     app.setApplicationName("chatapp")
-    window = MainWindow(resolve_data_dir(data_dir), model)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("chatapp")
+    settings_file = SettingsFile(config_dir(data_dir_override) / SETTINGS_FILENAME)
+    settings, problem = settings_file.load()
+    apply_theme(settings.theme, settings.font_size)
+    try:
+        store = Store.open_dir(data_dir(data_dir_override))
+    except StoreError as exc:
+        QMessageBox.critical(None, "chatapp cannot start", str(exc))
+        print(f"chatapp: {exc}", file=sys.stderr)
+        return 1
+    window = MainWindow(
+        store=store,
+        engine=Engine(),
+        settings_file=settings_file,
+        settings=settings,
+        settings_problem=problem,
+        initial_model=model,
+    )
     window.show()
-    return int(app.exec())
+    code = int(app.exec())
+    store.close()
+    return code

@@ -1,0 +1,880 @@
+"""The main window: conversations on the left, the chat in the centre, the model below."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from chatapp import __version__
+from chatapp.core.appsettings import AppSettings, SettingsFile
+from chatapp.core.engine import Engine, LoadedModel
+from chatapp.core.settings import GenerationSettings
+from chatapp.core.store import (
+    HIGHLIGHT_END,
+    HIGHLIGHT_START,
+    Conversation,
+    Message,
+    SearchHit,
+    Store,
+    timestamp_now,
+)
+from chatapp.ui.composer import Composer
+from chatapp.ui.messages import ChatView
+from chatapp.ui.render import escape_plain, highlight_snippet
+from chatapp.ui.settings_dialog import SettingsDialog
+from chatapp.ui.theme import apply_theme, is_dark
+from chatapp.ui.workers import EngineClient, StoreClient
+
+log = logging.getLogger(__name__)
+
+REPAINT_MS = 33  # ~30 repaints a second, however fast the model is
+ROLE_ID = Qt.ItemDataRole.UserRole
+
+
+@dataclass
+class _Stream:
+    conversation_id: str
+    message_id: str
+    text: str = ""
+
+
+class MainWindow(QMainWindow):
+    """Everything the user sees. All disk and model work goes through the two workers."""
+
+    model_loaded = Signal(object)  # for tests and the status bar
+    conversations_listed = Signal()
+    conversation_shown = Signal(str)
+    reply_done = Signal(str, str)  # conversation id, message id
+    reply_piece = Signal(str)  # the text piece, received on the GUI thread
+    search_done = Signal()
+    error_shown = Signal(str)
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        engine: Engine,
+        settings_file: SettingsFile,
+        settings: AppSettings,
+        settings_problem: str | None = None,
+        initial_model: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("chatapp")
+        self.setAcceptDrops(True)
+        self.settings = settings
+        self.settings_file = settings_file
+        self.db = StoreClient(store, self)
+        self.db.error.connect(self.show_error)
+        self.engine = EngineClient(engine, store, self)
+        w = self.engine.worker
+        w.loaded.connect(self._loaded)
+        w.load_failed.connect(self._load_failed)
+        w.load_progress.connect(self._load_progress)
+        w.reply_started.connect(self._reply_started)
+        w.piece.connect(self._piece)
+        w.reply_finished.connect(self._reply_finished)
+        w.reply_failed.connect(self._reply_failed)
+
+        self.model: LoadedModel | None = None
+        self.loading: str | None = None
+        self.conversations: list[Conversation] = []
+        self.current: Conversation | None = None
+        self.thread_messages: list[Message] = []
+        self.stream: _Stream | None = None
+        self.editing: Message | None = None
+        self._closing = False
+        self._first_listing = True
+        self._repaint = QTimer(self)
+        self._repaint.setSingleShot(True)
+        self._repaint.setInterval(REPAINT_MS)
+        self._repaint.timeout.connect(self._flush)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(150)
+        self._search_timer.timeout.connect(self._run_search)
+
+        self._build()
+        self._build_actions()
+        self._restore_geometry()
+        self.refresh_conversations(select=settings.last_conversation)
+        if settings_problem:
+            self.show_error(settings_problem)
+        model = initial_model or (Path(settings.last_model) if settings.last_model else None)
+        if model is not None:
+            QTimer.singleShot(0, lambda: self.load_model(model))
+        self._update_empty_state()
+
+    # -- construction ---------------------------------------------------------------------------
+
+    def _named(self, widget: QWidget, name: str, accessible: str) -> Any:
+        widget.setObjectName(name)
+        widget.setAccessibleName(accessible)
+        return widget
+
+    def _build(self) -> None:
+        # left: search, new chat, conversation list, search results
+        left = QWidget(self)
+        left.setObjectName("sidebar")
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(6, 6, 0, 6)
+        self.new_button = self._named(QPushButton("New chat", left), "newChat", "New chat")
+        self.new_button.clicked.connect(self.new_chat)
+        self.search_box = self._named(QLineEdit(left), "searchBox", "Search conversations")
+        self.search_box.setPlaceholderText("Search (Ctrl+F)")
+        self.search_box.setClearButtonEnabled(True)
+        self.search_box.textChanged.connect(lambda _t: self._search_timer.start())
+        self.conv_list = self._named(QListWidget(left), "conversationList", "Conversations")
+        self.conv_list.itemSelectionChanged.connect(self._selection_changed)
+        self.conv_list.itemChanged.connect(self._item_renamed)
+        self.conv_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.conv_list.customContextMenuRequested.connect(self._conversation_menu)
+        self.results = self._named(QListWidget(left), "searchResults", "Messages found")
+        self.results.itemActivated.connect(self._open_result)
+        self.results.itemClicked.connect(self._open_result)
+        self.results.hide()
+        lv.addWidget(self.new_button)
+        lv.addWidget(self.search_box)
+        lv.addWidget(self.conv_list, 1)
+        lv.addWidget(self.results, 1)
+
+        # centre: error banner, conversation header, messages (or the empty state), composer
+        centre = QWidget(self)
+        cv = QVBoxLayout(centre)
+        cv.setContentsMargins(0, 6, 6, 6)
+        banner = QWidget(centre)
+        banner.setObjectName("errorBannerBox")
+        bl = QHBoxLayout(banner)
+        bl.setContentsMargins(8, 4, 4, 4)
+        self.error_label = self._named(QLabel(banner), "errorBanner", "Error")
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        dismiss = self._named(QToolButton(banner), "dismissError", "Dismiss the error")
+        dismiss.setText("✕")
+        dismiss.clicked.connect(banner.hide)
+        bl.addWidget(self.error_label, 1)
+        bl.addWidget(dismiss)
+        banner.setStyleSheet(
+            "#errorBannerBox { background: rgba(220, 60, 60, 40); border-radius: 4px; }"
+        )
+        banner.hide()
+        self.banner = banner
+        self.header = self._named(QLabel(centre), "conversationHeader", "Conversation details")
+        self.header.setWordWrap(True)
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.linkActivated.connect(lambda _h: self.edit_system_prompt())
+        self.chat_view = ChatView(centre)
+        self.chat_view.edit_requested.connect(self.edit_message)
+        self.chat_view.regenerate_requested.connect(self.regenerate)
+        self.empty = QWidget(centre)
+        self.empty.setObjectName("emptyState")
+        ev = QVBoxLayout(self.empty)
+        ev.addStretch(1)
+        self.empty_label = self._named(QLabel(self.empty), "emptyLabel", "Getting started")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.open_button = self._named(
+            QPushButton("Open a GGUF model file…", self.empty), "openModel", "Open a model file"
+        )
+        self.open_button.clicked.connect(self.open_model_dialog)
+        ev.addWidget(self.empty_label)
+        ev.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignCenter)
+        ev.addStretch(2)
+        self.stack = QStackedWidget(centre)
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.chat_view)
+        composer_row = QHBoxLayout()
+        self.composer = Composer(centre)
+        self.composer.submitted.connect(self.send)
+        self.send_button = self._named(QPushButton("Send", centre), "sendButton", "Send")
+        self.send_button.clicked.connect(lambda: self.send(self.composer.toPlainText()))
+        self.stop_button = self._named(QPushButton("Stop", centre), "stopButton", "Stop the reply")
+        self.stop_button.clicked.connect(self.stop)
+        self.stop_button.hide()
+        composer_row.addWidget(self.composer, 1)
+        composer_row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+        composer_row.addWidget(self.stop_button, 0, Qt.AlignmentFlag.AlignBottom)
+        self.edit_note = self._named(QLabel(centre), "editNote", "Editing a message")
+        self.edit_note.hide()
+        cv.addWidget(banner)
+        cv.addWidget(self.header)
+        cv.addWidget(self.stack, 1)
+        cv.addWidget(self.edit_note)
+        cv.addLayout(composer_row)
+
+        self.splitter = QSplitter(self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(centre)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([240, 760])
+        self.setCentralWidget(self.splitter)
+
+        # status bar: model (click to change), backend, context meter, load progress
+        sb = self.statusBar()
+        self.model_button = self._named(QToolButton(sb), "modelButton", "Model")
+        self.model_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.model_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.model_menu = QMenu(self.model_button)
+        self.model_menu.aboutToShow.connect(self._fill_model_menu)
+        self.model_button.setMenu(self.model_menu)
+        self.backend_label = self._named(QLabel(sb), "backendLabel", "Backend")
+        self.context_meter = self._named(QProgressBar(sb), "contextMeter", "Context used")
+        self.context_meter.setMaximumWidth(220)
+        self.context_meter.setFormat("context %v / %m")
+        self.context_meter.setRange(0, 1)
+        self.context_meter.setValue(0)
+        self.load_bar = self._named(QProgressBar(sb), "loadProgress", "Loading progress")
+        self.load_bar.setRange(0, 100)
+        self.load_bar.setMaximumWidth(160)
+        self.load_bar.hide()
+        self.cancel_load_button = self._named(QToolButton(sb), "cancelLoad", "Cancel loading")
+        self.cancel_load_button.setText("Cancel")
+        self.cancel_load_button.clicked.connect(self.engine.worker.cancel_load.set)
+        self.cancel_load_button.hide()
+        sb.addWidget(self.model_button)
+        sb.addWidget(self.load_bar)
+        sb.addWidget(self.cancel_load_button)
+        sb.addPermanentWidget(self.backend_label)
+        sb.addPermanentWidget(self.context_meter)
+        self._update_model_status()
+
+    def _build_actions(self) -> None:
+        menu = self.menuBar()
+        file = menu.addMenu("&File")
+        self.new_action = self._action(
+            file, "&New chat", QKeySequence.StandardKey.New, self.new_chat
+        )
+        self._action(file, "&Open model…", QKeySequence.StandardKey.Open, self.open_model_dialog)
+        self.recent_menu = file.addMenu("&Recent models")
+        self.recent_menu.aboutToShow.connect(lambda: self._fill_recent(self.recent_menu))
+        file.addSeparator()
+        self._action(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        chat = menu.addMenu("&Chat")
+        self._action(chat, "&Search", QKeySequence.StandardKey.Find, self.focus_search)
+        self._action(chat, "&Rename conversation", QKeySequence(Qt.Key.Key_F2), self.rename_current)
+        self._action(chat, "&Pin / unpin conversation", QKeySequence("Ctrl+P"), self.toggle_pin)
+        self._action(
+            chat, "&Delete conversation…", QKeySequence("Ctrl+Shift+Delete"), self.delete_current
+        )
+        self._action(chat, "&System prompt…", QKeySequence("Ctrl+Shift+S"), self.edit_system_prompt)
+        chat.addSeparator()
+        self._action(chat, "S&top reply", QKeySequence(Qt.Key.Key_Escape), self.stop)
+        self._action(
+            chat, "Re&generate last reply", QKeySequence("Ctrl+R"), lambda: self.regenerate(None)
+        )
+        self._action(
+            chat, "&Edit last message", QKeySequence("Ctrl+E"), lambda: self.edit_message(None)
+        )
+        settings = menu.addMenu("&Settings")
+        self._action(settings, "&Preferences…", QKeySequence("Ctrl+,"), self.open_settings)
+        help_menu = menu.addMenu("&Help")
+        self._action(help_menu, "&About chatapp", None, self.about)
+
+    def _action(
+        self,
+        menu: QMenu,
+        text: str,
+        shortcut: QKeySequence | QKeySequence.StandardKey | None,
+        slot: Any,
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        self.addAction(action)
+        return action
+
+    def _restore_geometry(self) -> None:
+        if self.settings.window_geometry:
+            self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
+        else:
+            self.resize(1100, 760)
+        if self.settings.splitter_sizes:
+            self.splitter.setSizes(list(self.settings.splitter_sizes))
+
+    # -- conversations --------------------------------------------------------------------------
+
+    def refresh_conversations(self, select: str | None = None) -> None:
+        keep = select or (self.current.id if self.current else None)
+        self.db.call(lambda s: s.list_conversations(), lambda convs: self._listed(convs, keep))
+
+    def _listed(self, conversations: list[Conversation], select: str | None) -> None:
+        if self._first_listing:
+            # on start: the conversation open last time, else the newest
+            self._first_listing = False
+            ids = {c.id for c in conversations}
+            if select not in ids:
+                select = conversations[0].id if conversations else None
+        self.conversations = conversations
+        self.conv_list.blockSignals(True)
+        self.conv_list.clear()
+        for conv in conversations:
+            item = QListWidgetItem(("📌 " if conv.pinned else "") + (conv.title or "New chat"))
+            item.setData(ROLE_ID, conv.id)
+            item.setToolTip(conv.title)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+            self.conv_list.addItem(item)
+            if conv.id == select:
+                item.setSelected(True)
+                self.conv_list.setCurrentItem(item)
+        self.conv_list.blockSignals(False)
+        if select and (self.current is None or self.current.id != select):
+            self.open_conversation(select)
+        self.conversations_listed.emit()
+
+    def _selection_changed(self) -> None:
+        items = self.conv_list.selectedItems()
+        if items:
+            conv_id = items[0].data(ROLE_ID)
+            if self.current is None or conv_id != self.current.id:
+                self.open_conversation(conv_id)
+
+    def open_conversation(self, conv_id: str, focus_message: str | None = None) -> None:
+        def fetch(store: Store) -> tuple[Conversation, list[Message]]:
+            conv = store.get_conversation(conv_id)
+            leaf = None
+            if focus_message is not None:
+                on_thread = {m.id for m in store.thread(conv.id)}
+                leaf = None if focus_message in on_thread else focus_message
+            return conv, store.thread(conv.id, leaf)
+
+        self.db.call(fetch, lambda result: self._show_conversation(*result, focus=focus_message))
+
+    def _show_conversation(
+        self, conv: Conversation, messages: list[Message], focus: str | None = None
+    ) -> None:
+        self.current = conv
+        self.thread_messages = messages
+        self.chat_view.dark = is_dark(self)
+        self.chat_view.show_messages(messages)
+        self._update_header()
+        s = self.stream
+        if s is not None and s.conversation_id == conv.id:
+            if s.message_id not in self.chat_view.widgets:
+                self.chat_view.append(self._placeholder(s), streaming=True)
+            self.chat_view.update_text(s.message_id, s.text)
+            w = self.chat_view.widgets[s.message_id]
+            w.set_meta(w.message, streaming=True)
+        self.chat_view.set_busy(self.stream is not None)
+        self._update_context_meter()
+        self._update_empty_state()
+        if focus:
+            self.chat_view.scroll_to(focus)
+        self.settings = self.settings.updated(last_conversation=conv.id)
+        self.conversation_shown.emit(conv.id)
+
+    def _update_header(self) -> None:
+        conv = self.current
+        if conv is None:
+            self.header.setText("")
+            return
+        prompt = conv.system_prompt or "none"
+        gen = self._generation_settings()
+        self.header.setText(
+            f"<b>{escape_plain(conv.title or 'New chat')}</b>"
+            f"<br><small>System prompt: {escape_plain(_clip(prompt, 120))} "
+            f"(<a href='edit'>change</a>) · temperature {gen.temperature:g} · "
+            f"max {gen.max_tokens} tokens</small>"
+        )
+
+    def new_chat(self) -> None:
+        self.current = None
+        self.thread_messages = []
+        self.conv_list.clearSelection()
+        self.chat_view.clear()
+        self.editing = None
+        self.edit_note.hide()
+        self._update_header()
+        self._update_context_meter()
+        self._update_empty_state()
+        self.composer.setFocus()
+
+    def _item_renamed(self, item: QListWidgetItem) -> None:
+        conv_id = item.data(ROLE_ID)
+        title = item.text().removeprefix("📌 ").strip()
+        if not title:
+            self.refresh_conversations()
+            return
+        self.db.call(
+            lambda s: s.rename_conversation(conv_id, title), lambda conv: self._renamed(conv)
+        )
+
+    def _renamed(self, conv: Conversation) -> None:
+        if self.current is not None and self.current.id == conv.id:
+            self.current = conv
+            self._update_header()
+        self.refresh_conversations()
+
+    def rename_current(self) -> None:
+        item = self.conv_list.currentItem()
+        if item is not None:
+            item.setText(item.text().removeprefix("📌 "))
+            self.conv_list.editItem(item)
+
+    def toggle_pin(self, conv_id: str | None = None) -> None:
+        conv = self._conversation(conv_id)
+        if conv is not None:
+            self.db.call(
+                lambda s: s.set_pinned(conv.id, not conv.pinned),
+                lambda _c: self.refresh_conversations(),
+            )
+
+    def delete_current(self, conv_id: str | None = None) -> None:
+        conv = self._conversation(conv_id)
+        if conv is None:
+            return
+        if self.stream is not None and self.stream.conversation_id == conv.id:
+            self.show_error("This conversation is still receiving a reply: stop it first.")
+            return
+        answer = QMessageBox.question(
+            self,
+            "Delete conversation",
+            f"Delete “{conv.title or 'New chat'}” and all its messages? This cannot be undone.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        if self.current is not None and self.current.id == conv.id:
+            self.new_chat()
+        self.db.call(
+            lambda s: s.delete_conversation(conv.id), lambda _r: self.refresh_conversations()
+        )
+
+    def _conversation(self, conv_id: str | None) -> Conversation | None:
+        if conv_id is None:
+            return self.current
+        return next((c for c in self.conversations if c.id == conv_id), None)
+
+    def _conversation_menu(self, pos: Any) -> None:
+        item = self.conv_list.itemAt(pos)
+        if item is None:
+            return
+        conv = self._conversation(item.data(ROLE_ID))
+        if conv is None:
+            return
+        menu = QMenu(self)
+        menu.addAction("Rename", lambda: self.conv_list.editItem(item))
+        menu.addAction("Unpin" if conv.pinned else "Pin", lambda: self.toggle_pin(conv.id))
+        menu.addAction("Delete…", lambda: self.delete_current(conv.id))
+        menu.exec(self.conv_list.mapToGlobal(pos))
+
+    def edit_system_prompt(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        if self.current is None:
+            self.show_error(
+                "Start a conversation first: new chats use the default system "
+                "prompt from Preferences."
+            )
+            return
+        conv = self.current
+        text, ok = QInputDialog.getMultiLineText(
+            self, "System prompt", "System prompt for this conversation:", conv.system_prompt or ""
+        )
+        if ok:
+            self.db.call(
+                lambda s: s.update_conversation(conv.id, system_prompt=text or None),
+                self._renamed,
+            )
+
+    # -- search ---------------------------------------------------------------------------------
+
+    def focus_search(self) -> None:
+        self.search_box.setFocus()
+        self.search_box.selectAll()
+
+    def _run_search(self) -> None:
+        query = self.search_box.text().strip()
+        lowered = query.lower()
+        for i in range(self.conv_list.count()):
+            item = self.conv_list.item(i)
+            conv = self._conversation(item.data(ROLE_ID))
+            title = conv.title if conv else item.text()
+            item.setHidden(bool(query) and lowered not in title.lower())
+        if not query:
+            self.results.clear()
+            self.results.hide()
+            self.search_done.emit()
+            return
+        self.db.call(lambda s: s.search(query), self._show_results)
+
+    def _show_results(self, hits: list[SearchHit]) -> None:
+        self.results.clear()
+        for hit in hits:
+            item = QListWidgetItem()
+            item.setData(ROLE_ID, (hit.conversation_id, hit.message_id))
+            label = QLabel(
+                f"<b>{escape_plain(hit.conversation_title or 'New chat')}</b><br>"
+                + highlight_snippet(hit.snippet, HIGHLIGHT_START, HIGHLIGHT_END)
+            )
+            label.setWordWrap(True)
+            label.setObjectName("searchHit")
+            item.setSizeHint(label.sizeHint())
+            item.setText("")
+            item.setToolTip(hit.snippet.replace(HIGHLIGHT_START, "").replace(HIGHLIGHT_END, ""))
+            self.results.addItem(item)
+            self.results.setItemWidget(item, label)
+        self.results.setVisible(True)
+        if not hits:
+            item = QListWidgetItem("No messages match.")
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.results.addItem(item)
+        self.search_done.emit()
+
+    def _open_result(self, item: QListWidgetItem) -> None:
+        data = item.data(ROLE_ID)
+        if not data:
+            return
+        conv_id, message_id = data
+        self.open_conversation(conv_id, focus_message=message_id)
+
+    # -- sending and streaming ------------------------------------------------------------------
+
+    def _generation_settings(self) -> GenerationSettings:
+        base = self.settings.generation
+        if self.current is not None and self.current.settings:
+            try:
+                return GenerationSettings.from_dict({**base.to_dict(), **self.current.settings})
+            except ValueError as exc:
+                log.warning("conversation settings ignored: %s", exc)
+        return base
+
+    def send(self, text: str) -> None:
+        if not text.strip():
+            return
+        if self.stream is not None:
+            self.show_error("A reply is still streaming: stop it (Esc) or wait for it to finish.")
+            return
+        if self.model is None:
+            self.show_error("No model is loaded: open a GGUF model file first (File → Open model).")
+            return
+        conv, editing = self.current, self.editing
+        system_prompt = self.settings.system_prompt or None
+        model_name = self.model.info.name
+
+        def save(store: Store) -> tuple[Conversation, Message]:
+            c = conv or store.create_conversation(model=model_name, system_prompt=system_prompt)
+            if editing is not None:
+                msg = store.add_message(c.id, "user", text, parent_id=editing.parent_id)
+            else:
+                msg = store.add_message(c.id, "user", text)
+            return store.get_conversation(c.id), msg
+
+        self.composer.clear()
+        self.composer.setFocus()
+        self.editing = None
+        self.edit_note.hide()
+        self._set_streaming_ui(True)
+        self.db.call(save, lambda result: self._sent(*result))
+
+    def _sent(self, conv: Conversation, user: Message) -> None:
+        created = self.current is None or self.current.id != conv.id
+        self.current = conv
+        if created:
+            self.refresh_conversations(select=conv.id)
+        self.engine.worker.chat_requested.emit(conv.id, user.id, self._generation_settings())
+        self.open_conversation(conv.id)
+
+    def _placeholder(self, s: _Stream) -> Message:
+        return Message(
+            id=s.message_id,
+            conversation_id=s.conversation_id,
+            parent_id=None,
+            role="assistant",
+            content=s.text,
+            created_at=timestamp_now(),
+            model=self.model.info.name if self.model else None,
+        )
+
+    def _reply_started(self, conv_id: str, message_id: str) -> None:
+        self.stream = _Stream(conv_id, message_id)
+        if self.current is not None and self.current.id == conv_id:
+            self.open_conversation(conv_id)  # the thread now ends with the new reply
+
+    def _piece(self, conv_id: str, message_id: str, text: str) -> None:
+        s = self.stream
+        if s is None or s.message_id != message_id:
+            return
+        s.text += text
+        self.reply_piece.emit(text)
+        if not self._repaint.isActive():
+            self._repaint.start()
+
+    def _flush(self) -> None:
+        s = self.stream
+        if s is not None and self.current is not None and self.current.id == s.conversation_id:
+            self.chat_view.update_text(s.message_id, s.text)
+
+    def _reply_finished(self, conv_id: str, message_id: str) -> None:
+        self._repaint.stop()
+        self.stream = None
+        self._set_streaming_ui(False)
+        if self._closing:
+            return
+
+        def fetch(store: Store) -> Message:
+            return store.get_message(message_id)
+
+        self.db.call(fetch, lambda m: self._finished_message(conv_id, m))
+        self.refresh_conversations()
+
+    def _finished_message(self, conv_id: str, message: Message) -> None:
+        if self.current is not None and self.current.id == conv_id:
+            self.thread_messages = [
+                message if m.id == message.id else m for m in self.thread_messages
+            ]
+            if message.id not in {m.id for m in self.thread_messages}:
+                self.thread_messages.append(message)
+            self.chat_view.finish(message)
+            self.chat_view.set_busy(False)
+            self._update_context_meter()
+        self.reply_done.emit(conv_id, message.id)
+
+    def _reply_failed(self, conv_id: str, message: str) -> None:
+        self.show_error(f"The reply failed: {message}")
+        if self.stream is None:
+            self._set_streaming_ui(False)
+
+    def _set_streaming_ui(self, streaming: bool) -> None:
+        self.stop_button.setVisible(streaming)
+        self.send_button.setVisible(not streaming)
+        self.chat_view.set_busy(streaming)
+
+    def stop(self) -> None:
+        """Esc: stop the streaming reply, or else leave editing a message."""
+        if self.stream is not None or self.stop_button.isVisible():
+            self.engine.cancel()
+        elif self.editing is not None:
+            self.editing = None
+            self.edit_note.hide()
+            self.composer.clear()
+
+    def regenerate(self, message_id: str | None) -> None:
+        if self.stream is not None or self.model is None or self.current is None:
+            if self.model is None:
+                self.show_error("No model is loaded: open a GGUF model file first.")
+            return
+        replies = [m for m in self.thread_messages if m.role == "assistant"]
+        target = next((m for m in replies if m.id == message_id), replies[-1] if replies else None)
+        if target is None or target.parent_id is None:
+            return
+        self._set_streaming_ui(True)
+        self.engine.worker.chat_requested.emit(
+            self.current.id, target.parent_id, self._generation_settings()
+        )
+
+    def edit_message(self, message_id: str | None) -> None:
+        users = [m for m in self.thread_messages if m.role == "user"]
+        target = next((m for m in users if m.id == message_id), users[-1] if users else None)
+        if target is None or self.stream is not None:
+            return
+        self.editing = target
+        self.composer.setPlainText(target.content)
+        self.composer.setFocus()
+        self.edit_note.setText(
+            "Editing your message: sending it starts a new branch from here. "
+            "Esc or an empty box cancels."
+        )
+        self.edit_note.show()
+
+    # -- models ---------------------------------------------------------------------------------
+
+    def open_model_dialog(self) -> None:
+        start = str(Path(self.settings.last_model).parent) if self.settings.last_model else ""
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a GGUF model", start, "GGUF models (*.gguf);;All files (*)"
+        )
+        if path:
+            self.load_model(Path(path))
+
+    def load_model(self, path: Path) -> None:
+        if self.stream is not None:
+            self.show_error("Wait for the reply to finish (or stop it) before changing models.")
+            return
+        self.loading = str(path)
+        self.load_bar.setValue(0)
+        self.load_bar.show()
+        self.cancel_load_button.show()
+        self._update_model_status()
+        self.engine.worker.load_requested.emit(
+            str(path), self.settings.load, self.settings.chat_template
+        )
+
+    def _load_progress(self, fraction: float) -> None:
+        self.load_bar.setValue(int(fraction * 100))
+
+    def _loaded(self, model: LoadedModel) -> None:
+        self.model = model
+        self.loading = None
+        self.load_bar.hide()
+        self.cancel_load_button.hide()
+        self.settings = self.settings.with_recent_model(str(model.info.path))
+        self._save_settings()
+        self._update_model_status()
+        self._update_context_meter()
+        self._update_empty_state()
+        self.model_loaded.emit(model)
+
+    def _load_failed(self, path: str, message: str) -> None:
+        self.loading = None
+        self.load_bar.hide()
+        self.cancel_load_button.hide()
+        self._update_model_status()
+        if message:
+            keep = f" {self.model.info.name} is still loaded." if self.model else ""
+            self.show_error(f"Could not load {Path(path).name}: {message}.{keep}")
+
+    def _update_model_status(self) -> None:
+        if self.loading:
+            self.model_button.setText(f"Loading {Path(self.loading).name}…")
+        elif self.model is not None:
+            i = self.model.info
+            self.model_button.setText(f"{i.name} · {i.parameters_label} · {i.quantization} ▾")
+        else:
+            self.model_button.setText("No model — choose… ▾")
+        if self.model is not None:
+            m = self.model
+            where = (
+                f"{m.backend} · {m.layers_offloaded}/{m.info.n_layer} layers on GPU"
+                if m.layers_offloaded
+                else "CPU"
+            )
+            self.backend_label.setText(where)
+            self.backend_label.setToolTip(m.describe())
+        else:
+            self.backend_label.setText("")
+
+    def _update_context_meter(self) -> None:
+        n_ctx = self.model.n_ctx if self.model else 0
+        used = 0
+        for m in reversed(self.thread_messages):
+            if m.metrics is not None:
+                used = m.metrics.prompt_tokens + m.metrics.completion_tokens
+                break
+        self.context_meter.setRange(0, max(n_ctx, 1))
+        self.context_meter.setValue(min(used, max(n_ctx, 1)))
+        self.context_meter.setVisible(n_ctx > 0)
+
+    def _fill_model_menu(self) -> None:
+        self._fill_recent(self.model_menu)
+
+    def _fill_recent(self, menu: QMenu) -> None:
+        menu.clear()
+        for path in self.settings.recent_models:
+            action = menu.addAction(Path(path).name, lambda p=path: self.load_model(Path(p)))
+            action.setToolTip(path)
+        if self.settings.recent_models:
+            menu.addSeparator()
+        menu.addAction("Open a GGUF model file…", self.open_model_dialog)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # Qt's name
+        urls = event.mimeData().urls()
+        if urls and urls[0].toLocalFile().lower().endswith(".gguf"):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # Qt's name
+        urls = event.mimeData().urls()
+        if urls:
+            self.load_model(Path(urls[0].toLocalFile()))
+
+    # -- misc -----------------------------------------------------------------------------------
+
+    def _update_empty_state(self) -> None:
+        has_messages = bool(self.chat_view.widgets)
+        self.stack.setCurrentWidget(self.chat_view if has_messages else self.empty)
+        if self.model is None and not self.loading:
+            self.empty_label.setText(
+                "<h2>No model loaded</h2><p>chatapp runs language models on this computer; "
+                "nothing you type leaves it.</p><p>Open a GGUF model file to start "
+                "(or drop one on this window).</p>"
+            )
+            self.open_button.show()
+        elif self.loading:
+            self.empty_label.setText(
+                f"<h2>Loading {escape_plain(Path(self.loading).name)}…</h2>"
+                "<p>You can start typing already.</p>"
+            )
+            self.open_button.hide()
+        else:
+            assert self.model is not None
+            self.empty_label.setText(
+                f"<h2>{escape_plain(self.model.info.name)}</h2>"
+                "<p>Type a message below to start.</p>"
+            )
+            self.open_button.hide()
+
+    def show_error(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.banner.show()
+        self.error_shown.emit(message)
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec():
+            new = dialog.result_settings()
+            theme_changed = (new.theme, new.font_size) != (
+                self.settings.theme,
+                self.settings.font_size,
+            )
+            self.settings = new
+            self._save_settings()
+            if theme_changed:
+                apply_theme(new.theme, new.font_size)
+                if self.current is not None:
+                    self.open_conversation(self.current.id)
+            self._update_header()
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About chatapp",
+            f"<h3>chatapp {__version__}</h3><p>Chat with language models on your own computer, "
+            "offline. Models run with llama.cpp; conversations stay on this machine.</p>",
+        )
+
+    def _save_settings(self) -> None:
+        settings, file = self.settings, self.settings_file
+        self.db.call(lambda _store: file.save(settings))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt's name
+        """Stop a streaming reply (it is saved as it stops), then close the store cleanly."""
+        self._closing = True
+        self.engine.stop()
+        self.settings = self.settings.updated(
+            window_geometry=bytes(self.saveGeometry().toBase64().data()).decode(),
+            splitter_sizes=tuple(self.splitter.sizes()),
+            last_conversation=self.current.id if self.current else None,
+        )
+        self._save_settings()
+        self.db.stop()
+        event.accept()
+
+
+def _clip(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
