@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QTextDocument
 from pytestqt.qtbot import QtBot
 
 from chatapp.core.appsettings import SETTINGS_FILENAME, SettingsFile
@@ -72,9 +71,7 @@ def send(qtbot: QtBot, window: MainWindow, text: str) -> str:
 
 
 def shown_text(window: MainWindow, message_id: str) -> str:
-    doc = QTextDocument()
-    doc.setHtml(window.chat_view.widgets[message_id].body.text())
-    return doc.toPlainText()
+    return window.chat_view.widgets[message_id].body.toPlainText()
 
 
 def test_sending_streams_a_reply_into_the_view_and_the_store(

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtCore import QSizeF, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QDesktopServices,
+    QGuiApplication,
+    QPalette,
+    QResizeEvent,
+    QTextOption,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -11,6 +18,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -19,6 +27,39 @@ from chatapp.core.store import Message
 from chatapp.ui.render import escape_plain, render_markdown
 
 _SAFE_SCHEMES = ("http", "https", "mailto")
+
+
+class MessageBody(QTextBrowser):
+    """Rich text that sizes itself to its content and wraps long words anywhere.
+
+    The surrounding ``ChatView`` scrolls; a body never shows scroll bars of its own.
+    """
+
+    link_clicked = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.viewport().setAutoFillBackground(False)
+        self.setStyleSheet("QTextBrowser { background: transparent; }")
+        self.document().setDocumentMargin(0)
+        self.document().documentLayout().documentSizeChanged.connect(self._fit)
+        self.anchorClicked.connect(lambda url: self.link_clicked.emit(url.toString()))
+
+    def _fit(self, size: QSizeF) -> None:
+        self.setFixedHeight(int(size.height()) + 2)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt's name
+        super().resizeEvent(event)
+        self._fit(self.document().size())
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # Qt's name
+        event.ignore()  # let the conversation scroll
 
 
 class MessageWidget(QFrame):
@@ -34,6 +75,9 @@ class MessageWidget(QFrame):
         self.code_blocks: tuple[str, ...] = ()
         self.setObjectName(f"message-{message.role}")
         self.setFrameShape(QFrame.Shape.NoFrame)
+        if message.role == "user":  # the user's turns sit on a quiet band
+            self.setAutoFillBackground(True)
+            self.setBackgroundRole(QPalette.ColorRole.AlternateBase)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
@@ -42,15 +86,10 @@ class MessageWidget(QFrame):
         self.header = QLabel(f"<b>{escape_plain(who)}</b>", self)
         self.header.setObjectName("messageHeader")
         layout.addWidget(self.header)
-        self.body = QLabel(self)
+        self.body = MessageBody(self)
         self.body.setObjectName("messageBody")
         self.body.setAccessibleName(f"{'Your message' if message.role == 'user' else 'Reply'}")
-        self.body.setWordWrap(True)
-        self.body.setTextFormat(Qt.TextFormat.RichText)
-        self.body.setOpenExternalLinks(False)
-        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
-        self.body.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
-        self.body.linkActivated.connect(self._link)
+        self.body.link_clicked.connect(self._link)
         layout.addWidget(self.body)
         footer = QHBoxLayout()
         footer.setSpacing(6)
@@ -88,9 +127,9 @@ class MessageWidget(QFrame):
         if self.message.role == "assistant":
             rendered = render_markdown(text or ("…" if streaming else ""), dark=self.dark)
             self.code_blocks = rendered.code_blocks
-            self.body.setText(rendered.html)
+            self.body.setHtml(rendered.html)
         else:
-            self.body.setText(escape_plain(text))
+            self.body.setHtml(escape_plain(text))
 
     def set_meta(self, message: Message, *, streaming: bool = False) -> None:
         self.message = message

@@ -278,7 +278,8 @@ class _QtRenderer(RendererHTML):
             f' text-decoration:none; font-size:small;">Copy</a></td>'
             f"</tr></table></td></tr>"
             f'<tr><td style="background-color:{pal.code_bg}; border-color:{pal.code_border};">'
-            f'<pre style="margin:0; font-family:{MONO_FONTS}; color:{pal.code_fg};">'
+            f'<pre style="margin:0; white-space:pre-wrap; font-family:{MONO_FONTS}; '
+            f'color:{pal.code_fg};">'
             f"{body}</pre></td></tr></table>\n"
         )
 

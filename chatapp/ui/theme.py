@@ -16,7 +16,7 @@ def _dark_palette() -> QPalette:
         (QPalette.ColorRole.Window, window),
         (QPalette.ColorRole.WindowText, text),
         (QPalette.ColorRole.Base, base),
-        (QPalette.ColorRole.AlternateBase, window),
+        (QPalette.ColorRole.AlternateBase, QColor(52, 54, 58)),
         (QPalette.ColorRole.ToolTipBase, window),
         (QPalette.ColorRole.ToolTipText, text),
         (QPalette.ColorRole.Text, text),

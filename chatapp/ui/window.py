@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 REPAINT_MS = 33  # ~30 repaints a second, however fast the model is
 ROLE_ID = Qt.ItemDataRole.UserRole
+PIN = "★ "  # in every common font, unlike the pin emoji
 
 
 @dataclass
@@ -128,6 +129,7 @@ class MainWindow(QMainWindow):
         if model is not None:
             QTimer.singleShot(0, lambda: self.load_model(model))
         self._update_empty_state()
+        self.composer.setFocus()
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -149,6 +151,9 @@ class MainWindow(QMainWindow):
         self.search_box.setClearButtonEnabled(True)
         self.search_box.textChanged.connect(lambda _t: self._search_timer.start())
         self.conv_list = self._named(QListWidget(left), "conversationList", "Conversations")
+        self.conv_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.conv_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.conv_list.setUniformItemSizes(True)
         self.conv_list.itemSelectionChanged.connect(self._selection_changed)
         self.conv_list.itemChanged.connect(self._item_renamed)
         self.conv_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -330,12 +335,13 @@ class MainWindow(QMainWindow):
             self._first_listing = False
             ids = {c.id for c in conversations}
             if select not in ids:
-                select = conversations[0].id if conversations else None
+                newest = max(conversations, key=lambda c: c.updated_at, default=None)
+                select = newest.id if newest else None
         self.conversations = conversations
         self.conv_list.blockSignals(True)
         self.conv_list.clear()
         for conv in conversations:
-            item = QListWidgetItem(("📌 " if conv.pinned else "") + (conv.title or "New chat"))
+            item = QListWidgetItem((PIN if conv.pinned else "") + (conv.title or "New chat"))
             item.setData(ROLE_ID, conv.id)
             item.setToolTip(conv.title)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
@@ -417,7 +423,7 @@ class MainWindow(QMainWindow):
 
     def _item_renamed(self, item: QListWidgetItem) -> None:
         conv_id = item.data(ROLE_ID)
-        title = item.text().removeprefix("📌 ").strip()
+        title = item.text().removeprefix(PIN).strip()
         if not title:
             self.refresh_conversations()
             return
@@ -434,7 +440,7 @@ class MainWindow(QMainWindow):
     def rename_current(self) -> None:
         item = self.conv_list.currentItem()
         if item is not None:
-            item.setText(item.text().removeprefix("📌 "))
+            item.setText(item.text().removeprefix(PIN))
             self.conv_list.editItem(item)
 
     def toggle_pin(self, conv_id: str | None = None) -> None:
