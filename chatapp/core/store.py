@@ -396,6 +396,15 @@ def _message(row: sqlite3.Row) -> Message:
     )
 
 
+def _messages_where(conn: sqlite3.Connection, column: str, value: str) -> list[Message]:
+    """Messages whose ``column`` (a fixed name, never user input) equals ``value``, oldest first."""
+    rows = conn.execute(
+        f"SELECT {_MSG_COLUMNS} FROM messages m WHERE {column} = ? ORDER BY created_at, rowid",
+        (value,),
+    ).fetchall()
+    return [_message(r) for r in rows]
+
+
 def _metric_values(metrics: ReplyMetrics | None) -> tuple[Any, ...]:
     if metrics is None:
         return (None,) * 7
@@ -826,24 +835,12 @@ class Store:
     def messages(self, conversation_id: str) -> list[Message]:
         """Every message of the conversation's tree, oldest first."""
         with self._reading() as conn:
-            conv = self._conv(conn, conversation_id)
-            rows = conn.execute(
-                f"SELECT {_MSG_COLUMNS} FROM messages m WHERE conversation_id = ?"
-                " ORDER BY created_at, rowid",
-                (conv.id,),
-            ).fetchall()
-        return [_message(r) for r in rows]
+            return _messages_where(conn, "conversation_id", self._conv(conn, conversation_id).id)
 
     def children(self, message_id: str) -> list[Message]:
         """The direct replies/alternatives under a message, oldest first (the branch choices)."""
         with self._reading() as conn:
-            parent = self._msg(conn, message_id)
-            rows = conn.execute(
-                f"SELECT {_MSG_COLUMNS} FROM messages m WHERE parent_id = ?"
-                " ORDER BY created_at, rowid",
-                (parent.id,),
-            ).fetchall()
-        return [_message(r) for r in rows]
+            return _messages_where(conn, "parent_id", self._msg(conn, message_id).id)
 
     def set_current_leaf(self, conversation_id: str, message_id: str) -> Conversation:
         """Switch the visible thread to end at ``message_id`` (switching branches)."""
