@@ -273,3 +273,32 @@ def test_every_interactive_widget_is_named(make_window: MakeWindow) -> None:
         and not w.objectName().startswith("qt_")
     ]
     assert unnamed == []
+
+
+def test_a_conversation_can_override_the_system_prompt_and_settings(
+    qtbot: QtBot, make_window: MakeWindow, tiny_model: Path
+) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    window = make_window(tiny_model, generation=GenerationSettings(max_tokens=40, seed=1))
+    send(qtbot, window, "first")
+
+    def edit() -> None:
+        dialog = window.conversation_dialog
+        assert dialog is not None
+        assert not dialog.chat_template.isVisible()
+        dialog.system_prompt.setPlainText("Answer like a pirate.")
+        dialog.max_tokens.setValue(7)
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+
+    QTimer.singleShot(0, edit)
+    with qtbot.waitSignal(window.conversations_listed, timeout=TIMEOUT):
+        window.edit_system_prompt()
+    assert "Answer like a pirate." in window.header.text()
+    assert "max 7 tokens" in window.header.text()
+    assert window.settings.generation.max_tokens == 40  # the defaults are untouched
+    reply_id = send(qtbot, window, "second")
+    reply = window.db.worker.store.get_message(reply_id)
+    assert reply.metrics is not None and reply.metrics.completion_tokens == 7
+    assert window.current is not None and window.current.system_prompt == "Answer like a pirate."

@@ -11,6 +11,7 @@ from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -110,6 +111,7 @@ class MainWindow(QMainWindow):
         self.editing: Message | None = None
         self._closing = False
         self._first_listing = True
+        self.conversation_dialog: SettingsDialog | None = None
         self._repaint = QTimer(self)
         self._repaint.setSingleShot(True)
         self._repaint.setInterval(REPAINT_MS)
@@ -192,6 +194,7 @@ class MainWindow(QMainWindow):
         self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.header.linkActivated.connect(lambda _h: self.edit_system_prompt())
+        self.header.setOpenExternalLinks(False)
         self.chat_view = ChatView(centre)
         self.chat_view.edit_requested.connect(self.edit_message)
         self.chat_view.regenerate_requested.connect(self.regenerate)
@@ -404,9 +407,9 @@ class MainWindow(QMainWindow):
         gen = self._generation_settings()
         self.header.setText(
             f"<b>{escape_plain(conv.title or 'New chat')}</b>"
-            f"<br><small>System prompt: {escape_plain(_clip(prompt, 120))} "
-            f"(<a href='edit'>change</a>) · temperature {gen.temperature:g} · "
-            f"max {gen.max_tokens} tokens</small>"
+            f"<br><small>System prompt: {escape_plain(_clip(prompt, 120))} · "
+            f"temperature {gen.temperature:g} · max {gen.max_tokens} tokens "
+            f"(<a href='edit'>change</a>)</small>"
         )
 
     def new_chat(self) -> None:
@@ -490,23 +493,40 @@ class MainWindow(QMainWindow):
         menu.exec(self.conv_list.mapToGlobal(pos))
 
     def edit_system_prompt(self) -> None:
-        from PySide6.QtWidgets import QInputDialog
-
+        """This conversation's system prompt and sampling settings (they override the defaults)."""
         if self.current is None:
             self.show_error(
                 "Start a conversation first: new chats use the default system "
-                "prompt from Preferences."
+                "prompt and settings from Preferences (Ctrl+,)."
             )
             return
         conv = self.current
-        text, ok = QInputDialog.getMultiLineText(
-            self, "System prompt", "System prompt for this conversation:", conv.system_prompt or ""
+        shown = self.settings.updated(
+            generation=self._generation_settings(), system_prompt=conv.system_prompt or ""
         )
-        if ok:
-            self.db.call(
-                lambda s: s.update_conversation(conv.id, system_prompt=text or None),
-                self._renamed,
-            )
+        dialog = SettingsDialog(shown, self)
+        dialog.setWindowTitle(f"Settings for “{conv.title or 'New chat'}”")
+        for index in range(dialog.tabs.count()):  # only what a conversation can override
+            dialog.tabs.setTabVisible(index, dialog.tabs.tabText(index) in ("&Generation", "&Chat"))
+        dialog.tabs.setCurrentIndex(1)
+        form = dialog.chat_template.parentWidget().layout()
+        if isinstance(form, QFormLayout):  # the template is per app, not per conversation
+            form.setRowVisible(dialog.chat_template, False)
+        self.conversation_dialog = dialog
+        if not dialog.exec():
+            return
+        edited = dialog.result_settings()
+        overrides = {
+            k: v
+            for k, v in edited.generation.to_dict().items()
+            if v != self.settings.generation.to_dict()[k]
+        }
+        self.db.call(
+            lambda s: s.update_conversation(
+                conv.id, system_prompt=edited.system_prompt or None, settings=overrides
+            ),
+            self._renamed,
+        )
 
     # -- search ---------------------------------------------------------------------------------
 
