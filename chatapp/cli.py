@@ -10,7 +10,7 @@ import logging
 import sys
 from pathlib import Path
 
-from chatapp import __version__
+from chatapp import __version__, cli_models
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -71,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", parents=[common], help="import a JSON export")
     imp.add_argument("file", type=Path)
+    cli_models.add_parser(sub, common)
     return p
 
 
@@ -99,7 +100,11 @@ def main(argv: list[str] | None = None) -> int:
             return _export(args, data_dir)
         if args.command == "import":
             return _import(args, data_dir)
-    except CliError as exc:
+        if args.command == "models":
+            from chatapp.core.paths import data_dir as resolve
+
+            return cli_models.run(args, resolve(data_dir))
+    except (CliError, cli_models.ModelsCliError) as exc:
         print(f"chatapp: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

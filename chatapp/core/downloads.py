@@ -1,0 +1,509 @@
+"""Model downloads: a persistent queue, resumable, verified, into huggingface_hub's own cache.
+
+Each file is fetched with ``hf_hub_download`` (so the standard cache, ``HF_HOME``, ``HF_TOKEN`` and
+resume-from-``.incomplete`` all come from huggingface_hub). Around it we add what users of other
+apps miss: a free-disk check before starting, progress with speed and ETA, pause and cancel,
+automatic retries with back-off when the connection drops or stalls, and a SHA-256 check against
+the Hub's LFS metadata computed *while* the file downloads (a thread follows the growing
+``.incomplete`` file), so no second pass over a multi-gigabyte file is needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import constants, hf_hub_download
+from huggingface_hub.errors import (
+    EntryNotFoundError,
+    GatedRepoError,
+    HfHubHTTPError,
+    LocalEntryNotFoundError,
+    RepositoryNotFoundError,
+)
+from huggingface_hub.file_download import repo_folder_name
+from tqdm.auto import tqdm
+
+from chatapp.core.atomic import write_text_atomic
+from chatapp.core.hub import HubFile, NeedsTokenError, OfflineError
+from chatapp.core.modelinfo import file_size_label
+
+log = logging.getLogger(__name__)
+
+QUEUE_FILENAME = "downloads.json"
+DISK_MARGIN = 64 * 1024**2  # keep this much free beyond the file itself
+
+
+class DownloadError(Exception):
+    """A download failed for good; the message says why and what to do."""
+
+
+class Stopped(Exception):  # control flow, not an error
+    """Raised inside the progress callback to pause or cancel a running download."""
+
+
+class State(StrEnum):
+    QUEUED = "queued"
+    DOWNLOADING = "downloading"
+    PAUSED = "paused"
+    FAILED = "failed"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One queued model file (all parts of a split model)."""
+
+    id: str
+    repo_id: str
+    filename: str
+    parts: tuple[str, ...]
+    size: int
+    sha256: dict[str, str]
+    state: State = State.QUEUED
+    error: str = ""
+    path: str = ""  # the first part's path once done
+    revision: str | None = None
+
+    @classmethod
+    def from_file(cls, file: HubFile) -> Item:
+        return cls(
+            id=uuid.uuid4().hex[:12],
+            repo_id=file.repo_id,
+            filename=file.filename,
+            parts=file.parts,
+            size=file.size,
+            sha256=dict(file.sha256),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["parts"] = list(self.parts)
+        d["state"] = str(self.state)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Item:
+        return cls(
+            id=str(d["id"]),
+            repo_id=str(d["repo_id"]),
+            filename=str(d["filename"]),
+            parts=tuple(d["parts"]),
+            size=int(d["size"]),
+            sha256=dict(d.get("sha256", {})),
+            state=State(d.get("state", "queued")),
+            error=str(d.get("error", "")),
+            path=str(d.get("path", "")),
+            revision=d.get("revision"),
+        )
+
+
+@dataclass(frozen=True)
+class Progress:
+    item_id: str
+    done: int
+    total: int
+    speed: float  # bytes per second, smoothed
+    eta: float | None  # seconds
+
+    def describe(self) -> str:
+        pct = 100.0 * self.done / self.total if self.total else 0.0
+        line = f"{pct:5.1f}%  {file_size_label(self.done)} of {file_size_label(self.total)}"
+        line += f"  {file_size_label(int(self.speed))}/s"
+        if self.eta is not None:
+            m, s = divmod(int(self.eta), 60)
+            line += f"  {m}:{s:02d} left"
+        return line
+
+
+class Queue:
+    """The download queue, saved in the data directory so it survives quitting and crashes.
+
+    Thread-safe: the downloader thread updates states while the window adds and removes items.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._items: list[Item] = []
+        if path.exists():
+            try:
+                raw = json.loads(path.read_text(encoding="utf-8"))
+                self._items = [Item.from_dict(d) for d in raw.get("items", [])]
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                log.warning("download queue %s unreadable, starting empty: %s", path, exc)
+        # a download that was running when the app stopped resumes as queued
+        self._items = [
+            replace(i, state=State.QUEUED) if i.state == State.DOWNLOADING else i
+            for i in self._items
+        ]
+
+    def items(self) -> list[Item]:
+        with self._lock:
+            return list(self._items)
+
+    def get(self, item_id: str) -> Item:
+        with self._lock:
+            for i in self._items:
+                if i.id == item_id:
+                    return i
+        raise KeyError(item_id)
+
+    def add(self, file: HubFile) -> Item:
+        """Queue a file (again, if it failed or was paused); an existing entry is reused."""
+        with self._lock:
+            for i, old in enumerate(self._items):
+                if (old.repo_id, old.filename) == (file.repo_id, file.filename):
+                    item = replace(old, state=State.QUEUED, error="")
+                    self._items[i] = item
+                    break
+            else:
+                item = Item.from_file(file)
+                self._items.append(item)
+            self._save()
+        return item
+
+    def update(self, item_id: str, **changes: Any) -> Item:
+        with self._lock:
+            for i, old in enumerate(self._items):
+                if old.id == item_id:
+                    self._items[i] = replace(old, **changes)
+                    self._save()
+                    return self._items[i]
+        raise KeyError(item_id)
+
+    def remove(self, item_id: str) -> None:
+        with self._lock:
+            self._items = [i for i in self._items if i.id != item_id]
+            self._save()
+
+    def next_queued(self) -> Item | None:
+        with self._lock:
+            return next((i for i in self._items if i.state == State.QUEUED), None)
+
+    def _save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = {"version": 1, "items": [i.to_dict() for i in self._items]}
+        write_text_atomic(self.path, json.dumps(data, indent=2))
+
+
+class _Hasher:
+    """Hashes a file while another writer appends to it, then finishes on the final file."""
+
+    def __init__(self, incomplete: Path) -> None:
+        self.incomplete = incomplete
+        self.sha = hashlib.sha256()
+        self.offset = 0
+        self.wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, name="sha256", daemon=True)
+        self._thread.start()
+
+    def _consume(self, path: Path, final: bool) -> None:
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return
+        if size < self.offset:  # the writer started over: so do we
+            self.sha, self.offset = hashlib.sha256(), 0
+        with path.open("rb") as fh:
+            fh.seek(self.offset)
+            while self.offset < size or final:
+                chunk = fh.read(min(8 << 20, size - self.offset) if not final else 8 << 20)
+                if not chunk:
+                    break
+                self.sha.update(chunk)
+                self.offset += len(chunk)
+
+    def _follow(self) -> None:
+        while not self._stop.is_set():
+            self.wake.wait(0.25)
+            self.wake.clear()
+            self._consume(self.incomplete, final=False)
+
+    def finish(self, final_path: Path) -> str:
+        self._stop.set()
+        self.wake.set()
+        self._thread.join()
+        self._consume(final_path, final=True)
+        return self.sha.hexdigest()
+
+    def abandon(self) -> None:
+        self._stop.set()
+        self.wake.set()
+        self._thread.join()
+
+
+@dataclass
+class Downloader:
+    """Runs queued downloads one at a time on the calling thread.
+
+    Args:
+        disk_free: bytes free where the cache is (injectable so tests can simulate a full disk).
+        stall_seconds: a read that waits this long for data counts as a stall and is retried.
+        retry_delays: back-off between attempts after a drop or stall; then it fails for good.
+    """
+
+    queue: Queue
+    token: str | None = None
+    offline: bool = False
+    disk_free: Callable[[Path], int] = field(default=lambda p: shutil.disk_usage(_existing(p)).free)
+    stall_seconds: float = 20.0
+    retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0)
+    sleep: Callable[[float], None] = time.sleep
+    _stop: dict[str, str] = field(default_factory=dict)  # item id -> "pause" | "cancel"
+
+    # -- control (any thread) -------------------------------------------------------------------
+
+    def pause(self, item_id: str) -> None:
+        self._stop[item_id] = "pause"
+
+    def cancel(self, item_id: str) -> None:
+        """Stop and forget: the partial file is deleted and the item leaves the queue."""
+        self._stop[item_id] = "cancel"
+        with contextlib.suppress(KeyError):
+            item = self.queue.get(item_id)
+            if item.state != State.DOWNLOADING:
+                self._discard_partial(item)
+                self.queue.remove(item_id)
+
+    # -- running (the download thread) ----------------------------------------------------------
+
+    def run_all(self, on_progress: Callable[[Progress], None] | None = None) -> list[Item]:
+        """Download every queued item in order; returns the items it finished or failed."""
+        handled = []
+        while (item := self.queue.next_queued()) is not None:
+            handled.append(self.run(item, on_progress))
+        return handled
+
+    def run(self, item: Item, on_progress: Callable[[Progress], None] | None = None) -> Item:
+        """Download one item; never raises for a user-caused failure (its state says it)."""
+        self._stop.pop(item.id, None)
+        item = self.queue.update(item.id, state=State.DOWNLOADING, error="")
+        try:
+            path = self._download(item, on_progress or (lambda _p: None))
+        except Stopped as why:
+            if str(why) == "cancel":
+                self._discard_partial(item)
+                self.queue.remove(item.id)
+                return replace(item, state=State.PAUSED, error="cancelled")
+            return self.queue.update(item.id, state=State.PAUSED)
+        except (DownloadError, NeedsTokenError, OfflineError) as exc:
+            return self.queue.update(item.id, state=State.FAILED, error=str(exc))
+        return self.queue.update(item.id, state=State.DONE, path=str(path))
+
+    def _download(self, item: Item, on_progress: Callable[[Progress], None]) -> Path:
+        if self.offline or constants.is_offline_mode():
+            raise OfflineError("offline mode is on: turn it off to download models")
+        cache = Path(constants.HF_HUB_CACHE)
+        already = sum(self._partial_size(item, part) for part in item.parts)
+        need = item.size - already + DISK_MARGIN
+        free = self.disk_free(cache)
+        if free < need:
+            raise DownloadError(
+                f"not enough disk space for {item.filename}: it needs "
+                f"{file_size_label(need)} more, {file_size_label(free)} free in {cache}"
+            )
+        meter = _Meter(item, on_progress, lambda: self._stop.get(item.id))
+        first: Path | None = None
+        for part in item.parts:
+            path = self._download_part(item, part, meter)
+            first = first or path
+        assert first is not None
+        return first
+
+    def _download_part(self, item: Item, part: str, meter: _Meter) -> Path:
+        expected = item.sha256.get(part)
+        attempts = len(self.retry_delays) + 1
+        meter.part_base = meter.done  # bytes of the parts before this one
+        for attempt in range(attempts):
+            incomplete = self._blob(item, part, expected, incomplete=True)
+            hasher = _Hasher(incomplete) if expected else None
+            meter.hasher = hasher
+            try:
+                with _read_timeout(self.stall_seconds):
+                    local = Path(
+                        hf_hub_download(
+                            item.repo_id,
+                            part,
+                            revision=item.revision,
+                            token=self.token,
+                            tqdm_class=meter.tqdm_class(),
+                        )
+                    )
+            except Stopped:
+                if hasher:
+                    hasher.abandon()
+                raise
+            except GatedRepoError as exc:
+                if hasher:
+                    hasher.abandon()
+                raise NeedsTokenError(
+                    f"{item.repo_id} is gated: accept its terms on the Hub and add your token"
+                ) from exc
+            except (RepositoryNotFoundError, EntryNotFoundError) as exc:
+                if hasher:
+                    hasher.abandon()
+                raise DownloadError(f"{item.repo_id}/{part} is not on the Hub") from exc
+            except LocalEntryNotFoundError as exc:  # offline, or the Hub unreachable
+                if hasher:
+                    hasher.abandon()
+                if attempt + 1 >= attempts:
+                    raise DownloadError(f"cannot reach the Hub to download {part}") from exc
+                self._wait(attempt, part, exc)
+                continue
+            except (HfHubHTTPError, OSError, ValueError) as exc:
+                # drops, stalls (read timeouts), 5xx: resume from the .incomplete file
+                if hasher:
+                    hasher.abandon()
+                if attempt + 1 >= attempts:
+                    raise DownloadError(
+                        f"downloading {part} failed {attempts} times; last error: "
+                        f"{_describe(exc)}. Start it again to resume where it stopped"
+                    ) from exc
+                self._wait(attempt, part, exc)
+                continue
+            if hasher and expected:
+                digest = hasher.finish(local)
+                if digest != expected:
+                    self._delete_file(local)
+                    raise DownloadError(
+                        f"{part} arrived damaged (SHA-256 {digest[:12]}… instead of "
+                        f"{expected[:12]}…) and was deleted; download it again"
+                    )
+            meter.done = meter.part_base + local.stat().st_size
+            return local
+        raise AssertionError("unreachable")
+
+    def _wait(self, attempt: int, part: str, exc: BaseException) -> None:
+        delay = self.retry_delays[attempt]
+        log.warning("download of %s interrupted (%s); retrying in %.0f s", part, exc, delay)
+        self.sleep(delay)
+
+    # -- cache paths ----------------------------------------------------------------------------
+
+    def _repo_dir(self, item: Item) -> Path:
+        return Path(constants.HF_HUB_CACHE) / repo_folder_name(
+            repo_id=item.repo_id, repo_type="model"
+        )
+
+    def _blob(self, item: Item, part: str, sha: str | None, *, incomplete: bool) -> Path:
+        name = (sha or "unknown") + (".incomplete" if incomplete else "")
+        return self._repo_dir(item) / "blobs" / name
+
+    def _partial_size(self, item: Item, part: str) -> int:
+        sha = item.sha256.get(part)
+        for path in (
+            self._blob(item, part, sha, incomplete=False),
+            self._blob(item, part, sha, incomplete=True),
+        ):
+            if sha and path.exists():
+                return path.stat().st_size
+        return 0
+
+    def _discard_partial(self, item: Item) -> None:
+        for part in item.parts:
+            sha = item.sha256.get(part)
+            if sha:
+                self._blob(item, part, sha, incomplete=True).unlink(missing_ok=True)
+
+    def _delete_file(self, local: Path) -> None:
+        """Remove a downloaded file: the snapshot link and the blob it points to."""
+        blob = local.resolve()
+        local.unlink(missing_ok=True)
+        blob.unlink(missing_ok=True)
+
+
+class _Meter:
+    """Progress with a smoothed speed and ETA; checks for pause/cancel on every update."""
+
+    def __init__(
+        self, item: Item, report: Callable[[Progress], None], stop: Callable[[], str | None]
+    ) -> None:
+        self.item, self.report, self.stop = item, report, stop
+        self.done = 0
+        self.part_base = 0
+        self.hasher: _Hasher | None = None
+        self.speed = 0.0
+        self._last_t = time.monotonic()
+        self._last_done = 0
+        self._last_report = 0.0
+
+    def update(self, part_done: int) -> None:
+        why = self.stop()
+        if why:
+            raise Stopped(why)
+        self.done = self.part_base + part_done
+        if self.hasher is not None:
+            self.hasher.wake.set()
+        now = time.monotonic()
+        dt = now - self._last_t
+        if dt >= 0.25:
+            rate = (self.done - self._last_done) / dt
+            self.speed = rate if self.speed == 0 else 0.7 * self.speed + 0.3 * rate
+            self._last_t, self._last_done = now, self.done
+        if now - self._last_report >= 0.1 or self.done >= self.item.size:
+            self._last_report = now
+            left = self.item.size - self.done
+            eta = left / self.speed if self.speed > 0 else None
+            self.report(Progress(self.item.id, self.done, self.item.size, self.speed, eta))
+
+    def tqdm_class(self) -> type[tqdm]:
+        meter = self
+
+        class _Bar(tqdm):  # type: ignore[misc, type-arg]  # tqdm ships no generic stubs
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                kwargs["disable"] = False
+                kwargs["file"] = _NullFile()
+                super().__init__(*args, **kwargs)
+
+            def update(self, n: float | None = 1) -> bool | None:
+                result: bool | None = super().update(n)
+                meter.update(int(self.n))
+                return result
+
+        return _Bar
+
+
+class _NullFile:
+    """Where our progress bars draw: nowhere (we report through callbacks)."""
+
+    def write(self, _s: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _read_timeout(seconds: float) -> Any:
+    """huggingface_hub's download read timeout is a module constant: a stall longer than this
+    raises a read timeout, which we retry (resuming) with back-off."""
+    old = constants.HF_HUB_DOWNLOAD_TIMEOUT
+    constants.HF_HUB_DOWNLOAD_TIMEOUT = seconds  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        constants.HF_HUB_DOWNLOAD_TIMEOUT = old
+
+
+def _existing(path: Path) -> Path:
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

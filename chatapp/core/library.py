@@ -1,0 +1,261 @@
+"""Every model on this machine: the Hugging Face cache, files imported in place, added folders.
+
+The library keeps a small JSON file in the data directory (imported files, folders, last use, and
+a cache of GGUF headers keyed by path, size and mtime so listing stays fast). Files are never
+copied; a file that went missing is listed as missing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import threading
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import scan_cache_dir
+from huggingface_hub.errors import CacheNotFound
+
+from chatapp.core.atomic import write_text_atomic
+from chatapp.core.modelinfo import ModelFileError, ModelInfo, read_model_info
+from chatapp.core.store import timestamp_now
+
+log = logging.getLogger(__name__)
+
+LIBRARY_FILENAME = "library.json"
+_LATER_PART = re.compile(r"-(\d{5})-of-\d{5}\.gguf$", re.IGNORECASE)
+
+
+class LibraryError(Exception):
+    """A library operation failed; the message says why."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: Path
+    source: str  # "hub", "imported" or "folder"
+    repo_id: str | None
+    info: ModelInfo | None
+    error: str | None
+    last_used: str | None
+
+    @property
+    def missing(self) -> bool:
+        return not self.path.exists()
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def size(self) -> int:
+        """Bytes on disk, all parts of a split model included."""
+        return sum(p.stat().st_size for p in _parts(self.path) if p.exists())
+
+
+def other_app_folders() -> list[Path]:
+    """Model folders of other apps (LM Studio, GPT4All) that exist on this machine."""
+    home = Path.home()
+    candidates = [home / ".lmstudio" / "models", home / ".cache" / "lm-studio" / "models"]
+    if sys.platform == "darwin":
+        candidates.append(home / "Library" / "Application Support" / "nomic.ai" / "GPT4All")
+    elif sys.platform == "win32":
+        local = Path(os.environ.get("LOCALAPPDATA", home / "AppData" / "Local"))
+        candidates.append(local / "nomic.ai" / "GPT4All")
+    else:
+        candidates.append(home / ".local" / "share" / "nomic.ai" / "GPT4All")
+    return [c for c in candidates if c.is_dir()]
+
+
+class Library:
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / LIBRARY_FILENAME
+        self._lock = threading.Lock()
+        self.imported: list[str] = []
+        self.folders: list[str] = []
+        self.last_used: dict[str, str] = {}
+        self._headers: dict[str, dict[str, Any]] = {}
+        if self.path.exists():
+            try:
+                raw = json.loads(self.path.read_text(encoding="utf-8"))
+                self.imported = [str(p) for p in raw.get("imported", [])]
+                self.folders = [str(p) for p in raw.get("folders", [])]
+                self.last_used = {str(k): str(v) for k, v in raw.get("last_used", {}).items()}
+                self._headers = dict(raw.get("headers", {}))
+            except (OSError, ValueError, AttributeError) as exc:
+                log.warning("library file %s unreadable, starting empty: %s", self.path, exc)
+
+    def _save(self) -> None:
+        data = {
+            "version": 1,
+            "imported": self.imported,
+            "folders": self.folders,
+            "last_used": self.last_used,
+            "headers": self._headers,
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(self.path, json.dumps(data, indent=1))
+
+    # -- changes --------------------------------------------------------------------------------
+
+    def add_file(self, path: Path) -> Entry:
+        """Import a file in place (it is not copied). Raises ModelFileError if it is unusable."""
+        path = path.expanduser().resolve()
+        info = read_model_info(path)
+        with self._lock:
+            if str(path) not in self.imported:
+                self.imported.append(str(path))
+            self._remember(path, info)
+            self._save()
+        return Entry(path, "imported", None, info, None, self.last_used.get(str(path)))
+
+    def add_folder(self, folder: Path) -> None:
+        folder = folder.expanduser().resolve()
+        if not folder.is_dir():
+            raise LibraryError(f"not a folder: {folder}")
+        with self._lock:
+            if str(folder) not in self.folders:
+                self.folders.append(str(folder))
+                self._save()
+
+    def mark_used(self, path: Path) -> None:
+        with self._lock:
+            self.last_used[str(path.resolve())] = timestamp_now()
+            self._save()
+
+    def forget(self, path: Path) -> None:
+        """Remove an imported file from the library (the file itself stays)."""
+        with self._lock:
+            self.imported = [p for p in self.imported if p != str(path)]
+            self._save()
+
+    def delete(self, entry: Entry) -> int:
+        """Delete a model's files from disk; returns the bytes freed.
+
+        For a Hub download the blob and its snapshot link go; for an imported file, the file
+        (every part of a split model) and its library entry.
+        """
+        freed = 0
+        for part in _parts(entry.path):
+            target = part.resolve() if part.is_symlink() else part
+            try:
+                size = target.stat().st_size
+            except FileNotFoundError:
+                size = 0
+            try:
+                if part.is_symlink():
+                    part.unlink()
+                target.unlink(missing_ok=True)
+            except OSError as exc:
+                raise LibraryError(f"cannot delete {part}: {exc.strerror or exc}") from exc
+            freed += size
+        with self._lock:
+            self.imported = [p for p in self.imported if p != str(entry.path)]
+            self.last_used.pop(str(entry.path), None)
+            self._headers.pop(str(entry.path), None)
+            self._save()
+        return freed
+
+    # -- listing --------------------------------------------------------------------------------
+
+    def entries(self) -> list[Entry]:
+        """Every known model, newest use first, then by name."""
+        found: dict[str, tuple[str, str | None]] = {}
+        for hub_path, repo_id in _hub_cache_files():
+            found.setdefault(str(hub_path), ("hub", repo_id))
+        for p in self.imported:
+            found.setdefault(p, ("imported", None))
+        for folder in self.folders:
+            for path in sorted(Path(folder).rglob("*.gguf")):
+                found.setdefault(str(path), ("folder", None))
+        out = []
+        changed = False
+        for key, (source, repo) in found.items():
+            path = Path(key)
+            later = _LATER_PART.search(path.name)
+            if later and later.group(1) != "00001":
+                continue  # later parts of split models are listed through their first part
+            if "mmproj" in path.name.lower():
+                continue
+            info, error = None, None
+            if path.exists():
+                info, error, new = self._info(path)
+                changed |= new
+            out.append(Entry(path, source, repo, info, error, self.last_used.get(key)))
+        if changed:
+            with self._lock:
+                self._save()
+        return sorted(out, key=lambda e: (-(_ts(e.last_used)), e.name.lower()))
+
+    def find(self, name: str) -> list[Entry]:
+        """Entries whose file name or path matches ``name`` (exact name first)."""
+        entries = self.entries()
+        exact = [e for e in entries if e.name == name or str(e.path) == name]
+        return exact or [e for e in entries if name.lower() in str(e.path).lower()]
+
+    def _info(self, path: Path) -> tuple[ModelInfo | None, str | None, bool]:
+        st = path.stat()
+        key = str(path)
+        cached = self._headers.get(key)
+        if cached and cached.get("size") == st.st_size and cached.get("mtime") == st.st_mtime:
+            if "error" in cached:
+                return None, str(cached["error"]), False
+            return _info_from_dict(cached["info"], path), None, False
+        try:
+            info = read_model_info(path)
+        except ModelFileError as exc:
+            with self._lock:
+                self._headers[key] = {"size": st.st_size, "mtime": st.st_mtime, "error": str(exc)}
+            return None, str(exc), True
+        with self._lock:
+            self._remember(path, info)
+        return info, None, True
+
+    def _remember(self, path: Path, info: ModelInfo) -> None:
+        st = path.stat()
+        d = asdict(info)
+        d["path"] = str(info.path)
+        self._headers[str(path)] = {"size": st.st_size, "mtime": st.st_mtime, "info": d}
+
+
+def _info_from_dict(d: dict[str, Any], path: Path) -> ModelInfo:
+    return replace(ModelInfo(**{**d, "path": path}), path=path)
+
+
+def _ts(stamp: str | None) -> float:
+    if not stamp:
+        return 0.0
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def _parts(path: Path) -> list[Path]:
+    """All parts of a split model given its first part, else just the path."""
+    m = re.search(r"-00001-of-(\d{5})\.gguf$", path.name, re.IGNORECASE)
+    if not m:
+        return [path]
+    total = int(m.group(1))
+    stem = path.name[: m.start()]
+    return [path.with_name(f"{stem}-{i:05d}-of-{total:05d}.gguf") for i in range(1, total + 1)]
+
+
+def _hub_cache_files() -> list[tuple[Path, str]]:
+    """(.gguf snapshot path, repo id) for every model in huggingface_hub's cache."""
+    try:
+        info = scan_cache_dir()
+    except CacheNotFound:
+        return []
+    out = []
+    for repo in sorted(info.repos, key=lambda r: r.repo_id):
+        if repo.repo_type != "model":
+            continue
+        for revision in repo.revisions:
+            for f in sorted(revision.files, key=lambda f: f.file_name):
+                if f.file_name.lower().endswith(".gguf"):
+                    out.append((Path(f.file_path), repo.repo_id))
+    return out

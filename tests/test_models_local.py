@@ -1,0 +1,185 @@
+"""Model manager pieces that need no network: names, fit, the library, the download queue."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from chatapp.core.downloads import Queue, State
+from chatapp.core.fit import Verdict, estimate, kv_cache_bytes, recommend
+from chatapp.core.hardware import Device, Machine, devices
+from chatapp.core.hub import HubFile, group_files, quantization_from_name
+from chatapp.core.library import Library, LibraryError, other_app_folders
+from chatapp.core.modelinfo import ModelFileError, read_model_info
+from tests.conftest import run_cli
+
+GB = 1000**3
+
+
+@pytest.mark.parametrize(
+    ("name", "quant"),
+    [
+        ("Qwen2.5-7B-Instruct-Q4_K_M.gguf", "Q4_K_M"),
+        ("llama-3.2-1b-instruct-q8_0.gguf", "Q8_0"),
+        ("tinyllama-1.1b-chat-v1.0.Q4_0.gguf", "Q4_0"),
+        ("Phi-3-mini-4k-instruct-fp16.gguf", "F16"),
+        ("model-IQ4_XS.gguf", "IQ4_XS"),
+        ("gemma-2-9b-it-Q5_K_S-00001-of-00002.gguf", "Q5_K_S"),
+        ("my-model.gguf", "unknown"),
+    ],
+)
+def test_quantization_is_read_from_the_file_name(name: str, quant: str) -> None:
+    assert quantization_from_name(name) == quant
+
+
+def test_split_files_are_one_model_and_projectors_are_left_out() -> None:
+    files = group_files(
+        "org/repo",
+        [
+            ("big-Q8_0-00002-of-00002.gguf", 400, "b"),
+            ("big-Q8_0-00001-of-00002.gguf", 500, "a"),
+            ("small-Q4_K_M.gguf", 300, "c"),
+            ("mmproj-f16.gguf", 100, "d"),
+            ("README.md", 10, None),
+        ],
+    )
+    assert [f.filename for f in files] == ["small-Q4_K_M.gguf", "big-Q8_0-00001-of-00002.gguf"]
+    big = files[1]
+    assert big.is_split and big.size == 900 and big.quantization == "Q8_0"
+    assert big.parts == ("big-Q8_0-00001-of-00002.gguf", "big-Q8_0-00002-of-00002.gguf")
+    assert big.sha256 == {big.parts[0]: "a", big.parts[1]: "b"}
+
+
+def _machine(ram: float, vram: float | None = None) -> Machine:
+    gpus = (Device("CUDA0", "Test GPU", "gpu", int(vram * GB), int(vram * GB)),) if vram else ()
+    return Machine(ram_available=int(ram * GB), ram_total=int(ram * GB), gpus=gpus)
+
+
+def test_fit_says_where_a_model_runs_with_the_numbers(long_model: Path) -> None:
+    info = read_model_info(long_model)
+    # 4 layers x 2 KV heads x 32 dims (128 wide, 4 heads), f16 K and V
+    assert kv_cache_bytes(info, 8192) == 2 * 4 * 8192 * 2 * 32 * 2
+    on_gpu = estimate(info, 8192, _machine(16, vram=8))
+    assert on_gpu.verdict == Verdict.GPU and on_gpu.label == "fits on GPU"
+    assert "weights" in on_gpu.explanation and "8192 tokens" in on_gpu.explanation
+    assert estimate(info, 8192, _machine(16)).verdict == Verdict.CPU
+    assert estimate(info, 8192, _machine(0.1)).label == "too large"
+
+
+def test_fit_partial_offload_counts_layers(long_model: Path) -> None:
+    from dataclasses import replace
+
+    info = replace(read_model_info(long_model), file_size=8 * GB, n_layer=32)
+    fit = estimate(info, 4096, _machine(32, vram=4.5))
+    assert fit.verdict == Verdict.PARTIAL
+    assert 10 <= fit.gpu_layers < 32
+    assert fit.label == f"partly on GPU ({fit.gpu_layers} of 32 layers)"
+
+
+def test_recommend_prefers_the_best_quantization_that_fits(long_model: Path) -> None:
+    from dataclasses import replace
+
+    base = read_model_info(long_model)
+    m = _machine(6, vram=6)
+
+    def fit(size_gb: float) -> object:
+        return estimate(replace(base, file_size=int(size_gb * GB)), 4096, m)
+
+    cands = [("Q8_0", fit(7.7)), ("Q6_K", fit(6.0)), ("Q4_K_M", fit(4.4)), ("Q2_K", fit(3.0))]
+    assert recommend(cands) == "Q4_K_M"  # the best one that fits entirely on the GPU
+    assert recommend([("F16", fit(40)), ("Q8_0", fit(30))]) is None
+
+
+def test_llama_cpp_reports_this_machines_devices() -> None:
+    kinds = [d.kind for d in devices()]
+    assert "cpu" in kinds
+    cpu = next(d for d in devices() if d.kind == "cpu")
+    assert cpu.total_bytes > 0
+
+
+def test_library_lists_imported_files_and_folders_with_their_facts(
+    tmp_path: Path, tiny_model: Path, eos_model: Path, not_gguf: Path
+) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(eos_model, models / "in-a-folder.gguf")
+    lib = Library(tmp_path / "data")
+    lib.add_file(tiny_model)
+    lib.add_folder(models)
+    with pytest.raises(ModelFileError, match="not a GGUF"):
+        lib.add_file(not_gguf)
+    with pytest.raises(LibraryError, match="not a folder"):
+        lib.add_folder(tmp_path / "nowhere")
+    again = Library(tmp_path / "data")  # persisted
+    entries = {e.name: e for e in again.entries()}
+    assert set(entries) == {"tiny-chat.gguf", "in-a-folder.gguf"}
+    tiny = entries["tiny-chat.gguf"]
+    assert tiny.source == "imported" and tiny.info is not None
+    assert tiny.info.architecture == "llama" and tiny.info.chat_template
+    assert entries["in-a-folder.gguf"].source == "folder"
+    again.mark_used(tiny_model)
+    assert again.entries()[0].name == "tiny-chat.gguf"  # last used first
+
+
+def test_a_missing_model_is_listed_as_missing_and_delete_frees_space(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    copy = tmp_path / "copy.gguf"
+    shutil.copy(tiny_model, copy)
+    lib = Library(tmp_path / "data")
+    entry = lib.add_file(copy)
+    freed = lib.delete(entry)
+    assert freed == tiny_model.stat().st_size and not copy.exists()
+    assert lib.entries() == []
+    other = tmp_path / "other.gguf"
+    shutil.copy(tiny_model, other)
+    lib.add_file(other)
+    other.unlink()
+    (gone,) = Library(tmp_path / "data").entries()
+    assert gone.missing and gone.name == "other.gguf"
+
+
+def test_other_apps_folders_are_offered_when_they_exist(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert other_app_folders() == []
+    lm = tmp_path / ".lmstudio" / "models"
+    lm.mkdir(parents=True)
+    assert other_app_folders() == [lm]
+
+
+def test_the_download_queue_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "downloads.json"
+    q = Queue(path)
+    a = q.add(
+        HubFile("org/a", "a-Q4_K_M.gguf", ("a-Q4_K_M.gguf",), 100, {"a-Q4_K_M.gguf": "x"}, "Q4_K_M")
+    )
+    b = q.add(HubFile("org/b", "b-Q8_0.gguf", ("b-Q8_0.gguf",), 200, {}, "Q8_0"))
+    q.update(a.id, state=State.DOWNLOADING)
+    q.update(b.id, state=State.FAILED, error="boom")
+    again = Queue(path)
+    assert [(i.repo_id, i.state) for i in again.items()] == [
+        ("org/a", State.QUEUED),  # it was running when the app stopped: it resumes
+        ("org/b", State.FAILED),
+    ]
+    assert again.next_queued() is not None and again.next_queued().repo_id == "org/a"
+    retry = again.add(HubFile("org/b", "b-Q8_0.gguf", ("b-Q8_0.gguf",), 200, {}, "Q8_0"))
+    assert retry.id == b.id and retry.state == State.QUEUED and retry.error == ""
+
+
+def test_models_cli_list_add_rm(tmp_path: Path, tiny_model: Path, truncated_model: Path) -> None:
+    copy = tmp_path / "mine.gguf"
+    shutil.copy(tiny_model, copy)
+    data = tmp_path / "data"
+    assert run_cli("models", "add", copy, "--data-dir", data).returncode == 0
+    listed = run_cli("models", "list", "--data-dir", data)
+    assert "mine.gguf" in listed.stdout and "llama" in listed.stdout and "F32" in listed.stdout
+    bad = run_cli("models", "add", truncated_model, "--data-dir", data)
+    assert bad.returncode == 1 and "truncated" in bad.stderr and "Traceback" not in bad.stderr
+    rm = run_cli("models", "rm", "mine.gguf", "--data-dir", data)
+    assert rm.returncode == 0 and "freed" in rm.stderr and not copy.exists()
+    none = run_cli("models", "rm", "nothing-like-this", "--data-dir", data)
+    assert none.returncode == 1 and "no model matches" in none.stderr
