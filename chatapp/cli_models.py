@@ -55,8 +55,13 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
 
     try:
         handler = {
-            "search": _search, "files": _files, "download": _download, "list": _list,
-            "rm": _rm, "add": _add, "login": _login,
+            "search": _search,
+            "files": _files,
+            "download": _download,
+            "list": _list,
+            "rm": _rm,
+            "add": _add,
+            "login": _login,
         }[args.models_command]
         return handler(args, data_dir)
     except HubError as exc:
@@ -79,8 +84,10 @@ def _search(args: argparse.Namespace, data_dir: Path) -> int:
     print(f"{'REPOSITORY':<{width}}  {'DOWNLOADS':>10}  {'LIKES':>6}  UPDATED")
     for m in found:
         gated = "  (gated)" if m.gated else ""
-        print(f"{m.repo_id:<{width}}  {m.downloads:>10,}  {m.likes:>6,}  {m.last_modified[:10]}"
-              f"{gated}")
+        print(
+            f"{m.repo_id:<{width}}  {m.downloads:>10,}  {m.likes:>6,}  {m.last_modified[:10]}"
+            f"{gated}"
+        )
     return 0
 
 
@@ -115,8 +122,10 @@ def _files(args: argparse.Namespace, data_dir: Path) -> int:
         parts = f"  ({len(f.parts)} parts)" if f.is_split else ""
         mark = "  ← recommended" if best and f.quantization == best else ""
         verdict = f"{fit.label}: {fit.explanation}" if fit else "-"
-        print(f"{f.filename:<{width}}  {f.quantization:<8}  {file_size_label(f.size):>9}  "
-              f"{verdict}{parts}{mark}")
+        print(
+            f"{f.filename:<{width}}  {f.quantization:<8}  {file_size_label(f.size):>9}  "
+            f"{verdict}{parts}{mark}"
+        )
     return 0
 
 
@@ -140,8 +149,11 @@ def _download(args: argparse.Namespace, data_dir: Path) -> int:
         if best is None:
             raise ModelsCliError(f"no file of {args.repo} fits this machine; name one to force it")
         chosen = next(f for f in files if f.quantization == best)
-        print(f"chatapp: choosing {chosen.filename} ({chosen.quantization}, "
-              f"{file_size_label(chosen.size)})", file=sys.stderr)
+        print(
+            f"chatapp: choosing {chosen.filename} ({chosen.quantization}, "
+            f"{file_size_label(chosen.size)})",
+            file=sys.stderr,
+        )
     queue = Queue(data_dir / "downloads.json")
     item = queue.add(chosen)
     tty = sys.stderr.isatty()
@@ -170,8 +182,10 @@ def _list(args: argparse.Namespace, data_dir: Path) -> int:
 
     entries = Library(data_dir).entries()
     if not entries:
-        print("no models yet: chatapp models download REPO, or chatapp models add FILE",
-              file=sys.stderr)
+        print(
+            "no models yet: chatapp models download REPO, or chatapp models add FILE",
+            file=sys.stderr,
+        )
         return 0
     for e in entries:
         if e.missing:
@@ -181,10 +195,12 @@ def _list(args: argparse.Namespace, data_dir: Path) -> int:
             print(f"{e.name}  unreadable: {e.error}")
             continue
         i = e.info
-        print(f"{e.name}  {i.architecture} {i.parameters_label} {i.quantization}  "
-              f"{file_size_label(e.size)}  ctx {i.context_length}  "
-              f"template {'yes' if i.chat_template else 'no'}  "
-              f"used {e.last_used[:10] if e.last_used else 'never'}  [{e.source}] {e.path}")
+        print(
+            f"{e.name}  {i.architecture} {i.parameters_label} {i.quantization}  "
+            f"{file_size_label(e.size)}  ctx {i.context_length}  "
+            f"template {'yes' if i.chat_template else 'no'}  "
+            f"used {e.last_used[:10] if e.last_used else 'never'}  [{e.source}] {e.path}"
+        )
     return 0
 
 
@@ -226,8 +242,9 @@ def _add(args: argparse.Namespace, data_dir: Path) -> int:
 def _login(args: argparse.Namespace, data_dir: Path) -> int:
     from huggingface_hub import login
 
-    token = (getpass.getpass("Hugging Face token: ") if sys.stdin.isatty()
-             else sys.stdin.readline()).strip()
+    token = (
+        getpass.getpass("Hugging Face token: ") if sys.stdin.isatty() else sys.stdin.readline()
+    ).strip()
     if not token:
         raise ModelsCliError("no token given")
     login(token=token, add_to_git_credential=False, skip_if_logged_in=False)

@@ -66,8 +66,11 @@ class AppSettings:
     window_geometry: str | None = None
     splitter_sizes: tuple[int, ...] = ()
     chat_template: str | None = None
+    offline: bool = False  # no Hub request at all (HF_HUB_OFFLINE=1 does the same)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.offline, bool):
+            raise SettingsError(f"offline must be true or false, got {self.offline!r}")
         if not isinstance(self.load, LoadSettings):
             raise SettingsError(f"load must be LoadSettings, got {self.load!r}")
         if not isinstance(self.generation, GenerationSettings):

@@ -272,3 +272,26 @@ def _hub_model(m: Any) -> HubModel:
 def _reason(exc: HfHubHTTPError) -> str:
     status = exc.response.status_code if exc.response is not None else None
     return f"HTTP {status}" if status else str(exc).splitlines()[0]
+
+
+@dataclass(frozen=True)
+class Recommended:
+    """A curated model shipped with the app (chatapp/data/recommended.json)."""
+
+    name: str
+    repo_id: str
+    filename: str
+    size: int
+    about: str
+
+
+def recommended() -> list[Recommended]:
+    """The curated "Recommended" list: small chat models in several sizes."""
+    import json
+    from importlib.resources import files
+
+    raw = json.loads((files("chatapp") / "data" / "recommended.json").read_text("utf-8"))
+    return [
+        Recommended(m["name"], m["repo"], m["file"], int(m["size"]), m.get("about", ""))
+        for m in raw["models"]
+    ]

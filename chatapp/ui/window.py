@@ -31,7 +31,10 @@ from PySide6.QtWidgets import (
 
 from chatapp import __version__
 from chatapp.core.appsettings import AppSettings, SettingsFile
+from chatapp.core.downloads import QUEUE_FILENAME, Downloader, Queue
 from chatapp.core.engine import Engine, LoadedModel
+from chatapp.core.hub import Hub
+from chatapp.core.library import Library
 from chatapp.core.settings import GenerationSettings
 from chatapp.core.store import (
     HIGHLIGHT_END,
@@ -44,6 +47,8 @@ from chatapp.core.store import (
 )
 from chatapp.ui.composer import Composer
 from chatapp.ui.messages import ChatView
+from chatapp.ui.model_workers import ModelServices
+from chatapp.ui.models_dialog import ModelsDialog
 from chatapp.ui.render import escape_plain, highlight_snippet
 from chatapp.ui.settings_dialog import SettingsDialog
 from chatapp.ui.theme import apply_theme, is_dark
@@ -112,6 +117,8 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._first_listing = True
         self.conversation_dialog: SettingsDialog | None = None
+        self.models: ModelServices | None = None
+        self.models_dialog: ModelsDialog | None = None
         self._repaint = QTimer(self)
         self._repaint.setSingleShot(True)
         self._repaint.setInterval(REPAINT_MS)
@@ -132,6 +139,7 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda: self.load_model(model))
         self._update_empty_state()
         self.composer.setFocus()
+        QTimer.singleShot(0, self._resume_downloads)
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -209,7 +217,12 @@ class MainWindow(QMainWindow):
             QPushButton("Open a GGUF model file…", self.empty), "openModel", "Open a model file"
         )
         self.open_button.clicked.connect(self.open_model_dialog)
+        self.get_button = self._named(
+            QPushButton("Download a model…", self.empty), "getModel", "Download a model"
+        )
+        self.get_button.clicked.connect(self.open_models)
         ev.addWidget(self.empty_label)
+        ev.addWidget(self.get_button, 0, Qt.AlignmentFlag.AlignCenter)
         ev.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignCenter)
         ev.addStretch(2)
         self.stack = QStackedWidget(centre)
@@ -278,6 +291,9 @@ class MainWindow(QMainWindow):
             file, "&New chat", QKeySequence.StandardKey.New, self.new_chat
         )
         self._action(file, "&Open model…", QKeySequence.StandardKey.Open, self.open_model_dialog)
+        self._action(
+            file, "&Models: discover, download, library…", QKeySequence("Ctrl+M"), self.open_models
+        )
         self.recent_menu = file.addMenu("&Recent models")
         self.recent_menu.aboutToShow.connect(lambda: self._fill_recent(self.recent_menu))
         file.addSeparator()
@@ -761,6 +777,14 @@ class MainWindow(QMainWindow):
         self.cancel_load_button.hide()
         self.settings = self.settings.with_recent_model(str(model.info.path))
         self._save_settings()
+        library = self._model_services().library
+        path = model.info.path
+
+        def remember(_store: Store) -> None:  # the library lists files opened by hand too
+            library.add_file(path)
+            library.mark_used(path)
+
+        self.db.call(remember)
         self._update_model_status()
         self._update_context_meter()
         self._update_empty_state()
@@ -828,6 +852,39 @@ class MainWindow(QMainWindow):
         if urls:
             self.load_model(Path(urls[0].toLocalFile()))
 
+    def _model_services(self) -> ModelServices:
+        if self.models is None:
+            data_dir = self.db.worker.store.path.parent
+            offline = self.settings.offline
+            self.models = ModelServices(
+                Hub(offline=offline),
+                Downloader(Queue(data_dir / QUEUE_FILENAME), offline=offline),
+                Library(data_dir),
+                self,
+            )
+        return self.models
+
+    def open_models(self) -> None:
+        """The model manager (Ctrl+M): Discover, Downloads, Library."""
+        services = self._model_services()
+        dialog = ModelsDialog(services, n_ctx=self.settings.load.n_ctx or 8192, parent=self)
+        dialog.load_requested.connect(lambda p: self.load_model(Path(p)))
+        dialog.offline_changed.connect(self._set_offline)
+        self.models_dialog = dialog
+        dialog.show()
+
+    def _set_offline(self, offline: bool) -> None:
+        self.settings = self.settings.updated(offline=offline)
+        self._save_settings()
+
+    def _resume_downloads(self) -> None:
+        """Downloads interrupted by quitting (or a crash) carry on where they stopped."""
+        data_dir = self.db.worker.store.path.parent
+        if (data_dir / QUEUE_FILENAME).exists() and not self.settings.offline:
+            services = self._model_services()
+            if services.downloader.queue.next_queued() is not None:
+                services.downloads.run_requested.emit()
+
     # -- misc -----------------------------------------------------------------------------------
 
     def _update_empty_state(self) -> None:
@@ -836,10 +893,11 @@ class MainWindow(QMainWindow):
         if self.model is None and not self.loading:
             self.empty_label.setText(
                 "<h2>No model loaded</h2><p>chatapp runs language models on this computer; "
-                "nothing you type leaves it.</p><p>Open a GGUF model file to start "
-                "(or drop one on this window).</p>"
+                "nothing you type leaves it.</p><p>Download one of the recommended models, "
+                "or open a GGUF file you already have (or drop it on this window).</p>"
             )
             self.open_button.show()
+            self.get_button.show()
         elif self.loading:
             self.empty_label.setText(
                 f"<h2>Loading {escape_plain(Path(self.loading).name)}…</h2>"
@@ -890,6 +948,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt's name
         """Stop a streaming reply (it is saved as it stops), then close the store cleanly."""
         self._closing = True
+        if self.models is not None:
+            self.models.stop()
         self.engine.stop()
         self.settings = self.settings.updated(
             window_geometry=bytes(self.saveGeometry().toBase64().data()).decode(),

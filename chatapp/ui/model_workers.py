@@ -1,0 +1,145 @@
+"""Workers for the model manager: Hub requests and downloads, each on its own QThread."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from chatapp.core.downloads import Downloader, Item, Progress, State
+from chatapp.core.fit import estimate
+from chatapp.core.hardware import machine
+from chatapp.core.hub import Hub, HubError, HubFile, NeedsTokenError
+from chatapp.core.library import Library
+
+log = logging.getLogger(__name__)
+
+
+class HubWorker(QObject):
+    """Search, list files, read headers for the fit: every network wait happens here."""
+
+    search_requested = Signal(str, str)  # text, sort
+    files_requested = Signal(str, int)  # repo id, context length for the fit
+    library_requested = Signal()
+
+    searched = Signal(object)  # list[HubModel]
+    files_listed = Signal(str, object, str)  # repo, list[HubFile], model card text
+    fit_ready = Signal(str, str, object)  # repo, filename, Fit
+    library_listed = Signal(object)  # list[Entry]
+    failed = Signal(str)
+    needs_token = Signal(str)
+
+    def __init__(self, hub: Hub, library: Library) -> None:
+        super().__init__()
+        self.hub = hub
+        self.library = library
+        self.search_requested.connect(self._search)
+        self.files_requested.connect(self._files)
+        self.library_requested.connect(self._library)
+
+    @Slot()
+    def _library(self) -> None:
+        """Scanning folders and reading new headers touches the disk: done here."""
+        self.library_listed.emit(self.library.entries())
+
+    @Slot(str, str)
+    def _search(self, text: str, sort: str) -> None:
+        try:
+            self.searched.emit(self.hub.search(text, sort=sort))  # type: ignore[arg-type]
+        except HubError as exc:
+            self.failed.emit(str(exc))
+
+    @Slot(str, int)
+    def _files(self, repo: str, n_ctx: int) -> None:
+        try:
+            files = self.hub.files(repo)
+            card = self.hub.card(repo)
+        except NeedsTokenError as exc:
+            self.needs_token.emit(str(exc))
+            return
+        except HubError as exc:
+            self.failed.emit(str(exc))
+            return
+        self.files_listed.emit(repo, files, card)
+        here = machine()
+        for f in files:
+            try:
+                self.fit_ready.emit(
+                    repo, f.filename, estimate(self.hub.read_header(f), n_ctx, here)
+                )
+            except HubError as exc:
+                log.info("no fit for %s: %s", f.filename, exc)
+
+
+class DownloadWorker(QObject):
+    """Runs the download queue until it is empty; pause/cancel are flags on the Downloader."""
+
+    run_requested = Signal()
+    progress = Signal(object)  # Progress
+    item_changed = Signal(object)  # Item
+    idle = Signal()
+
+    def __init__(self, downloader: Downloader) -> None:
+        super().__init__()
+        self.downloader = downloader
+        self.run_requested.connect(self._run)
+        self._running = False
+
+    @Slot()
+    def _run(self) -> None:
+        if self._running:
+            return
+        self._running = True
+        try:
+            queue = self.downloader.queue
+            while (item := queue.next_queued()) is not None:
+                self.item_changed.emit(queue.update(item.id, state=State.DOWNLOADING))
+                done = self.downloader.run(item, self.progress.emit)
+                self.item_changed.emit(done)
+        finally:
+            self._running = False
+            self.idle.emit()
+
+
+class ModelServices(QObject):
+    """The GUI side: owns the two threads; stop() winds them down at quit."""
+
+    def __init__(
+        self, hub: Hub, downloader: Downloader, library: Library, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.hub_thread, self.download_thread = QThread(), QThread()
+        self.hub_thread.setObjectName("hub")
+        self.download_thread.setObjectName("downloads")
+        self.hub = HubWorker(hub, library)
+        self.hub.moveToThread(self.hub_thread)
+        self.downloads = DownloadWorker(downloader)
+        self.downloads.moveToThread(self.download_thread)
+        self.downloader = downloader
+        self.hub_thread.start()
+        self.download_thread.start()
+
+    def add(self, file: HubFile) -> Item:
+        item = self.downloader.queue.add(file)
+        self.downloads.run_requested.emit()
+        return item
+
+    def resume(self, item_id: str) -> None:
+        self.downloader.queue.update(item_id, state=State.QUEUED, error="")
+        self.downloads.run_requested.emit()
+
+    def stop(self) -> None:
+        """Stop what is downloading so it resumes at the next start, and stop both threads."""
+        running = [i.id for i in self.downloader.queue.items() if i.state == State.DOWNLOADING]
+        for item_id in running:
+            self.downloader.pause(item_id)
+        for thread in (self.hub_thread, self.download_thread):
+            thread.quit()
+            thread.wait()
+        for item_id in running:  # interrupted by quitting, not paused by the user
+            self.downloader.queue.update(item_id, state=State.QUEUED)
+
+
+def describe_progress(p: Progress) -> str:
+    return p.describe().strip()

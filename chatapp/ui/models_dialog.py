@@ -1,0 +1,552 @@
+"""The model manager: discover on the Hub, watch downloads, keep a library of local models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from chatapp.core.downloads import Item, Progress, State
+from chatapp.core.fit import Fit, recommend
+from chatapp.core.hub import HubFile, HubModel, recommended
+from chatapp.core.library import Entry, LibraryError, other_app_folders
+from chatapp.core.modelinfo import ModelFileError, file_size_label
+from chatapp.ui.model_workers import ModelServices
+
+DATA = Qt.ItemDataRole.UserRole
+
+
+def _table(name: str, accessible: str, headers: list[str]) -> QTableWidget:
+    t = QTableWidget(0, len(headers))
+    t.setObjectName(name)
+    t.setAccessibleName(accessible)
+    t.setHorizontalHeaderLabels(headers)
+    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.verticalHeader().hide()
+    t.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    return t
+
+
+def _button(text: str, name: str, accessible: str) -> QPushButton:
+    b = QPushButton(text)
+    b.setObjectName(name)
+    b.setAccessibleName(accessible)
+    return b
+
+
+def _cell(text: str, data: object = None) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    if data is not None:
+        item.setData(DATA, data)
+    return item
+
+
+class ModelsDialog(QDialog):
+    """Discover / Downloads / Library. Network and disk waits run on ModelServices' threads."""
+
+    load_requested = Signal(str)  # a model path to load in the window
+    offline_changed = Signal(bool)
+    library_changed = Signal()
+
+    def __init__(
+        self, services: ModelServices, *, n_ctx: int = 8192, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("modelsDialog")
+        self.setWindowTitle("Models")
+        self.resize(960, 620)
+        self.services = services
+        self.library = services.library
+        self._entries: list[Entry] = []
+        self.n_ctx = n_ctx
+        self.files: list[HubFile] = []
+        self.fits: dict[str, Fit] = {}
+        self.repo = ""
+        self.progress_bars: dict[str, QProgressBar] = {}
+
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("modelsTabs")
+        self.tabs.setAccessibleName("Model manager sections")
+        self.tabs.addTab(self._discover_tab(), "&Discover")
+        self.tabs.addTab(self._downloads_tab(), "Do&wnloads")
+        self.tabs.addTab(self._library_tab(), "&Library")
+        self.status = QLabel(self)
+        self.status.setObjectName("modelsStatus")
+        self.status.setWordWrap(True)
+        self.offline = QCheckBox("&Offline: make no network requests", self)
+        self.offline.setObjectName("offlineSwitch")
+        self.offline.setAccessibleName("Offline mode")
+        self.offline.setChecked(services.hub.hub.offline)
+        self.offline.toggled.connect(self._set_offline)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.offline)
+        layout.addLayout(bottom)
+
+        hub = services.hub
+        hub.searched.connect(self._show_results)
+        hub.files_listed.connect(self._show_files)
+        hub.fit_ready.connect(self._show_fit)
+        hub.failed.connect(self._failed)
+        hub.needs_token.connect(self._ask_token)
+        hub.library_listed.connect(self._show_library)
+        dl = services.downloads
+        dl.progress.connect(self._progress)
+        dl.item_changed.connect(self._item_changed)
+        self.refresh_downloads()
+        self.refresh_library()
+        self._show_recommended()
+
+    # -- discover -------------------------------------------------------------------------------
+
+    def _discover_tab(self) -> QWidget:
+        page = QWidget()
+        top = QHBoxLayout()
+        self.search_box = QLineEdit()
+        self.search_box.setObjectName("hubSearch")
+        self.search_box.setAccessibleName("Search the Hub")
+        self.search_box.setPlaceholderText("Search GGUF models on Hugging Face, e.g. qwen 7b")
+        self.search_box.returnPressed.connect(self.search)
+        self.sort = QComboBox()
+        self.sort.setObjectName("hubSort")
+        self.sort.setAccessibleName("Sort by")
+        for label, key in (
+            ("Most downloaded", "downloads"),
+            ("Most liked", "likes"),
+            ("Recently updated", "last_modified"),
+        ):
+            self.sort.addItem(label, key)
+        go = _button("&Search", "hubSearchButton", "Search")
+        go.clicked.connect(self.search)
+        top.addWidget(self.search_box, 1)
+        top.addWidget(self.sort)
+        top.addWidget(go)
+        self.results = _table(
+            "hubResults", "Repositories", ["Repository", "Downloads", "Likes", "Updated"]
+        )
+        self.results.itemSelectionChanged.connect(self._repo_selected)
+        self.files_table = _table(
+            "hubFiles",
+            "Files in the repository",
+            ["File", "Quantization", "Size", "Fit on this machine"],
+        )
+        self.files_table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.card = QPlainTextEdit()
+        self.card.setObjectName("modelCard")
+        self.card.setAccessibleName("Model card")
+        self.card.setReadOnly(True)
+        self.card.setMaximumHeight(120)
+        self.download_button = _button("&Download selected file", "downloadFile", "Download")
+        self.download_button.clicked.connect(self.download_selected)
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.addWidget(self.files_table, 1)
+        rv.addWidget(self.card)
+        rv.addWidget(self.download_button, 0, Qt.AlignmentFlag.AlignRight)
+        split = QSplitter()
+        split.addWidget(self.results)
+        split.addWidget(right)
+        split.setSizes([380, 560])
+        v = QVBoxLayout(page)
+        v.addLayout(top)
+        v.addWidget(split, 1)
+        return page
+
+    def _show_recommended(self) -> None:
+        """Before any search: the curated list, so a first-time user has one click to make."""
+        self.results.setRowCount(0)
+        self.files_table.setRowCount(0)
+        self.files = []
+        self.card.setPlainText(
+            "Recommended to start with. Everything runs on this computer; the only thing "
+            "chatapp fetches from the internet is the model you choose to download."
+        )
+        for r in recommended():
+            row = self.files_table.rowCount()
+            self.files_table.insertRow(row)
+            self.files_table.setItem(row, 0, _cell(f"{r.name} — {r.filename}", r))
+            self.files_table.setItem(row, 1, _cell(r.repo_id))
+            self.files_table.setItem(row, 2, _cell(file_size_label(r.size)))
+            self.files_table.setItem(row, 3, _cell(r.about))
+
+    def search(self) -> None:
+        self.status.setText("Searching…")
+        self.services.hub.search_requested.emit(
+            self.search_box.text().strip(), self.sort.currentData()
+        )
+
+    def _show_results(self, models: list[HubModel]) -> None:
+        self.results.setRowCount(0)
+        for m in models:
+            row = self.results.rowCount()
+            self.results.insertRow(row)
+            self.results.setItem(row, 0, _cell(m.repo_id + (" (gated)" if m.gated else ""), m))
+            self.results.setItem(row, 1, _cell(f"{m.downloads:,}"))
+            self.results.setItem(row, 2, _cell(f"{m.likes:,}"))
+            self.results.setItem(row, 3, _cell(m.last_modified[:10]))
+        self.status.setText(f"{len(models)} repositories" if models else "Nothing found.")
+
+    def _repo_selected(self) -> None:
+        rows = self.results.selectionModel().selectedRows()
+        if not rows:
+            return
+        model: HubModel = self.results.item(rows[0].row(), 0).data(DATA)
+        self.open_repo(model.repo_id)
+
+    def open_repo(self, repo: str) -> None:
+        self.repo = repo
+        self.fits = {}
+        self.files_table.setRowCount(0)
+        self.card.setPlainText("")
+        self.status.setText(f"Listing {repo}…")
+        self.services.hub.files_requested.emit(repo, self.n_ctx)
+
+    def _show_files(self, repo: str, files: list[HubFile], card: str) -> None:
+        if repo != self.repo:
+            return
+        self.files = files
+        self.files_table.setRowCount(0)
+        for f in files:
+            row = self.files_table.rowCount()
+            self.files_table.insertRow(row)
+            parts = f" ({len(f.parts)} parts)" if f.is_split else ""
+            self.files_table.setItem(row, 0, _cell(f.filename + parts, f))
+            self.files_table.setItem(row, 1, _cell(f.quantization))
+            self.files_table.setItem(row, 2, _cell(file_size_label(f.size)))
+            self.files_table.setItem(row, 3, _cell("checking…"))
+        self.card.setPlainText(card or "(no model card)")
+        self.status.setText(f"{repo}: {len(files)} GGUF files")
+
+    def _show_fit(self, repo: str, filename: str, fit: Fit) -> None:
+        if repo != self.repo:
+            return
+        self.fits[filename] = fit
+        best = recommend(
+            [(f.quantization, self.fits[f.filename]) for f in self.files if f.filename in self.fits]
+        )
+        for row, f in enumerate(self.files):
+            fit_here = self.fits.get(f.filename)
+            if fit_here is None:
+                continue
+            star = "★ recommended · " if best and f.quantization == best else ""
+            cell = _cell(f"{star}{fit_here.label}")
+            cell.setToolTip(fit_here.explanation)
+            self.files_table.setItem(row, 3, cell)
+
+    def download_selected(self) -> None:
+        rows = self.files_table.selectionModel().selectedRows()
+        if not rows:
+            self.status.setText("Choose a file first.")
+            return
+        data = self.files_table.item(rows[0].row(), 0).data(DATA)
+        if isinstance(data, HubFile):
+            self.services.add(data)
+            self.status.setText(f"Queued {data.filename}.")
+            self.refresh_downloads()
+            self.tabs.setCurrentIndex(1)
+        else:  # a recommended model: list its repository, then the user picks the file
+            self.open_repo(data.repo_id)
+
+    def _failed(self, message: str) -> None:
+        self.status.setText(message)
+
+    def _ask_token(self, message: str) -> None:
+        token, ok = QInputDialog.getText(
+            self,
+            "Access token needed",
+            f"{message}.\nPaste a Hugging Face access token (it is kept by huggingface_hub, "
+            "not in chatapp's settings):",
+            QLineEdit.EchoMode.Password,
+        )
+        if ok and token.strip():
+            from huggingface_hub import login
+
+            try:
+                login(token=token.strip(), add_to_git_credential=False, skip_if_logged_in=False)
+            except Exception as exc:  # invalid token, no network: say so, keep the dialog
+                self.status.setText(f"The token was not accepted: {exc}")
+                return
+            self.services.hub.hub.token = token.strip()
+            self.services.downloader.token = token.strip()
+            if self.repo:
+                self.open_repo(self.repo)
+        else:
+            self.status.setText(message)
+
+    def _set_offline(self, offline: bool) -> None:
+        self.services.hub.hub.offline_switch = offline
+        self.services.downloader.offline = offline
+        self.offline_changed.emit(offline)
+        self.status.setText("Offline: no network requests." if offline else "Online.")
+
+    # -- downloads ------------------------------------------------------------------------------
+
+    def _downloads_tab(self) -> QWidget:
+        page = QWidget()
+        self.downloads = _table("downloadsTable", "Downloads", ["File", "State", "Progress"])
+        self.downloads.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        row = QHBoxLayout()
+        self.pause_button = _button("&Pause", "pauseDownload", "Pause the download")
+        self.resume_button = _button("&Resume", "resumeDownload", "Resume the download")
+        self.cancel_button = _button("&Cancel", "cancelDownload", "Cancel the download")
+        self.pause_button.clicked.connect(lambda: self._on_selected_download("pause"))
+        self.resume_button.clicked.connect(lambda: self._on_selected_download("resume"))
+        self.cancel_button.clicked.connect(lambda: self._on_selected_download("cancel"))
+        for b in (self.pause_button, self.resume_button, self.cancel_button):
+            row.addWidget(b)
+        row.addStretch(1)
+        v = QVBoxLayout(page)
+        v.addWidget(self.downloads, 1)
+        v.addLayout(row)
+        return page
+
+    def refresh_downloads(self) -> None:
+        items = self.services.downloader.queue.items()
+        self.downloads.setRowCount(0)
+        self.progress_bars = {}
+        for item in items:
+            row = self.downloads.rowCount()
+            self.downloads.insertRow(row)
+            self.downloads.setItem(row, 0, _cell(f"{item.repo_id} / {item.filename}", item.id))
+            state = item.state.value + (f": {item.error}" if item.error else "")
+            cell = _cell(state)
+            cell.setToolTip(item.error)
+            self.downloads.setItem(row, 1, cell)
+            bar = QProgressBar()
+            bar.setObjectName("downloadProgress")
+            bar.setAccessibleName(f"Progress of {item.filename}")
+            bar.setRange(0, 1000)
+            bar.setValue(1000 if item.state == State.DONE else 0)
+            bar.setFormat("done" if item.state == State.DONE else "%p%")
+            self.downloads.setCellWidget(row, 2, bar)
+            self.progress_bars[item.id] = bar
+
+    def _progress(self, p: Progress) -> None:
+        bar = self.progress_bars.get(p.item_id)
+        if bar is None:
+            self.refresh_downloads()
+            bar = self.progress_bars.get(p.item_id)
+        if bar is not None and p.total:
+            bar.setValue(int(1000 * p.done / p.total))
+            bar.setFormat(p.describe().strip())
+
+    def _item_changed(self, item: Item) -> None:
+        self.refresh_downloads()
+        if item.state == State.DONE:
+            self.status.setText(f"Downloaded and verified {item.filename}.")
+            self.refresh_library()
+            self.library_changed.emit()
+        elif item.state == State.FAILED:
+            self.status.setText(f"{item.filename}: {item.error}")
+
+    def _on_selected_download(self, action: str) -> None:
+        rows = self.downloads.selectionModel().selectedRows()
+        if not rows:
+            return
+        item_id = self.downloads.item(rows[0].row(), 0).data(DATA)
+        if action == "pause":
+            self.services.downloader.pause(item_id)
+        elif action == "resume":
+            self.services.resume(item_id)
+        else:
+            self.services.downloader.cancel(item_id)
+        self.refresh_downloads()
+
+    # -- library --------------------------------------------------------------------------------
+
+    def _library_tab(self) -> QWidget:
+        page = QWidget()
+        self.library_table = _table(
+            "libraryTable",
+            "Models on this computer",
+            [
+                "Model",
+                "Architecture",
+                "Parameters",
+                "Quantization",
+                "Size",
+                "Context",
+                "Template",
+                "Last used",
+            ],
+        )
+        self.library_table.doubleClicked.connect(lambda _i: self.load_selected())
+        row = QHBoxLayout()
+        buttons = [
+            ("Lo&ad", "loadModel", "Load the model", self.load_selected),
+            ("&Delete…", "deleteModel", "Delete the model's files", self.delete_selected),
+            ("Show in &folder", "revealModel", "Show in file manager", self.reveal_selected),
+            ("&Metadata", "modelMetadata", "Show the GGUF metadata", self.metadata_selected),
+            ("Add &file…", "addModelFile", "Add a GGUF file", self.add_file),
+            ("Add f&older…", "addModelFolder", "Add a folder of models", self.add_folder),
+        ]
+        for text, name, acc, slot in buttons:
+            b = _button(text, name, acc)
+            b.clicked.connect(slot)
+            row.addWidget(b)
+        row.addStretch(1)
+        self.other_apps = QLabel()
+        self.other_apps.setObjectName("otherApps")
+        self.other_apps.linkActivated.connect(self._add_other_app)
+        v = QVBoxLayout(page)
+        v.addWidget(self.library_table, 1)
+        v.addWidget(self.other_apps)
+        v.addLayout(row)
+        return page
+
+    def refresh_library(self) -> None:
+        self.services.hub.library_requested.emit()
+
+    def _show_library(self, entries: list[Entry]) -> None:
+        self._entries = entries
+        t = self.library_table
+        t.setRowCount(0)
+        for e in self._entries:
+            row = t.rowCount()
+            t.insertRow(row)
+            i = e.info
+            if e.missing:
+                values = [f"{e.name} (missing)", "", "", "", "", "", "", ""]
+            elif i is None:
+                values = [f"{e.name} (unreadable)", e.error or "", "", "", "", "", "", ""]
+            else:
+                values = [
+                    i.name if i.name != e.path.stem else e.name,
+                    i.architecture,
+                    i.parameters_label,
+                    i.quantization,
+                    file_size_label(e.size),
+                    str(i.context_length or "?"),
+                    "yes" if i.chat_template else "no",
+                    (e.last_used or "never")[:10],
+                ]
+            for col, text in enumerate(values):
+                cell = _cell(text, e if col == 0 else None)
+                cell.setToolTip(str(e.path))
+                t.setItem(row, col, cell)
+        known = set(self.library.folders)
+        offer = [f for f in other_app_folders() if str(f) not in known]
+        self.other_apps.setText(
+            "Models from other apps found: "
+            + ", ".join(f"<a href='{f}'>add {f}</a>" for f in offer)
+            if offer
+            else ""
+        )
+
+    def _selected_entry(self) -> Entry | None:
+        rows = self.library_table.selectionModel().selectedRows()
+        if not rows:
+            self.status.setText("Choose a model first.")
+            return None
+        entry: Entry = self.library_table.item(rows[0].row(), 0).data(DATA)
+        return entry
+
+    def load_selected(self) -> None:
+        entry = self._selected_entry()
+        if entry is None:
+            return
+        if entry.missing:
+            self.status.setText(f"{entry.name} is missing: it was at {entry.path}.")
+            return
+        self.library.mark_used(entry.path)
+        self.load_requested.emit(str(entry.path))
+        self.refresh_library()
+
+    def delete_selected(self) -> None:
+        entry = self._selected_entry()
+        if entry is None:
+            return
+        size = file_size_label(entry.size) if not entry.missing else "nothing"
+        answer = QMessageBox.question(
+            self, "Delete model", f"Delete {entry.name} from disk? This frees {size}."
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            freed = self.library.delete(entry)
+        except LibraryError as exc:
+            self.status.setText(str(exc))
+            return
+        self.status.setText(f"Deleted {entry.name}: {file_size_label(freed)} freed.")
+        self.refresh_library()
+        self.library_changed.emit()
+
+    def reveal_selected(self) -> None:
+        entry = self._selected_entry()
+        if entry is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(entry.path.parent)))
+
+    def metadata_selected(self) -> None:
+        entry = self._selected_entry()
+        if entry is None or entry.missing:
+            return
+        import gguf
+
+        reader = gguf.GGUFReader(entry.path)
+        lines = []
+        for key, field in reader.fields.items():
+            if key.startswith("GGUF.") or key in (
+                "tokenizer.ggml.tokens",
+                "tokenizer.ggml.token_type",
+                "tokenizer.ggml.merges",
+                "tokenizer.ggml.scores",
+            ):
+                continue
+            value = str(field.contents())
+            lines.append(f"{key} = {value[:300]}{'…' if len(value) > 300 else ''}")
+        box = QMessageBox(self)
+        box.setWindowTitle(f"Metadata of {entry.name}")
+        box.setText(f"{len(reader.tensors)} tensors; {len(lines)} metadata keys")
+        box.setDetailedText("\n".join(lines))
+        box.exec()
+
+    def add_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Add a GGUF model", "", "GGUF models (*.gguf)")
+        if path:
+            try:
+                self.library.add_file(Path(path))
+            except ModelFileError as exc:
+                self.status.setText(str(exc))
+            self.refresh_library()
+            self.library_changed.emit()
+
+    def add_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of models")
+        if folder:
+            self._add_other_app(folder)
+
+    def _add_other_app(self, folder: str) -> None:
+        try:
+            self.library.add_folder(Path(folder))
+        except LibraryError as exc:
+            self.status.setText(str(exc))
+        self.refresh_library()
+        self.library_changed.emit()
