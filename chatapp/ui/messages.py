@@ -67,6 +67,7 @@ class MessageWidget(QFrame):
 
     edit_requested = Signal(str)  # message id
     regenerate_requested = Signal(str)
+    branch_requested = Signal(str, int)  # message id, -1 for the previous version, +1 next
 
     def __init__(self, message: Message, *, dark: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -97,6 +98,15 @@ class MessageWidget(QFrame):
         self.meta.setObjectName("messageMeta")
         self.meta.setEnabled(False)  # drawn in the palette's quiet colour
         footer.addWidget(self.meta, 1)
+        self.prev_button = self._button("\u2039", "previousVersion", "Previous version")
+        self.branch_label = QLabel(self)
+        self.branch_label.setObjectName("versionLabel")
+        self.next_button = self._button("\u203a", "nextVersion", "Next version")
+        self.prev_button.clicked.connect(lambda: self.branch_requested.emit(message.id, -1))
+        self.next_button.clicked.connect(lambda: self.branch_requested.emit(message.id, 1))
+        for w in (self.prev_button, self.branch_label, self.next_button):
+            w.hide()
+            footer.addWidget(w)
         self.copy_button = self._button("Copy", "copyMessage", "Copy the whole message")
         self.copy_button.clicked.connect(self.copy)
         footer.addWidget(self.copy_button)
@@ -152,6 +162,14 @@ class MessageWidget(QFrame):
         else:
             self.meta.setText("")
 
+    def set_branch(self, index: int, count: int) -> None:
+        """Show "< 2/3 >" when this message has other versions (edits or regenerations)."""
+        self.branch_label.setText(f"{index + 1}/{count}")
+        for w in (self.prev_button, self.branch_label, self.next_button):
+            w.show()
+        self.prev_button.setEnabled(index > 0)
+        self.next_button.setEnabled(index < count - 1)
+
     def show_action(self, visible: bool) -> None:
         if self.action_button is not None:
             self.action_button.setVisible(visible)
@@ -175,6 +193,7 @@ class ChatView(QScrollArea):
 
     edit_requested = Signal(str)
     regenerate_requested = Signal(str)
+    branch_requested = Signal(str, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -221,6 +240,7 @@ class ChatView(QScrollArea):
         w = MessageWidget(message, dark=self.dark, parent=self._inner)
         w.edit_requested.connect(self.edit_requested)
         w.regenerate_requested.connect(self.regenerate_requested)
+        w.branch_requested.connect(self.branch_requested)
         if streaming:
             w.set_meta(message, streaming=True)
         self._layout.insertWidget(self._layout.count() - 1, w)

@@ -79,7 +79,7 @@ class ModelsDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("modelsDialog")
         self.setWindowTitle("Models")
-        self.resize(960, 620)
+        self.resize(1120, 660)
         self.services = services
         self.library = services.library
         self._entries: list[Entry] = []
@@ -174,7 +174,7 @@ class ModelsDialog(QDialog):
         split = QSplitter()
         split.addWidget(self.results)
         split.addWidget(right)
-        split.setSizes([380, 560])
+        split.setSizes([440, 680])
         v = QVBoxLayout(page)
         v.addLayout(top)
         v.addWidget(split, 1)
@@ -196,6 +196,8 @@ class ModelsDialog(QDialog):
             self.files_table.setItem(row, 1, _cell(r.repo_id))
             self.files_table.setItem(row, 2, _cell(file_size_label(r.size)))
             self.files_table.setItem(row, 3, _cell(r.about))
+        self.files_table.setWordWrap(True)
+        self.files_table.resizeRowsToContents()
 
     def search(self) -> None:
         self.status.setText("Searching…")

@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
         self.conversations: list[Conversation] = []
         self.current: Conversation | None = None
         self.thread_messages: list[Message] = []
+        self.siblings: dict[str, list[str]] = {}
         self.stream: _Stream | None = None
         self.editing: Message | None = None
         self._closing = False
@@ -206,6 +207,7 @@ class MainWindow(QMainWindow):
         self.chat_view = ChatView(centre)
         self.chat_view.edit_requested.connect(self.edit_message)
         self.chat_view.regenerate_requested.connect(self.regenerate)
+        self.chat_view.branch_requested.connect(self.switch_branch)
         self.empty = QWidget(centre)
         self.empty.setObjectName("emptyState")
         ev = QVBoxLayout(self.empty)
@@ -283,6 +285,7 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.backend_label)
         sb.addPermanentWidget(self.context_meter)
         self._update_model_status()
+        self._update_context_meter()
 
     def _build_actions(self) -> None:
         menu = self.menuBar()
@@ -381,23 +384,57 @@ class MainWindow(QMainWindow):
                 self.open_conversation(conv_id)
 
     def open_conversation(self, conv_id: str, focus_message: str | None = None) -> None:
-        def fetch(store: Store) -> tuple[Conversation, list[Message]]:
+        def fetch(store: Store) -> tuple[Conversation, list[Message], dict[str, list[str]]]:
             conv = store.get_conversation(conv_id)
             leaf = None
             if focus_message is not None:
                 on_thread = {m.id for m in store.thread(conv.id)}
                 leaf = None if focus_message in on_thread else focus_message
-            return conv, store.thread(conv.id, leaf)
+            thread = store.thread(conv.id, leaf)
+            roots = [m.id for m in store.messages(conv.id) if m.parent_id is None]
+            siblings = {
+                m.id: [c.id for c in store.children(m.parent_id)] if m.parent_id else roots
+                for m in thread
+            }
+            return conv, thread, siblings
 
         self.db.call(fetch, lambda result: self._show_conversation(*result, focus=focus_message))
 
+    def switch_branch(self, message_id: str, step: int) -> None:
+        """Show the previous/next version of a message (from an edit or a regenerate)."""
+        if self.current is None or self.stream is not None:
+            return
+        conv_id = self.current.id
+        options = self.siblings.get(message_id, [message_id])
+        index = options.index(message_id) + step
+        if not 0 <= index < len(options):
+            return
+        target = options[index]
+
+        def switch(store: Store) -> None:
+            leaf = target
+            while kids := store.children(leaf):  # follow the newest version down
+                leaf = kids[-1].id
+            store.set_current_leaf(conv_id, leaf)
+
+        self.db.call(switch, lambda _r: self.open_conversation(conv_id))
+
     def _show_conversation(
-        self, conv: Conversation, messages: list[Message], focus: str | None = None
+        self,
+        conv: Conversation,
+        messages: list[Message],
+        siblings: dict[str, list[str]],
+        focus: str | None = None,
     ) -> None:
         self.current = conv
         self.thread_messages = messages
+        self.siblings = siblings
         self.chat_view.dark = is_dark(self)
         self.chat_view.show_messages(messages)
+        for m in messages:
+            options = siblings.get(m.id, [m.id])
+            if len(options) > 1 and m.id in options:
+                self.chat_view.widgets[m.id].set_branch(options.index(m.id), len(options))
         self._update_header()
         s = self.stream
         if s is not None and s.conversation_id == conv.id:
