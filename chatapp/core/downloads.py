@@ -26,10 +26,10 @@ from typing import Any
 
 from huggingface_hub import constants, hf_hub_download
 from huggingface_hub.errors import (
-    EntryNotFoundError,
     GatedRepoError,
     HfHubHTTPError,
     LocalEntryNotFoundError,
+    RemoteEntryNotFoundError,
     RepositoryNotFoundError,
 )
 from huggingface_hub.file_download import repo_folder_name
@@ -260,6 +260,7 @@ class Downloader:
     offline: bool = False
     disk_free: Callable[[Path], int] = field(default=lambda p: shutil.disk_usage(_existing(p)).free)
     stall_seconds: float = 20.0
+    chunk_bytes: int = 1024 * 1024
     retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0)
     sleep: Callable[[float], None] = time.sleep
     _stop: dict[str, str] = field(default_factory=dict)  # item id -> "pause" | "cancel"
@@ -332,7 +333,7 @@ class Downloader:
             hasher = _Hasher(incomplete) if expected else None
             meter.hasher = hasher
             try:
-                with _read_timeout(self.stall_seconds):
+                with _http_tuning(self.stall_seconds, self.chunk_bytes):
                     local = Path(
                         hf_hub_download(
                             item.repo_id,
@@ -352,7 +353,7 @@ class Downloader:
                 raise NeedsTokenError(
                     f"{item.repo_id} is gated: accept its terms on the Hub and add your token"
                 ) from exc
-            except (RepositoryNotFoundError, EntryNotFoundError) as exc:
+            except (RepositoryNotFoundError, RemoteEntryNotFoundError) as exc:
                 if hasher:
                     hasher.abandon()
                 raise DownloadError(f"{item.repo_id}/{part} is not on the Hub") from exc
@@ -436,9 +437,16 @@ class _Meter:
         self.part_base = 0
         self.hasher: _Hasher | None = None
         self.speed = 0.0
-        self._last_t = time.monotonic()
+        self._start = self._last_t = time.monotonic()
+        self._start_done = 0
         self._last_done = 0
         self._last_report = 0.0
+
+    def begin(self, resumed: int) -> None:
+        """A progress bar starts (one per attempt); ``resumed`` bytes were already on disk."""
+        self._start = self._last_t = time.monotonic()
+        self._start_done = self._last_done = self.part_base + resumed
+        self.speed = 0.0
 
     def update(self, part_done: int) -> None:
         why = self.stop()
@@ -449,9 +457,11 @@ class _Meter:
             self.hasher.wake.set()
         now = time.monotonic()
         dt = now - self._last_t
-        if dt >= 0.25:
+        if self.speed == 0 and now > self._start:
+            self.speed = (self.done - self._start_done) / (now - self._start)
+        elif dt >= 0.25:
             rate = (self.done - self._last_done) / dt
-            self.speed = rate if self.speed == 0 else 0.7 * self.speed + 0.3 * rate
+            self.speed = 0.7 * self.speed + 0.3 * rate
             self._last_t, self._last_done = now, self.done
         if now - self._last_report >= 0.1 or self.done >= self.item.size:
             self._last_report = now
@@ -467,6 +477,7 @@ class _Meter:
                 kwargs["disable"] = False
                 kwargs["file"] = _NullFile()
                 super().__init__(*args, **kwargs)
+                meter.begin(int(self.n))
 
             def update(self, n: float | None = 1) -> bool | None:
                 result: bool | None = super().update(n)
@@ -487,15 +498,20 @@ class _NullFile:
 
 
 @contextlib.contextmanager
-def _read_timeout(seconds: float) -> Any:
-    """huggingface_hub's download read timeout is a module constant: a stall longer than this
-    raises a read timeout, which we retry (resuming) with back-off."""
-    old = constants.HF_HUB_DOWNLOAD_TIMEOUT
-    constants.HF_HUB_DOWNLOAD_TIMEOUT = seconds  # type: ignore[assignment]
+def _http_tuning(read_timeout: float, chunk_bytes: int) -> Any:
+    """Two huggingface_hub module constants, for the length of one download.
+
+    The read timeout turns a stall into an error we retry (resuming) with back-off. The chunk
+    size is how often progress is reported and how much a dropped connection can lose: the
+    library's 10 MB means one progress update per 10 MB, which on a slow line is a frozen bar.
+    """
+    old = constants.HF_HUB_DOWNLOAD_TIMEOUT, constants.DOWNLOAD_CHUNK_SIZE
+    constants.HF_HUB_DOWNLOAD_TIMEOUT = read_timeout  # type: ignore[assignment]
+    constants.DOWNLOAD_CHUNK_SIZE = chunk_bytes
     try:
         yield
     finally:
-        constants.HF_HUB_DOWNLOAD_TIMEOUT = old
+        constants.HF_HUB_DOWNLOAD_TIMEOUT, constants.DOWNLOAD_CHUNK_SIZE = old
 
 
 def _existing(path: Path) -> Path:

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from huggingface_hub import scan_cache_dir
+from huggingface_hub import constants, scan_cache_dir
 from huggingface_hub.errors import CacheNotFound
 
 from chatapp.core.atomic import write_text_atomic
@@ -246,8 +246,8 @@ def _parts(path: Path) -> list[Path]:
 
 def _hub_cache_files() -> list[tuple[Path, str]]:
     """(.gguf snapshot path, repo id) for every model in huggingface_hub's cache."""
-    try:
-        info = scan_cache_dir()
+    try:  # pass the cache dir: huggingface_hub's default is fixed when it is imported
+        info = scan_cache_dir(constants.HF_HUB_CACHE)
     except CacheNotFound:
         return []
     out = []
