@@ -72,6 +72,12 @@ class ModelsDialog(QDialog):
     load_requested = Signal(str)  # a model path to load in the window
     offline_changed = Signal(bool)
     library_changed = Signal()
+    # shown on screen (GUI thread): for tests and accessibility tools
+    results_shown = Signal()
+    files_shown = Signal()
+    fit_shown = Signal(str)
+    library_shown = Signal()
+    download_finished = Signal(object)  # Item
 
     def __init__(
         self, services: ModelServices, *, n_ctx: int = 8192, parent: QWidget | None = None
@@ -215,6 +221,7 @@ class ModelsDialog(QDialog):
             self.results.setItem(row, 2, _cell(f"{m.likes:,}"))
             self.results.setItem(row, 3, _cell(m.last_modified[:10]))
         self.status.setText(f"{len(models)} repositories" if models else "Nothing found.")
+        self.results_shown.emit()
 
     def _repo_selected(self) -> None:
         rows = self.results.selectionModel().selectedRows()
@@ -246,6 +253,7 @@ class ModelsDialog(QDialog):
             self.files_table.setItem(row, 3, _cell("checking…"))
         self.card.setPlainText(card or "(no model card)")
         self.status.setText(f"{repo}: {len(files)} GGUF files")
+        self.files_shown.emit()
 
     def _show_fit(self, repo: str, filename: str, fit: Fit) -> None:
         if repo != self.repo:
@@ -262,6 +270,7 @@ class ModelsDialog(QDialog):
             cell = _cell(f"{star}{fit_here.label}")
             cell.setToolTip(fit_here.explanation)
             self.files_table.setItem(row, 3, cell)
+        self.fit_shown.emit(filename)
 
     def download_selected(self) -> None:
         rows = self.files_table.selectionModel().selectedRows()
@@ -368,6 +377,8 @@ class ModelsDialog(QDialog):
             self.library_changed.emit()
         elif item.state == State.FAILED:
             self.status.setText(f"{item.filename}: {item.error}")
+        if item.state in (State.DONE, State.FAILED, State.PAUSED):
+            self.download_finished.emit(item)
 
     def _on_selected_download(self, action: str) -> None:
         rows = self.downloads.selectionModel().selectedRows()
@@ -462,6 +473,7 @@ class ModelsDialog(QDialog):
             if offer
             else ""
         )
+        self.library_shown.emit()
 
     def _selected_entry(self) -> Entry | None:
         rows = self.library_table.selectionModel().selectedRows()

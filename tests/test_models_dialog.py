@@ -1,0 +1,81 @@
+"""The model manager window: find a model on the (fake) Hub, download it, load it, chat."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from chatapp.ui.window import MainWindow
+from tests.fakehub import FakeHub, hub  # noqa: F401  # the fixture
+from tests.test_window import TIMEOUT, MakeWindow, make_window, send  # noqa: F401
+
+REPO = "tester/tiny-chat-GGUF"
+
+
+def _select_row(table: object, row: int) -> None:
+    table.selectRow(row)  # type: ignore[attr-defined]
+
+
+def test_search_download_load_and_chat(
+    qtbot: QtBot,
+    make_window: MakeWindow,  # noqa: F811
+    hub: FakeHub,  # noqa: F811
+    tiny_model: Path,
+    quantized_model: Path,
+) -> None:
+    hub.add_repo(
+        REPO,
+        {
+            "tiny-chat-F32.gguf": tiny_model.read_bytes(),
+            "tiny-chat-Q4_K_M.gguf": quantized_model.read_bytes(),
+            "README.md": b"# Tiny chat\nA very small test model.\n",
+        },
+        downloads=42,
+    )
+    hub.bytes_per_second = 1_500_000
+    window: MainWindow = make_window()
+    assert window.get_button.isVisible()  # no model yet: the window offers downloads
+    window.get_button.click()
+    dialog = window.models_dialog
+    assert dialog is not None
+    assert dialog.files_table.rowCount() == 6  # the Recommended list, before any search
+
+    qtbot.keyClicks(dialog.search_box, "tiny")
+    with qtbot.waitSignal(dialog.results_shown, timeout=TIMEOUT):
+        qtbot.keyClick(dialog.search_box, Qt.Key.Key_Return)
+    assert dialog.results.rowCount() == 1
+    assert dialog.results.item(0, 0).text() == REPO and dialog.results.item(0, 1).text() == "42"
+
+    with qtbot.waitSignal(dialog.files_shown, timeout=TIMEOUT):
+        _select_row(dialog.results, 0)
+    qtbot.waitUntil(lambda: len(dialog.fits) == 2, timeout=TIMEOUT)
+    files = [dialog.files_table.item(r, 0).text() for r in range(dialog.files_table.rowCount())]
+    assert files == ["tiny-chat-F32.gguf", "tiny-chat-Q4_K_M.gguf"] or sorted(files) == files
+    fit_texts = [dialog.files_table.item(r, 3).text() for r in range(2)]
+    assert all(("CPU only" in t) or ("GPU" in t) for t in fit_texts)
+    assert any("recommended" in t for t in fit_texts)
+    assert "A very small test model." in dialog.card.toPlainText()
+
+    row = files.index("tiny-chat-F32.gguf")
+    _select_row(dialog.files_table, row)
+    progress: list[int] = []
+    dialog.services.downloads.progress.connect(lambda p: progress.append(p.done))
+    with qtbot.waitSignal(dialog.download_finished, timeout=TIMEOUT) as blocker:
+        dialog.download_button.click()
+    item = blocker.args[0]
+    assert item.state.value == "done", item.error
+    assert dialog.tabs.currentIndex() == 1  # the Downloads tab
+    assert dialog.progress_bars[item.id].value() == 1000
+    assert progress
+
+    qtbot.waitUntil(lambda: dialog.library_table.rowCount() == 1, timeout=TIMEOUT)
+    assert dialog.library_table.item(0, 3).text() == "F32"
+    _select_row(dialog.library_table, 0)
+    with qtbot.waitSignal(window.model_loaded, timeout=TIMEOUT):
+        dialog.library_table.doubleClicked.emit(dialog.library_table.model().index(0, 0))
+    dialog.close()
+    assert "Tiny Test Chat" in window.model_button.text()
+    reply_id = send(qtbot, window, "hello from a downloaded model")
+    assert window.chat_view.widgets[reply_id].body.toPlainText()
