@@ -29,9 +29,37 @@ COMMIT = "a" * 40
 
 
 @dataclass
+class Blob:
+    """A file's bytes, in memory or on disk (served with sendfile, as a real server would)."""
+
+    data: bytes | None
+    path: Path | None
+    size: int
+    sha256: str
+
+    @classmethod
+    def of(cls, content: bytes | Path) -> Blob:
+        if isinstance(content, Path):
+            sha = hashlib.sha256()
+            with content.open("rb") as fh:
+                while chunk := fh.read(8 << 20):
+                    sha.update(chunk)
+            return cls(None, content, content.stat().st_size, sha.hexdigest())
+        return cls(content, None, len(content), hashlib.sha256(content).hexdigest())
+
+    def read(self, start: int, end: int) -> bytes:
+        if self.data is not None:
+            return self.data[start:end]
+        assert self.path is not None
+        with self.path.open("rb") as fh:
+            fh.seek(start)
+            return fh.read(end - start)
+
+
+@dataclass
 class Repo:
     repo_id: str
-    files: dict[str, bytes]
+    files: dict[str, Blob]
     gated: bool = False
     downloads: int = 0
     likes: int = 0
@@ -85,8 +113,8 @@ class FakeHub:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def add_repo(self, repo_id: str, files: dict[str, bytes], **kw: Any) -> Repo:
-        repo = Repo(repo_id, files, **kw)
+    def add_repo(self, repo_id: str, files: dict[str, bytes | Path], **kw: Any) -> Repo:
+        repo = Repo(repo_id, {name: Blob.of(content) for name, content in files.items()}, **kw)
         self.repos[repo_id] = repo
         return repo
 
@@ -106,10 +134,6 @@ class FakeHub:
                 return None
             queue[0].times -= 1
             return queue[0]
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _model_json(repo: Repo, *, files: bool) -> dict[str, Any]:
@@ -133,15 +157,15 @@ def _model_json(repo: Repo, *, files: bool) -> dict[str, Any]:
         d["siblings"] = [
             {
                 "rfilename": name,
-                "size": len(data),
-                "blobId": _sha(data)[:40],
+                "size": blob.size,
+                "blobId": blob.sha256[:40],
                 **(
-                    {"lfs": {"sha256": _sha(data), "size": len(data), "pointerSize": 134}}
+                    {"lfs": {"sha256": blob.sha256, "size": blob.size, "pointerSize": 134}}
                     if name.endswith(".gguf")
                     else {}
                 ),
             }
-            for name, data in repo.files.items()
+            for name, blob in repo.files.items()
         ]
         d["cardData"] = {"license": "apache-2.0"}
     return d
@@ -238,18 +262,18 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             found.sort(key=key, reverse=True)
             self._json([_model_json(r, files=False) for r in found[:limit]])
 
-        def _file(self, filename: str, data: bytes) -> None:
+        def _file(self, filename: str, blob: Blob) -> None:
             start = 0
             rng = self.headers.get("Range")
             if rng and rng.startswith("bytes="):
                 first, _, last = rng.removeprefix("bytes=").partition("-")
                 start = int(first)
-                end = int(last) + 1 if last else len(data)
+                end = int(last) + 1 if last else blob.size
             else:
-                end = len(data)
-            end = min(end, len(data))
+                end = blob.size
+            end = min(end, blob.size)
             lfs = filename.endswith(".gguf")
-            etag = _sha(data) if lfs else _sha(data)[:40]
+            etag = blob.sha256 if lfs else blob.sha256[:40]
             fault = hub._take_fault(filename) if self.command == "GET" else None
             if fault is not None and fault.kind == "status":
                 return self._error(fault.code, "Boom", "Server error")
@@ -260,13 +284,17 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             self.send_header("X-Repo-Commit", COMMIT)
             if lfs:
                 self.send_header("X-Linked-Etag", f'"{etag}"')
-                self.send_header("X-Linked-Size", str(len(data)))
+                self.send_header("X-Linked-Size", str(blob.size))
             if rng:
-                self.send_header("Content-Range", f"bytes {start}-{end - 1}/{len(data)}")
+                self.send_header("Content-Range", f"bytes {start}-{end - 1}/{blob.size}")
             self.end_headers()
             if self.command == "HEAD":
                 return
-            body = data[start:end]
+            if blob.path is not None and fault is None and not hub.bytes_per_second:
+                with blob.path.open("rb") as fh:  # zero-copy, like a real file server
+                    self.connection.sendfile(fh, start, end - start)
+                return
+            body = blob.read(start, end)
             if fault is not None and fault.kind == "corrupt":
                 body = bytes(b ^ 0xFF for b in body)
             self._send_body(body, fault)
@@ -274,6 +302,7 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
         def _send_body(self, body: bytes, fault: Fault | None) -> None:
             sent = 0
             chunk = 64 * 1024
+            began = time.monotonic()
             try:
                 while sent < len(body):
                     if (
@@ -294,8 +323,10 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                     piece = body[sent : sent + n]
                     self.wfile.write(piece)
                     sent += len(piece)
-                    if hub.bytes_per_second:
-                        time.sleep(len(piece) / hub.bytes_per_second)
+                    if hub.bytes_per_second:  # a link of that capacity, not sleeps added to sends
+                        ahead = began + sent / hub.bytes_per_second - time.monotonic()
+                        if ahead > 0:
+                            time.sleep(ahead)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
 

@@ -156,3 +156,44 @@ def test_offline_mode_makes_no_request(tiny_repo: FakeHub, tmp_path: Path) -> No
     done = d.run(d.queue.add(file))
     assert done.state == State.FAILED and "offline" in done.error
     assert len(tiny_repo.requests) == before
+
+
+def test_pause_then_resume_after_a_restart(
+    tiny_repo: FakeHub, tmp_path: Path, long_model: Path
+) -> None:
+    tiny_repo.bytes_per_second = 8_000_000
+    d = _downloader(tmp_path, chunk_bytes=128 * 1024)
+    file = next(f for f in Hub().files(REPO) if f.filename == "tiny-long-F32.gguf")
+    item = d.queue.add(file)
+
+    def pause_a_third_of_the_way(p: Progress) -> None:
+        if p.done > file.size // 3:
+            d.pause(item.id)
+
+    paused = d.run(item, pause_a_third_of_the_way)
+    assert paused.state == State.PAUSED
+    partial = next((tmp_path / "hf-home" / "hub").rglob("*.incomplete"))
+    kept = partial.stat().st_size
+    assert file.size // 3 < kept < file.size
+
+    restarted = _downloader(tmp_path)  # a new process would read the same queue file
+    (again,) = restarted.queue.items()
+    assert again.state == State.PAUSED
+    restarted.queue.update(again.id, state=State.QUEUED)
+    (done,) = restarted.run_all()
+    assert done.state == State.DONE, done.error
+    assert Path(done.path).read_bytes() == long_model.read_bytes()
+    last = tiny_repo.file_requests("tiny-long-F32.gguf")[-1]
+    assert last.range == f"bytes={kept}-"  # only the rest was fetched
+
+
+def test_cancel_forgets_the_download_and_its_partial_file(
+    tiny_repo: FakeHub, tmp_path: Path
+) -> None:
+    tiny_repo.bytes_per_second = 8_000_000
+    d = _downloader(tmp_path, chunk_bytes=128 * 1024)
+    file = next(f for f in Hub().files(REPO) if f.filename == "tiny-long-F32.gguf")
+    item = d.queue.add(file)
+    d.run(item, lambda p: d.cancel(item.id) if p.done > file.size // 3 else None)
+    assert d.queue.items() == []
+    assert list((tmp_path / "hf-home" / "hub").rglob("*.incomplete")) == []

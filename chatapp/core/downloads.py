@@ -1,11 +1,19 @@
 """Model downloads: a persistent queue, resumable, verified, into huggingface_hub's own cache.
 
-Each file is fetched with ``hf_hub_download`` (so the standard cache, ``HF_HOME``, ``HF_TOKEN`` and
-resume-from-``.incomplete`` all come from huggingface_hub). Around it we add what users of other
-apps miss: a free-disk check before starting, progress with speed and ETA, pause and cancel,
-automatic retries with back-off when the connection drops or stalls, and a SHA-256 check against
-the Hub's LFS metadata computed *while* the file downloads (a thread follows the growing
-``.incomplete`` file), so no second pass over a multi-gigabyte file is needed.
+The HTTP side is huggingface_hub's: ``get_hf_file_metadata`` resolves the file (commit, etag,
+size, redirect) and ``http_get`` streams it, with its own retries and ``Range`` resume. What we
+add is the partial file: huggingface_hub 2.x downloads into a uniquely named temporary file and
+deletes it on failure, so a download interrupted by quitting, a crash or a long outage would
+start over. We keep the bytes in ``blobs/<sha256>.incomplete`` in the standard cache (the name
+older huggingface_hub versions used) and resume from it, across restarts. When the blob is
+complete and its SHA-256 matches the Hub's LFS metadata it is moved into place, and
+``hf_hub_download`` links it into the snapshot (finding the blob, it downloads nothing), so the
+cache is the one every Hugging Face tool shares.
+
+Around that: a persistent queue, a free-disk check before starting, progress with speed and ETA,
+pause and cancel, retries with back-off when the connection drops or stalls, and the SHA-256
+computed *while* the bytes arrive (a thread hashes each chunk as it is written), so no second pass
+over a multi-gigabyte file is needed.
 """
 
 from __future__ import annotations
@@ -14,6 +22,8 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
+import queue
 import shutil
 import threading
 import time
@@ -22,17 +32,16 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
-from huggingface_hub import constants, hf_hub_download
+from huggingface_hub import constants, get_hf_file_metadata, hf_hub_download, hf_hub_url
 from huggingface_hub.errors import (
     GatedRepoError,
-    HfHubHTTPError,
-    LocalEntryNotFoundError,
     RemoteEntryNotFoundError,
     RepositoryNotFoundError,
 )
-from huggingface_hub.file_download import repo_folder_name
+from huggingface_hub.file_download import http_get, repo_folder_name
+from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
 from tqdm.auto import tqdm
 
 from chatapp.core.atomic import write_text_atomic
@@ -198,51 +207,58 @@ class Queue:
         write_text_atomic(self.path, json.dumps(data, indent=2))
 
 
-class _Hasher:
-    """Hashes a file while another writer appends to it, then finishes on the final file."""
+class _HashingWriter:
+    """The file ``http_get`` writes into: each chunk goes to disk and, on another thread, into
+    a SHA-256 (hashlib releases the interpreter lock, so hashing overlaps the download).
 
-    def __init__(self, incomplete: Path) -> None:
-        self.incomplete = incomplete
+    Bytes already in the partial file from an earlier attempt are hashed first.
+    """
+
+    def __init__(self, fh: Any) -> None:
+        self._fh = fh
         self.sha = hashlib.sha256()
-        self.offset = 0
-        self.wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._follow, name="sha256", daemon=True)
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
+        fh.seek(0)
+        while block := fh.read(8 << 20):  # what an earlier attempt left
+            self.sha.update(block)
+        self._thread = threading.Thread(target=self._hash, name="sha256", daemon=True)
         self._thread.start()
 
-    def _consume(self, path: Path, final: bool) -> None:
-        try:
-            size = path.stat().st_size
-        except FileNotFoundError:
-            return
-        if size < self.offset:  # the writer started over: so do we
-            self.sha, self.offset = hashlib.sha256(), 0
-        with path.open("rb") as fh:
-            fh.seek(self.offset)
-            while self.offset < size or final:
-                chunk = fh.read(min(8 << 20, size - self.offset) if not final else 8 << 20)
-                if not chunk:
-                    break
-                self.sha.update(chunk)
-                self.offset += len(chunk)
+    def _hash(self) -> None:
+        while (chunk := self._chunks.get()) is not None:
+            self.sha.update(chunk)
 
-    def _follow(self) -> None:
-        while not self._stop.is_set():
-            self.wake.wait(0.25)
-            self.wake.clear()
-            self._consume(self.incomplete, final=False)
+    def write(self, chunk: bytes) -> int:
+        n: int = self._fh.write(chunk)
+        self._chunks.put(bytes(chunk))
+        return n
 
-    def finish(self, final_path: Path) -> str:
-        self._stop.set()
-        self.wake.set()
+    def tell(self) -> int:
+        return int(self._fh.tell())
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return int(self._fh.seek(offset, whence))
+
+    def truncate(self, size: int | None = None) -> int:
+        """The server ignored our Range and sent everything: start the hash over too."""
+        self._drain()
+        result = int(self._fh.truncate(size))
+        self._fh.seek(0)
+        self.sha = hashlib.sha256(self._fh.read())
+        self._thread = threading.Thread(target=self._hash, name="sha256", daemon=True)
+        self._thread.start()
+        return result
+
+    def flush(self) -> None:
+        self._fh.flush()
+
+    def _drain(self) -> None:
+        self._chunks.put(None)
         self._thread.join()
-        self._consume(final_path, final=True)
+
+    def hexdigest(self) -> str:
+        self._drain()
         return self.sha.hexdigest()
-
-    def abandon(self) -> None:
-        self._stop.set()
-        self.wake.set()
-        self._thread.join()
 
 
 @dataclass
@@ -328,64 +344,72 @@ class Downloader:
         expected = item.sha256.get(part)
         attempts = len(self.retry_delays) + 1
         meter.part_base = meter.done  # bytes of the parts before this one
+        url = hf_hub_url(item.repo_id, part, revision=item.revision)
         for attempt in range(attempts):
-            incomplete = self._blob(item, part, expected, incomplete=True)
-            hasher = _Hasher(incomplete) if expected else None
-            meter.hasher = hasher
             try:
                 with _http_tuning(self.stall_seconds, self.chunk_bytes):
-                    local = Path(
-                        hf_hub_download(
-                            item.repo_id,
-                            part,
-                            revision=item.revision,
-                            token=self.token,
-                            tqdm_class=meter.tqdm_class(),
-                        )
-                    )
-            except Stopped:
-                if hasher:
-                    hasher.abandon()
+                    return self._fetch(item, part, url, expected, meter)
+            except (Stopped, DownloadError):
                 raise
             except GatedRepoError as exc:
-                if hasher:
-                    hasher.abandon()
                 raise NeedsTokenError(
                     f"{item.repo_id} is gated: accept its terms on the Hub and add your token"
                 ) from exc
             except (RepositoryNotFoundError, RemoteEntryNotFoundError) as exc:
-                if hasher:
-                    hasher.abandon()
                 raise DownloadError(f"{item.repo_id}/{part} is not on the Hub") from exc
-            except LocalEntryNotFoundError as exc:  # offline, or the Hub unreachable
-                if hasher:
-                    hasher.abandon()
-                if attempt + 1 >= attempts:
-                    raise DownloadError(f"cannot reach the Hub to download {part}") from exc
-                self._wait(attempt, part, exc)
-                continue
-            except (HfHubHTTPError, OSError, ValueError) as exc:
-                # drops, stalls (read timeouts), 5xx: resume from the .incomplete file
-                if hasher:
-                    hasher.abandon()
+            except Exception as exc:  # drops, stalls (read timeouts), 5xx, an unreachable Hub
                 if attempt + 1 >= attempts:
                     raise DownloadError(
                         f"downloading {part} failed {attempts} times; last error: "
                         f"{_describe(exc)}. Start it again to resume where it stopped"
                     ) from exc
                 self._wait(attempt, part, exc)
-                continue
-            if hasher and expected:
-                digest = hasher.finish(local)
-                if digest != expected:
-                    self._delete_file(local)
-                    raise DownloadError(
-                        f"{part} arrived damaged (SHA-256 {digest[:12]}… instead of "
-                        f"{expected[:12]}…) and was deleted; download it again"
-                    )
-            meter.done = meter.part_base + local.stat().st_size
-            return local
         raise AssertionError("unreachable")
+
+    def _fetch(self, item: Item, part: str, url: str, expected: str | None, meter: _Meter) -> Path:
+        meta = get_hf_file_metadata(url, token=self.token)
+        sha = expected or (meta.etag if meta.etag and len(meta.etag) == 64 else None)
+        if sha is None:  # a small non-LFS file: nothing to resume or verify against
+            path = hf_hub_download(
+                item.repo_id,
+                part,
+                revision=meta.commit_hash,
+                token=self.token,
+                tqdm_class=meter.tqdm_class(),
+            )
+            return Path(path)
+        blob = self._blob(item, part, sha, incomplete=False)
+        if not blob.exists():
+            partial = self._blob(item, part, sha, incomplete=True)
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            with partial.open("a+b") as fh:
+                resumed = fh.seek(0, os.SEEK_END)
+                writer = _HashingWriter(fh)
+                fh.seek(resumed)
+                try:
+                    http_get(
+                        meta.location,
+                        cast(BinaryIO, writer),  # file-like: write/tell/seek/truncate
+                        resume_size=resumed,
+                        headers=build_hf_headers(token=self.token),
+                        expected_size=meta.size,
+                        tqdm_class=meter.tqdm_class(),
+                    )
+                finally:
+                    digest = writer.hexdigest()
+            if expected and digest != expected:
+                partial.unlink(missing_ok=True)
+                raise DownloadError(
+                    f"{part} arrived damaged (SHA-256 {digest[:12]}… instead of "
+                    f"{expected[:12]}…) and was deleted; download it again"
+                )
+            os.replace(partial, blob)
+        # huggingface_hub links the blob into its snapshot; it finds the blob and fetches nothing
+        local = Path(
+            hf_hub_download(item.repo_id, part, revision=meta.commit_hash, token=self.token)
+        )
+        meter.done = meter.part_base + local.stat().st_size
+        return local
 
     def _wait(self, attempt: int, part: str, exc: BaseException) -> None:
         delay = self.retry_delays[attempt]
@@ -419,12 +443,6 @@ class Downloader:
             if sha:
                 self._blob(item, part, sha, incomplete=True).unlink(missing_ok=True)
 
-    def _delete_file(self, local: Path) -> None:
-        """Remove a downloaded file: the snapshot link and the blob it points to."""
-        blob = local.resolve()
-        local.unlink(missing_ok=True)
-        blob.unlink(missing_ok=True)
-
 
 class _Meter:
     """Progress with a smoothed speed and ETA; checks for pause/cancel on every update."""
@@ -435,7 +453,6 @@ class _Meter:
         self.item, self.report, self.stop = item, report, stop
         self.done = 0
         self.part_base = 0
-        self.hasher: _Hasher | None = None
         self.speed = 0.0
         self._start = self._last_t = time.monotonic()
         self._start_done = 0
@@ -453,8 +470,6 @@ class _Meter:
         if why:
             raise Stopped(why)
         self.done = self.part_base + part_done
-        if self.hasher is not None:
-            self.hasher.wake.set()
         now = time.monotonic()
         dt = now - self._last_t
         if self.speed == 0 and now > self._start:
