@@ -293,9 +293,8 @@ def test_a_conversation_can_override_the_system_prompt_and_settings(
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
 
     QTimer.singleShot(0, edit)
-    with qtbot.waitSignal(window.conversations_listed, timeout=TIMEOUT):
-        window.edit_system_prompt()
-    assert "Answer like a pirate." in window.header.text()
+    window.edit_system_prompt()
+    qtbot.waitUntil(lambda: "Answer like a pirate." in window.header.text(), timeout=TIMEOUT)
     assert "max 7 tokens" in window.header.text()
     assert window.settings.generation.max_tokens == 40  # the defaults are untouched
     reply_id = send(qtbot, window, "second")

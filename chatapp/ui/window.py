@@ -808,6 +808,8 @@ class MainWindow(QMainWindow):
         self.load_bar.setValue(int(fraction * 100))
 
     def _loaded(self, model: LoadedModel) -> None:
+        if self._closing:  # queued before the window closed: nothing left to update
+            return
         self.model = model
         self.loading = None
         self.load_bar.hide()
@@ -828,6 +830,8 @@ class MainWindow(QMainWindow):
         self.model_loaded.emit(model)
 
     def _load_failed(self, path: str, message: str) -> None:
+        if self._closing:
+            return
         self.loading = None
         self.load_bar.hide()
         self.cancel_load_button.hide()
@@ -890,6 +894,8 @@ class MainWindow(QMainWindow):
             self.load_model(Path(urls[0].toLocalFile()))
 
     def _model_services(self) -> ModelServices:
+        # never after closeEvent: threads started then would outlive the window
+        assert not self._closing, "model services requested after the window closed"
         if self.models is None:
             data_dir = self.db.worker.store.path.parent
             offline = self.settings.offline
@@ -916,6 +922,8 @@ class MainWindow(QMainWindow):
 
     def _resume_downloads(self) -> None:
         """Downloads interrupted by quitting (or a crash) carry on where they stopped."""
+        if self._closing:
+            return
         data_dir = self.db.worker.store.path.parent
         if (data_dir / QUEUE_FILENAME).exists() and not self.settings.offline:
             services = self._model_services()
@@ -985,9 +993,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt's name
         """Stop a streaming reply (it is saved as it stops), then close the store cleanly."""
         self._closing = True
+        self.engine.stop()
         if self.models is not None:
             self.models.stop()
-        self.engine.stop()
         self.settings = self.settings.updated(
             window_geometry=bytes(self.saveGeometry().toBase64().data()).decode(),
             splitter_sizes=tuple(self.splitter.sizes()),
