@@ -197,3 +197,33 @@ def test_cancel_forgets_the_download_and_its_partial_file(
     d.run(item, lambda p: d.cancel(item.id) if p.done > file.size // 3 else None)
     assert d.queue.items() == []
     assert list((tmp_path / "hf-home" / "hub").rglob("*.incomplete")) == []
+
+
+def test_models_commands_from_a_terminal(
+    tiny_repo: FakeHub, tmp_path: Path, tiny_model: Path
+) -> None:
+    from tests.conftest import run_cli
+
+    data = tmp_path / "data"
+    found = run_cli("models", "search", "tiny", "--data-dir", data)
+    assert found.returncode == 0, found.stderr
+    assert REPO in found.stdout and "500" in found.stdout
+
+    files = run_cli("models", "files", REPO, "--data-dir", data)
+    assert files.returncode == 0, files.stderr
+    assert "tiny-chat-F32.gguf" in files.stdout and "Q4_K_M" in files.stdout
+    assert "CPU only" in files.stdout or "GPU" in files.stdout
+    assert "recommended" in files.stdout
+
+    got = run_cli("models", "download", REPO, "tiny-chat-F32.gguf", "--data-dir", data)
+    assert got.returncode == 0, got.stderr
+    assert Path(got.stdout.strip()).read_bytes() == tiny_model.read_bytes()
+    assert "100.0%" in got.stderr  # progress went to stderr
+    listed = run_cli("models", "list", "--data-dir", data)
+    assert "tiny-chat-F32.gguf" in listed.stdout and "[hub]" in listed.stdout
+
+    missing = run_cli("models", "download", REPO, "nope.gguf", "--data-dir", data)
+    assert missing.returncode == 1 and "has no GGUF file nope.gguf" in missing.stderr
+    offline = run_cli("models", "search", "tiny", "--offline", "--data-dir", data)
+    assert offline.returncode == 1 and "offline" in offline.stderr
+    assert len(offline.stderr.strip().splitlines()) == 1
