@@ -37,6 +37,7 @@ from chatapp.core.modelinfo import ModelFileError, file_size_label
 from chatapp.ui.model_workers import ModelServices
 
 DATA = Qt.ItemDataRole.UserRole
+FILE_COLUMNS = ["File", "Quantization", "Size", "Fit on this machine"]
 
 
 def _table(name: str, accessible: str, headers: list[str]) -> QTableWidget:
@@ -48,7 +49,9 @@ def _table(name: str, accessible: str, headers: list[str]) -> QTableWidget:
     t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     t.verticalHeader().hide()
-    t.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    header = t.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
     return t
 
 
@@ -129,6 +132,7 @@ class ModelsDialog(QDialog):
         self.refresh_downloads()
         self.refresh_library()
         self._show_recommended()
+        self.search_box.setFocus()
 
     # -- discover -------------------------------------------------------------------------------
 
@@ -190,6 +194,9 @@ class ModelsDialog(QDialog):
         """Before any search: the curated list, so a first-time user has one click to make."""
         self.results.setRowCount(0)
         self.files_table.setRowCount(0)
+        self.files_table.setHorizontalHeaderLabels(
+            ["Recommended model", "Repository", "Size", "About"]
+        )
         self.files = []
         self.card.setPlainText(
             "Recommended to start with. Everything runs on this computer; the only thing "
@@ -243,6 +250,7 @@ class ModelsDialog(QDialog):
             return
         self.files = files
         self.files_table.setRowCount(0)
+        self.files_table.setHorizontalHeaderLabels(FILE_COLUMNS)
         for f in files:
             row = self.files_table.rowCount()
             self.files_table.insertRow(row)
