@@ -222,6 +222,19 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             query = parse_qs(url.query)
             if path == "/api/models":
                 return self._search(query)
+            if path == "/api/whoami-v2":  # huggingface_hub.login() checks the token here
+                if self.headers.get("Authorization") != f"Bearer {hub.token}":
+                    return self._error(401, "Unauthorized", "Invalid credentials")
+                return self._json(
+                    {
+                        "type": "user",
+                        "name": "tester",
+                        "auth": {
+                            "type": "access_token",
+                            "accessToken": {"displayName": "test", "role": "read"},
+                        },
+                    }
+                )
             if path.startswith("/api/models/"):
                 rest = path.removeprefix("/api/models/")
                 repo_id = "/".join(rest.split("/")[:2])

@@ -79,3 +79,41 @@ def test_search_download_load_and_chat(
     assert "Tiny Test Chat" in window.model_button.text()
     reply_id = send(qtbot, window, "hello from a downloaded model")
     assert window.chat_view.widgets[reply_id].body.toPlainText()
+
+
+def test_a_gated_repo_asks_for_a_token_and_then_lists_its_files(
+    qtbot: QtBot,
+    make_window: MakeWindow,  # noqa: F811
+    hub: FakeHub,  # noqa: F811
+    tiny_model: Path,
+) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog
+
+    hub.add_repo("corp/gated-GGUF", {"g-Q8_0.gguf": tiny_model.read_bytes()}, gated=True)
+    window: MainWindow = make_window()
+    window.open_models()
+    dialog = window.models_dialog
+    assert dialog is not None
+    asked: list[str] = []
+
+    def answer() -> None:  # the user, typing a token into the box when it appears
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QInputDialog):
+            asked.append(box.labelText())
+            box.setTextValue(hub.token)
+            box.accept()
+
+    user = QTimer()
+    user.timeout.connect(answer)
+    user.start(20)
+    try:
+        with qtbot.waitSignal(dialog.files_shown, timeout=TIMEOUT):
+            dialog.open_repo("corp/gated-GGUF")
+    finally:
+        user.stop()
+    assert asked and "gated" in asked[0]
+    assert dialog.files_table.item(0, 0).text() == "g-Q8_0.gguf"
+    from huggingface_hub import constants
+
+    assert Path(constants.HF_TOKEN_PATH).read_text().strip() == hub.token  # kept by huggingface_hub

@@ -295,3 +295,20 @@ def recommended() -> list[Recommended]:
         Recommended(m["name"], m["repo"], m["file"], int(m["size"]), m.get("about", ""))
         for m in raw["models"]
     ]
+
+
+def save_token(token: str) -> Path:
+    """Store a Hugging Face token where huggingface_hub reads it (``HF_TOKEN_PATH``).
+
+    ``huggingface_hub.login()`` would also validate it online and touch git credentials; here the
+    next request is the check. The file is private to the user (0600), never our settings file.
+    """
+    import os
+
+    from chatapp.core.atomic import write_text_atomic
+
+    path = Path(constants.HF_TOKEN_PATH)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, token.strip())
+    os.chmod(path, 0o600)
+    return path

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from chatapp.core.downloads import Item, Progress, State
 from chatapp.core.fit import Fit, recommend
-from chatapp.core.hub import HubFile, HubModel, recommended
+from chatapp.core.hub import HubFile, HubModel, recommended, save_token
 from chatapp.core.library import Entry, LibraryError, other_app_folders
 from chatapp.core.modelinfo import ModelFileError, file_size_label
 from chatapp.ui.model_workers import ModelServices
@@ -306,13 +306,10 @@ class ModelsDialog(QDialog):
             QLineEdit.EchoMode.Password,
         )
         if ok and token.strip():
-            from huggingface_hub import login
-
             try:
-                login(token=token.strip(), add_to_git_credential=False, skip_if_logged_in=False)
-            except Exception as exc:  # invalid token, no network: say so, keep the dialog
-                self.status.setText(f"The token was not accepted: {exc}")
-                return
+                save_token(token)
+            except OSError as exc:
+                self.status.setText(f"The token could not be saved: {exc}")
             self.services.hub.hub.token = token.strip()
             self.services.downloader.token = token.strip()
             if self.repo:
