@@ -117,3 +117,25 @@ def test_a_gated_repo_asks_for_a_token_and_then_lists_its_files(
     from huggingface_hub import constants
 
     assert Path(constants.HF_TOKEN_PATH).read_text().strip() == hub.token  # kept by huggingface_hub
+
+
+def test_a_recommended_model_downloads_with_one_click(
+    qtbot: QtBot,
+    make_window: MakeWindow,  # noqa: F811
+    hub: FakeHub,  # noqa: F811
+    tiny_model: Path,
+) -> None:
+    from chatapp.core.hub import recommended
+
+    first = recommended()[0]
+    hub.add_repo(first.repo_id, {first.filename: tiny_model.read_bytes(), "other-Q8_0.gguf": b"x"})
+    window: MainWindow = make_window()
+    window.open_models()
+    dialog = window.models_dialog
+    assert dialog is not None
+    assert first.name in dialog.files_table.item(0, 0).text()
+    _select_row(dialog.files_table, 0)
+    with qtbot.waitSignal(dialog.download_finished, timeout=TIMEOUT) as blocker:
+        dialog.download_button.click()
+    assert blocker.args[0].filename == first.filename and blocker.args[0].state.value == "done"
+    qtbot.waitUntil(lambda: dialog.library_table.rowCount() == 1, timeout=TIMEOUT)

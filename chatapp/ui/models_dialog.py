@@ -96,6 +96,7 @@ class ModelsDialog(QDialog):
         self.files: list[HubFile] = []
         self.fits: dict[str, Fit] = {}
         self.repo = ""
+        self._pending: str | None = None  # a recommended file to queue once its repo is listed
         self.progress_bars: dict[str, QProgressBar] = {}
 
         self.tabs = QTabWidget(self)
@@ -261,6 +262,13 @@ class ModelsDialog(QDialog):
             self.files_table.setItem(row, 3, _cell("checking…"))
         self.card.setPlainText(card or "(no model card)")
         self.status.setText(f"{repo}: {len(files)} GGUF files")
+        pending, self._pending = self._pending, None
+        chosen = next((f for f in files if pending in f.parts), None) if pending else None
+        if chosen is not None:
+            self.services.add(chosen)
+            self.status.setText(f"Queued {chosen.filename}.")
+            self.refresh_downloads()
+            self.tabs.setCurrentIndex(1)
         self.files_shown.emit()
 
     def _show_fit(self, repo: str, filename: str, fit: Fit) -> None:
@@ -291,7 +299,8 @@ class ModelsDialog(QDialog):
             self.status.setText(f"Queued {data.filename}.")
             self.refresh_downloads()
             self.tabs.setCurrentIndex(1)
-        else:  # a recommended model: list its repository, then the user picks the file
+        else:  # a recommended model: list its repository, then queue that file at once
+            self._pending = data.filename
             self.open_repo(data.repo_id)
 
     def _failed(self, message: str) -> None:
