@@ -370,6 +370,8 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
     monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(home / "token"))
     monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(home / "stored_tokens"))
     monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
+    # without this the first request of a process also fetches /api/agent-harnesses
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_TELEMETRY", True)
     try:
         yield server
     finally:
