@@ -37,6 +37,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"chatapp {__version__}")
     p.add_argument("--model", type=Path, help="GGUF model to load in the window")
+    p.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check Qt, the store and llama.cpp (and load --model, or a generated model)",
+    )
+    p.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="add chatapp to the desktop's application menu (Linux, this user)",
+    )
+    p.add_argument("--uninstall-desktop-entry", action="store_true", help="remove it again")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     chat = sub.add_parser(
@@ -89,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     if not verbose:
         logging.getLogger("llama.cpp").setLevel(logging.CRITICAL)
     data_dir: Path | None = getattr(args, "data_dir", None)
+    if args.command is None and args.self_test:
+        from chatapp.selftest import run
+
+        return run(args.model)
+    if args.command is None and (args.install_desktop_entry or args.uninstall_desktop_entry):
+        return _desktop(install=args.install_desktop_entry)
     if args.command is None:
         from chatapp.ui.app import run_app  # Qt is imported only for the window
 
@@ -111,6 +128,19 @@ def main(argv: list[str] | None = None) -> int:
         print("chatapp: interrupted", file=sys.stderr)
         return 130
     raise AssertionError(args.command)
+
+
+def _desktop(*, install: bool) -> int:
+    from chatapp import desktop
+
+    try:
+        paths = desktop.install() if install else desktop.uninstall()
+    except OSError as exc:
+        print(f"chatapp: cannot write the menu entry: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    verb = "installed" if install else "removed"
+    print(f"chatapp: {verb} {len(paths)} files (menu entry and icons)", file=sys.stderr)
+    return 0
 
 
 def _open_store(data_dir: Path | None):  # type: ignore[no-untyped-def]

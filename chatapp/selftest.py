@@ -1,0 +1,128 @@
+"""``chatapp --self-test``: is everything this install needs working? One line per check.
+
+Checks Qt (a window drawn offscreen), the conversation store (a temporary database), llama.cpp
+(its backend and GPU offload support) and, with ``--model`` or else with a tiny generated model,
+loads a model and generates a few tokens. Exit status 0 when every check passed.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from chatapp import __version__
+
+GPU_BUILD_HINT = {
+    "nvidia": 'CMAKE_ARGS="-DGGML_CUDA=on" pip install --force-reinstall --no-cache-dir '
+    "llama-cpp-python",
+    "apple": 'CMAKE_ARGS="-DGGML_METAL=on" pip install --force-reinstall --no-cache-dir '
+    "llama-cpp-python",
+    "amd": 'CMAKE_ARGS="-DGGML_VULKAN=on" pip install --force-reinstall --no-cache-dir '
+    "llama-cpp-python",
+}
+
+
+def unused_gpu() -> str | None:
+    """A GPU this machine has that a GPU build of llama.cpp could use: 'nvidia', 'amd', 'apple'."""
+    if sys.platform == "darwin" and platform.machine() == "arm64":
+        return "apple"
+    if shutil.which("nvidia-smi") or Path("/proc/driver/nvidia/version").exists():
+        return "nvidia"
+    if Path("/dev/kfd").exists():
+        return "amd"
+    return None
+
+
+def _qt() -> str:
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6 import __version__ as pyside
+    from PySide6.QtWidgets import QApplication, QLabel
+
+    app = QApplication.instance() or QApplication([])
+    label = QLabel("chatapp")
+    label.resize(120, 40)
+    if label.grab().isNull():
+        raise RuntimeError("Qt could not draw a widget")
+    del app
+    return f"Qt {pyside} ({os.environ.get('QT_QPA_PLATFORM') or 'default platform'})"
+
+
+def _store() -> str:
+    from chatapp.core.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp, Store.open_dir(Path(tmp)) as store:
+        conv = store.create_conversation()
+        store.add_message(conv.id, "user", "self-test lighthouse")
+        if not store.search("lighthouse"):
+            raise RuntimeError("full-text search found nothing")
+    return "SQLite store with WAL and FTS5"
+
+
+def _llama() -> str:
+    from chatapp.core.engine import build_info
+
+    b = build_info()
+    offload = "supported" if b.gpu_offload else "not in this build"
+    return f"llama.cpp backend {b.backend}, GPU offload {offload}"
+
+
+def _generate(model: Path | None) -> str:
+    from chatapp.core.engine import Engine
+    from chatapp.core.settings import GenerationSettings, LoadSettings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if model is None:
+            from chatapp.core.synthetic import write_chat_model
+
+            model = write_chat_model(Path(tmp) / "self-test.gguf", name="self-test model")
+        engine = Engine()
+        t = time.perf_counter()
+        loaded = engine.load(model, LoadSettings(n_ctx=2048))
+        reply = engine.stream_chat(
+            [{"role": "user", "content": "Say hello."}], GenerationSettings(max_tokens=8, seed=1)
+        )
+        metrics = reply.run()
+        engine.unload()
+    return (
+        f"{loaded.info.name}: loaded and generated {metrics.completion_tokens} tokens "
+        f"({metrics.decode_tps:.0f} tok/s) in {time.perf_counter() - t:.2f} s"
+    )
+
+
+def run(model: Path | None) -> int:
+    print(
+        f"chatapp {__version__} self-test on {platform.system()} {platform.machine()}, "
+        f"Python {platform.python_version()}"
+    )
+    checks: list[tuple[str, Callable[[], str]]] = [
+        ("Qt", _qt),
+        ("store", _store),
+        ("llama.cpp", _llama),
+        ("model", lambda: _generate(model)),
+    ]
+    failed = 0
+    for name, check in checks:
+        try:
+            print(f"  ok    {name}: {check()}")
+        except Exception as exc:  # every failure is reported, in words, and counted
+            failed += 1
+            print(f"  FAIL  {name}: {type(exc).__name__}: {exc}")
+    from chatapp.core.engine import build_info
+
+    gpu = unused_gpu()
+    if gpu and not build_info().gpu_offload:
+        print(
+            f"  note  this machine has a GPU ({gpu}) but this llama.cpp build cannot use it; "
+            f"for a GPU build: {GPU_BUILD_HINT[gpu]}"
+        )
+    print(f"{len(checks) - failed} passed, {failed} failed")
+    return 1 if failed else 0
