@@ -301,3 +301,27 @@ def test_a_conversation_can_override_the_system_prompt_and_settings(
     reply = window.db.worker.store.get_message(reply_id)
     assert reply.metrics is not None and reply.metrics.completion_tokens == 7
     assert window.current is not None and window.current.system_prompt == "Answer like a pirate."
+
+
+def test_an_unused_gpu_is_pointed_out_once(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fake for the rare case: this machine has no GPU, so pretend an NVIDIA one is present
+    # next to a CPU-only llama.cpp build.
+    import chatapp.core.engine as engine_module
+    import chatapp.selftest as selftest
+
+    monkeypatch.setattr(selftest, "unused_gpu", lambda: "nvidia")
+    monkeypatch.setattr(
+        engine_module, "build_info", lambda: engine_module.BuildInfo("CPU", False, "")
+    )
+    window = make_window()
+    qtbot.waitUntil(window.banner.isVisible, timeout=TIMEOUT)
+    assert "GPU (nvidia)" in window.error_label.text()
+    assert 'CMAKE_ARGS="-DGGML_CUDA=on"' in window.error_label.text()
+    qtbot.waitUntil(lambda: not window.db.busy, timeout=TIMEOUT)  # the settings were saved
+    window.close()
+    again = make_window(data=tmp_path / "data")
+    assert again.settings.gpu_hint_shown
+    again._gpu_hint()  # what the start-up timer runs
+    assert not again.banner.isVisible()

@@ -67,10 +67,12 @@ class AppSettings:
     splitter_sizes: tuple[int, ...] = ()
     chat_template: str | None = None
     offline: bool = False  # no Hub request at all (HF_HUB_OFFLINE=1 does the same)
+    gpu_hint_shown: bool = False  # "your GPU is unused by this build" is said once
 
     def __post_init__(self) -> None:
-        if not isinstance(self.offline, bool):
-            raise SettingsError(f"offline must be true or false, got {self.offline!r}")
+        for flag in ("offline", "gpu_hint_shown"):
+            if not isinstance(getattr(self, flag), bool):
+                raise SettingsError(f"{flag} must be true or false, got {getattr(self, flag)!r}")
         if not isinstance(self.load, LoadSettings):
             raise SettingsError(f"load must be LoadSettings, got {self.load!r}")
         if not isinstance(self.generation, GenerationSettings):

@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         self._update_empty_state()
         self.composer.setFocus()
         QTimer.singleShot(0, self._resume_downloads)
+        QTimer.singleShot(0, self._gpu_hint)
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -918,6 +919,22 @@ class MainWindow(QMainWindow):
 
     def _set_offline(self, offline: bool) -> None:
         self.settings = self.settings.updated(offline=offline)
+        self._save_settings()
+
+    def _gpu_hint(self) -> None:
+        """Once: this machine has a GPU that this llama.cpp build cannot use (the "why is it
+        slow" question), with the command that installs a GPU build."""
+        from chatapp.core.engine import build_info
+        from chatapp.selftest import GPU_BUILD_HINT, unused_gpu
+
+        gpu = unused_gpu()
+        if self._closing or self.settings.gpu_hint_shown or not gpu or build_info().gpu_offload:
+            return
+        self.show_error(
+            f"This computer has a GPU ({gpu}) but this llama.cpp build runs on the CPU only, "
+            f"so replies are slower than they could be. For a GPU build: {GPU_BUILD_HINT[gpu]}"
+        )
+        self.settings = self.settings.updated(gpu_hint_shown=True)
         self._save_settings()
 
     def _resume_downloads(self) -> None:
