@@ -22,7 +22,7 @@ from pathlib import Path
 
 import llama_cpp
 
-from chatapp.core.engine import Engine, build_info, model_params
+from chatapp.core.engine import Engine, build_info, model_params, prompt_tokens_evaluated
 from chatapp.core.settings import GenerationSettings, LoadSettings
 from chatapp.core.synthetic import ModelShape, quantize, write_chat_model
 
@@ -64,11 +64,6 @@ def build_model(quick: bool) -> Path:
     return q4
 
 
-def perf_prompt_eval(llm: llama_cpp.Llama) -> int:
-    perf = llama_cpp.llama_perf_context(llm.ctx)
-    return int(perf.n_p_eval) if perf.n_p_eval > 1 else 1
-
-
 def run_raw(
     llm: llama_cpp.Llama, messages: list[dict[str, str]], n: int
 ) -> tuple[float, float, int, str]:
@@ -93,7 +88,7 @@ def run_raw(
         now = time.perf_counter()
         if count == 0:
             first = now
-            evaluated = perf_prompt_eval(llm)
+            evaluated = prompt_tokens_evaluated(llm)
         count += 1
         last = now
         text += piece

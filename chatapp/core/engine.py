@@ -519,7 +519,7 @@ class Engine:
                 now = time.perf_counter()
                 if n_out == 0:
                     first_at = now
-                    prompt_eval = _prompt_tokens_evaluated(llm)
+                    prompt_eval = prompt_tokens_evaluated(llm)
                 if llama_cpp.llama_vocab_is_eog(vocab, token):
                     reason = StopReason.END_OF_TURN
                     break
@@ -568,7 +568,7 @@ class Engine:
             )
 
 
-def _prompt_tokens_evaluated(llm: llama_cpp.Llama) -> int:
+def prompt_tokens_evaluated(llm: llama_cpp.Llama) -> int:
     """Prompt tokens llama.cpp evaluated since the last perf reset, by its own counters.
 
     llama.cpp counts a multi-token decode in ``n_p_eval`` and a single-token one in ``n_eval``,
