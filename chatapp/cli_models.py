@@ -92,17 +92,12 @@ def _search(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _fits(hub: Any, files: list[Any], ctx: int) -> dict[str, Any]:
-    from chatapp.core.fit import estimate
-    from chatapp.core.hardware import machine
-    from chatapp.core.hub import HubError
-
-    here = machine()
     fits = {}
-    for f in files:
-        try:
-            fits[f.filename] = estimate(hub.read_header(f), ctx, here)
-        except HubError as exc:
-            print(f"chatapp: {f.filename}: {exc}", file=sys.stderr)
+    for f, fit in hub.fits(files, ctx):
+        if isinstance(fit, str):
+            print(f"chatapp: {f.filename}: {fit}", file=sys.stderr)
+        else:
+            fits[f.filename] = fit
     return fits
 
 

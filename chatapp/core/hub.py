@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +23,8 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
 
+from chatapp.core.fit import Fit, estimate
+from chatapp.core.hardware import machine
 from chatapp.core.modelinfo import ModelFileError, ModelInfo, read_model_info
 
 log = logging.getLogger(__name__)
@@ -226,6 +229,18 @@ class Hub:
             if len(data) >= (total or limit) or want >= limit:
                 raise HubError(f"the header of {part} could not be read (not a GGUF file?)")
             want *= 4
+
+    def fits(self, files: list[HubFile], n_ctx: int) -> Iterator[tuple[HubFile, Fit | str]]:
+        """Each file's fit on this machine, from its remote header; a reason where unreadable.
+
+        One header read per file, yielded as it arrives so a window can fill in row by row.
+        """
+        here = machine()
+        for f in files:
+            try:
+                yield f, estimate(self.read_header(f), n_ctx, here)
+            except HubError as exc:
+                yield f, str(exc)
 
     def _range(self, url: str, headers: dict[str, str], n: int) -> tuple[bytes, int]:
         try:

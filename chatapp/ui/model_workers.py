@@ -6,9 +6,7 @@ import logging
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from chatapp.core.downloads import Downloader, Item, Progress, State
-from chatapp.core.fit import estimate
-from chatapp.core.hardware import machine
+from chatapp.core.downloads import Downloader, Item, State
 from chatapp.core.hub import Hub, HubError, HubFile, NeedsTokenError
 from chatapp.core.library import Library
 
@@ -61,14 +59,11 @@ class HubWorker(QObject):
             self.failed.emit(str(exc))
             return
         self.files_listed.emit(repo, files, card)
-        here = machine()
-        for f in files:
-            try:
-                self.fit_ready.emit(
-                    repo, f.filename, estimate(self.hub.read_header(f), n_ctx, here)
-                )
-            except HubError as exc:
-                log.info("no fit for %s: %s", f.filename, exc)
+        for f, fit in self.hub.fits(files, n_ctx):
+            if isinstance(fit, str):
+                log.info("no fit for %s: %s", f.filename, fit)
+            else:
+                self.fit_ready.emit(repo, f.filename, fit)
 
 
 class DownloadWorker(QObject):
@@ -139,7 +134,3 @@ class ModelServices(QObject):
             thread.wait()
         for item_id in running:  # interrupted by quitting, not paused by the user
             self.downloader.queue.update(item_id, state=State.QUEUED)
-
-
-def describe_progress(p: Progress) -> str:
-    return p.describe().strip()
