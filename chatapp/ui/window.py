@@ -392,12 +392,10 @@ class MainWindow(QMainWindow):
                 on_thread = {m.id for m in store.thread(conv.id)}
                 leaf = None if focus_message in on_thread else focus_message
             thread = store.thread(conv.id, leaf)
-            roots = [m.id for m in store.messages(conv.id) if m.parent_id is None]
-            siblings = {
-                m.id: [c.id for c in store.children(m.parent_id)] if m.parent_id else roots
-                for m in thread
-            }
-            return conv, thread, siblings
+            versions: dict[str | None, list[str]] = {}  # parent -> children, oldest first
+            for m in store.messages(conv.id):
+                versions.setdefault(m.parent_id, []).append(m.id)
+            return conv, thread, {m.id: versions[m.parent_id] for m in thread}
 
         self.db.call(fetch, lambda result: self._show_conversation(*result, focus=focus_message))
 
