@@ -9,8 +9,12 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chatapp import __version__, cli_models
+
+if TYPE_CHECKING:
+    from chatapp.core.store import Store
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -143,7 +147,7 @@ def _desktop(*, install: bool) -> int:
     return 0
 
 
-def _open_store(data_dir: Path | None):  # type: ignore[no-untyped-def]
+def _open_store(data_dir: Path | None) -> Store:
     from chatapp.core.paths import data_dir as resolve
     from chatapp.core.store import Store, StoreError
 

@@ -8,7 +8,7 @@ streams and finalised with its metrics at the end, whatever ended it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 
 from chatapp.core.chat_template import ChatMessage
 from chatapp.core.engine import Engine, Reply
@@ -45,7 +45,7 @@ def reply_to(
     checkpoint_s: float = CHECKPOINT_SECONDS,
     clock: Callable[[], float] = time.monotonic,
     on_begin: Callable[[Message], None] | None = None,
-) -> Iterator[str]:
+) -> Generator[str, None, None]:
     """Generate a reply to the thread ending at ``parent``, saving it as it streams.
 
     Yields the text pieces. The reply row is created only once the prompt is accepted (so a
