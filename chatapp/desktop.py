@@ -14,7 +14,7 @@ import sys
 from importlib.resources import files
 from pathlib import Path
 
-from chatapp import __version__
+from chatapp import __version__, bundled
 from chatapp.core.atomic import write_text_atomic
 
 APP_ID = "chatapp"
@@ -27,6 +27,8 @@ def data_home() -> Path:
 
 def launcher() -> str:
     """The command that starts chatapp, as it will be found from a menu (absolute paths)."""
+    if bundled():  # the PyInstaller bundle: its own executable
+        return shlex.quote(str(Path(sys.executable).resolve()))
     found = shutil.which(APP_ID)
     if found:
         return shlex.quote(str(Path(found).resolve()))

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from chatapp import __version__
+from chatapp import __version__, bundled
 
 GPU_BUILD_HINT = {
     "nvidia": 'CMAKE_ARGS="-DGGML_CUDA=on" pip install --force-reinstall --no-cache-dir '
@@ -99,9 +99,10 @@ def _generate(model: Path | None) -> str:
 
 
 def run(model: Path | None) -> int:
+    python = "bundled" if bundled() else sys.executable
     print(
         f"chatapp {__version__} self-test on {platform.system()} {platform.machine()}, "
-        f"Python {platform.python_version()}"
+        f"Python {platform.python_version()} ({python})"
     )
     checks: list[tuple[str, Callable[[], str]]] = [
         ("Qt", _qt),

@@ -46,9 +46,9 @@ def test_desktop_entry_installs_validates_and_uninstalls(
     assert (icons / "scalable" / "apps" / "chatapp.svg").read_text().startswith("<svg")
     assert (icons / "48x48" / "apps" / "chatapp.png").read_bytes()[:4] == b"\x89PNG"
     validator = shutil.which("desktop-file-validate")
-    if validator:  # Debian's desktop-file-utils, where installed
-        check = subprocess.run([validator, str(entry)], capture_output=True, text=True)
-        assert check.returncode == 0 and not check.stdout.strip(), check.stdout
+    assert validator, "desktop-file-validate is missing: apt-get install desktop-file-utils"
+    check = subprocess.run([validator, str(entry)], capture_output=True, text=True)
+    assert check.returncode == 0 and not check.stdout.strip(), check.stdout
     r = run_cli("--uninstall-desktop-entry")
     assert r.returncode == 0
     assert not entry.exists()

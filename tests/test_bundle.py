@@ -1,0 +1,177 @@
+"""The Linux bundle, built from this checkout with PyInstaller, used as a person would use it.
+
+Built once per session into a temporary folder by ``packaging/build_bundle.py`` (what
+``make bundle`` runs), unpacked from its ``.tar.gz``, then: started with every Python on the
+machine hidden, installed into a temporary HOME with its install script, and removed again.
+"""
+
+from __future__ import annotations
+
+import configparser
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from chatapp import __version__
+from chatapp.core.engine import build_info
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def bundle_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bundle")
+    script = ROOT / "packaging" / "build_bundle.py"
+    build = subprocess.run(
+        [sys.executable, str(script), "--dist", str(out / "dist"), "--work", str(out / "work")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    (archive,) = (out / "dist").glob("*.tar.gz")
+    return archive
+
+
+@pytest.fixture
+def unpacked(bundle_archive: Path, tmp_path: Path) -> Path:
+    """The archive unpacked as a user would: one folder with the app and install.sh."""
+    with tarfile.open(bundle_archive) as tar:
+        tar.extractall(tmp_path / "unpacked", filter="tar")
+    (folder,) = (tmp_path / "unpacked").iterdir()
+    return folder
+
+
+def _clean_env(home: Path) -> dict[str, str]:
+    """A login-like environment: no virtualenv, no PYTHONPATH, a fresh HOME."""
+    return {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8", "HF_HUB_OFFLINE": "1"}
+
+
+def _python_installs() -> list[str]:
+    """Every Python installation this machine has, to hide from the bundle."""
+    found = {sys.prefix, sys.base_prefix, os.path.expanduser("~root/.pyenv")}
+    for pattern in ("/usr/lib/python3*", "/usr/local/lib/python3*", "/usr/lib64/python3*"):
+        found.update(glob.glob(pattern))
+    return sorted(p for p in found if os.path.isdir(p))
+
+
+def test_bundle_is_named_for_its_version_and_backend(bundle_archive: Path) -> None:
+    backend = build_info().backend.lower()
+    assert bundle_archive.name == f"chatapp-{__version__}-linux-x86_64-{backend}.tar.gz"
+    with tarfile.open(bundle_archive) as tar:
+        names = set(tar.getnames())
+    top = bundle_archive.name.removesuffix(".tar.gz")
+    for part in ("chatapp", "install.sh", "README.txt", "_internal/llama_cpp/lib/libllama.so"):
+        assert f"{top}/{part}" in names, part
+    for lib in ("libxcb-cursor.so.0", "libxkbcommon-x11.so.0"):  # the window opens on any desktop
+        assert f"{top}/_internal/{lib}" in names, lib
+    with tarfile.open(bundle_archive) as tar:
+        readme = tar.extractfile(f"{top}/README.txt")
+        assert readme is not None
+        text = readme.read().decode()
+    assert re.search(r"glibc 2\.\d+ or newer", text), text  # the oldest system it runs on
+
+
+def test_bundle_runs_its_self_test_with_no_python_on_the_machine(
+    unpacked: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    # A private mount namespace where an empty tmpfs covers every Python installation.
+    hide = " && ".join(f"mount -t tmpfs none '{p}'" for p in _python_installs())
+    script = (
+        f"{hide} && "
+        "for p in python3 python; do command -v $p >/dev/null && $p -c 'import os' 2>/dev/null "
+        "&& echo PYTHON-STILL-RUNS; done; "
+        f"'{unpacked}/chatapp' --version && "
+        f"'{unpacked}/chatapp' --self-test --model '{tiny_model}'"
+    )
+    unshare = ["unshare", "--mount", "--propagation", "private"]
+    if os.geteuid() != 0:
+        unshare.insert(1, "--map-root-user")
+    home = tmp_path / "home"
+    home.mkdir()
+    r = subprocess.run(
+        [*unshare, "sh", "-c", script],
+        env=_clean_env(home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    out = r.stdout + r.stderr
+    assert "PYTHON-STILL-RUNS" not in out  # the hiding worked: no Python left to lean on
+    assert r.returncode == 0, out
+    assert f"chatapp {__version__}" in r.stdout
+    assert "(bundled)" in r.stdout  # the bundle's own Python ran
+    assert "ok    model: Tiny Test Chat: loaded and generated" in r.stdout
+    assert r.stdout.strip().endswith("4 passed, 0 failed")
+
+
+def test_install_script_installs_into_home_and_uninstalls_cleanly(
+    unpacked: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    conversations = home / ".local" / "share" / "chatapp" / "chatapp.sqlite3"
+    settings = home / ".config" / "chatapp" / "settings.json"
+    for path, text in ((conversations, "my chats"), (settings, "{}")):
+        path.parent.mkdir(parents=True)
+        path.write_text(text)
+    before = sorted(p for p in home.rglob("*") if p.is_file())
+    env = _clean_env(home)
+
+    r = subprocess.run(
+        [str(unpacked / "install.sh")], env=env, capture_output=True, text=True, check=False
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"chatapp {__version__} is installed" in r.stdout
+    app = home / ".local" / "opt" / "chatapp" / "chatapp"
+    entry = home / ".local" / "share" / "applications" / "chatapp.desktop"
+    validator = shutil.which("desktop-file-validate")
+    assert validator, "desktop-file-validate is missing: apt-get install desktop-file-utils"
+    check = subprocess.run([validator, str(entry)], capture_output=True, text=True)
+    assert check.returncode == 0 and not check.stdout.strip(), check.stdout
+    parsed = configparser.ConfigParser(interpolation=None)
+    parsed.optionxform = str  # type: ignore[assignment, method-assign]  # keys are case-sensitive
+    parsed.read(entry)
+    assert parsed["Desktop Entry"]["Exec"].split()[0] == str(app)  # the menu starts the copy
+    icons = home / ".local" / "share" / "icons" / "hicolor"
+    assert (icons / "256x256" / "apps" / "chatapp.png").read_bytes()[:4] == b"\x89PNG"
+    command = home / ".local" / "bin" / "chatapp"
+    version = subprocess.run([str(command), "--version"], env=env, capture_output=True, text=True)
+    assert version.stdout.strip() == f"chatapp {__version__}"
+
+    # Installing again (an update) works over the first install.
+    again = subprocess.run([str(unpacked / "install.sh")], env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+
+    r = subprocess.run(
+        [str(app.parent / "install.sh"), "--uninstall"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "uninstalled" in r.stdout
+    after = sorted(p for p in home.rglob("*") if p.is_file() or p.is_symlink())
+    assert after == before  # everything it wrote is gone; conversations and settings stay
+    assert conversations.read_text() == "my chats"
+    assert not (home / ".local" / "opt").exists()
+
+
+def test_install_script_refuses_to_run_outside_the_bundle(tmp_path: Path) -> None:
+    stray = tmp_path / "install.sh"
+    shutil.copy(ROOT / "packaging" / "linux" / "install.sh", stray)
+    home = tmp_path / "home"
+    home.mkdir()
+    r = subprocess.run(["sh", str(stray)], env=_clean_env(home), capture_output=True, text=True)
+    assert r.returncode == 1
+    assert r.stderr.startswith("install.sh: run this script from the unpacked chatapp folder")
+    assert list(home.iterdir()) == []
