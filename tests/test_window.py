@@ -237,7 +237,7 @@ def test_a_corrupt_settings_file_is_set_aside(
     backups = list(data.glob(f"{SETTINGS_FILENAME}.broken-*"))
     assert len(backups) == 1 and backups[0].read_text(encoding="utf-8").startswith('{"version"')
     assert window.settings.generation.max_tokens == 40  # the test's defaults are in force
-    assert "No model loaded" in window.empty_label.text()
+    assert window.first_run.isVisible()  # no model: the first-run list is offered
 
 
 def test_html_in_a_reply_is_shown_as_text(

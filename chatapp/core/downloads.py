@@ -45,7 +45,7 @@ from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
 from tqdm.auto import tqdm
 
 from chatapp.core.atomic import write_text_atomic
-from chatapp.core.hub import HubFile, NeedsTokenError, OfflineError
+from chatapp.core.hub import HubFile, NeedsTokenError, OfflineError, no_telemetry
 from chatapp.core.modelinfo import file_size_label
 
 log = logging.getLogger(__name__)
@@ -280,6 +280,9 @@ class Downloader:
     retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0)
     sleep: Callable[[float], None] = time.sleep
     _stop: dict[str, str] = field(default_factory=dict)  # item id -> "pause" | "cancel"
+
+    def __post_init__(self) -> None:
+        no_telemetry()
 
     # -- control (any thread) -------------------------------------------------------------------
 

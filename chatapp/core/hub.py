@@ -24,7 +24,7 @@ from huggingface_hub.errors import (
 from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
 
 from chatapp.core.fit import Fit, estimate
-from chatapp.core.hardware import machine
+from chatapp.core.hardware import Machine, machine
 from chatapp.core.modelinfo import ModelFileError, ModelInfo, read_model_info
 
 log = logging.getLogger(__name__)
@@ -130,6 +130,7 @@ class Hub:
     def __init__(self, *, offline: bool = False, token: str | None = None) -> None:
         self.offline_switch = offline
         self.token = token
+        no_telemetry()
 
     @property
     def offline(self) -> bool:
@@ -289,15 +290,60 @@ def _reason(exc: HfHubHTTPError) -> str:
     return f"HTTP {status}" if status else str(exc).splitlines()[0]
 
 
+def no_telemetry() -> None:
+    """Turn off huggingface_hub's telemetry for this process; chatapp has none at all.
+
+    With it on, huggingface_hub adds a request of its own to a process's first call (its agent
+    registry, ``/api/agent-harnesses``) and usage details to every user agent. It is one
+    process-wide switch, read at each request, so whatever talks to the Hub sets it first.
+    """
+    constants.HF_HUB_DISABLE_TELEMETRY = True
+
+
 @dataclass(frozen=True)
 class Recommended:
-    """A curated model shipped with the app (chatapp/data/recommended.json)."""
+    """A curated model shipped with the app (chatapp/data/recommended.json).
+
+    It carries the model's shape as well, so its fit on this machine is estimated before any
+    network request: the first-run screen shows it with nothing fetched.
+    """
 
     name: str
     repo_id: str
     filename: str
     size: int
     about: str
+    architecture: str
+    parameters: int
+    quantization: str
+    context_length: int
+    n_layer: int
+    n_embd: int
+    n_head: int
+    n_head_kv: int
+
+    def info(self) -> ModelInfo:
+        """What the file's header will say, as far as the fit estimate needs it."""
+        return ModelInfo(
+            path=Path(self.filename),
+            file_size=self.size,
+            name=self.name,
+            architecture=self.architecture,
+            parameter_count=self.parameters,
+            quantization=self.quantization,
+            context_length=self.context_length,
+            n_layer=self.n_layer,
+            n_embd=self.n_embd,
+            n_head=self.n_head,
+            n_head_kv=self.n_head_kv,
+            chat_template=None,
+            eos_token=None,
+            bos_token=None,
+        )
+
+    def fit(self, n_ctx: int, here: Machine) -> Fit:
+        """How it would fit ``here`` with a context of ``n_ctx`` (at most its trained one)."""
+        return estimate(self.info(), min(n_ctx, self.context_length), here)
 
 
 def recommended() -> list[Recommended]:
@@ -307,7 +353,21 @@ def recommended() -> list[Recommended]:
 
     raw = json.loads((files("chatapp") / "data" / "recommended.json").read_text("utf-8"))
     return [
-        Recommended(m["name"], m["repo"], m["file"], int(m["size"]), m.get("about", ""))
+        Recommended(
+            name=m["name"],
+            repo_id=m["repo"],
+            filename=m["file"],
+            size=int(m["size"]),
+            about=m.get("about", ""),
+            architecture=m["architecture"],
+            parameters=int(m["parameters"]),
+            quantization=m["quantization"],
+            context_length=int(m["context_length"]),
+            n_layer=int(m["n_layer"]),
+            n_embd=int(m["n_embd"]),
+            n_head=int(m["n_head"]),
+            n_head_kv=int(m["n_head_kv"]),
+        )
         for m in raw["models"]
     ]
 

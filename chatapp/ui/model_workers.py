@@ -7,7 +7,8 @@ import logging
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from chatapp.core.downloads import Downloader, Item, State
-from chatapp.core.hub import Hub, HubError, HubFile, NeedsTokenError
+from chatapp.core.hardware import machine
+from chatapp.core.hub import Hub, HubError, HubFile, NeedsTokenError, recommended
 from chatapp.core.library import Library
 
 log = logging.getLogger(__name__)
@@ -19,11 +20,13 @@ class HubWorker(QObject):
     search_requested = Signal(str, str)  # text, sort
     files_requested = Signal(str, int)  # repo id, context length for the fit
     library_requested = Signal()
+    recommended_requested = Signal(int)  # context length for the fit
 
     searched = Signal(object)  # list[HubModel]
     files_listed = Signal(str, object, str)  # repo, list[HubFile], model card text
     fit_ready = Signal(str, str, object)  # repo, filename, Fit
     library_listed = Signal(object)  # list[Entry]
+    recommended_listed = Signal(object)  # list[tuple[Recommended, Fit]]
     failed = Signal(str)
     needs_token = Signal(str)
 
@@ -34,6 +37,13 @@ class HubWorker(QObject):
         self.search_requested.connect(self._search)
         self.files_requested.connect(self._files)
         self.library_requested.connect(self._library)
+        self.recommended_requested.connect(self._recommended)
+
+    @Slot(int)
+    def _recommended(self, n_ctx: int) -> None:
+        """The curated list with each model's fit here: probes the machine, asks no network."""
+        here = machine()
+        self.recommended_listed.emit([(r, r.fit(n_ctx, here)) for r in recommended()])
 
     @Slot()
     def _library(self) -> None:

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from chatapp.core.downloads import Item, Progress, State
 from chatapp.core.fit import Fit, recommend
-from chatapp.core.hub import HubFile, HubModel, recommended, save_token
+from chatapp.core.hub import HubFile, HubModel, Recommended, recommended, save_token
 from chatapp.core.library import Entry, LibraryError, other_app_folders
 from chatapp.core.modelinfo import ModelFileError, file_size_label
 from chatapp.ui.model_workers import ModelServices
@@ -127,6 +127,7 @@ class ModelsDialog(QDialog):
         hub.failed.connect(self._failed)
         hub.needs_token.connect(self._ask_token)
         hub.library_listed.connect(self._show_library)
+        hub.recommended_listed.connect(self._show_recommended_fits)
         dl = services.downloads
         dl.progress.connect(self._progress)
         dl.item_changed.connect(self._item_changed)
@@ -196,7 +197,7 @@ class ModelsDialog(QDialog):
         self.results.setRowCount(0)
         self.files_table.setRowCount(0)
         self.files_table.setHorizontalHeaderLabels(
-            ["Recommended model", "Repository", "Size", "About"]
+            ["Recommended model", "Size", "Fit on this machine", "About"]
         )
         self.files = []
         self.card.setPlainText(
@@ -206,12 +207,29 @@ class ModelsDialog(QDialog):
         for r in recommended():
             row = self.files_table.rowCount()
             self.files_table.insertRow(row)
-            self.files_table.setItem(row, 0, _cell(f"{r.name} — {r.filename}", r))
-            self.files_table.setItem(row, 1, _cell(r.repo_id))
-            self.files_table.setItem(row, 2, _cell(file_size_label(r.size)))
+            name = _cell(f"{r.name} — {r.filename}", r)
+            name.setToolTip(r.repo_id)
+            self.files_table.setItem(row, 0, name)
+            self.files_table.setItem(row, 1, _cell(file_size_label(r.size)))
+            self.files_table.setItem(row, 2, _cell("checking…"))
             self.files_table.setItem(row, 3, _cell(r.about))
         self.files_table.setWordWrap(True)
         self.files_table.resizeRowsToContents()
+        self.services.hub.recommended_requested.emit(self.n_ctx)
+
+    def _show_recommended_fits(self, fits: list[tuple[Recommended, Fit]]) -> None:
+        if self.repo:  # a repository has replaced the list meanwhile
+            return
+        for row, (_r, fit) in enumerate(fits[: self.files_table.rowCount()]):
+            cell = _cell(fit.label)
+            cell.setToolTip(fit.explanation)
+            self.files_table.setItem(row, 2, cell)
+
+    def download_recommended(self, model: Recommended) -> None:
+        """List the model's repository (for the exact size and checksum), then queue its file."""
+        self.tabs.setCurrentIndex(0)
+        self._pending = model.filename
+        self.open_repo(model.repo_id)
 
     def search(self) -> None:
         self.status.setText("Searching…")
@@ -299,9 +317,8 @@ class ModelsDialog(QDialog):
             self.status.setText(f"Queued {data.filename}.")
             self.refresh_downloads()
             self.tabs.setCurrentIndex(1)
-        else:  # a recommended model: list its repository, then queue that file at once
-            self._pending = data.filename
-            self.open_repo(data.repo_id)
+        else:
+            self.download_recommended(data)
 
     def _failed(self, message: str) -> None:
         self.status.setText(message)

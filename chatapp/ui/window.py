@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import platform
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, qVersion
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -29,11 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from chatapp import __version__
+from chatapp import __version__, bundled
 from chatapp.core.appsettings import AppSettings, SettingsFile
-from chatapp.core.downloads import QUEUE_FILENAME, Downloader, Queue
+from chatapp.core.downloads import QUEUE_FILENAME, Downloader, Item, Progress, Queue, State
 from chatapp.core.engine import Engine, LoadedModel
-from chatapp.core.hub import Hub
+from chatapp.core.hub import Hub, Recommended, recommended
 from chatapp.core.library import Library
 from chatapp.core.settings import GenerationSettings
 from chatapp.core.store import (
@@ -46,6 +47,7 @@ from chatapp.core.store import (
     timestamp_now,
 )
 from chatapp.ui.composer import Composer
+from chatapp.ui.first_run import FirstRunPanel
 from chatapp.ui.messages import ChatView
 from chatapp.ui.model_workers import ModelServices
 from chatapp.ui.models_dialog import ModelsDialog
@@ -117,6 +119,9 @@ class MainWindow(QMainWindow):
         self.editing: Message | None = None
         self._closing = False
         self._first_listing = True
+        self._fits_requested = False
+        self._autoload: set[str] = set()  # recommended files to load once downloaded
+        self._autoload_ids: dict[str, str] = {}  # their download ids -> file names
         self.conversation_dialog: SettingsDialog | None = None
         self.models: ModelServices | None = None
         self.models_dialog: ModelsDialog | None = None
@@ -216,18 +221,15 @@ class MainWindow(QMainWindow):
         self.empty_label = self._named(QLabel(self.empty), "emptyLabel", "Getting started")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
-        self.open_button = self._named(
-            QPushButton("Open a GGUF model file…", self.empty), "openModel", "Open a model file"
-        )
-        self.open_button.clicked.connect(self.open_model_dialog)
-        self.get_button = self._named(
-            QPushButton("Download a model…", self.empty), "getModel", "Download a model"
-        )
-        self.get_button.clicked.connect(self.open_models)
+        self.first_run = FirstRunPanel(recommended(), self.empty)
+        self.first_run.open_requested.connect(self.open_model_dialog)
+        self.first_run.browse_requested.connect(self.open_models)
+        self.first_run.download_requested.connect(self._download_recommended)
+        self.open_button = self.first_run.open_button
+        self.get_button = self.first_run.browse_button
         ev.addWidget(self.empty_label)
-        ev.addWidget(self.get_button, 0, Qt.AlignmentFlag.AlignCenter)
-        ev.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignCenter)
-        ev.addStretch(2)
+        ev.addWidget(self.first_run, 6)
+        ev.addStretch(1)
         self.stack = QStackedWidget(centre)
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.chat_view)
@@ -904,6 +906,9 @@ class MainWindow(QMainWindow):
                 Library(data_dir),
                 self,
             )
+            self.models.hub.recommended_listed.connect(self.first_run.show_fits)
+            self.models.downloads.progress.connect(self._download_progress)
+            self.models.downloads.item_changed.connect(self._download_changed)
         return self.models
 
     def open_models(self) -> None:
@@ -950,27 +955,55 @@ class MainWindow(QMainWindow):
     def _update_empty_state(self) -> None:
         has_messages = bool(self.chat_view.widgets)
         self.stack.setCurrentWidget(self.chat_view if has_messages else self.empty)
-        if self.model is None and not self.loading:
-            self.empty_label.setText(
-                "<h2>No model loaded</h2><p>chatapp runs language models on this computer; "
-                "nothing you type leaves it.</p><p>Download one of the recommended models, "
-                "or open a GGUF file you already have (or drop it on this window).</p>"
-            )
-            self.open_button.show()
-            self.get_button.show()
+        first_run = self.model is None and not self.loading
+        self.first_run.setVisible(first_run)
+        self.empty_label.setVisible(not first_run)
+        if first_run:
+            if not self._fits_requested and not self._closing:
+                self._fits_requested = True  # the machine is probed on the hub thread, once
+                self._model_services().hub.recommended_requested.emit(self._fit_context())
         elif self.loading:
             self.empty_label.setText(
                 f"<h2>Loading {escape_plain(Path(self.loading).name)}…</h2>"
                 "<p>You can start typing already.</p>"
             )
-            self.open_button.hide()
         else:
             assert self.model is not None
             self.empty_label.setText(
                 f"<h2>{escape_plain(self.model.info.name)}</h2>"
                 "<p>Type a message below to start.</p>"
             )
-            self.open_button.hide()
+
+    def _fit_context(self) -> int:
+        return self.settings.load.n_ctx or 8192
+
+    def _download_recommended(self, model: Recommended) -> None:
+        """From the first-run list: queue the file in the model manager (which shows the
+        download) and load the model as soon as it has arrived, verified."""
+        self.open_models()
+        assert self.models_dialog is not None
+        self._autoload.add(model.filename)
+        self.models_dialog.download_recommended(model)
+
+    def _download_progress(self, progress: Progress) -> None:
+        filename = self._autoload_ids.get(progress.item_id)
+        if filename is not None and progress.total:
+            self.first_run.set_status(filename, f"{100 * progress.done // progress.total} %")
+
+    def _download_changed(self, item: Item) -> None:
+        if item.filename not in self._autoload or self._closing:
+            return
+        self._autoload_ids[item.id] = item.filename
+        if item.state == State.DONE:
+            self._autoload.discard(item.filename)
+            self.first_run.set_status(item.filename, "Downloaded")
+            if self.model is None and not self.loading and item.path:
+                self.load_model(Path(item.path))
+        elif item.state == State.FAILED:
+            self._autoload.discard(item.filename)
+            self.first_run.set_status(item.filename, "Try again", enabled=True)
+        elif item.state == State.PAUSED:
+            self.first_run.set_status(item.filename, "Paused")
 
     def show_error(self, message: str) -> None:
         self.error_label.setText(message)
@@ -993,13 +1026,25 @@ class MainWindow(QMainWindow):
                     self.open_conversation(self.current.id)
             self._update_header()
 
-    def about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About chatapp",
+    def about_text(self) -> str:
+        """Help → About: the version, and what this install runs on."""
+        from chatapp.core.engine import build_info
+
+        build = build_info()
+        offload = "GPU offload supported" if build.gpu_offload else "no GPU offload in this build"
+        python = platform.python_version() + (" (bundled)" if bundled() else "")
+        data = escape_plain(str(self.db.worker.store.path.parent))
+        return (
             f"<h3>chatapp {__version__}</h3><p>Chat with language models on your own computer, "
-            "offline. Models run with llama.cpp; conversations stay on this machine.</p>",
+            "offline. Models run with llama.cpp; conversations stay on this machine.</p>"
+            f"<p>llama.cpp: {escape_plain(build.backend)} ({offload})<br>"
+            f"Qt {qVersion()}, Python {python}<br>Conversations: {data}</p>"
+            "<p>No telemetry: chatapp connects to the internet only to search for or download "
+            "the models you ask for.</p>"
         )
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About chatapp", self.about_text())
 
     def _save_settings(self) -> None:
         settings, file = self.settings, self.settings_file

@@ -1,0 +1,134 @@
+"""The first run: no model yet. The window offers the recommended models with their size and fit,
+or a file one already has, and makes no network request until the user asks for a download."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from huggingface_hub import constants
+from huggingface_hub.utils import _detect_agent
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from chatapp.core.hub import recommended
+from chatapp.ui.first_run import FirstRunPanel
+from chatapp.ui.window import MainWindow
+from tests.fakehub import FakeHub, hub  # noqa: F401  # the fixture
+from tests.test_window import TIMEOUT, MakeWindow, make_window  # noqa: F401
+
+FIT_LABELS = ("fits on GPU", "partly on GPU (", "CPU only", "too large")
+
+
+def _fits_shown(panel: FirstRunPanel) -> bool:
+    return all(panel.table.item(r, 2).text() != "checking…" for r in range(panel.table.rowCount()))
+
+
+@pytest.fixture
+def connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """Every outgoing socket connection this process makes, in any thread."""
+    made: list[Any] = []
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def connect(self: socket.socket, address: Any) -> None:
+        made.append(address)
+        real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        made.append(address)
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    yield made
+
+
+def test_first_run_lists_recommended_models_with_size_and_fit(
+    qtbot: QtBot,
+    make_window: MakeWindow,  # noqa: F811
+) -> None:
+    window: MainWindow = make_window()
+    panel = window.first_run
+    assert panel.isVisible() and not window.empty_label.isVisible()
+    assert "nothing you type leaves it" in panel.privacy.text()
+    assert window.open_button.text() == "I already have a GGUF file…"
+    assert window.open_button.isVisible()
+    models = recommended()
+    assert panel.table.rowCount() == len(models) == 6
+    qtbot.waitUntil(lambda: _fits_shown(panel), timeout=TIMEOUT)
+    for row, model in enumerate(models):
+        assert panel.table.item(row, 0).text().startswith(model.name)
+        assert panel.table.item(row, 1).text().endswith(("MB", "GB"))
+        fit = panel.table.item(row, 2)
+        assert fit.text().startswith(FIT_LABELS), fit.text()
+        assert "weights" in fit.toolTip() and "RAM available" in fit.toolTip()
+    # The estimate grows with the model: the 8B one needs more than the 0.5B one.
+    first, last = (panel.table.item(r, 2).toolTip() for r in (0, len(models) - 1))
+    assert first != last
+
+
+def test_first_run_download_loads_the_model_when_it_arrives(
+    qtbot: QtBot,
+    make_window: MakeWindow,  # noqa: F811
+    hub: FakeHub,  # noqa: F811
+    tiny_model: Path,
+) -> None:
+    first = recommended()[0]
+    hub.add_repo(first.repo_id, {first.filename: tiny_model.read_bytes()})
+    window: MainWindow = make_window()
+    button = window.first_run.buttons[first.filename]
+    with qtbot.waitSignal(window.model_loaded, timeout=TIMEOUT):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert window.model is not None and window.model.info.name == "Tiny Test Chat"
+    assert Path(window.model.info.path).name == first.filename
+    assert button.text() == "Downloaded"
+    assert not window.first_run.isVisible()  # the window is ready to chat
+    assert window.models_dialog is not None
+    assert window.models_dialog.tabs.currentIndex() == 1  # the download was shown as it ran
+
+
+def test_no_network_request_until_the_user_searches(
+    qtbot: QtBot,
+    make_window: MakeWindow,  # noqa: F811
+    hub: FakeHub,  # noqa: F811
+    connections: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # As a fresh process on a user's machine has it: huggingface_hub's telemetry switch at its
+    # default, and its agent registry neither loaded (a private cache) nor saved on disk.
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_TELEMETRY", False)
+    monkeypatch.setattr(constants, "AGENT_HARNESSES_PATH", str(tmp_path / "harnesses.json"))
+    monkeypatch.setattr(_detect_agent, "_registry", None)
+    hub.add_repo("tester/tiny-chat-GGUF", {"tiny-Q4_K_M.gguf": b"GGUF"})
+    window: MainWindow = make_window()
+    qtbot.waitUntil(lambda: _fits_shown(window.first_run), timeout=TIMEOUT)
+    window.open_models()  # the model manager: Recommended list, library scan, downloads
+    dialog = window.models_dialog
+    assert dialog is not None
+    with qtbot.waitSignal(dialog.library_shown, timeout=TIMEOUT):
+        dialog.refresh_library()
+    qtbot.waitUntil(lambda: dialog.files_table.item(0, 2).text() != "checking…", timeout=TIMEOUT)
+    assert connections == [] and hub.requests == []
+
+    dialog.search_box.setText("tiny")
+    with qtbot.waitSignal(dialog.results_shown, timeout=TIMEOUT):
+        dialog.search()
+    assert [r.path.split("?")[0] for r in hub.requests] == ["/api/models"]  # the search alone
+    host, port = hub.url.removeprefix("http://").split(":")
+    assert set(connections) == {(host, int(port))}  # the recorder sees them: only to the Hub
+
+
+def test_about_names_the_version_and_what_it_runs_on(
+    make_window: MakeWindow,  # noqa: F811
+) -> None:
+    from chatapp import __version__
+    from chatapp.core.engine import build_info
+
+    text = make_window().about_text()
+    assert f"chatapp {__version__}" in text
+    assert f"llama.cpp: {build_info().backend}" in text
+    assert "No telemetry" in text
