@@ -8,7 +8,7 @@ theme, so chatapp starts from the menu with a double-click.
 from __future__ import annotations
 
 import os
-import shlex
+import re
 import shutil
 import sys
 from importlib.resources import files
@@ -25,14 +25,23 @@ def data_home() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
 
 
+def exec_quote(arg: str) -> str:
+    """One argument as the Desktop Entry spec quotes it in ``Exec`` (not as a shell does)."""
+    if arg and not re.search(r"[\s\"'\\><~|&;$*?#()`%]", arg):
+        return arg
+    quoted = re.sub(r'(["`$\\])', r"\\\1", arg).replace("%", "%%")
+    # the value is also a "string", whose own escape rule doubles every backslash
+    return '"' + quoted.replace("\\", "\\\\") + '"'
+
+
 def launcher() -> str:
     """The command that starts chatapp, as it will be found from a menu (absolute paths)."""
     if bundled():  # the PyInstaller bundle: its own executable
-        return shlex.quote(str(Path(sys.executable).resolve()))
+        return exec_quote(str(Path(sys.executable).resolve()))
     found = shutil.which(APP_ID)
     if found:
-        return shlex.quote(str(Path(found).resolve()))
-    return f"{shlex.quote(sys.executable)} -m chatapp"
+        return exec_quote(str(Path(found).resolve()))
+    return f"{exec_quote(sys.executable)} -m chatapp"
 
 
 def desktop_entry(exec_line: str) -> str:

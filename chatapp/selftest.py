@@ -26,6 +26,30 @@ GPU_BUILD_HINT = {
     "amd": 'CMAKE_ARGS="-DGGML_VULKAN=on" pip install --force-reinstall --no-cache-dir '
     "llama-cpp-python",
 }
+# The bundle cannot be rebuilt by its user: point to the bundle that has the GPU backend.
+GPU_BUNDLE_HINT = {
+    "nvidia": "download the chatapp bundle whose name ends in -cuda",
+    "apple": "download the macOS bundle (-metal)",
+    "amd": "no AMD bundle is built yet; install chatapp with pip and, for a Vulkan build, run "
+    + GPU_BUILD_HINT["amd"],
+}
+
+
+def unused_gpu_note() -> str | None:
+    """A sentence for a machine with a GPU that this llama.cpp build cannot use, else None.
+
+    The "why is it so slow" question: it names the GPU and the one step that gets a GPU build.
+    """
+    from chatapp.core.engine import build_info
+
+    gpu = unused_gpu()
+    if gpu is None or build_info().gpu_offload:
+        return None
+    step = GPU_BUNDLE_HINT[gpu] if bundled() else f"for a GPU build: {GPU_BUILD_HINT[gpu]}"
+    return (
+        f"This computer has a GPU ({gpu}) but this llama.cpp build runs on the CPU only, so "
+        f"replies are slower than they could be. To use the GPU, {step}"
+    )
 
 
 def unused_gpu() -> str | None:
@@ -117,13 +141,8 @@ def run(model: Path | None) -> int:
         except Exception as exc:  # every failure is reported, in words, and counted
             failed += 1
             print(f"  FAIL  {name}: {type(exc).__name__}: {exc}")
-    from chatapp.core.engine import build_info
-
-    gpu = unused_gpu()
-    if gpu and not build_info().gpu_offload:
-        print(
-            f"  note  this machine has a GPU ({gpu}) but this llama.cpp build cannot use it; "
-            f"for a GPU build: {GPU_BUILD_HINT[gpu]}"
-        )
+    note = unused_gpu_note()
+    if note:
+        print(f"  note  {note}")
     print(f"{len(checks) - failed} passed, {failed} failed")
     return 1 if failed else 0

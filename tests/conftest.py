@@ -7,8 +7,11 @@ for the whole session, and every command gets its own ``--data-dir``.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,20 +19,31 @@ import pytest
 
 from chatapp.core.synthetic import ModelShape, quantize, write_chat_model
 
+# Private HOME and XDG dirs, set when this file is imported: before any test module imports
+# huggingface_hub, which reads HF_HOME and HF_HUB_OFFLINE once, at its own import.
+_HOME = Path(tempfile.mkdtemp(prefix="chatapp-tests-home-"))
+for _var, _sub in (
+    ("HOME", ""),
+    ("XDG_DATA_HOME", "data"),
+    ("XDG_CONFIG_HOME", "config"),
+    ("XDG_CACHE_HOME", "cache"),
+):
+    (_HOME / _sub).mkdir(parents=True, exist_ok=True)
+    os.environ[_var] = str(_HOME / _sub)
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.pop("HF_HOME", None)
+os.environ.pop("HF_HUB_CACHE", None)
+
 
 @pytest.fixture(scope="session", autouse=True)
-def _private_home(tmp_path_factory: pytest.TempPathFactory) -> None:
-    home = tmp_path_factory.mktemp("home")
-    for var, sub in (
-        ("HOME", ""),
-        ("XDG_DATA_HOME", "data"),
-        ("XDG_CONFIG_HOME", "config"),
-        ("XDG_CACHE_HOME", "cache"),
-    ):
-        path = home / sub
-        path.mkdir(parents=True, exist_ok=True)
-        os.environ[var] = str(path)
-    os.environ["HF_HUB_OFFLINE"] = "1"
+def _private_home() -> Iterator[None]:
+    from huggingface_hub import constants
+
+    # nothing outside the private HOME: the Hub cache, the token, offline unless a test says
+    assert constants.HF_HUB_CACHE.startswith(str(_HOME)), constants.HF_HUB_CACHE
+    assert constants.HF_HUB_OFFLINE
+    yield
+    shutil.rmtree(_HOME, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -105,3 +119,11 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+def assert_valid_desktop_entry(entry: Path) -> None:
+    """``desktop-file-validate`` (Debian's desktop-file-utils) accepts ``entry`` without a word."""
+    validator = shutil.which("desktop-file-validate")
+    assert validator, "desktop-file-validate is missing: apt-get install desktop-file-utils"
+    check = subprocess.run([validator, str(entry)], capture_output=True, text=True, check=False)
+    assert check.returncode == 0 and not check.stdout.strip(), check.stdout

@@ -21,6 +21,7 @@ import pytest
 
 from chatapp import __version__
 from chatapp.core.engine import build_info
+from tests.conftest import assert_valid_desktop_entry
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -133,10 +134,7 @@ def test_install_script_installs_into_home_and_uninstalls_cleanly(
     assert f"chatapp {__version__} is installed" in r.stdout
     app = home / ".local" / "opt" / "chatapp" / "chatapp"
     entry = home / ".local" / "share" / "applications" / "chatapp.desktop"
-    validator = shutil.which("desktop-file-validate")
-    assert validator, "desktop-file-validate is missing: apt-get install desktop-file-utils"
-    check = subprocess.run([validator, str(entry)], capture_output=True, text=True)
-    assert check.returncode == 0 and not check.stdout.strip(), check.stdout
+    assert_valid_desktop_entry(entry)
     parsed = configparser.ConfigParser(interpolation=None)
     parsed.optionxform = str  # type: ignore[assignment, method-assign]  # keys are case-sensitive
     parsed.read(entry)

@@ -132,3 +132,32 @@ def test_about_names_the_version_and_what_it_runs_on(
     assert f"chatapp {__version__}" in text
     assert f"llama.cpp: {build_info().backend}" in text
     assert "No telemetry" in text
+
+
+def test_the_app_icon_is_found_in_every_size(qtbot: QtBot) -> None:
+    from chatapp.ui.app import app_icon
+
+    icon = app_icon()
+    assert not icon.isNull()
+    assert {s.width() for s in icon.availableSizes()} == {16, 24, 32, 48, 64, 128, 256, 512}
+    assert not icon.pixmap(48, 48).toImage().isNull()
+
+
+@pytest.mark.parametrize("why", ["offline mode is on", "cannot reach the Hub"])
+def test_a_first_run_download_that_cannot_start_says_why_and_can_be_retried(
+    qtbot: QtBot,
+    make_window: MakeWindow,  # noqa: F811
+    request: pytest.FixtureRequest,
+    why: str,
+) -> None:
+    if why == "cannot reach the Hub":  # online, but nothing answers at the Hub's address
+        request.getfixturevalue("hub").stop()
+    # else no Hub fixture: HF_HUB_OFFLINE=1 holds, as for a user who chose offline mode
+    window: MainWindow = make_window()
+    first = recommended()[0]
+    button = window.first_run.buttons[first.filename]
+    with qtbot.waitSignal(window.error_shown, timeout=TIMEOUT) as shown:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert shown.args[0].startswith(f"The download could not start: {why}")
+    assert button.text() == "Try again" and button.isEnabled()
+    assert window.model is None and window.first_run.isVisible()

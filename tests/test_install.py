@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import configparser
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import assert_valid_desktop_entry, run_cli
 
 
 def test_self_test_reports_each_part_and_exits_zero(tiny_model: Path) -> None:
@@ -45,11 +43,56 @@ def test_desktop_entry_installs_validates_and_uninstalls(
     icons = tmp_path / "share" / "icons" / "hicolor"
     assert (icons / "scalable" / "apps" / "chatapp.svg").read_text().startswith("<svg")
     assert (icons / "48x48" / "apps" / "chatapp.png").read_bytes()[:4] == b"\x89PNG"
-    validator = shutil.which("desktop-file-validate")
-    assert validator, "desktop-file-validate is missing: apt-get install desktop-file-utils"
-    check = subprocess.run([validator, str(entry)], capture_output=True, text=True)
-    assert check.returncode == 0 and not check.stdout.strip(), check.stdout
+    assert_valid_desktop_entry(entry)
     r = run_cli("--uninstall-desktop-entry")
     assert r.returncode == 0
     assert not entry.exists()
     assert list(icons.rglob("chatapp*")) == []
+
+
+@pytest.mark.parametrize(
+    ("frozen", "expected", "absent"),
+    [(False, 'CMAKE_ARGS="-DGGML_CUDA=on" pip install', "-cuda"), (True, "ends in -cuda", "pip")],
+)
+def test_an_unused_gpu_gets_the_step_that_fits_the_install(
+    monkeypatch: pytest.MonkeyPatch, frozen: bool, expected: str, absent: str
+) -> None:
+    # A fake for the rare case: pretend an NVIDIA GPU sits beside a CPU-only llama.cpp build.
+    import sys
+
+    import chatapp.core.engine as engine_module
+    from chatapp import selftest
+
+    monkeypatch.setattr(selftest, "unused_gpu", lambda: "nvidia")
+    monkeypatch.setattr(
+        engine_module, "build_info", lambda: engine_module.BuildInfo("CPU", False, "")
+    )
+    monkeypatch.setattr(sys, "frozen", frozen, raising=False)
+    note = selftest.unused_gpu_note()
+    assert note is not None and "GPU (nvidia)" in note
+    assert expected in note and absent not in note
+    monkeypatch.setattr(
+        engine_module, "build_info", lambda: engine_module.BuildInfo("CUDA", True, "")
+    )
+    assert selftest.unused_gpu_note() is None  # a GPU build: nothing to say
+
+
+@pytest.mark.parametrize("folder", ["My Apps", "odd $dir & 'quotes'"])
+def test_menu_entry_quotes_an_install_path_as_the_spec_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: str
+) -> None:
+    import shlex
+    import sys
+
+    from chatapp.desktop import desktop_entry, launcher
+
+    app = tmp_path / folder / "chatapp"
+    monkeypatch.setattr(sys, "frozen", True, raising=False)  # as in the bundle
+    monkeypatch.setattr(sys, "executable", str(app))
+    entry = tmp_path / "chatapp.desktop"
+    entry.write_text(desktop_entry(launcher()))
+    assert_valid_desktop_entry(entry)
+    exec_line = next(x for x in entry.read_text().splitlines() if x.startswith("Exec="))
+    # string-level unescape, then the Exec rule (double quotes, backslash escapes: as sh does)
+    argv = shlex.split(exec_line.removeprefix("Exec=").replace("\\\\", "\\"))
+    assert argv[0].replace("\\$", "$") == str(app) and argv[1:] == ["--model", "%f"]

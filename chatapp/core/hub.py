@@ -7,6 +7,7 @@ ours or the library's — every method raises ``OfflineError`` before any reques
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 import tempfile
@@ -28,6 +29,23 @@ from chatapp.core.hardware import Machine, machine
 from chatapp.core.modelinfo import ModelFileError, ModelInfo, read_model_info
 
 log = logging.getLogger(__name__)
+
+
+def _network_errors() -> tuple[type[Exception], ...]:
+    """What an unreachable Hub raises: the socket layer's OSError and the transport errors of
+    huggingface_hub's HTTP client (httpx2 in huggingface_hub 2.x, httpx before), which are not
+    OSErrors: a machine with no connection would otherwise get no message at all."""
+    found: list[type[Exception]] = [OSError]
+    for name in ("httpx2", "httpx"):
+        try:
+            found.append(importlib.import_module(name).TransportError)
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)
+
+
+NETWORK_ERRORS: tuple[type[Exception], ...] = _network_errors()
+_CARD_ERRORS: tuple[type[Exception], ...] = (HfHubHTTPError, *NETWORK_ERRORS)
 
 _QUANT = re.compile(
     r"(?<![A-Za-z0-9])((?:I?Q\d(?:_[A-Z0-9]+)*)|BF16|FP16|FP32|F16|F32|MXFP4(?:_MOE)?|TQ\d_\d)(?![A-Za-z0-9])",
@@ -155,7 +173,7 @@ class Hub:
             return [_hub_model(m) for m in found]
         except HfHubHTTPError as exc:
             raise HubError(f"searching the Hub failed: {_reason(exc)}") from exc
-        except OSError as exc:
+        except NETWORK_ERRORS as exc:
             raise HubError(f"cannot reach the Hub: {exc}") from exc
 
     def files(self, repo_id: str) -> list[HubFile]:
@@ -171,7 +189,7 @@ class Hub:
             raise HubError(f"no repository {repo_id} (or it is private: add a token)") from exc
         except HfHubHTTPError as exc:
             raise HubError(f"listing {repo_id} failed: {_reason(exc)}") from exc
-        except OSError as exc:
+        except NETWORK_ERRORS as exc:
             raise HubError(f"cannot reach the Hub: {exc}") from exc
         entries = []
         for s in info.siblings or []:
@@ -185,7 +203,7 @@ class Hub:
         api = self._api()
         try:
             path = api.hf_hub_download(repo_id, "README.md")
-        except (HfHubHTTPError, OSError) as exc:
+        except _CARD_ERRORS as exc:
             log.info("no model card for %s: %s", repo_id, exc)
             return ""
         text = Path(path).read_text(encoding="utf-8", errors="replace")
@@ -248,7 +266,7 @@ class Hub:
             resp = get_session().get(
                 url, headers={**headers, "Range": f"bytes=0-{n - 1}"}, follow_redirects=True
             )
-        except OSError as exc:
+        except NETWORK_ERRORS as exc:
             raise HubError(f"cannot reach the Hub: {exc}") from exc
         if resp.status_code in (401, 403):
             raise NeedsTokenError("this repository is gated or private: add your access token")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from importlib.resources import files
 from pathlib import Path
 
 import psutil
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSize, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from chatapp import __version__
@@ -16,10 +18,20 @@ from chatapp.core.appsettings import SETTINGS_FILENAME, SettingsFile
 from chatapp.core.engine import Engine
 from chatapp.core.paths import config_dir, data_dir
 from chatapp.core.store import Store, StoreError
+from chatapp.desktop import APP_ID, PNG_SIZES
 from chatapp.ui.theme import apply_theme
 from chatapp.ui.window import MainWindow
 
 log = logging.getLogger(__name__)
+
+
+def app_icon() -> QIcon:
+    """The app's icon in every size the package ships (title bar, task switcher, dialogs)."""
+    icon = QIcon()
+    source = files("chatapp") / "data" / "icons"
+    for size in PNG_SIZES:
+        icon.addFile(str(source / f"{APP_ID}-{size}.png"), QSize(size, size))
+    return icon
 
 
 def _report_shown() -> None:
@@ -35,6 +47,7 @@ def run_app(data_dir_override: Path | None, model: Path | None) -> int:
     app.setApplicationName("chatapp")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("chatapp")
+    app.setWindowIcon(app_icon())
     settings_file = SettingsFile(config_dir(data_dir_override) / SETTINGS_FILENAME)
     settings, problem = settings_file.load()
     apply_theme(settings.theme, settings.font_size)

@@ -56,6 +56,9 @@ class HubWorker(QObject):
             self.searched.emit(self.hub.search(text, sort=sort))  # type: ignore[arg-type]
         except HubError as exc:
             self.failed.emit(str(exc))
+        except Exception as exc:  # unforeseen: said in words rather than lost in the event loop
+            log.exception("search failed")
+            self.failed.emit(f"searching the Hub failed: {exc}")
 
     @Slot(str, int)
     def _files(self, repo: str, n_ctx: int) -> None:
@@ -67,6 +70,10 @@ class HubWorker(QObject):
             return
         except HubError as exc:
             self.failed.emit(str(exc))
+            return
+        except Exception as exc:  # unforeseen: said in words rather than lost in the event loop
+            log.exception("listing %s failed", repo)
+            self.failed.emit(f"listing {repo} failed: {exc}")
             return
         self.files_listed.emit(repo, files, card)
         for f, fit in self.hub.fits(files, n_ctx):

@@ -909,6 +909,7 @@ class MainWindow(QMainWindow):
             self.models.hub.recommended_listed.connect(self.first_run.show_fits)
             self.models.downloads.progress.connect(self._download_progress)
             self.models.downloads.item_changed.connect(self._download_changed)
+            self.models.hub.failed.connect(self._hub_failed)
         return self.models
 
     def open_models(self) -> None:
@@ -927,16 +928,14 @@ class MainWindow(QMainWindow):
     def _gpu_hint(self) -> None:
         """Once: this machine has a GPU that this llama.cpp build cannot use (the "why is it
         slow" question), with the command that installs a GPU build."""
-        from chatapp.core.engine import build_info
-        from chatapp.selftest import GPU_BUILD_HINT, unused_gpu
+        from chatapp.selftest import unused_gpu_note
 
-        gpu = unused_gpu()
-        if self._closing or self.settings.gpu_hint_shown or not gpu or build_info().gpu_offload:
+        if self._closing or self.settings.gpu_hint_shown:
             return
-        self.show_error(
-            f"This computer has a GPU ({gpu}) but this llama.cpp build runs on the CPU only, "
-            f"so replies are slower than they could be. For a GPU build: {GPU_BUILD_HINT[gpu]}"
-        )
+        note = unused_gpu_note()
+        if note is None:
+            return
+        self.show_error(note)
         self.settings = self.settings.updated(gpu_hint_shown=True)
         self._save_settings()
 
@@ -984,6 +983,15 @@ class MainWindow(QMainWindow):
         assert self.models_dialog is not None
         self._autoload.add(model.filename)
         self.models_dialog.download_recommended(model)
+
+    def _hub_failed(self, message: str) -> None:
+        """A first-run download that could not even be queued (offline, no connection)."""
+        waiting = self._autoload - set(self._autoload_ids.values())
+        for filename in waiting:
+            self._autoload.discard(filename)
+            self.first_run.set_status(filename, "Try again", enabled=True)
+        if waiting and not self._closing:
+            self.show_error(f"The download could not start: {message}")
 
     def _download_progress(self, progress: Progress) -> None:
         filename = self._autoload_ids.get(progress.item_id)
