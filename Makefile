@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 # llama-cpp-python compiles llama.cpp from source; use every core, keep pip's cache
 # (pip caches the built wheel, so the second install takes seconds).
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
+# A portable llama.cpp (AVX2 baseline) rather than one tuned to the compiling CPU: the bundle
+# packs this build and must run on other machines. Set CMAKE_ARGS yourself for a GPU build.
+export CMAKE_ARGS ?= -DGGML_NATIVE=off
 
 .PHONY: run test lint typecheck pytest bench bundle bench-bundle clean
 

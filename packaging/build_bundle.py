@@ -36,11 +36,25 @@ OS_NAMES = {"linux": "linux", "win32": "windows", "darwin": "macos"}
 ARCH_NAMES = {"amd64": "x86_64", "x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
 
 
+# CPU features a portable x86-64 llama.cpp (GGML_NATIVE=off: AVX2, FMA, F16C, BMI2) leaves out.
+# A build that uses them was tuned for the machine it was compiled on and stops with "illegal
+# instruction" on the many CPUs without them.
+NATIVE_ONLY = ("AVX512", "AVX_VNNI", "AMX")
+
+
 def variant() -> str:
     """The llama.cpp backend of the llama-cpp-python that will be bundled: cpu, cuda, …"""
     from chatapp.core.engine import build_info
 
     return build_info().backend.lower()
+
+
+def native_features() -> list[str]:
+    """The CPU features in the bundled llama.cpp that a portable build would not use."""
+    from chatapp.core.engine import build_info
+
+    found = re.findall(r"(\w+) = 1", build_info().system_info)
+    return sorted({f for f in found if f.startswith(NATIVE_ONLY)})
 
 
 def bundle_name(backend: str) -> str:
@@ -130,7 +144,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dist", type=Path, default=ROOT / "dist")
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "pyinstaller")
+    parser.add_argument(
+        "--allow-native",
+        action="store_true",
+        help="bundle a llama.cpp tuned for this machine's CPU (for use on this machine only)",
+    )
     args = parser.parse_args(argv)
+    native = native_features()
+    if native and not args.allow_native:
+        print(
+            f"build_bundle: this llama.cpp was compiled for this machine's CPU "
+            f"({', '.join(native)}) and would crash on CPUs without them. Reinstall it portable: "
+            'CMAKE_ARGS="-DGGML_NATIVE=off" pip install --force-reinstall --no-cache-dir '
+            "llama-cpp-python (or pass --allow-native)",
+            file=sys.stderr,
+        )
+        return 1
     try:
         import PyInstaller  # noqa: F401
     except ImportError:
