@@ -161,3 +161,7 @@ def test_a_first_run_download_that_cannot_start_says_why_and_can_be_retried(
     assert shown.args[0].startswith(f"The download could not start: {why}")
     assert button.text() == "Try again" and button.isEnabled()
     assert window.model is None and window.first_run.isVisible()
+    dialog = window.models_dialog  # the model manager shows the reason and the list again
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.files_table.rowCount() == 6, timeout=TIMEOUT)
+    assert dialog.status.text().startswith(why)

@@ -322,6 +322,10 @@ class ModelsDialog(QDialog):
 
     def _failed(self, message: str) -> None:
         self.status.setText(message)
+        if self._pending is not None:  # a recommended file whose repository could not be listed
+            self._pending = None
+            self.repo = ""
+            self._show_recommended()  # rather than an empty table: the list, to try again
 
     def _ask_token(self, message: str) -> None:
         token, ok = QInputDialog.getText(
