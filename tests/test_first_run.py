@@ -165,3 +165,22 @@ def test_a_first_run_download_that_cannot_start_says_why_and_can_be_retried(
     assert dialog is not None
     qtbot.waitUntil(lambda: dialog.files_table.rowCount() == 6, timeout=TIMEOUT)
     assert dialog.status.text().startswith(why)
+
+
+def test_a_returning_user_sees_the_last_model_load_not_the_first_run_list(
+    qtbot: QtBot,
+    make_window: MakeWindow,  # noqa: F811
+    tiny_model: Path,
+    tmp_path: Path,
+) -> None:
+    from chatapp.core.appsettings import SETTINGS_FILENAME, AppSettings, SettingsFile
+
+    data = tmp_path / "data"
+    data.mkdir()
+    SettingsFile(data / SETTINGS_FILENAME).save(AppSettings().with_recent_model(str(tiny_model)))
+    window: MainWindow = make_window(data=data)
+    assert not window.first_run.isVisible()
+    assert window.empty_label.text().startswith(f"<h2>Loading {tiny_model.name}")
+    qtbot.waitUntil(lambda: window.model is not None, timeout=TIMEOUT)
+    assert not window.first_run.isVisible()
+    assert window.empty_label.text().startswith("<h2>Tiny Test Chat")

@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
             self.show_error(settings_problem)
         model = initial_model or (Path(settings.last_model) if settings.last_model else None)
         if model is not None:
+            self.loading = str(model)  # from the first frame: "Loading…", not the first-run list
             QTimer.singleShot(0, lambda: self.load_model(model))
         self._update_empty_state()
         self.composer.setFocus()
@@ -801,6 +802,7 @@ class MainWindow(QMainWindow):
         self.load_bar.show()
         self.cancel_load_button.show()
         self._update_model_status()
+        self._update_empty_state()
         self.engine.worker.load_requested.emit(
             str(path), self.settings.load, self.settings.chat_template
         )
@@ -837,6 +839,7 @@ class MainWindow(QMainWindow):
         self.load_bar.hide()
         self.cancel_load_button.hide()
         self._update_model_status()
+        self._update_empty_state()
         if message:
             keep = f" {self.model.info.name} is still loaded." if self.model else ""
             self.show_error(f"Could not load {Path(path).name}: {message}.{keep}")
@@ -915,7 +918,7 @@ class MainWindow(QMainWindow):
     def open_models(self) -> None:
         """The model manager (Ctrl+M): Discover, Downloads, Library."""
         services = self._model_services()
-        dialog = ModelsDialog(services, n_ctx=self.settings.load.n_ctx or 8192, parent=self)
+        dialog = ModelsDialog(services, n_ctx=self._fit_context(), parent=self)
         dialog.load_requested.connect(lambda p: self.load_model(Path(p)))
         dialog.offline_changed.connect(self._set_offline)
         self.models_dialog = dialog
@@ -958,9 +961,7 @@ class MainWindow(QMainWindow):
         self.first_run.setVisible(first_run)
         self.empty_label.setVisible(not first_run)
         if first_run:
-            if not self._fits_requested and not self._closing:
-                self._fits_requested = True  # the machine is probed on the hub thread, once
-                self._model_services().hub.recommended_requested.emit(self._fit_context())
+            self._request_fits()
         elif self.loading:
             self.empty_label.setText(
                 f"<h2>Loading {escape_plain(Path(self.loading).name)}…</h2>"
@@ -975,6 +976,12 @@ class MainWindow(QMainWindow):
 
     def _fit_context(self) -> int:
         return self.settings.load.n_ctx or 8192
+
+    def _request_fits(self) -> None:
+        """Once, when the first-run list is first shown: probe the machine on the hub thread."""
+        if not self._fits_requested and not self._closing:
+            self._fits_requested = True
+            self._model_services().hub.recommended_requested.emit(self._fit_context())
 
     def _download_recommended(self, model: Recommended) -> None:
         """From the first-run list: queue the file in the model manager (which shows the
