@@ -76,8 +76,9 @@ def _qt() -> str:
     label.resize(120, 40)
     if label.grab().isNull():
         raise RuntimeError("Qt could not draw a widget")
+    platform_name = QApplication.platformName()  # the plugin in use: xcb, wayland, offscreen…
     del app
-    return f"Qt {pyside} ({os.environ.get('QT_QPA_PLATFORM') or 'default platform'})"
+    return f"Qt {pyside} ({platform_name} platform)"
 
 
 def _store() -> str:
