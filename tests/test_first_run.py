@@ -65,9 +65,13 @@ def test_first_run_lists_recommended_models_with_size_and_fit(
         fit = panel.table.item(row, 2)
         assert fit.text().startswith(FIT_LABELS), fit.text()
         assert "weights" in fit.toolTip() and "RAM available" in fit.toolTip()
-    # The estimate grows with the model: the 8B one needs more than the 0.5B one.
-    first, last = (panel.table.item(r, 2).toolTip() for r in (0, len(models) - 1))
-    assert first != last
+    # The memory each needs grows with the model, smallest first: 0.5B up to 8B.
+    units = {"KB": 1e3, "MB": 1e6, "GB": 1e9}
+    needs = []
+    for row in range(len(models)):
+        amount, unit = panel.table.item(row, 2).text().split(" · needs ")[1].split()
+        needs.append(float(amount) * units[unit])
+    assert needs == sorted(needs) and needs[-1] > 5 * needs[0]
 
 
 def test_first_run_download_loads_the_model_when_it_arrives(
