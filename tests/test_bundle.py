@@ -10,6 +10,7 @@ from __future__ import annotations
 import configparser
 import glob
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -57,16 +58,22 @@ def _clean_env(home: Path) -> dict[str, str]:
 
 
 def _python_installs() -> list[str]:
-    """Every Python installation this machine has, to hide from the bundle."""
-    found = {sys.prefix, sys.base_prefix, os.path.expanduser("~root/.pyenv")}
-    for pattern in ("/usr/lib/python3*", "/usr/local/lib/python3*", "/usr/lib64/python3*"):
-        found.update(glob.glob(pattern))
+    """The standard library of every Python this machine has (without it no Python starts):
+    the folders to hide from the bundle. Never a whole prefix, which may be /usr."""
+    prefixes = {sys.prefix, sys.base_prefix, "/usr", "/usr/local"}
+    prefixes.update(glob.glob(os.path.expanduser("~root/.pyenv/versions/*")))
+    found = set()
+    for prefix in prefixes:
+        for lib in ("lib", "lib64"):
+            found.update(glob.glob(os.path.join(prefix, lib, "python3*")))
     return sorted(p for p in found if os.path.isdir(p))
 
 
 def test_bundle_is_named_for_its_version_and_backend(bundle_archive: Path) -> None:
     backend = build_info().backend.lower()
-    assert bundle_archive.name == f"chatapp-{__version__}-linux-x86_64-{backend}.tar.gz"
+    arch = {"amd64": "x86_64", "aarch64": "arm64"}.get(platform.machine().lower())
+    arch = arch or platform.machine().lower()
+    assert bundle_archive.name == f"chatapp-{__version__}-linux-{arch}-{backend}.tar.gz"
     with tarfile.open(bundle_archive) as tar:
         names = set(tar.getnames())
     top = bundle_archive.name.removesuffix(".tar.gz")
@@ -173,3 +180,44 @@ def test_install_script_refuses_to_run_outside_the_bundle(tmp_path: Path) -> Non
     assert r.returncode == 1
     assert r.stderr.startswith("install.sh: run this script from the unpacked chatapp folder")
     assert list(home.iterdir()) == []
+
+
+def test_install_script_never_deletes_a_folder_that_is_not_chatapp(
+    unpacked: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    conversations = home / ".local" / "share" / "chatapp" / "chatapp.sqlite3"
+    conversations.parent.mkdir(parents=True)
+    conversations.write_text("my chats")
+    # A user who takes CHATAPP_DIR for a parent folder, as "prefix" often is:
+    env = {**_clean_env(home), "CHATAPP_DIR": str(home / ".local")}
+    r = subprocess.run([str(unpacked / "install.sh")], env=env, capture_output=True, text=True)
+    assert r.returncode == 1
+    assert "exists and is not a chatapp folder: not touching it" in r.stderr
+    assert conversations.read_text() == "my chats"
+    r = subprocess.run(
+        [str(unpacked / "install.sh"), "--uninstall"], env=env, capture_output=True, text=True
+    )
+    assert r.returncode == 1 and "no chatapp installed in" in r.stderr
+    assert conversations.read_text() == "my chats"
+
+
+def test_a_copy_installed_elsewhere_uninstalls_itself(unpacked: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    apps, bindir = tmp_path / "My Apps" / "chatapp", tmp_path / "bin"
+    env = {**_clean_env(home), "CHATAPP_DIR": str(apps), "CHATAPP_BINDIR": str(bindir)}
+    r = subprocess.run([str(unpacked / "install.sh")], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert (bindir / "chatapp").resolve() == apps / "chatapp"
+    assert_valid_desktop_entry(home / ".local" / "share" / "applications" / "chatapp.desktop")
+    # later, without the variables, from the installed copy (what the install message says)
+    r = subprocess.run(
+        [str(apps / "install.sh"), "--uninstall"],
+        env=_clean_env(home),
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    assert not apps.exists() and not (bindir / "chatapp").is_symlink()
+    assert [p for p in home.rglob("*") if p.is_file()] == []
