@@ -30,8 +30,11 @@ def exec_quote(arg: str) -> str:
     if arg and not re.search(r"[\s\"'\\><~|&;$*?#()`%]", arg):
         return arg
     quoted = re.sub(r'(["`$\\])', r"\\\1", arg).replace("%", "%%")
-    # the value is also a "string", whose own escape rule doubles every backslash
-    return '"' + quoted.replace("\\", "\\\\") + '"'
+    # the value is also a "string", whose own escape rules double every backslash and write
+    # the control characters a line cannot hold
+    quoted = quoted.replace("\\", "\\\\")
+    quoted = quoted.replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+    return '"' + quoted + '"'
 
 
 def launcher() -> str:

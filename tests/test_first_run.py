@@ -188,3 +188,47 @@ def test_a_returning_user_sees_the_last_model_load_not_the_first_run_list(
     qtbot.waitUntil(lambda: window.model is not None, timeout=TIMEOUT)
     assert not window.first_run.isVisible()
     assert window.empty_label.text().startswith("<h2>Tiny Test Chat")
+
+
+def test_first_run_download_shown_again_then_cancelled_can_start_over(
+    qtbot: QtBot,
+    make_window: MakeWindow,  # noqa: F811
+    hub: FakeHub,  # noqa: F811
+) -> None:
+    first = recommended()[0]
+    # 4 MiB at 1 MB/s: progress (every MiB) comes while there is time to click and to cancel
+    hub.add_repo(first.repo_id, {first.filename: bytes(4 << 20)})
+    hub.bytes_per_second = 1_000_000
+    window: MainWindow = make_window()
+    button = window.first_run.buttons[first.filename]
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    dialog = window.models_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: button.text().endswith("%"), timeout=TIMEOUT)
+    dialog.tabs.setCurrentIndex(0)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # again, while it downloads
+    assert window.models_dialog is dialog and dialog.tabs.currentIndex() == 1  # shown, not new
+    assert len(dialog.services.downloader.queue.items()) == 1  # and not queued twice
+
+    dialog.downloads.selectRow(0)
+    with qtbot.waitSignal(dialog.download_finished, timeout=TIMEOUT):
+        qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: button.text() == "Download", timeout=TIMEOUT)
+    assert window.model is None and window.first_run.isVisible()
+
+
+def test_a_recommended_file_missing_from_its_repository_is_reported(
+    qtbot: QtBot,
+    make_window: MakeWindow,  # noqa: F811
+    hub: FakeHub,  # noqa: F811
+) -> None:
+    first = recommended()[0]
+    hub.add_repo(first.repo_id, {"renamed-Q4_K_M.gguf": b"GGUF"})
+    window: MainWindow = make_window()
+    button = window.first_run.buttons[first.filename]
+    with qtbot.waitSignal(window.error_shown, timeout=TIMEOUT) as shown:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert shown.args[0] == (
+        f"The download could not start: {first.repo_id} no longer has {first.filename}"
+    )
+    assert button.text() == "Try again"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -77,7 +78,7 @@ def test_an_unused_gpu_gets_the_step_that_fits_the_install(
     assert selftest.unused_gpu_note() is None  # a GPU build: nothing to say
 
 
-@pytest.mark.parametrize("folder", ["My Apps", "odd $dir & 'quotes'"])
+@pytest.mark.parametrize("folder", ["My Apps", "odd $dir & 'quotes'", "tab\there"])
 def test_menu_entry_quotes_an_install_path_as_the_spec_says(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: str
 ) -> None:
@@ -94,5 +95,7 @@ def test_menu_entry_quotes_an_install_path_as_the_spec_says(
     assert_valid_desktop_entry(entry)
     exec_line = next(x for x in entry.read_text().splitlines() if x.startswith("Exec="))
     # string-level unescape, then the Exec rule (double quotes, backslash escapes: as sh does)
-    argv = shlex.split(exec_line.removeprefix("Exec=").replace("\\\\", "\\"))
+    escapes = {"s": " ", "n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
+    value = re.sub(r"\\(.)", lambda m: escapes.get(m[1], m[0]), exec_line.removeprefix("Exec="))
+    argv = shlex.split(value)
     assert argv[0].replace("\\$", "$") == str(app) and argv[1:] == ["--model", "%f"]

@@ -116,21 +116,25 @@ class FirstRunPanel(QWidget):
         layout.addStretch(2)
 
     def _download(self, model: Recommended) -> None:
-        self.set_status(model.filename, "Queued…")
-        self.download_requested.emit(model)
+        if self.buttons[model.filename].text() in ("Download", "Try again"):
+            self.set_status(model.filename, "Queued…")
+        self.download_requested.emit(model)  # under way: the window shows the download
 
-    def show_fits(self, fits: list[tuple[Recommended, Fit]]) -> None:
+    def show_fits(self, fits: list[tuple[Recommended, Fit | None]]) -> None:
         """Fill in how each model would run here (the numbers behind it in the tooltip)."""
         for row, (model, fit) in enumerate(fits):
+            if fit is None:  # the machine could not be probed
+                self.table.setItem(row, 2, QTableWidgetItem("unknown"))
+                continue
             item = QTableWidgetItem(f"{fit.label} · needs {file_size_label(fit.total_bytes)}")
             item.setToolTip(fit.explanation)
             self.table.setItem(row, 2, item)
             if fit.verdict == Verdict.TOO_LARGE:
                 self.buttons[model.filename].setToolTip("Too large for this computer's memory")
 
-    def set_status(self, filename: str, text: str, *, enabled: bool = False) -> None:
-        """Show a download's state on its button ("Queued…", "42 %", "Try again")."""
+    def set_status(self, filename: str, text: str) -> None:
+        """Show a download's state on its button ("Queued…", "42 %", "Try again"). The button
+        stays clickable: under way, a click shows the download in the model manager."""
         button = self.buttons.get(filename)
         if button is not None:
             button.setText(text)
-            button.setEnabled(enabled)

@@ -7,8 +7,9 @@ import logging
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from chatapp.core.downloads import Downloader, Item, State
+from chatapp.core.fit import Fit
 from chatapp.core.hardware import machine
-from chatapp.core.hub import Hub, HubError, HubFile, NeedsTokenError, recommended
+from chatapp.core.hub import Hub, HubError, HubFile, NeedsTokenError, Recommended, recommended
 from chatapp.core.library import Library
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ class HubWorker(QObject):
     files_listed = Signal(str, object, str)  # repo, list[HubFile], model card text
     fit_ready = Signal(str, str, object)  # repo, filename, Fit
     library_listed = Signal(object)  # list[Entry]
-    recommended_listed = Signal(object)  # list[tuple[Recommended, Fit]]
+    recommended_listed = Signal(object)  # list[tuple[Recommended, Fit | None]]
     failed = Signal(str)
     needs_token = Signal(str)
 
@@ -42,8 +43,15 @@ class HubWorker(QObject):
     @Slot(int)
     def _recommended(self, n_ctx: int) -> None:
         """The curated list with each model's fit here: probes the machine, asks no network."""
-        here = machine()
-        self.recommended_listed.emit([(r, r.fit(n_ctx, here)) for r in recommended()])
+        try:
+            here = machine()
+            fits: list[tuple[Recommended, Fit | None]] = [
+                (r, r.fit(n_ctx, here)) for r in recommended()
+            ]
+        except Exception:  # the list still offers its downloads, with the fit unknown
+            log.exception("cannot estimate how the recommended models fit")
+            fits = [(r, None) for r in recommended()]
+        self.recommended_listed.emit(fits)
 
     @Slot()
     def _library(self) -> None:

@@ -81,6 +81,8 @@ class ModelsDialog(QDialog):
     fit_shown = Signal(str)
     library_shown = Signal()
     download_finished = Signal(object)  # Item
+    download_cancelled = Signal(str)  # item id
+    recommended_failed = Signal(str, str)  # file name, why it could not be queued
 
     def __init__(
         self, services: ModelServices, *, n_ctx: int = 8192, parent: QWidget | None = None
@@ -217,12 +219,12 @@ class ModelsDialog(QDialog):
         self.files_table.resizeRowsToContents()
         self.services.hub.recommended_requested.emit(self.n_ctx)
 
-    def _show_recommended_fits(self, fits: list[tuple[Recommended, Fit]]) -> None:
+    def _show_recommended_fits(self, fits: list[tuple[Recommended, Fit | None]]) -> None:
         if self.repo:  # a repository has replaced the list meanwhile
             return
         for row, (_r, fit) in enumerate(fits[: self.files_table.rowCount()]):
-            cell = _cell(fit.label)
-            cell.setToolTip(fit.explanation)
+            cell = _cell(fit.label if fit else "unknown")
+            cell.setToolTip(fit.explanation if fit else "")
             self.files_table.setItem(row, 2, cell)
 
     def download_recommended(self, model: Recommended) -> None:
@@ -287,7 +289,13 @@ class ModelsDialog(QDialog):
             self.status.setText(f"Queued {chosen.filename}.")
             self.refresh_downloads()
             self.tabs.setCurrentIndex(1)
+        elif pending:
+            self._recommended_failed(pending, f"{repo} no longer has {pending}")
         self.files_shown.emit()
+
+    def _recommended_failed(self, filename: str, message: str) -> None:
+        self.status.setText(message)
+        self.recommended_failed.emit(filename, message)
 
     def _show_fit(self, repo: str, filename: str, fit: Fit) -> None:
         if repo != self.repo:
@@ -323,9 +331,10 @@ class ModelsDialog(QDialog):
     def _failed(self, message: str) -> None:
         self.status.setText(message)
         if self._pending is not None:  # a recommended file whose repository could not be listed
-            self._pending = None
+            pending, self._pending = self._pending, None
             self.repo = ""
             self._show_recommended()  # rather than an empty table: the list, to try again
+            self._recommended_failed(pending, message)
 
     def _ask_token(self, message: str) -> None:
         token, ok = QInputDialog.getText(
@@ -346,6 +355,9 @@ class ModelsDialog(QDialog):
                 self.open_repo(self.repo)
         else:
             self.status.setText(message)
+            if self._pending is not None:  # no token, so the recommended file cannot be queued
+                pending, self._pending = self._pending, None
+                self._recommended_failed(pending, message)
 
     def _set_offline(self, offline: bool) -> None:
         self.services.hub.hub.offline_switch = offline
@@ -426,6 +438,7 @@ class ModelsDialog(QDialog):
             self.services.resume(item_id)
         else:
             self.services.downloader.cancel(item_id)
+            self.download_cancelled.emit(item_id)
         self.refresh_downloads()
 
     # -- library --------------------------------------------------------------------------------

@@ -122,6 +122,7 @@ class MainWindow(QMainWindow):
         self._fits_requested = False
         self._autoload: set[str] = set()  # recommended files to load once downloaded
         self._autoload_ids: dict[str, str] = {}  # their download ids -> file names
+        self._downloaded: dict[str, Path] = {}  # and where those that arrived are
         self.conversation_dialog: SettingsDialog | None = None
         self.models: ModelServices | None = None
         self.models_dialog: ModelsDialog | None = None
@@ -912,17 +913,22 @@ class MainWindow(QMainWindow):
             self.models.hub.recommended_listed.connect(self.first_run.show_fits)
             self.models.downloads.progress.connect(self._download_progress)
             self.models.downloads.item_changed.connect(self._download_changed)
-            self.models.hub.failed.connect(self._hub_failed)
         return self.models
 
-    def open_models(self) -> None:
-        """The model manager (Ctrl+M): Discover, Downloads, Library."""
-        services = self._model_services()
-        dialog = ModelsDialog(services, n_ctx=self._fit_context(), parent=self)
-        dialog.load_requested.connect(lambda p: self.load_model(Path(p)))
-        dialog.offline_changed.connect(self._set_offline)
-        self.models_dialog = dialog
-        dialog.show()
+    def open_models(self) -> ModelsDialog:
+        """The model manager (Ctrl+M): Discover, Downloads, Library. One, shown again."""
+        if self.models_dialog is None:
+            dialog = ModelsDialog(self._model_services(), n_ctx=self._fit_context(), parent=self)
+            dialog.load_requested.connect(lambda p: self.load_model(Path(p)))
+            dialog.offline_changed.connect(self._set_offline)
+            dialog.recommended_failed.connect(self._recommended_failed)
+            dialog.download_cancelled.connect(self._download_cancelled)
+            self.models_dialog = dialog
+        self.models_dialog.n_ctx = self._fit_context()
+        self.models_dialog.show()
+        self.models_dialog.raise_()
+        self.models_dialog.activateWindow()
+        return self.models_dialog
 
     def _set_offline(self, offline: bool) -> None:
         self.settings = self.settings.updated(offline=offline)
@@ -985,20 +991,32 @@ class MainWindow(QMainWindow):
 
     def _download_recommended(self, model: Recommended) -> None:
         """From the first-run list: queue the file in the model manager (which shows the
-        download) and load the model as soon as it has arrived, verified."""
-        self.open_models()
-        assert self.models_dialog is not None
+        download) and load the model as soon as it has arrived, verified. A second click
+        while it is under way only shows it."""
+        if model.filename in self._downloaded:  # done already: "Downloaded" loads it
+            self.load_model(self._downloaded[model.filename])
+            return
+        dialog = self.open_models()
+        if model.filename in self._autoload:
+            dialog.tabs.setCurrentIndex(1)
+            return
         self._autoload.add(model.filename)
-        self.models_dialog.download_recommended(model)
+        dialog.download_recommended(model)
 
-    def _hub_failed(self, message: str) -> None:
-        """A first-run download that could not even be queued (offline, no connection)."""
-        waiting = self._autoload - set(self._autoload_ids.values())
-        for filename in waiting:
+    def _recommended_failed(self, filename: str, message: str) -> None:
+        """A first-run download that could not even be queued (offline, no connection, …)."""
+        if filename in self._autoload:
             self._autoload.discard(filename)
-            self.first_run.set_status(filename, "Try again", enabled=True)
-        if waiting and not self._closing:
-            self.show_error(f"The download could not start: {message}")
+            self.first_run.set_status(filename, "Try again")
+            if not self._closing:
+                self.show_error(f"The download could not start: {message}")
+
+    def _download_cancelled(self, _item_id: str) -> None:
+        """Cancelled in the manager: a first-run file no longer queued can be asked for again."""
+        queued = {i.filename for i in self._model_services().downloader.queue.items()}
+        for filename in self._autoload - queued:
+            self._autoload.discard(filename)
+            self.first_run.set_status(filename, "Download")
 
     def _download_progress(self, progress: Progress) -> None:
         filename = self._autoload_ids.get(progress.item_id)
@@ -1009,14 +1027,18 @@ class MainWindow(QMainWindow):
         if item.filename not in self._autoload or self._closing:
             return
         self._autoload_ids[item.id] = item.filename
-        if item.state == State.DONE:
+        if item.state == State.DONE and item.path:
             self._autoload.discard(item.filename)
+            self._downloaded[item.filename] = Path(item.path)
             self.first_run.set_status(item.filename, "Downloaded")
-            if self.model is None and not self.loading and item.path:
+            if self.model is None and not self.loading:
                 self.load_model(Path(item.path))
         elif item.state == State.FAILED:
             self._autoload.discard(item.filename)
-            self.first_run.set_status(item.filename, "Try again", enabled=True)
+            self.first_run.set_status(item.filename, "Try again")
+        elif item.state == State.PAUSED and item.error == "cancelled":
+            self._autoload.discard(item.filename)
+            self.first_run.set_status(item.filename, "Download")
         elif item.state == State.PAUSED:
             self.first_run.set_status(item.filename, "Paused")
 
