@@ -232,3 +232,22 @@ def test_a_recommended_file_missing_from_its_repository_is_reported(
         f"The download could not start: {first.repo_id} no longer has {first.filename}"
     )
     assert button.text() == "Try again"
+
+
+def test_a_first_run_download_that_fails_its_checksum_says_so(
+    qtbot: QtBot,
+    make_window: MakeWindow,  # noqa: F811
+    hub: FakeHub,  # noqa: F811
+    tiny_model: Path,
+) -> None:
+    first = recommended()[0]
+    hub.add_repo(first.repo_id, {first.filename: tiny_model.read_bytes()})
+    # the bytes that arrive are not the Hub's (header reads for the fit take some faults too)
+    hub.fail(first.filename, "corrupt", times=10)
+    window: MainWindow = make_window()
+    button = window.first_run.buttons[first.filename]
+    with qtbot.waitSignal(window.error_shown, timeout=TIMEOUT) as shown:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert shown.args[0].startswith(f"Downloading {first.filename} failed: ")
+    assert "arrived damaged" in shown.args[0] and "deleted" in shown.args[0]
+    assert button.text() == "Try again" and window.model is None

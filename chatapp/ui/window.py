@@ -1020,7 +1020,7 @@ class MainWindow(QMainWindow):
 
     def _download_progress(self, progress: Progress) -> None:
         filename = self._autoload_ids.get(progress.item_id)
-        if filename is not None and progress.total:
+        if filename in self._autoload and progress.total:
             self.first_run.set_status(filename, f"{100 * progress.done // progress.total} %")
 
     def _download_changed(self, item: Item) -> None:
@@ -1036,6 +1036,7 @@ class MainWindow(QMainWindow):
         elif item.state == State.FAILED:
             self._autoload.discard(item.filename)
             self.first_run.set_status(item.filename, "Try again")
+            self.show_error(f"Downloading {item.filename} failed: {item.error}")
         elif item.state == State.PAUSED and item.error == "cancelled":
             self._autoload.discard(item.filename)
             self.first_run.set_status(item.filename, "Download")
