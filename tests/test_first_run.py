@@ -196,7 +196,7 @@ def test_first_run_download_shown_again_then_cancelled_can_start_over(
     hub: FakeHub,  # noqa: F811
 ) -> None:
     first = recommended()[0]
-    # 4 MiB at 1 MB/s: progress (every MiB) comes while there is time to click and to cancel
+    # 4 MiB at 1 MB/s: progress (every 256 KiB) comes while there is time to click and cancel
     hub.add_repo(first.repo_id, {first.filename: bytes(4 << 20)})
     hub.bytes_per_second = 1_000_000
     window: MainWindow = make_window()

@@ -276,7 +276,7 @@ class Downloader:
     offline: bool = False
     disk_free: Callable[[Path], int] = field(default=lambda p: shutil.disk_usage(_existing(p)).free)
     stall_seconds: float = 20.0
-    chunk_bytes: int = 1024 * 1024
+    chunk_bytes: int = 256 * 1024
     retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0)
     sleep: Callable[[float], None] = time.sleep
     _stop: dict[str, str] = field(default_factory=dict)  # item id -> "pause" | "cancel"
