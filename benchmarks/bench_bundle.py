@@ -22,6 +22,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "packaging"))
+
+from build_bundle import tree_size  # noqa: E402  # the size the build reports, measured alike
+
 SHOWN = re.compile(r"window shown [\d.]+ s after the process started \(at ([\d.]+)\)")
 
 
@@ -61,11 +65,6 @@ def launch(command: list[str], cold: bool) -> float:
     raise RuntimeError(f"{command[0]} exited without showing its window")
 
 
-def tree_mb(path: Path) -> float:
-    files = (p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
-    return sum(p.stat().st_size for p in files) / 1e6
-
-
 def main() -> None:
     if len(sys.argv) > 1:
         folder = Path(sys.argv[1]).resolve()
@@ -89,7 +88,7 @@ def main() -> None:
         rows.append((name, cold, statistics.median(warm), max(warm)))
 
     print(f"bundle: {folder.name}")
-    print(f"  unpacked {tree_mb(folder):.0f} MB", end="")
+    print(f"  unpacked {tree_size(folder) / 1e6:.0f} MB", end="")
     if archive.exists():
         print(f", archive {archive.stat().st_size / 1e6:.0f} MB", end="")
     print(f"; platform {'xcb' if os.environ.get('DISPLAY') else 'offscreen'}")
