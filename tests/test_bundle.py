@@ -22,7 +22,7 @@ import pytest
 
 from chatapp import __version__
 from chatapp.core.engine import build_info
-from tests.conftest import assert_valid_desktop_entry
+from tests.helpers import assert_valid_desktop_entry
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,12 +10,8 @@ import pytest
 from chatapp import __version__
 from chatapp.core.metrics import StopReason
 from chatapp.core.store import Store
-from tests.conftest import run_cli
-
-
-def _conv_id(stderr: str) -> str:
-    line = next(x for x in stderr.splitlines() if x.startswith("conversation "))
-    return line.split()[1]
+from tests.helpers import conversation_id as _conv_id
+from tests.helpers import run_cli
 
 
 def test_chat_streams_the_reply_and_saves_the_exchange(tmp_path: Path, tiny_model: Path) -> None:

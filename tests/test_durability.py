@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from chatapp.core.store import DB_FILENAME, Store
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 
 def _checkpointed_reply(db: Path) -> str:

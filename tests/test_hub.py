@@ -202,7 +202,7 @@ def test_cancel_forgets_the_download_and_its_partial_file(
 def test_models_commands_from_a_terminal(
     tiny_repo: FakeHub, tmp_path: Path, tiny_model: Path
 ) -> None:
-    from tests.conftest import run_cli
+    from tests.helpers import run_cli
 
     data = tmp_path / "data"
     found = run_cli("models", "search", "tiny", "--data-dir", data)

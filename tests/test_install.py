@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import assert_valid_desktop_entry, run_cli
+from tests.helpers import assert_valid_desktop_entry, run_cli
 
 
 def test_self_test_reports_each_part_and_exits_zero(tiny_model: Path) -> None:

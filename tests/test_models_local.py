@@ -13,7 +13,7 @@ from chatapp.core.hardware import Device, Machine, devices
 from chatapp.core.hub import HubFile, group_files, quantization_from_name
 from chatapp.core.library import Library, LibraryError, other_app_folders
 from chatapp.core.modelinfo import ModelFileError, read_model_info
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 GB = 1000**3
 
