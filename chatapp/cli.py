@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from chatapp import __version__, cli_models
 
 if TYPE_CHECKING:
+    from chatapp.core.appsettings import AppSettings
     from chatapp.core.store import Store
 
 EXIT_ERROR = 1
@@ -84,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--conversation", action="append", metavar="ID", help="only these (repeat)")
     exp.add_argument("-o", "--output", type=Path, help="write to FILE instead of stdout")
 
+    find = sub.add_parser(
+        "search", parents=[common], help="full-text search: one hit per line, best first"
+    )
+    find.add_argument("text", metavar="TEXT", help="words to find (the last one as a prefix)")
+    find.add_argument("--limit", type=int, default=50, help="at most N hits (default 50)")
+
     imp = sub.add_parser("import", parents=[common], help="import a JSON export")
     imp.add_argument("file", type=Path)
     cli_models.add_parser(sub, common)
@@ -121,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             return _export(args, data_dir)
         if args.command == "import":
             return _import(args, data_dir)
+        if args.command == "search":
+            return _search(args, data_dir)
         if args.command == "models":
             from chatapp.core.paths import data_dir as resolve
 
@@ -157,15 +166,20 @@ def _open_store(data_dir: Path | None) -> Store:
         raise CliError(str(exc)) from exc
 
 
+def _user_settings(data_dir: Path | None) -> AppSettings:
+    """The user's settings.json (Preferences), as the window reads it; a problem is one line."""
+    from chatapp.core.appsettings import SETTINGS_FILENAME, SettingsFile
+    from chatapp.core.paths import config_dir
+
+    settings, _problem = SettingsFile(config_dir(data_dir) / SETTINGS_FILENAME).load()
+    return settings  # a problem with the file is logged as a warning, and defaults are used
+
+
 def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
-    from chatapp.core.conversation import reply_to
+    from chatapp.core.backend import TextDelta
     from chatapp.core.engine import Engine, EngineError, ModelFileError, TemplateError
-    from chatapp.core.settings import (
-        GenerationSettings,
-        LoadSettings,
-        OverflowPolicy,
-        SettingsError,
-    )
+    from chatapp.core.service import ChatService
+    from chatapp.core.settings import OverflowPolicy, SettingsError
     from chatapp.core.store import StoreError
 
     message = sys.stdin.read() if args.message == "-" else args.message
@@ -177,16 +191,30 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
             template = args.chat_template.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise CliError(f"cannot read chat template {args.chat_template}: {exc}") from exc
-    try:
-        load = LoadSettings(
-            n_ctx=args.ctx or 0,
-            n_gpu_layers=args.gpu_layers,
-            n_threads=args.threads or 0,
-        )
-    except SettingsError as exc:
-        raise CliError(str(exc)) from exc
+    # Only what was given on the command line becomes the conversation's own setting; the rest
+    # follows the defaults in Preferences, now and when they change.
+    given = {
+        "temperature": args.temperature,
+        "top_p": args.top_p,
+        "top_k": args.top_k,
+        "min_p": args.min_p,
+        "repeat_penalty": args.repeat_penalty,
+        "max_tokens": args.max_tokens,
+        "seed": args.seed,
+        "stop": list(args.stop) if args.stop else None,
+        "overflow": str(OverflowPolicy.REFUSE) if args.refuse_overflow else None,
+    }
 
     with _open_store(data_dir) as store:
+        user_settings = _user_settings(data_dir)
+        template = template or user_settings.chat_template
+        try:
+            load = user_settings.load.updated(
+                n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, n_threads=args.threads
+            )
+        except SettingsError as exc:
+            raise CliError(str(exc)) from exc
+        chats = ChatService(store, lambda: user_settings.generation)
         conv = None
         if args.continue_id:
             try:
@@ -194,18 +222,7 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
             except StoreError as exc:
                 raise CliError(str(exc)) from exc
         try:
-            base = GenerationSettings.from_dict(conv.settings if conv else {})
-            gen = base.updated(
-                temperature=args.temperature,
-                top_p=args.top_p,
-                top_k=args.top_k,
-                min_p=args.min_p,
-                repeat_penalty=args.repeat_penalty,
-                max_tokens=args.max_tokens,
-                seed=args.seed,
-                stop=tuple(args.stop) if args.stop else None,
-                overflow=OverflowPolicy.REFUSE if args.refuse_overflow else None,
-            )
+            overrides = chats.with_overrides(conv, given)
         except SettingsError as exc:
             raise CliError(str(exc)) from exc
 
@@ -216,25 +233,25 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
             raise CliError(str(exc)) from exc
         log.info("%s", loaded.describe())
 
+        system = args.system if args.system is not None else user_settings.system_prompt or None
         if conv is None:
-            conv = store.create_conversation(
-                model=loaded.info.name, system_prompt=args.system, settings=gen.to_dict()
-            )
+            conv = chats.start(model=loaded.info.name, system_prompt=system, overrides=overrides)
         else:
-            changes: dict[str, object] = {"model": loaded.info.name, "settings": gen.to_dict()}
+            changes: dict[str, object] = {"model": loaded.info.name, "settings": overrides}
             if args.system is not None:
                 changes["system_prompt"] = args.system
             store.update_conversation(conv.id, **changes)  # type: ignore[arg-type]
-        user = store.add_message(conv.id, "user", message)
+        conv, user = chats.send(store.get_conversation(conv.id), message, model=loaded.info.name)
         out = sys.stdout
         try:
-            pieces = reply_to(store, engine, conv.id, user, gen)
+            events = chats.reply(engine, conv.id, user.id)
             try:
-                for piece in pieces:
-                    out.write(piece)
-                    out.flush()
+                for event in events:
+                    if isinstance(event, TextDelta):
+                        out.write(event.text)
+                        out.flush()
             finally:
-                pieces.close()
+                events.close()
         except (TemplateError, EngineError) as exc:
             print(f"conversation {conv.id}", file=sys.stderr)
             raise CliError(str(exc)) from exc
@@ -245,6 +262,21 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
         if reply.metrics is not None:
             print(reply.metrics.summary(), file=sys.stderr)
         engine.unload()
+    return 0
+
+
+def _search(args: argparse.Namespace, data_dir: Path | None) -> int:
+    from chatapp.core.store import HIGHLIGHT_END, HIGHLIGHT_START
+
+    if args.limit < 1:
+        raise CliError("--limit must be at least 1")
+    with _open_store(data_dir) as store:
+        hits = store.search(args.text, limit=args.limit)
+    out = sys.stdout
+    for hit in hits:
+        snippet = " ".join(hit.snippet.split())
+        snippet = snippet.replace(HIGHLIGHT_START, "[").replace(HIGHLIGHT_END, "]")
+        out.write(f"{hit.conversation_id}\t{hit.conversation_title or 'New chat'}\t{snippet}\n")
     return 0
 
 

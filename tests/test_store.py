@@ -312,3 +312,18 @@ def test_a_data_dir_under_a_file_gives_a_clear_error(tmp_path: Path) -> None:
         Store.open_dir(blocker / "data")
     with pytest.raises(StoreError, match="is a file, not a directory"):
         Store.open_dir(blocker)
+
+
+def test_search_over_many_matches_still_ranks_the_best_first(tmp_path: Path) -> None:
+    from chatapp.core.store import RANK_WINDOW
+
+    with Store.open_dir(tmp_path) as store:
+        conv = store.create_conversation("Weather")
+        for i in range(RANK_WINDOW + 200):  # more matches than are ranked
+            store.add_message(conv.id, "user", f"note {i}: the weather was fine, nothing more")
+        best = store.add_message(conv.id, "user", "weather weather weather: storm warning")
+        store.add_message(conv.id, "user", "the weather again")
+        hits = store.search("weather", limit=20)
+    assert len(hits) == 20
+    assert hits[0].message_id == best.id
+    assert all(HIGHLIGHT_START + "weather" + HIGHLIGHT_END in h.snippet for h in hits)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -273,9 +274,15 @@ def test_bad_metrics_are_named(empty: Store) -> None:
     with pytest.raises(ImportFormatError, match="metrics: stop_reason 'bored' is not one of"):
         import_json(empty, json.dumps(doc))
     message["metrics"] = {**METRICS.to_dict(), "ttft_ms": "fast"}
-    with pytest.raises(ImportFormatError, match="metrics: 'ttft_ms' must be a number, not text"):
+    with pytest.raises(
+        ImportFormatError, match="metrics: 'ttft_ms' must be a number or null, not text"
+    ):
         import_json(empty, json.dumps(doc))
     assert empty.list_conversations() == []
+    # null: a reply stopped before its first token has no time to it
+    message["metrics"] = {**METRICS.to_dict(), "ttft_ms": None}
+    import_json(empty, json.dumps(doc))
+    assert empty.get_message(message["id"]).metrics == replace(METRICS, ttft_ms=None)
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,11 @@ streams and finalised with its metrics at the end, whatever ended it.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Generator
 
+from chatapp.core.backend import Event, TextDelta
 from chatapp.core.chat_template import ChatMessage
 from chatapp.core.engine import Engine, Reply
 from chatapp.core.metrics import ReplyMetrics
@@ -42,35 +44,41 @@ def reply_to(
     parent: Message,
     settings: GenerationSettings,
     *,
+    cancel: threading.Event | None = None,
     checkpoint_s: float = CHECKPOINT_SECONDS,
     clock: Callable[[], float] = time.monotonic,
     on_begin: Callable[[Message], None] | None = None,
-) -> Generator[str, None, None]:
+) -> Generator[Event, None, None]:
     """Generate a reply to the thread ending at ``parent``, saving it as it streams.
 
-    Yields the text pieces. The reply row is created only once the prompt is accepted (so a
-    template or context error leaves nothing behind) and is always finalised: on normal end, on
-    cancel, on an error, or when the caller stops iterating.
+    Yields the generation's events (text, prompt progress, token counts, then ``Finished``).
+    The reply row is created only once the prompt is accepted (so a template or context error
+    leaves nothing behind) and is always finalised: on normal end, on cancel, on an error, or
+    when the caller stops iterating.
 
     Args:
+        cancel: the reply's stop flag; set it from any thread to stop, even before it starts.
         on_begin: called with the new reply row once it exists, before the first token.
 
     Raises:
         EngineError and its subclasses, before any row is written.
     """
-    reply: Reply = engine.stream_chat(history(store, conversation_id, parent.id), settings)
+    reply: Reply = engine.stream_chat(
+        history(store, conversation_id, parent.id), settings, cancel=cancel
+    )
     model = engine.model.info.name if engine.model else None
     row = store.begin_reply(conversation_id, parent_id=parent.id, model=model)
     if on_begin is not None:
         on_begin(row)
     last = clock()
     try:
-        for piece in reply:
-            yield piece
-            now = clock()
-            if now - last >= checkpoint_s:
-                store.checkpoint_reply(row.id, reply.text)
-                last = now
+        for event in reply.events():
+            yield event
+            if isinstance(event, TextDelta):
+                now = clock()
+                if now - last >= checkpoint_s:
+                    store.checkpoint_reply(row.id, reply.text)
+                    last = now
     finally:
         reply.close()
         metrics: ReplyMetrics | None = reply.metrics

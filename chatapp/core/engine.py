@@ -1,10 +1,11 @@
 """The inference engine: one GGUF model loaded in llama.cpp, chatted with turn by turn.
 
 The model stays loaded between turns so that llama.cpp's KV cache keeps the conversation's prefix:
-on turn N only the new tokens are evaluated (``ReplyMetrics.prompt_eval_tokens`` reports
-llama.cpp's own count). Generation runs on ``Llama.generate`` directly rather than
-``create_completion``, which re-detokenizes the whole reply for every token; we detokenize each
-token once and decode UTF-8 incrementally.
+on turn N only the new tokens are evaluated (``ReplyMetrics.prompt_eval_tokens`` counts the
+tokens handed to llama.cpp). The prompt is evaluated one batch at a time, reporting progress and
+stopping between graph nodes when the reply is cancelled (llama.cpp's abort callback). Generation
+runs on ``Llama.generate`` directly rather than ``create_completion``, which re-detokenizes the
+whole reply for every token; we detokenize each token once and decode UTF-8 incrementally.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import llama_cpp
@@ -28,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from chatapp.core import llamalog
+from chatapp.core.backend import Event, Finished, PromptProgress, TextDelta, TokenCount
 from chatapp.core.chat_template import CHATML_TEMPLATE, ChatMessage, ChatTemplate, TemplateError
 from chatapp.core.errors import EngineError
 from chatapp.core.metrics import ReplyMetrics, StopReason
@@ -203,27 +206,45 @@ class _StopMatcher:
 
 
 class Reply:
-    """One streaming reply: iterate for text pieces; ``text`` and ``metrics`` fill in as it runs.
+    """One streaming reply from the loaded model: the local ``Generation`` of ``core.backend``.
 
-    ``metrics`` is set once iteration ends, whether by the model, a limit, or ``Engine.cancel``.
+    Iterate ``events()`` (or the object itself, for text only) to generate; ``text`` and
+    ``metrics`` fill in as it runs. ``metrics`` is set once iteration ends, whether by the model,
+    a limit, ``cancel()`` or ``close()``.
     """
 
     def __init__(
-        self, pieces: Callable[[Reply], Generator[str, None, None]], dropped_turns: int
+        self,
+        events: Callable[[Reply], Generator[Event, None, None]],
+        dropped_turns: int,
+        cancel: threading.Event,
     ) -> None:
         self.text = ""
         self.metrics: ReplyMetrics | None = None
         self.dropped_turns = dropped_turns
-        self._pieces = pieces(self)
+        self._cancel = cancel
+        self._events = events(self)
+
+    def events(self) -> Iterator[Event]:
+        for event in self._events:
+            if isinstance(event, TextDelta):
+                self.text += event.text
+            yield event
+        assert self.metrics is not None
+        yield Finished(self.metrics)
 
     def __iter__(self) -> Iterator[str]:
-        for piece in self._pieces:
-            self.text += piece
-            yield piece
+        for event in self.events():
+            if isinstance(event, TextDelta):
+                yield event.text
+
+    def cancel(self) -> None:
+        """Ask the reply to stop (from any thread); it keeps what it has."""
+        self._cancel.set()
 
     def close(self) -> None:
         """Stop generating (if still running); ``metrics`` then says "cancelled"."""
-        self._pieces.close()
+        self._events.close()
 
     def run(self) -> ReplyMetrics:
         """Consume the whole reply (for callers that do not stream) and return its metrics."""
@@ -234,7 +255,11 @@ class Reply:
 
 
 class Engine:
-    """Owns at most one loaded model. ``load``/``stream_chat`` block; ``cancel`` is thread-safe."""
+    """Owns at most one loaded model; the local ``ChatBackend``.
+
+    ``load`` blocks; ``stream_chat`` returns a ``Reply`` that generates as it is iterated, one at a
+    time (the lock queues the others). ``cancel`` is thread-safe.
+    """
 
     def __init__(self) -> None:
         self._llm: llama_cpp.Llama | None = None
@@ -242,7 +267,11 @@ class Engine:
         self._template: ChatTemplate | None = None
         self._template_error: TemplateError | None = None
         self._lock = threading.RLock()
+        # The stop flag of the newest reply, for ``cancel()``; each reply has its own.
         self._cancel = threading.Event()
+        self._running: threading.Event | None = None  # the stop flag of the reply generating
+        # llama.cpp's abort callback, kept alive as long as a context may call it.
+        self._abort_cb = _abort_callback(self)
         # The text and tokens of the last prompt plus its reply, for _prompt_tokens.
         self._last_exchange: tuple[str, list[int]] = ("", [])
 
@@ -378,8 +407,13 @@ class Engine:
     # -- chatting -------------------------------------------------------------------------------
 
     def cancel(self) -> None:
-        """Ask the running reply to stop; it ends within one token and keeps what it has."""
+        """Ask the newest reply to stop, even one not started yet; it keeps what it has."""
         self._cancel.set()
+
+    def _aborting(self) -> bool:
+        """llama.cpp's abort callback: stop prompt processing between graph nodes."""
+        running = self._running
+        return running is not None and running.is_set()
 
     def count_tokens(self, messages: list[ChatMessage]) -> int:
         """Tokens the rendered conversation takes in the prompt."""
@@ -458,9 +492,18 @@ class Engine:
         return best
 
     def stream_chat(
-        self, messages: list[ChatMessage], settings: GenerationSettings | None = None
+        self,
+        messages: list[ChatMessage],
+        settings: GenerationSettings | None = None,
+        *,
+        cancel: threading.Event | None = None,
     ) -> Reply:
         """Start a reply to ``messages``. Iterate the result to generate.
+
+        Args:
+            cancel: the reply's stop flag, when the caller made it before asking (so a Stop
+                pressed before the request reached the engine is not lost); setting it stops the
+                reply wherever it is. A new one is made otherwise.
 
         Raises (at once, before any token):
             NoModelError, TemplateError, ContextOverflowError
@@ -470,13 +513,20 @@ class Engine:
         with self._lock:
             kept, tokens, dropped = self.fit(messages, settings)
             prompt_text = self._require()[1].render(kept)
-        self._cancel.clear()
+        flag = cancel if cancel is not None else threading.Event()
+        self._cancel = flag
 
-        def pieces(reply: Reply) -> Generator[str, None, None]:
+        def events(reply: Reply) -> Generator[Event, None, None]:
             with self._lock:
-                yield from self._generate(reply, prompt_text, tokens, settings, started, dropped)
+                self._running = flag  # the one llama.cpp's abort callback checks
+                try:
+                    yield from self._generate(
+                        reply, prompt_text, tokens, settings, started, dropped, flag
+                    )
+                finally:
+                    self._running = None
 
-        return Reply(pieces, dropped)
+        return Reply(events, dropped, flag)
 
     def _generate(
         self,
@@ -486,7 +536,8 @@ class Engine:
         settings: GenerationSettings,
         started: float,
         dropped: int,
-    ) -> Iterator[str]:
+        cancel: threading.Event,
+    ) -> Iterator[Event]:
         llm, _ = self._require()
         n_ctx = llm.n_ctx()
         room = n_ctx - len(tokens)
@@ -497,7 +548,6 @@ class Engine:
         vocab = llm._model.vocab  # llama-cpp-python exposes no public accessor
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         stops = _StopMatcher(settings.stop)
-        cancel = self._cancel
 
         def cancelled(_ids: npt.NDArray[np.intc], _logits: npt.NDArray[np.single]) -> bool:
             return cancel.is_set()
@@ -506,7 +556,14 @@ class Engine:
         sampled: list[int] = []
         self._last_exchange = ("", [])
         reason = StopReason.MAX_TOKENS if limit == settings.max_tokens else StopReason.CONTEXT_FULL
+        reported = 0.0
         try:
+            for done, total in self._prefill(llm, tokens, cancel):
+                prompt_eval = done
+                yield PromptProgress(done, total)
+            if cancel.is_set():
+                reason = StopReason.CANCELLED
+                return
             for token in llm.generate(
                 tokens,
                 top_k=settings.top_k,
@@ -519,7 +576,7 @@ class Engine:
                 now = time.perf_counter()
                 if n_out == 0:
                     first_at = now
-                    prompt_eval = prompt_tokens_evaluated(llm)
+                    prompt_eval += 1  # the prompt's last token, which generate() evaluated
                 if llama_cpp.llama_vocab_is_eog(vocab, token):
                     reason = StopReason.END_OF_TURN
                     break
@@ -528,7 +585,10 @@ class Engine:
                 last_at = now
                 text, hit = stops.feed(decoder.decode(llm.detokenize([token])))
                 if text:
-                    yield text
+                    yield TextDelta(text)
+                if now - reported >= _TOKEN_COUNT_EVERY_S:
+                    reported = now
+                    yield TokenCount(n_out, now - first_at, len(tokens) + n_out)
                 if hit:
                     reason = StopReason.STOP_STRING
                     break
@@ -540,10 +600,12 @@ class Engine:
             if reason not in (StopReason.STOP_STRING,):
                 tail = stops.feed(decoder.decode(b"", final=True))[0] + stops.flush()
                 if tail:
-                    yield tail
+                    yield TextDelta(tail)
         except (GeneratorExit, KeyboardInterrupt):
             reason = StopReason.CANCELLED
             raise
+        except _PrefillAborted:
+            reason = StopReason.CANCELLED
         except RuntimeError as exc:  # llama_decode failures surface as RuntimeError
             log.error("generation failed: %s", exc)
             reason = StopReason.ERROR
@@ -554,18 +616,74 @@ class Engine:
             if reason != StopReason.STOP_STRING and exact:
                 # the reply's text is exactly its tokens: the next turn can re-use them
                 self._last_exchange = (prompt_text + text, tokens + sampled)
-            if first_at == 0.0:
-                first_at = last_at = time.perf_counter()
             decode_s = last_at - first_at
             reply.metrics = ReplyMetrics(
                 prompt_tokens=len(tokens),
                 prompt_eval_tokens=prompt_eval,
                 completion_tokens=n_out,
-                ttft_ms=(first_at - started) * 1000.0,
+                # no first token, no time to it: a reply stopped before it has none
+                ttft_ms=(first_at - started) * 1000.0 if n_out else None,
                 decode_tps=(n_out - 1) / decode_s if n_out > 1 and decode_s > 0 else 0.0,
                 stop_reason=reason,
                 dropped_turns=dropped,
             )
+
+    def _prefill(
+        self, llm: llama_cpp.Llama, tokens: list[int], cancel: threading.Event
+    ) -> Iterator[tuple[int, int]]:
+        """Evaluate the prompt but its last token, one batch at a time, yielding (done, total).
+
+        ``Llama.generate`` would evaluate it in one call that neither reports progress nor stops;
+        here progress is reported between batches, and llama.cpp's abort callback stops a batch
+        between graph nodes once ``cancel`` is set. The cached prefix is kept exactly as
+        ``generate`` keeps it, which then finds everything but the last token cached.
+
+        Raises:
+            _PrefillAborted: ``cancel`` was set; the cache holds what was evaluated before.
+        """
+        cached = llm.input_ids[: llm.n_tokens]
+        head = tokens[:-1]
+        n = min(len(cached), len(head))
+        equal = np.asarray(cached[:n]) == np.asarray(head[:n], dtype=np.intc)
+        same = n if equal.all() else int(np.argmin(equal))
+        todo = head[same:]
+        if not todo:
+            return
+        llm.n_tokens = same  # eval() drops the KV cache beyond this
+        step = max(1, llm.n_batch)
+        yield 0, len(todo)
+        llama_cpp.llama_set_abort_callback(llm.ctx, self._abort_cb, None)
+        try:
+            for start in range(0, len(todo), step):
+                if cancel.is_set():
+                    raise _PrefillAborted
+                try:
+                    llm.eval(todo[start : start + step])
+                except RuntimeError:
+                    if cancel.is_set():  # llama_decode returned "aborted"
+                        raise _PrefillAborted from None
+                    raise
+                yield min(start + step, len(todo)), len(todo)
+        finally:
+            # Decoding checks the flag per token; a callback per graph node would cost speed.
+            llama_cpp.llama_set_abort_callback(llm.ctx, _NO_ABORT, None)
+
+
+_TOKEN_COUNT_EVERY_S = 0.25  # live tokens/s, a few times a second
+
+
+class _PrefillAborted(Exception):
+    """Prompt processing stopped because the reply was cancelled."""
+
+
+_NO_ABORT = llama_cpp.ggml_abort_callback()  # a NULL function pointer
+
+
+def _abort_callback(engine: Engine) -> Any:
+    def abort(_data: ctypes.c_void_p) -> bool:
+        return engine._aborting()
+
+    return llama_cpp.ggml_abort_callback(abort)
 
 
 def prompt_tokens_evaluated(llm: llama_cpp.Llama) -> int:

@@ -29,7 +29,7 @@ class ReplyMetrics:
     prompt_tokens: int
     prompt_eval_tokens: int
     completion_tokens: int
-    ttft_ms: float
+    ttft_ms: float | None  # None: no token came (stopped or failed before the first)
     decode_tps: float
     stop_reason: StopReason
     dropped_turns: int = 0
@@ -45,19 +45,40 @@ class ReplyMetrics:
             prompt_tokens=int(d["prompt_tokens"]),
             prompt_eval_tokens=int(d["prompt_eval_tokens"]),
             completion_tokens=int(d["completion_tokens"]),
-            ttft_ms=float(d["ttft_ms"]),
+            ttft_ms=None if d["ttft_ms"] is None else float(d["ttft_ms"]),
             decode_tps=float(d["decode_tps"]),
             stop_reason=StopReason(d["stop_reason"]),
             dropped_turns=int(d.get("dropped_turns", 0)),
         )
 
+    @property
+    def speed_known(self) -> bool:
+        """Tokens per second means something only over two tokens or more."""
+        return self.completion_tokens >= 2 and self.decode_tps > 0
+
     def summary(self) -> str:
-        """One quiet line, as printed by ``chatapp chat`` and shown under a reply."""
-        line = (
-            f"{self.completion_tokens} tokens, {self.decode_tps:.1f} tok/s, "
-            f"first token {self.ttft_ms:.0f} ms, prompt {self.prompt_tokens} "
-            f"({self.prompt_eval_tokens} evaluated), stop: {self.stop_reason}"
-        )
+        """One quiet line, as printed by ``chatapp chat``; speeds only where they mean something."""
+        parts = [f"{self.completion_tokens} tokens"]
+        if self.speed_known:
+            parts.append(f"{self.decode_tps:.1f} tok/s")
+        if self.ttft_ms is not None:
+            parts.append(f"first token {self.ttft_ms:.0f} ms")
+        parts.append(f"prompt {self.prompt_tokens} ({self.prompt_eval_tokens} evaluated)")
+        parts.append(f"stop: {self.stop_reason}")
         if self.dropped_turns:
-            line += f", {self.dropped_turns} old turns dropped to fit the context"
-        return line
+            parts.append(f"{self.dropped_turns} old turns dropped to fit the context")
+        return ", ".join(parts)
+
+    def footer(self) -> str:
+        """The quiet line under a reply in the window; speeds only where they mean something."""
+        parts = []
+        if self.speed_known:
+            parts.append(f"{self.decode_tps:.1f} tok/s")
+        if self.ttft_ms is not None:
+            parts.append(f"first token {self.ttft_ms / 1000:.2f} s")
+        parts.append(f"{self.completion_tokens} tokens")
+        if self.stop_reason != StopReason.END_OF_TURN:
+            parts.append(f"stopped: {str(self.stop_reason).replace('_', ' ')}")
+        if self.dropped_turns:
+            parts.append(f"{self.dropped_turns} old messages left out to fit")
+        return " · ".join(parts)

@@ -104,6 +104,10 @@ class LoadSettings:
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
+    def updated(self, **changes: Any) -> Self:
+        """A copy with the given fields changed (``None`` values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Self:
         known = {f.name for f in fields(cls)}

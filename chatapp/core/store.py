@@ -138,6 +138,9 @@ class Message:
         return self.role == "assistant" and self.metrics is None
 
 
+RANK_WINDOW: Final = 1000  # search ranks at most this many of the newest matches
+
+
 @dataclass(frozen=True)
 class SearchHit:
     """One search result; ``snippet`` marks matches with HIGHLIGHT_START/HIGHLIGHT_END."""
@@ -379,7 +382,7 @@ def _message(row: sqlite3.Row) -> Message:
             prompt_tokens=row["prompt_tokens"] or 0,
             prompt_eval_tokens=row["prompt_eval_tokens"] or 0,
             completion_tokens=row["completion_tokens"] or 0,
-            ttft_ms=row["ttft_ms"] or 0.0,
+            ttft_ms=row["ttft_ms"],
             decode_tps=row["decode_tps"] or 0.0,
             stop_reason=StopReason(row["stop_reason"]),
             dropped_turns=row["dropped_turns"] or 0,
@@ -837,6 +840,26 @@ class Store:
         with self._reading() as conn:
             return _messages_where(conn, "conversation_id", self._conv(conn, conversation_id).id)
 
+    def versions(self, conversation_id: str, message_ids: Sequence[str]) -> dict[str, list[str]]:
+        """For each of ``message_ids``: its id and its siblings' (other versions), oldest first.
+
+        One query over ids and parents only: no message text is read.
+        """
+        wanted = set(message_ids)
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT id, parent_id FROM messages WHERE conversation_id = ?"
+                " ORDER BY created_at, rowid",
+                (self._conv(conn, conversation_id).id,),
+            ).fetchall()
+        by_parent: dict[str | None, list[str]] = {}
+        parent_of: dict[str, str | None] = {}
+        for msg_id, parent_id in rows:
+            by_parent.setdefault(parent_id, []).append(msg_id)
+            if msg_id in wanted:
+                parent_of[msg_id] = parent_id
+        return {m: by_parent[p] for m, p in parent_of.items()}
+
     def children(self, message_id: str) -> list[Message]:
         """The direct replies/alternatives under a message, oldest first (the branch choices)."""
         with self._reading() as conn:
@@ -858,19 +881,37 @@ class Store:
         """Messages containing every word of ``query`` (the last one as a prefix), best first.
 
         Any text is accepted: quotes, ``AND``, ``*`` and brackets are searched as plain words.
+        Ranking (BM25) costs a few microseconds per matching message, which for a common word
+        in a large history is most of them; so only the newest ``RANK_WINDOW`` matches are
+        ranked. A query that matches fewer, as any specific one does, is ranked over all of
+        them; and snippets are made only for the hits returned.
         """
         match = _fts_query(query)
         if not match or limit <= 0:
             return []
         with self._reading() as conn:
+            oldest = conn.execute(
+                "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?"
+                " ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+                (match, max(RANK_WINDOW, limit) - 1),
+            ).fetchone()
             rows = conn.execute(
-                "SELECT m.conversation_id, c.title, m.id, m.role,"
-                " snippet(messages_fts, 0, ?, ?, ?, 12)"
-                " FROM messages_fts"
-                " JOIN messages m ON m.rowid = messages_fts.rowid"
+                "WITH best AS MATERIALIZED ("
+                "  SELECT rowid AS hit, rank, snippet(messages_fts, 0, ?, ?, ?, 12) AS snippet"
+                "  FROM messages_fts WHERE messages_fts MATCH ? AND rowid >= ?"
+                "  ORDER BY rank LIMIT ?)"
+                " SELECT m.conversation_id, c.title, m.id, m.role, best.snippet FROM best"
+                " JOIN messages m ON m.rowid = best.hit"
                 " JOIN conversations c ON c.id = m.conversation_id"
-                " WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
-                (HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_ELLIPSIS, match, limit),
+                " ORDER BY best.rank",
+                (
+                    HIGHLIGHT_START,
+                    HIGHLIGHT_END,
+                    SNIPPET_ELLIPSIS,
+                    match,
+                    oldest[0] if oldest else 0,
+                    limit,
+                ),
             ).fetchall()
         return [SearchHit(*row) for row in rows]
 

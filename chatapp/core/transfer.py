@@ -205,8 +205,8 @@ def _metrics(raw: Any, where: str) -> ReplyMetrics | None:
         _field(raw, key, int, where)
     if "dropped_turns" in raw:  # optional, as in ReplyMetrics.from_dict
         _field(raw, "dropped_turns", int, where)
-    for key in ("ttft_ms", "decode_tps"):
-        _field(raw, key, (int, float), where)
+    _field(raw, "ttft_ms", (int, float, type(None)), where)  # null: no token came
+    _field(raw, "decode_tps", (int, float), where)
     reason = _field(raw, "stop_reason", str, where)
     if reason not in set(StopReason):
         known = ", ".join(str(r) for r in StopReason)

@@ -146,17 +146,7 @@ class MessageWidget(QFrame):
         if streaming:
             self.meta.setText("generating…")
         elif message.metrics is not None:
-            m = message.metrics
-            parts = [
-                f"{m.decode_tps:.1f} tok/s",
-                f"first token {m.ttft_ms / 1000:.2f} s",
-                f"{m.completion_tokens} tokens",
-            ]
-            if str(m.stop_reason) not in ("end_of_turn",):
-                parts.append(f"stopped: {str(m.stop_reason).replace('_', ' ')}")
-            if m.dropped_turns:
-                parts.append(f"{m.dropped_turns} old messages left out to fit")
-            self.meta.setText(" · ".join(parts))
+            self.meta.setText(message.metrics.footer())
         elif message.role == "assistant":
             self.meta.setText("interrupted")
         else:

@@ -32,10 +32,12 @@ from PySide6.QtWidgets import (
 
 from chatapp import __version__, bundled
 from chatapp.core.appsettings import AppSettings, SettingsFile
+from chatapp.core.backend import TokenCount
 from chatapp.core.downloads import QUEUE_FILENAME, Downloader, Item, Progress, Queue, State
 from chatapp.core.engine import Engine, LoadedModel
 from chatapp.core.hub import Hub, Recommended, recommended
 from chatapp.core.library import Library
+from chatapp.core.service import ChatService, ThreadView, effective
 from chatapp.core.settings import GenerationSettings
 from chatapp.core.store import (
     HIGHLIGHT_END,
@@ -98,6 +100,8 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.settings_file = settings_file
         self.db = StoreClient(store, self)
+        # Its methods run on the store thread, inside db.call; the defaults are read then.
+        self.chats = ChatService(store, lambda: self.settings.generation)
         self.db.error.connect(self.show_error)
         self.engine = EngineClient(engine, store, self)
         w = self.engine.worker
@@ -106,6 +110,8 @@ class MainWindow(QMainWindow):
         w.load_progress.connect(self._load_progress)
         w.reply_started.connect(self._reply_started)
         w.piece.connect(self._piece)
+        w.prompt_progress.connect(self._prompt_progress)
+        w.token_count.connect(self._token_count)
         w.reply_finished.connect(self._reply_finished)
         w.reply_failed.connect(self._reply_failed)
 
@@ -116,6 +122,7 @@ class MainWindow(QMainWindow):
         self.thread_messages: list[Message] = []
         self.siblings: dict[str, list[str]] = {}
         self.stream: _Stream | None = None
+        self._extends_view = False  # whether the coming reply goes below the last message shown
         self.editing: Message | None = None
         self._closing = False
         self._first_listing = True
@@ -389,19 +396,17 @@ class MainWindow(QMainWindow):
                 self.open_conversation(conv_id)
 
     def open_conversation(self, conv_id: str, focus_message: str | None = None) -> None:
-        def fetch(store: Store) -> tuple[Conversation, list[Message], dict[str, list[str]]]:
-            conv = store.get_conversation(conv_id)
-            leaf = None
-            if focus_message is not None:
-                on_thread = {m.id for m in store.thread(conv.id)}
-                leaf = None if focus_message in on_thread else focus_message
-            thread = store.thread(conv.id, leaf)
-            versions: dict[str | None, list[str]] = {}  # parent -> children, oldest first
-            for m in store.messages(conv.id):
-                versions.setdefault(m.parent_id, []).append(m.id)
-            return conv, thread, {m.id: versions[m.parent_id] for m in thread}
+        chats = self.chats
 
-        self.db.call(fetch, lambda result: self._show_conversation(*result, focus=focus_message))
+        def fetch(_store: Store) -> ThreadView:
+            return chats.open_thread(conv_id, focus_message)
+
+        self.db.call(
+            fetch,
+            lambda view: self._show_conversation(
+                view.conversation, view.messages, view.versions, focus=focus_message
+            ),
+        )
 
     def switch_branch(self, message_id: str, step: int) -> None:
         """Show the previous/next version of a message (from an edit or a regenerate)."""
@@ -414,11 +419,10 @@ class MainWindow(QMainWindow):
             return
         target = options[index]
 
-        def switch(store: Store) -> None:
-            leaf = target
-            while kids := store.children(leaf):  # follow the newest version down
-                leaf = kids[-1].id
-            store.set_current_leaf(conv_id, leaf)
+        chats = self.chats
+
+        def switch(_store: Store) -> None:
+            chats.switch_version(conv_id, target)
 
         self.db.call(switch, lambda _r: self.open_conversation(conv_id))
 
@@ -638,13 +642,11 @@ class MainWindow(QMainWindow):
     # -- sending and streaming ------------------------------------------------------------------
 
     def _generation_settings(self) -> GenerationSettings:
-        base = self.settings.generation
-        if self.current is not None and self.current.settings:
-            try:
-                return GenerationSettings.from_dict({**base.to_dict(), **self.current.settings})
-            except ValueError as exc:
-                log.warning("conversation settings ignored: %s", exc)
-        return base
+        try:
+            return effective(self.settings.generation, self.current)
+        except ValueError as exc:
+            log.warning("conversation settings ignored: %s", exc)
+            return self.settings.generation
 
     def send(self, text: str) -> None:
         if not text.strip():
@@ -659,13 +661,12 @@ class MainWindow(QMainWindow):
         system_prompt = self.settings.system_prompt or None
         model_name = self.model.info.name
 
-        def save(store: Store) -> tuple[Conversation, Message]:
-            c = conv or store.create_conversation(model=model_name, system_prompt=system_prompt)
-            if editing is not None:
-                msg = store.add_message(c.id, "user", text, parent_id=editing.parent_id)
-            else:
-                msg = store.add_message(c.id, "user", text)
-            return store.get_conversation(c.id), msg
+        chats = self.chats
+
+        def save(_store: Store) -> tuple[Conversation, Message]:
+            return chats.send(
+                conv, text, model=model_name, system_prompt=system_prompt, edit_of=editing
+            )
 
         self.composer.clear()
         self.composer.setFocus()
@@ -679,8 +680,20 @@ class MainWindow(QMainWindow):
         self.current = conv
         if created:
             self.refresh_conversations(select=conv.id)
-        self.engine.worker.chat_requested.emit(conv.id, user.id, self._generation_settings())
-        self.open_conversation(conv.id)
+        self.engine.chat(conv.id, user.id, self._generation_settings())
+        self._extends_view = self._ends_view(user.parent_id)
+        if self._extends_view:  # sending appends; only an edit (a new branch) rebuilds
+            self.thread_messages.append(user)
+            self.siblings[user.id] = [user.id]
+            self.chat_view.append(user)
+            self._update_empty_state()
+        else:
+            self.open_conversation(conv.id)
+
+    def _ends_view(self, parent_id: str | None) -> bool:
+        """Whether a message under ``parent_id`` goes at the end of the thread on screen."""
+        last = self.thread_messages[-1].id if self.thread_messages else None
+        return self.current is not None and parent_id == last
 
     def _placeholder(self, s: _Stream) -> Message:
         return Message(
@@ -694,9 +707,17 @@ class MainWindow(QMainWindow):
         )
 
     def _reply_started(self, conv_id: str, message_id: str) -> None:
-        self.stream = _Stream(conv_id, message_id)
-        if self.current is not None and self.current.id == conv_id:
-            self.open_conversation(conv_id)  # the thread now ends with the new reply
+        s = self.stream = _Stream(conv_id, message_id)
+        if self.current is None or self.current.id != conv_id:
+            return
+        if self._extends_view:  # a reply to the message just sent: add it below
+            placeholder = self._placeholder(s)
+            self.thread_messages.append(placeholder)
+            self.siblings[message_id] = [message_id]
+            self.chat_view.append(placeholder, streaming=True)
+            self.chat_view.set_busy(True)
+        else:  # a regenerated reply replaces the one shown: the thread changed
+            self.open_conversation(conv_id)
 
     def _piece(self, conv_id: str, message_id: str, text: str) -> None:
         s = self.stream
@@ -706,6 +727,24 @@ class MainWindow(QMainWindow):
         self.reply_piece.emit(text)
         if not self._repaint.isActive():
             self._repaint.start()
+
+    def _stream_meta(self, message_id: str, text: str) -> None:
+        s = self.stream
+        if s is None or s.message_id != message_id or self.current is None:
+            return
+        if self.current.id == s.conversation_id and (w := self.chat_view.widgets.get(message_id)):
+            w.meta.setText(text)
+
+    def _prompt_progress(self, message_id: str, done: int, total: int) -> None:
+        """A long prompt (more than one batch) shows how far llama.cpp has read it."""
+        if self.model is not None and total > self.model.n_batch:
+            self._stream_meta(message_id, f"reading the prompt: {done:,} of {total:,} tokens…")
+
+    def _token_count(self, message_id: str, count: TokenCount) -> None:
+        speed = f" · {count.speed:.1f} tok/s" if count.speed is not None else ""
+        self._stream_meta(message_id, f"generating… {count.tokens:,} tokens{speed}")
+        if self.model is not None and self.stream is not None:
+            self.context_meter.setValue(min(count.context, self.context_meter.maximum()))
 
     def _flush(self) -> None:
         s = self.stream
@@ -766,9 +805,8 @@ class MainWindow(QMainWindow):
         if target is None or target.parent_id is None:
             return
         self._set_streaming_ui(True)
-        self.engine.worker.chat_requested.emit(
-            self.current.id, target.parent_id, self._generation_settings()
-        )
+        self._extends_view = self._ends_view(target.parent_id)
+        self.engine.chat(self.current.id, target.parent_id, self._generation_settings())
 
     def edit_message(self, message_id: str | None) -> None:
         users = [m for m in self.thread_messages if m.role == "user"]

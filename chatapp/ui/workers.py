@@ -2,8 +2,10 @@
 
 - ``StoreWorker`` runs every database call off the GUI thread, in order, on the "store" thread.
 - ``EngineWorker`` loads models and generates replies on the "engine" thread. Cancelling a reply
-  or a load is a flag the GUI thread raises directly (``Engine.cancel`` is thread-safe), since the
-  engine thread is busy in the generation loop and cannot receive a queued signal until it ends.
+  or a load is a flag the GUI thread raises directly, since the engine thread is busy in the
+  generation loop and cannot receive a queued signal until it ends. Each reply request carries
+  its own flag, made on the GUI thread when the user sends: a Stop pressed before the request
+  reaches the engine, or while the prompt is processed, stops that reply.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from chatapp.core.conversation import reply_to
+from chatapp.core.backend import PromptProgress, TextDelta, TokenCount
 from chatapp.core.engine import Engine, EngineError, LoadCancelled, ModelFileError
+from chatapp.core.service import ChatService
 from chatapp.core.settings import GenerationSettings, LoadSettings
 from chatapp.core.store import Message, Store, StoreError
 
@@ -103,13 +106,16 @@ class EngineWorker(QObject):
     """Owns the engine on the engine thread. Requests arrive as queued signals."""
 
     load_requested = Signal(str, object, object)  # path, LoadSettings, chat template or None
-    chat_requested = Signal(str, str, object)  # conversation id, parent message id, settings
+    # conversation id, parent message id, settings, the reply's stop flag (threading.Event)
+    chat_requested = Signal(str, str, object, object)
 
     load_progress = Signal(float)
     loaded = Signal(object)  # LoadedModel
     load_failed = Signal(str, str)  # path, message
     reply_started = Signal(str, str)  # conversation id, message id
     piece = Signal(str, str, str)  # conversation id, message id, text
+    prompt_progress = Signal(str, int, int)  # message id, prompt tokens done, of total
+    token_count = Signal(str, object)  # message id, TokenCount
     reply_finished = Signal(str, str)  # conversation id, message id
     reply_failed = Signal(str, str)  # conversation id, message
 
@@ -117,6 +123,7 @@ class EngineWorker(QObject):
         super().__init__()
         self.engine = engine
         self.store = store
+        self.chats = ChatService(store, GenerationSettings)  # settings come with each request
         self.cancel_load = threading.Event()
         self.load_requested.connect(self._load)
         self.chat_requested.connect(self._chat)
@@ -143,8 +150,14 @@ class EngineWorker(QObject):
         else:
             self.loaded.emit(model)
 
-    @Slot(str, str, object)
-    def _chat(self, conversation_id: str, parent_id: str, settings: GenerationSettings) -> None:
+    @Slot(str, str, object, object)
+    def _chat(
+        self,
+        conversation_id: str,
+        parent_id: str,
+        settings: GenerationSettings,
+        cancel: threading.Event,
+    ) -> None:
         message_id = ""
 
         def begun(row: Message) -> None:
@@ -153,11 +166,16 @@ class EngineWorker(QObject):
             self.reply_started.emit(conversation_id, row.id)
 
         try:
-            parent = self.store.get_message(parent_id)
-            for text in reply_to(
-                self.store, self.engine, conversation_id, parent, settings, on_begin=begun
-            ):
-                self.piece.emit(conversation_id, message_id, text)
+            events = self.chats.reply(
+                self.engine, conversation_id, parent_id, settings, cancel=cancel, on_begin=begun
+            )
+            for event in events:
+                if isinstance(event, TextDelta):
+                    self.piece.emit(conversation_id, message_id, event.text)
+                elif isinstance(event, PromptProgress):
+                    self.prompt_progress.emit(message_id, event.done, event.total)
+                elif isinstance(event, TokenCount):
+                    self.token_count.emit(message_id, event)
         except (EngineError, StoreError) as exc:
             self.reply_failed.emit(conversation_id, str(exc))
         except Exception as exc:
@@ -179,14 +197,28 @@ class EngineClient(QObject):
         self.worker = EngineWorker(engine, store)
         self.worker.moveToThread(self.thread)
         self.thread.start()
+        self._reply_cancel: threading.Event | None = None
+
+    def chat(self, conversation_id: str, parent_id: str, settings: GenerationSettings) -> None:
+        """Ask for a reply; ``cancel`` stops it from now on, even before it starts."""
+        self._reply_cancel = threading.Event()
+        self.worker.chat_requested.emit(conversation_id, parent_id, settings, self._reply_cancel)
 
     def cancel(self) -> None:
-        self.engine.cancel()
+        if self._reply_cancel is not None:
+            self._reply_cancel.set()
         self.worker.cancel_load.set()
 
-    def stop(self) -> None:
-        """Stop any reply (it is saved as it ends), then free the model and stop the thread."""
+    def stop(self, deadline_ms: int = 2000) -> None:
+        """Stop any reply (it is saved as it ends), then free the model and stop the thread.
+
+        A reply stops within a token or a graph node of prompt processing, and a load within a
+        progress step, so the deadline is only a guard against a wedged native call.
+        """
         self.cancel()
         self.thread.quit()
-        self.thread.wait()
+        if not self.thread.wait(deadline_ms):
+            # Destroying a running QThread aborts the process: say so, and wait it out.
+            log.warning("the engine thread did not stop within %d ms; waiting", deadline_ms)
+            self.thread.wait()
         self.engine.unload()

@@ -1,0 +1,159 @@
+"""The use cases every front end calls: the window's workers, ``chatapp chat``, the server to come.
+
+None of them assembles store calls itself. A ``ChatService`` is bound to one store, and its
+methods run on whichever thread owns that store (the window's store thread, or the CLI's only
+thread); generation runs wherever the caller iterates ``reply``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chatapp.core.backend import Event
+from chatapp.core.conversation import reply_to
+from chatapp.core.engine import Engine
+from chatapp.core.settings import GenerationSettings
+from chatapp.core.store import Conversation, Message, Store
+
+
+def effective(
+    defaults: GenerationSettings, conversation: Conversation | None
+) -> GenerationSettings:
+    """``defaults`` with the conversation's own overrides on top.
+
+    Raises:
+        SettingsError: an override is out of bounds.
+    """
+    if conversation is None or not conversation.settings:
+        return defaults
+    return GenerationSettings.from_dict({**defaults.to_dict(), **conversation.settings})
+
+
+@dataclass(frozen=True)
+class ThreadView:
+    """An open conversation: its visible messages, and each one's versions (oldest first)."""
+
+    conversation: Conversation
+    messages: list[Message]
+    versions: dict[str, list[str]]  # message id -> ids of it and its siblings
+
+
+class ChatService:
+    """Open, send, regenerate, edit, switch versions; settings as defaults plus overrides.
+
+    Args:
+        store: where conversations live.
+        defaults: the user's current default sampling settings (Preferences, settings.json);
+            asked each time, so a change there reaches every conversation that does not
+            override that field.
+    """
+
+    def __init__(self, store: Store, defaults: Callable[[], GenerationSettings]) -> None:
+        self.store = store
+        self._defaults = defaults
+
+    # -- settings -------------------------------------------------------------------------------
+
+    def effective_settings(self, conversation: Conversation | None) -> GenerationSettings:
+        """The defaults with the conversation's own overrides on top (see ``effective``)."""
+        return effective(self._defaults(), conversation)
+
+    @staticmethod
+    def with_overrides(
+        conversation: Conversation | None, changes: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The conversation's overrides plus ``changes`` (``None`` values are not changes).
+
+        Only what the user set for this conversation is kept: fields left alone follow the
+        defaults, now and after they change. Values are checked against the settings' bounds.
+
+        Raises:
+            SettingsError: a value is out of bounds.
+        """
+        given = {k: v for k, v in changes.items() if v is not None}
+        merged = {**(conversation.settings if conversation else {}), **given}
+        checked = GenerationSettings.from_dict(merged).to_dict()  # raises on a bad value
+        return {k: checked[k] for k in merged if k in checked}
+
+    # -- conversations ----------------------------------------------------------------------------
+
+    def open_thread(self, conversation_id: str, focus: str | None = None) -> ThreadView:
+        """The conversation as shown: its current thread, or the one through ``focus``."""
+        store = self.store
+        conv = store.get_conversation(conversation_id)
+        thread = store.thread(conv.id)
+        if focus is not None and focus not in {m.id for m in thread}:
+            thread = store.thread(conv.id, focus)
+        return ThreadView(conv, thread, store.versions(conv.id, [m.id for m in thread]))
+
+    def start(
+        self,
+        *,
+        model: str | None,
+        system_prompt: str | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> Conversation:
+        """A new conversation; it keeps only ``overrides``, not a copy of the defaults."""
+        settings = self.with_overrides(None, overrides or {})
+        return self.store.create_conversation(
+            model=model, system_prompt=system_prompt, settings=settings
+        )
+
+    def send(
+        self,
+        conversation: Conversation | None,
+        text: str,
+        *,
+        model: str | None,
+        system_prompt: str | None = None,
+        edit_of: Message | None = None,
+    ) -> tuple[Conversation, Message]:
+        """Save the user's message (in a new conversation when there is none yet).
+
+        ``edit_of``: the message being edited; the new one becomes its sibling, a new branch.
+        """
+        conv = conversation or self.start(model=model, system_prompt=system_prompt)
+        parent = edit_of.parent_id if edit_of is not None else None
+        if edit_of is not None:
+            msg = self.store.add_message(conv.id, "user", text, parent_id=parent)
+        else:
+            msg = self.store.add_message(conv.id, "user", text)
+        return self.store.get_conversation(conv.id), msg
+
+    def switch_version(self, conversation_id: str, message_id: str) -> Conversation:
+        """Show the version ``message_id``, following its newest replies down to a leaf."""
+        leaf = message_id
+        while kids := self.store.children(leaf):
+            leaf = kids[-1].id
+        return self.store.set_current_leaf(conversation_id, leaf)
+
+    def reply(
+        self,
+        engine: Engine,
+        conversation_id: str,
+        parent_id: str,
+        settings: GenerationSettings | None = None,
+        *,
+        cancel: threading.Event | None = None,
+        on_begin: Callable[[Message], None] | None = None,
+    ) -> Generator[Event, None, None]:
+        """Generate and save a reply to the thread ending at ``parent_id``: a user message, or,
+        to regenerate, the user message above the reply being replaced.
+
+        Args:
+            settings: what to sample with; by default the conversation's effective settings.
+            cancel: the reply's stop flag (see ``ChatBackend.stream_chat``).
+        """
+        conv = self.store.get_conversation(conversation_id)
+        parent = self.store.get_message(parent_id)
+        if settings is None:
+            settings = self.effective_settings(conv)
+        return reply_to(
+            self.store, engine, conv.id, parent, settings, cancel=cancel, on_begin=on_begin
+        )
+
+
+__all__ = ["ChatService", "ThreadView", "effective"]

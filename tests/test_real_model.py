@@ -1,0 +1,70 @@
+"""End to end on a real chat model (Qwen2.5-Coder-0.5B-Instruct, Q4_K_M), greedy decoding."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from chatapp.core.backend import PromptProgress, TextDelta
+from chatapp.core.chat_template import ChatMessage
+from chatapp.core.engine import Engine
+from chatapp.core.metrics import StopReason
+from chatapp.core.settings import GenerationSettings, LoadSettings
+
+GREEDY = GenerationSettings(temperature=0.0, max_tokens=64, seed=1)
+QUESTION: list[ChatMessage] = [
+    {"role": "system", "content": "You answer in one short sentence."},
+    {"role": "user", "content": "What is the capital of France?"},
+]
+
+
+@pytest.fixture(scope="module")
+def qwen(real_model: Path) -> Engine:
+    e = Engine()
+    e.load(real_model, LoadSettings(n_ctx=4096, n_batch=2048))
+    yield e
+    e.unload()
+
+
+def test_a_factual_answer_ends_by_itself_and_turn_two_reads_only_the_new_turn(
+    qwen: Engine,
+) -> None:
+    first = qwen.stream_chat(QUESTION, GREEDY)
+    m1 = first.run()
+    assert "Paris" in first.text
+    assert m1.stop_reason == StopReason.END_OF_TURN
+    assert m1.completion_tokens < 40
+    turn2: list[ChatMessage] = [
+        *QUESTION,
+        {"role": "assistant", "content": first.text},
+        {"role": "user", "content": "What is the capital of Germany?"},
+    ]
+    second = qwen.stream_chat(turn2, GREEDY)
+    m2 = second.run()
+    assert "Berlin" in second.text and m2.stop_reason == StopReason.END_OF_TURN
+    # everything up to the end of the first reply was cached: only the new turn is evaluated
+    assert m2.prompt_eval_tokens == m2.prompt_tokens - m1.prompt_tokens - m1.completion_tokens
+    assert m2.prompt_eval_tokens < 25
+
+
+def test_stop_during_a_long_prompt_stops_inside_the_batch(qwen: Engine) -> None:
+    long_question: list[ChatMessage] = [
+        {"role": "user", "content": "Summarise this log:\n" + "INFO all systems nominal\n" * 120}
+    ]
+    stop = threading.Event()
+    reply = qwen.stream_chat(long_question, GREEDY, cancel=stop)
+    progress: list[PromptProgress] = []
+    for event in reply.events():
+        if isinstance(event, PromptProgress):
+            progress.append(event)
+            if event.done == 0:  # the whole prompt is one batch: stop while it is read
+                threading.Timer(0.1, stop.set).start()
+        assert not isinstance(event, TextDelta)
+    assert reply.metrics is not None and reply.metrics.stop_reason == StopReason.CANCELLED
+    assert reply.metrics.ttft_ms is None
+    # the batch never completed (no progress past 0), so nothing of it was kept in the cache
+    assert [p.done for p in progress] == [0] and progress[0].total > 500
+    again = qwen.stream_chat(long_question, GenerationSettings(temperature=0.0, max_tokens=1))
+    assert again.run().prompt_eval_tokens == progress[0].total + 1
