@@ -9,22 +9,34 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 # packs this build and must run on other machines. Set CMAKE_ARGS yourself for a GPU build.
 export CMAKE_ARGS ?= -DGGML_NATIVE=off
 
-.PHONY: run test lint typecheck pytest bench bundle bench-bundle clean
+.PHONY: run test lint typecheck pytest bench bundle bench-bundle clean system-packages
 
-$(PY):
+$(PY): | system-packages
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "chatapp needs Python 3.11 or newer"'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
 
-$(VENV)/.run-installed: pyproject.toml | $(PY)
+# System packages, checked before anything else (before the venv is made): the libraries Qt
+# loads, and for `make test` the programs the suite runs; on a fresh machine also venv and a C++
+# compiler. As root with apt-get, what is missing is installed; otherwise this stops with the
+# one `sudo apt-get install …` line. The list is chatapp/system_packages.py's, which the window
+# uses too. It runs with the system's Python: the venv may not exist yet.
+SYSTEM_GOAL := $(if $(filter test pytest,$(MAKECMDGOALS)),test,run)
+SYSTEM_CHECK_ARGS ?=
+system-packages:
+	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) is missing:" \
+	    "sudo apt-get install python3 python3-venv" >&2; exit 1; }
+	@$(PYTHON) chatapp/system_packages.py $(SYSTEM_GOAL) $(if $(wildcard $(PY)),,--fresh) $(SYSTEM_CHECK_ARGS)
+
+$(VENV)/.run-installed: pyproject.toml | system-packages $(PY)
 	$(PY) -m pip install -e .
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml | $(PY)
+$(VENV)/.test-installed: pyproject.toml | system-packages $(PY)
 	$(PY) -m pip install -e '.[test]'
 	touch $@ $(VENV)/.run-installed $(VENV)/.bundle-installed
 
-$(VENV)/.bundle-installed: pyproject.toml | $(PY)
+$(VENV)/.bundle-installed: pyproject.toml | system-packages $(PY)
 	$(PY) -m pip install -e '.[bundle]'
 	touch $@ $(VENV)/.run-installed
 

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+# ruff: noqa: E402
+# Before PySide6 loads Qt's libraries: a missing one is named, with its `sudo apt-get install …`
+# line, instead of an ImportError or Qt's "could not load the Qt platform plugin xcb".
+from chatapp.system_packages import exit_if_qt_cannot_load
+
+exit_if_qt_cannot_load()
+
 import logging
 import sys
 import time
