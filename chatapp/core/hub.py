@@ -202,6 +202,8 @@ class Http:
                     ),
                     follow_redirects=True,
                 )
+                # its kept-alive connections close with it, not whenever their sockets are freed
+                weakref.finalize(self, self._client.close)
             return self._client
 
     def _tracked(self) -> list[socket.socket]:
