@@ -15,7 +15,9 @@ from pathlib import Path
 import gguf
 import pytest
 
+from chatapp.core.downloads import Downloader, Queue, State
 from chatapp.core.hub import Cancelled, Hub, HubError, Unreachable
+from chatapp.core.library import Library
 from tests.fakehub import FakeHub, hub  # noqa: F401  # the fixture
 
 REPO = "tester/tiny-chat-GGUF"
@@ -36,6 +38,20 @@ def repo(hub: FakeHub, tiny_model: Path, long_model: Path) -> FakeHub:  # noqa: 
         downloads=500,
     )
     return hub
+
+
+def _downloader(tmp_path: Path, slept: list[float] | None = None, **kw: object) -> Downloader:
+    sleep = slept.append if slept is not None else (lambda _s: None)
+    return Downloader(Queue(tmp_path / "downloads.json"), sleep=sleep, **kw)  # type: ignore[arg-type]
+
+
+def _file(name: str) -> object:
+    return next(f for f in Hub().files(REPO) if f.filename == name)
+
+
+def _linked_models(tmp_path: Path) -> list[str]:
+    """What the library (and any Hugging Face tool) sees as downloaded."""
+    return [e.name for e in Library(tmp_path).entries()]
 
 
 # -- header reads, listings, search: a silent server ---------------------------------------------
@@ -108,8 +124,9 @@ def _point_at(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
 
 @pytest.mark.parametrize("why", ["does not resolve", "refused the connection"])
 def test_no_network_fails_at_once_and_points_to_offline_mode(
-    repo: FakeHub, monkeypatch: pytest.MonkeyPatch, why: str
+    repo: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, why: str
 ) -> None:
+    file = _file(F32)
     if why == "does not resolve":  # a reserved name: never resolves, never leaves the machine
         _point_at(monkeypatch, "http://hub.chatapp-test.invalid")
     else:  # nothing listens there any more
@@ -120,7 +137,16 @@ def test_no_network_fails_at_once_and_points_to_offline_mode(
     message = str(raised.value)
     assert message.startswith("cannot reach the Hub") and why in message
     assert "offline mode" in message and "--offline" in message
-    assert time.monotonic() - began < 1.0
+
+    slept: list[float] = []
+    d = _downloader(tmp_path, slept)
+    done = d.run(d.queue.add(file))  # type: ignore[arg-type]
+    took = time.monotonic() - began
+    assert done.state == State.FAILED
+    assert done.error.startswith("cannot reach the Hub") and why in done.error
+    assert "offline mode" in done.error
+    assert slept == []  # not one retry
+    assert took < 2.0, took
 
 
 def test_the_cli_says_in_one_line_that_the_hub_cannot_be_reached(
@@ -133,6 +159,48 @@ def test_the_cli_says_in_one_line_that_the_hub_cannot_be_reached(
     assert found.returncode == 1
     (line,) = found.stderr.strip().splitlines()
     assert "cannot reach the Hub" in line and "does not resolve" in line and "--offline" in line
+
+
+# -- downloads: stalls and resets are retried with back-off, then fail clearly -------------------
+
+
+def test_a_download_that_keeps_stalling_fails_clearly_and_is_never_linked(
+    repo: FakeHub, tmp_path: Path, tiny_model: Path
+) -> None:
+    repo.fail(F32, "stall", after_bytes=60_000, seconds=10, times=3)
+    slept: list[float] = []
+    d = _downloader(tmp_path, slept, stall_seconds=0.5, retry_delays=(0.25, 0.5))
+    file = _file(F32)
+    failed = d.run(d.queue.add(file))  # type: ignore[arg-type]
+    assert failed.state == State.FAILED
+    assert "failed 3 times" in failed.error
+    assert "the server stopped sending" in failed.error
+    assert "Start it again to resume" in failed.error
+    assert slept == [0.25, 0.5]  # back-off between the tries
+    assert _linked_models(tmp_path) == []  # its bytes are not a model
+    assert not list((tmp_path / "hf-home" / "hub").rglob("snapshots/*/*"))
+    (partial,) = (tmp_path / "hf-home" / "hub").rglob("*.incomplete")
+    kept = partial.stat().st_size
+    assert kept == 3 * 60_000  # each try resumed where the one before stalled; all kept
+
+    d.queue.update(failed.id, state=State.QUEUED)  # the user starts it again; the server is fine
+    (done,) = d.run_all()
+    assert done.state == State.DONE, done.error
+    assert Path(done.path).read_bytes() == tiny_model.read_bytes()
+    assert repo.file_requests(F32)[-1].range == f"bytes={kept}-"  # only the rest was fetched
+    assert _linked_models(tmp_path) == [F32]
+
+
+def test_a_reset_connection_is_retried_with_back_off(
+    repo: FakeHub, tmp_path: Path, tiny_model: Path
+) -> None:
+    repo.fail(F32, "refuse", times=2)
+    slept: list[float] = []
+    d = _downloader(tmp_path, slept, retry_delays=(0.1, 0.2, 0.4))
+    done = d.run(d.queue.add(_file(F32)))  # type: ignore[arg-type]
+    assert done.state == State.DONE, done.error
+    assert slept == [0.1, 0.2]
+    assert Path(done.path).read_bytes() == tiny_model.read_bytes()
 
 
 # -- cancelling: nothing waits for a silent server -----------------------------------------------
@@ -163,3 +231,20 @@ def test_cancel_ends_a_stalled_read_from_another_thread_at_once(repo: FakeHub) -
     assert len(raised) == 1 and isinstance(raised[0], Cancelled)
     with pytest.raises(Cancelled):  # and nothing more is asked of the network
         slow.search("tiny")
+
+
+def test_a_pause_during_a_stall_takes_effect_at_once(repo: FakeHub, tmp_path: Path) -> None:
+    import threading
+
+    repo.fail(LONG, "stall", after_bytes=300_000, seconds=15)
+    d = _downloader(tmp_path)  # a 20 s stall timeout: only the pause can end it sooner
+    item = d.queue.add(_file(LONG))  # type: ignore[arg-type]
+    result: list[object] = []
+    ended = threading.Event()
+    threading.Thread(target=lambda: (result.append(d.run(item)), ended.set()), daemon=True).start()
+    assert repo.stalled.wait(SIGNAL_WAIT)
+    began = time.monotonic()
+    d.pause(item.id)
+    assert ended.wait(SIGNAL_WAIT)
+    assert time.monotonic() - began < 1.0
+    assert result[0].state == State.PAUSED  # type: ignore[attr-defined]
