@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import gguf
 import pytest
@@ -19,6 +20,12 @@ from chatapp.core.downloads import Downloader, Queue, State
 from chatapp.core.hub import Cancelled, Hub, HubError, Unreachable
 from chatapp.core.library import Library
 from tests.fakehub import FakeHub, hub  # noqa: F401  # the fixture
+from tests.test_window import make_window  # noqa: F401  # the fixture
+
+if TYPE_CHECKING:
+    from pytestqt.qtbot import QtBot
+
+    from tests.test_window import MakeWindow
 
 REPO = "tester/tiny-chat-GGUF"
 F32 = "tiny-chat-F32.gguf"
@@ -231,6 +238,72 @@ def test_cancel_ends_a_stalled_read_from_another_thread_at_once(repo: FakeHub) -
     assert len(raised) == 1 and isinstance(raised[0], Cancelled)
     with pytest.raises(Cancelled):  # and nothing more is asked of the network
         slow.search("tiny")
+
+
+def test_closing_during_a_stalled_header_read_takes_under_a_second(
+    qtbot: QtBot, repo: FakeHub, tmp_path: Path
+) -> None:
+    from chatapp.ui.model_workers import ModelServices
+
+    repo.fail(F32, "stall", after_bytes=100, seconds=15)
+    services = ModelServices(
+        Hub(), Downloader(Queue(tmp_path / "downloads.json")), Library(tmp_path)
+    )
+    try:
+        services.hub.files_requested.emit(REPO, 2048)  # list, then read each file's header
+        assert repo.stalled.wait(SIGNAL_WAIT)  # the hub thread now waits on a silent server
+    finally:
+        began = time.monotonic()
+        services.stop()
+        took = time.monotonic() - began
+    assert took < 1.0, took
+    assert services.hub_thread.isFinished() and services.download_thread.isFinished()
+
+
+def test_closing_the_window_during_a_stalled_header_read_takes_under_a_second(
+    qtbot: QtBot,
+    repo: FakeHub,
+    make_window: MakeWindow,  # noqa: F811
+) -> None:
+    repo.fail(F32, "stall", after_bytes=100, seconds=15)
+    window = make_window()
+    dialog = window.open_models()
+    with qtbot.waitSignal(dialog.files_shown, timeout=SIGNAL_WAIT * 1000):
+        dialog.open_repo(REPO)
+    assert repo.stalled.wait(SIGNAL_WAIT)  # the fit column waits on a silent server (30 s timeout)
+    began = time.monotonic()
+    window.close()
+    took = time.monotonic() - began
+    assert took < 1.0, took
+    assert window.models is not None and window.models.hub_thread.isFinished()
+
+
+def test_closing_during_a_stalled_download_pauses_it_at_once_to_resume_later(
+    qtbot: QtBot, repo: FakeHub, tmp_path: Path, tiny_model: Path
+) -> None:
+    from chatapp.ui.model_workers import ModelServices
+
+    repo.fail(F32, "stall", after_bytes=100_000, seconds=15)
+    queue = Queue(tmp_path / "downloads.json")
+    services = ModelServices(Hub(), Downloader(queue), Library(tmp_path))
+    try:
+        item = services.add(_file(F32))  # type: ignore[arg-type]
+        assert repo.stalled.wait(SIGNAL_WAIT)
+    finally:
+        began = time.monotonic()
+        services.stop()
+        took = time.monotonic() - began
+    assert took < 1.0, took
+    (again,) = Queue(tmp_path / "downloads.json").items()  # what the next start finds
+    assert again.id == item.id and again.state == State.QUEUED
+    (partial,) = (tmp_path / "hf-home" / "hub").rglob("*.incomplete")
+    kept = partial.stat().st_size  # what had arrived when the window closed
+    assert _linked_models(tmp_path) == []
+
+    (done,) = _downloader(tmp_path).run_all()  # the next start carries on from there
+    assert done.state == State.DONE, done.error
+    assert Path(done.path).read_bytes() == tiny_model.read_bytes()
+    assert repo.file_requests(F32)[-1].range == (f"bytes={kept}-" if kept else None)
 
 
 def test_a_pause_during_a_stall_takes_effect_at_once(repo: FakeHub, tmp_path: Path) -> None:
