@@ -106,9 +106,11 @@ class Http:
     A read that waits ``read_timeout`` seconds for data fails (the server stopped sending), so a
     stalled server costs that much at most. ``abort()`` ends what is in flight now, from any
     thread: each connection's socket is recorded as it opens (the transport's ``trace``
-    extension), and shutting a socket down wakes the thread blocked reading it, which a timeout
-    or closing the client would not do. The interrupted request raises ``Cancelled``.
-    ``cancel()`` also refuses every later request. Connections are kept alive between requests.
+    extension), and shutting a socket down wakes the thread blocked reading it at once (closing
+    the client would not: a socket closed under a blocked read keeps it waiting). The interrupted
+    request raises ``Cancelled``. ``cancel()`` also refuses every later request. A connection
+    still being opened (name lookup, connect) is not interrupted: it is shut down as soon as it
+    opens, within ``connect_timeout``. Connections are kept alive between requests.
     """
 
     def __init__(
