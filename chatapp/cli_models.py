@@ -24,6 +24,14 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     msub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     net = argparse.ArgumentParser(add_help=False)
     net.add_argument("--offline", action="store_true", help="make no network request at all")
+    net.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="give up on a server that sends nothing for this long (default 30; downloads "
+        "retry a stall, after 20)",
+    )
 
     search = msub.add_parser("search", parents=[common, net], help="search the Hub for GGUF models")
     search.add_argument("text", nargs="?", default="")
@@ -69,9 +77,10 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _hub(args: argparse.Namespace) -> Any:
-    from chatapp.core.hub import Hub
+    from chatapp.core.hub import READ_TIMEOUT, Hub
 
-    return Hub(offline=getattr(args, "offline", False))
+    timeout = getattr(args, "timeout", None)
+    return Hub(offline=getattr(args, "offline", False), read_timeout=timeout or READ_TIMEOUT)
 
 
 def _search(args: argparse.Namespace, data_dir: Path) -> int:
@@ -91,11 +100,18 @@ def _search(args: argparse.Namespace, data_dir: Path) -> int:
     return 0
 
 
-def _fits(hub: Any, files: list[Any], ctx: int) -> dict[str, Any]:
+def _fits(
+    hub: Any, files: list[Any], ctx: int, why: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Each file's fit, read from its remote header; where none, the reason goes into ``why``
+    (the table shows it), or to stderr."""
     fits = {}
     for f, fit in hub.fits(files, ctx):
         if isinstance(fit, str):
-            print(f"chatapp: {f.filename}: {fit}", file=sys.stderr)
+            if why is None:
+                print(f"chatapp: {f.filename}: {fit}", file=sys.stderr)
+            else:
+                why[f.filename] = fit
         else:
             fits[f.filename] = fit
     return fits
@@ -108,7 +124,8 @@ def _files(args: argparse.Namespace, data_dir: Path) -> int:
     files = hub.files(args.repo)
     if not files:
         raise ModelsCliError(f"{args.repo} has no GGUF model files")
-    fits = {} if args.no_fit else _fits(hub, files, args.ctx)
+    unfit: dict[str, str] = {}
+    fits = {} if args.no_fit else _fits(hub, files, args.ctx, unfit)
     best = recommend([(f.quantization, fits[f.filename]) for f in files if f.filename in fits])
     width = max(len(f.filename) for f in files)
     print(f"{'FILE':<{width}}  {'QUANT':<8}  {'SIZE':>9}  FIT (context {args.ctx})")
@@ -116,7 +133,10 @@ def _files(args: argparse.Namespace, data_dir: Path) -> int:
         fit = fits.get(f.filename)
         parts = f"  ({len(f.parts)} parts)" if f.is_split else ""
         mark = "  ← recommended" if best and f.quantization == best else ""
-        verdict = f"{fit.label}: {fit.explanation}" if fit else "-"
+        if fit:
+            verdict = f"{fit.label}: {fit.explanation}"
+        else:  # unread (--no-fit), or why the header could not be read
+            verdict = f"- ({unfit[f.filename]})" if f.filename in unfit else "-"
         print(
             f"{f.filename:<{width}}  {f.quantization:<8}  {file_size_label(f.size):>9}  "
             f"{verdict}{parts}{mark}"
@@ -162,7 +182,8 @@ def _download(args: argparse.Namespace, data_dir: Path) -> int:
             last[0] = line[:40]
             print(line, file=sys.stderr)
 
-    done = Downloader(queue, offline=hub.offline).run(item, show)
+    stall = args.timeout or Downloader.stall_seconds
+    done = Downloader(queue, offline=hub.offline, stall_seconds=stall).run(item, show)
     if tty:
         print(file=sys.stderr)
     if done.state != State.DONE:

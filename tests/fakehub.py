@@ -2,7 +2,11 @@
 
 It serves what the client asks for (model search, model info with LFS metadata, HEAD/GET on
 ``resolve`` with ranges) from repositories registered in Python, counts every request, and can
-misbehave on purpose: drop the connection half-way, send the wrong bytes, stall, or fail.
+misbehave on purpose (``fail``): drop the connection half-way, send the wrong bytes, fail with a
+status, reset the connection without an answer ("refuse"), go silent half-way through a body
+("stall") or half-way through the response's headers ("stall_headers"). A silent server thread
+waits ``seconds`` at most, and not at all once the hub is stopped, so none outlives a test.
+It listens on 127.0.0.1 only.
 
 The ``hub`` fixture starts one on 127.0.0.1, points huggingface_hub at it (``HF_ENDPOINT``; the
 library copies it into ``constants.ENDPOINT`` at import, so that is patched too), gives it a
@@ -14,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -69,10 +75,10 @@ class Repo:
 
 @dataclass
 class Fault:
-    kind: str  # "drop", "corrupt", "stall", "status"
+    kind: str  # "drop", "corrupt", "stall", "stall_headers", "refuse", "status"
     times: int = 1
     after_bytes: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # how long a stall lasts (then it carries on, or hangs up)
     code: int = 500
 
 
@@ -85,7 +91,11 @@ class Request:
 
 
 class FakeHub:
-    """Register repos with ``add_repo``; read ``requests``; inject faults with ``fail``."""
+    """Register repos with ``add_repo``; read ``requests``; inject faults with ``fail``.
+
+    A fault is keyed by a file name (GETs of that file) or by an API path without its leading
+    slash: ``"api/models"`` (search), ``"api/models/<repo id>"`` (listing a repository).
+    """
 
     token = "hf_test_token_123"
 
@@ -95,6 +105,8 @@ class FakeHub:
         self.faults: dict[str, list[Fault]] = {}
         self.bytes_per_second: float | None = None
         self._lock = threading.Lock()
+        self.stopping = threading.Event()  # ends every stall at once
+        self.stalled = threading.Event()  # set when a stall starts: the server went silent
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -109,6 +121,7 @@ class FakeHub:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
@@ -119,7 +132,13 @@ class FakeHub:
         return repo
 
     def fail(self, filename: str, kind: str, **kw: Any) -> None:
+        if kind in ("stall", "stall_headers"):
+            kw.setdefault("seconds", 10.0)
         self.faults.setdefault(filename, []).append(Fault(kind, **kw))
+
+    def _stall(self, seconds: float) -> None:
+        self.stalled.set()
+        self.stopping.wait(seconds)
 
     def file_requests(self, filename: str, method: str = "GET") -> list[Request]:
         with self._lock:
@@ -216,10 +235,43 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             self._record()
             self._route()
 
+        def _misbehave(self, fault: Fault | None) -> bool:
+            """Faults that replace the answer; True when one did."""
+            if fault is None:
+                return False
+            if fault.kind == "status":
+                self._error(fault.code, "Boom", "Server error")
+                return True
+            if fault.kind == "refuse":  # reset at once, not a word: RST instead of FIN
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                self.close_connection = True
+                self.connection.close()
+                return True
+            if fault.kind == "stall_headers":  # half the response's headers, then silence
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/")
+                self.wfile.flush()
+                hub._stall(fault.seconds)
+                self.close_connection = True
+                return True
+            return False
+
         def _route(self) -> None:
             url = urlparse(self.path)
             path = unquote(url.path)
             query = parse_qs(url.query)
+            api_fault = (
+                hub._take_fault(path.strip("/"))
+                if self.command == "GET" and path.startswith("/api/")
+                else None
+            )
+            if self._misbehave(api_fault):
+                return None
+            if api_fault is not None and api_fault.kind == "stall":  # silent before answering
+                hub._stall(api_fault.seconds)
+                self.close_connection = True
+                return None
             if path == "/api/models":
                 return self._search(query)
             if path == "/api/whoami-v2":  # huggingface_hub.login() checks the token here
@@ -288,8 +340,8 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             lfs = filename.endswith(".gguf")
             etag = blob.sha256 if lfs else blob.sha256[:40]
             fault = hub._take_fault(filename) if self.command == "GET" else None
-            if fault is not None and fault.kind == "status":
-                return self._error(fault.code, "Boom", "Server error")
+            if self._misbehave(fault):
+                return None
             self.send_response(206 if rng else 200)
             self.send_header("Content-Length", str(end - start))
             self.send_header("Accept-Ranges", "bytes")
@@ -328,7 +380,10 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                             self.close_connection = True
                             self.connection.shutdown(2)
                             return
-                        time.sleep(fault.seconds)
+                        self.wfile.flush()
+                        hub._stall(fault.seconds)
+                        if hub.stopping.is_set():
+                            return
                         fault = None  # then carry on (the client has likely given up)
                     n = chunk
                     if fault is not None and fault.kind in ("drop", "stall"):
@@ -340,7 +395,7 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                         ahead = began + sent / hub.bytes_per_second - time.monotonic()
                         if ahead > 0:
                             time.sleep(ahead)
-            except (BrokenPipeError, ConnectionResetError):
+            except OSError:  # the client hung up: broken pipe, reset, shut down
                 self.close_connection = True
 
     return Handler

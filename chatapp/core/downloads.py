@@ -1,19 +1,24 @@
 """Model downloads: a persistent queue, resumable, verified, into huggingface_hub's own cache.
 
-The HTTP side is huggingface_hub's: ``get_hf_file_metadata`` resolves the file (commit, etag,
-size, redirect) and ``http_get`` streams it, with its own retries and ``Range`` resume. What we
-add is the partial file: huggingface_hub 2.x downloads into a uniquely named temporary file and
-deletes it on failure, so a download interrupted by quitting, a crash or a long outage would
-start over. We keep the bytes in ``blobs/<sha256>.incomplete`` in the standard cache (the name
-older huggingface_hub versions used) and resume from it, across restarts. When the blob is
-complete and its SHA-256 matches the Hub's LFS metadata it is moved into place, and
-``hf_hub_download`` links it into the snapshot (finding the blob, it downloads nothing), so the
-cache is the one every Hugging Face tool shares.
+URLs, headers, errors and the cache layout are huggingface_hub's: ``hf_hub_url`` and
+``build_hf_headers`` make the requests, ``hf_raise_for_status`` reads an error, and a file lands
+where ``hf_hub_download`` puts it, ``blobs/<sha256>`` linked from ``snapshots/<commit>/<name>``,
+with ``refs/main``: the cache every Hugging Face tool shares, which finds the file there without
+downloading it again.
 
-Around that: a persistent queue, a free-disk check before starting, progress with speed and ETA,
-pause and cancel, retries with back-off when the connection drops or stalls, and the SHA-256
-computed *while* the bytes arrive (a thread hashes each chunk as it is written), so no second pass
-over a multi-gigabyte file is needed.
+The transfer is a small loop of ours over ``chatapp.core.hub.Http``: connect and read timeouts on
+every request (a server that stops sending is a stall, retried with back-off, then a clear
+failure); ``Range`` resume from ``blobs/<sha256>.incomplete``, which survives quitting, crashes
+and outages (huggingface_hub 2.x deletes its temporary file on failure and starts over); pause
+and cancel that end a read in flight at once, so closing the window never waits for a silent
+server; and the SHA-256 computed *while* the bytes arrive (a thread hashes each chunk as it is
+written), so no second pass over a multi-gigabyte file is needed. Only a complete file whose
+SHA-256 matches the Hub's LFS metadata is moved into place and linked: the bytes of a stalled,
+dropped or damaged download never appear as a model.
+
+Around that: a persistent queue, a free-disk check before starting, progress with speed and ETA
+every 256 KiB, and an immediate failure, pointing to offline mode, when the Hub cannot be reached
+at all (no network, a name that does not resolve).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import json
 import logging
 import os
 import queue
+import re
 import shutil
 import threading
 import time
@@ -32,26 +38,42 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any
+from urllib.parse import urljoin, urlparse
 
-from huggingface_hub import constants, get_hf_file_metadata, hf_hub_download, hf_hub_url
+from huggingface_hub import constants, hf_hub_url
 from huggingface_hub.errors import (
     GatedRepoError,
+    HfHubHTTPError,
     RemoteEntryNotFoundError,
     RepositoryNotFoundError,
 )
-from huggingface_hub.file_download import http_get, repo_folder_name
-from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
-from tqdm.auto import tqdm
+from huggingface_hub.file_download import repo_folder_name
+from huggingface_hub.utils import (  # type: ignore[attr-defined]
+    build_hf_headers,
+    hf_raise_for_status,
+)
 
 from chatapp.core.atomic import write_text_atomic
-from chatapp.core.hub import HubFile, NeedsTokenError, OfflineError, no_telemetry
+from chatapp.core.hub import (
+    CONNECT_TIMEOUT,
+    Cancelled,
+    Http,
+    HubFile,
+    NeedsTokenError,
+    OfflineError,
+    cannot_reach,
+    network_reason,
+    no_telemetry,
+    unreachable,
+)
 from chatapp.core.modelinfo import file_size_label
 
 log = logging.getLogger(__name__)
 
 QUEUE_FILENAME = "downloads.json"
 DISK_MARGIN = 64 * 1024**2  # keep this much free beyond the file itself
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class DownloadError(Exception):
@@ -59,7 +81,7 @@ class DownloadError(Exception):
 
 
 class Stopped(Exception):  # control flow, not an error
-    """Raised inside the progress callback to pause or cancel a running download."""
+    """The download loop stops: the message is "pause" or "cancel"."""
 
 
 class State(StrEnum):
@@ -207,20 +229,35 @@ class Queue:
         write_text_atomic(self.path, json.dumps(data, indent=2))
 
 
-class _HashingWriter:
-    """The file ``http_get`` writes into: each chunk goes to disk and, on another thread, into
-    a SHA-256 (hashlib releases the interpreter lock, so hashing overlaps the download).
+class _Partial:
+    """``blobs/<sha256>.incomplete``, open for appending, with the SHA-256 of what it holds.
 
-    Bytes already in the partial file from an earlier attempt are hashed first.
+    Each chunk goes to disk and, on another thread, into the hash (hashlib releases the
+    interpreter lock, so hashing overlaps the download). Bytes an earlier run left are hashed
+    when it opens; it stays open across the retries of one download, so a retry after a drop
+    carries on where the hash stopped.
     """
 
-    def __init__(self, fh: Any) -> None:
-        self._fh = fh
+    def __init__(self, path: Path, stop: Callable[[], str | None]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._fh = path.open("a+b")
         self.sha = hashlib.sha256()
         self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
-        fh.seek(0)
-        while block := fh.read(8 << 20):  # what an earlier attempt left
-            self.sha.update(block)
+        self._thread: threading.Thread | None = None
+        try:
+            self._fh.seek(0)
+            while block := self._fh.read(8 << 20):  # what an earlier run left
+                self.sha.update(block)
+                if why := stop():
+                    raise Stopped(why)
+        except BaseException:
+            self._fh.close()
+            raise
+        self.size = self._fh.tell()
+        self._start()
+
+    def _start(self) -> None:
         self._thread = threading.Thread(target=self._hash, name="sha256", daemon=True)
         self._thread.start()
 
@@ -228,37 +265,64 @@ class _HashingWriter:
         while (chunk := self._chunks.get()) is not None:
             self.sha.update(chunk)
 
-    def write(self, chunk: bytes) -> int:
-        n: int = self._fh.write(chunk)
-        self._chunks.put(bytes(chunk))
-        return n
-
-    def tell(self) -> int:
-        return int(self._fh.tell())
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return int(self._fh.seek(offset, whence))
-
-    def truncate(self, size: int | None = None) -> int:
-        """The server ignored our Range and sent everything: start the hash over too."""
-        self._drain()
-        result = int(self._fh.truncate(size))
-        self._fh.seek(0)
-        self.sha = hashlib.sha256(self._fh.read())
-        self._thread = threading.Thread(target=self._hash, name="sha256", daemon=True)
-        self._thread.start()
-        return result
-
-    def flush(self) -> None:
-        self._fh.flush()
-
     def _drain(self) -> None:
-        self._chunks.put(None)
-        self._thread.join()
+        if self._thread is not None:
+            self._chunks.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def write(self, chunk: bytes) -> None:
+        try:
+            self._fh.write(chunk)
+        except OSError as exc:  # a full disk, a removed drive: not worth a retry
+            raise DownloadError(f"writing {self.path} failed: {exc.strerror or exc}") from exc
+        self.size += len(chunk)
+        self._chunks.put(chunk)
+
+    def restart(self) -> None:
+        """The server sends the whole file again (it ignored our Range): start over."""
+        self._drain()
+        self._fh.truncate(0)
+        self._fh.seek(0)
+        self.size = 0
+        self.sha = hashlib.sha256()
+        self._start()
 
     def hexdigest(self) -> str:
         self._drain()
-        return self.sha.hexdigest()
+        self._fh.flush()
+        digest = self.sha.hexdigest()
+        self._start()
+        return digest
+
+    def close(self) -> None:
+        self._drain()
+        self._fh.close()
+
+
+@dataclass(frozen=True)
+class _Remote:
+    """What a HEAD on the file's ``resolve`` URL says (as ``get_hf_file_metadata`` reads it)."""
+
+    commit: str | None
+    etag: str | None  # the LFS sha256 for LFS files, the git blob id otherwise
+    size: int | None
+    location: str  # where the bytes are: a CDN after a redirect, or the URL itself
+
+
+class _Slot:
+    """The partial file of the part being downloaded, kept open from one try to the next."""
+
+    partial: _Partial | None = None
+
+    def close(self) -> None:
+        if self.partial is not None:
+            self.partial.close()
+            self.partial = None
+
+
+class _Short(Exception):
+    """The connection ended cleanly, but before the whole file had arrived."""
 
 
 @dataclass
@@ -268,7 +332,10 @@ class Downloader:
     Args:
         disk_free: bytes free where the cache is (injectable so tests can simulate a full disk).
         stall_seconds: a read that waits this long for data counts as a stall and is retried.
+        connect_timeout: seconds to open a connection; none opening is a failure at once.
         retry_delays: back-off between attempts after a drop or stall; then it fails for good.
+        sleep: how back-off waits (tests pass their own); by default a wait that pause, cancel
+            and ``shutdown()`` cut short.
     """
 
     queue: Queue
@@ -276,40 +343,70 @@ class Downloader:
     offline: bool = False
     disk_free: Callable[[Path], int] = field(default=lambda p: shutil.disk_usage(_existing(p)).free)
     stall_seconds: float = 20.0
+    connect_timeout: float = CONNECT_TIMEOUT
     chunk_bytes: int = 256 * 1024
     retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0)
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] | None = None
     _stop: dict[str, str] = field(default_factory=dict)  # item id -> "pause" | "cancel"
+    _running: str | None = None
+    _closing: bool = False
+    _wake: threading.Event = field(default_factory=threading.Event)
+    http: Http = field(init=False)
 
     def __post_init__(self) -> None:
         no_telemetry()
+        self.http = Http(connect_timeout=self.connect_timeout, read_timeout=self.stall_seconds)
 
     # -- control (any thread) -------------------------------------------------------------------
 
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
     def pause(self, item_id: str) -> None:
+        """Stop it (at once, even mid-read) and keep its partial file to resume from."""
         self._stop[item_id] = "pause"
+        self._interrupt(item_id)
 
     def cancel(self, item_id: str) -> None:
         """Stop and forget: the partial file is deleted and the item leaves the queue."""
         self._stop[item_id] = "cancel"
+        self._interrupt(item_id)
         with contextlib.suppress(KeyError):
             item = self.queue.get(item_id)
             if item.state != State.DOWNLOADING:
                 self._discard_partial(item)
                 self.queue.remove(item_id)
 
+    def shutdown(self) -> None:
+        """Closing: pause what is running (at once) and start nothing more."""
+        self._closing = True
+        if (running := self._running) is not None:
+            self.pause(running)
+
+    def _interrupt(self, item_id: str) -> None:
+        if item_id == self._running:
+            self._wake.set()
+            self.http.abort()
+
     # -- running (the download thread) ----------------------------------------------------------
 
     def run_all(self, on_progress: Callable[[Progress], None] | None = None) -> list[Item]:
         """Download every queued item in order; returns the items it finished or failed."""
         handled = []
-        while (item := self.queue.next_queued()) is not None:
+        while not self._closing and (item := self.queue.next_queued()) is not None:
             handled.append(self.run(item, on_progress))
         return handled
 
     def run(self, item: Item, on_progress: Callable[[Progress], None] | None = None) -> Item:
-        """Download one item; never raises for a user-caused failure (its state says it)."""
+        """Download one item; never raises for a user-caused failure (its state says it).
+
+        After ``shutdown()`` it starts nothing and returns the item as it is."""
+        if self._closing:
+            return item
         self._stop.pop(item.id, None)
+        self._wake.clear()
+        self._running = item.id
         item = self.queue.update(item.id, state=State.DOWNLOADING, error="")
         try:
             path = self._download(item, on_progress or (lambda _p: None))
@@ -321,6 +418,8 @@ class Downloader:
             return self.queue.update(item.id, state=State.PAUSED)
         except (DownloadError, NeedsTokenError, OfflineError) as exc:
             return self.queue.update(item.id, state=State.FAILED, error=str(exc))
+        finally:
+            self._running = None
         return self.queue.update(item.id, state=State.DONE, path=str(path))
 
     def _download(self, item: Item, on_progress: Callable[[Progress], None]) -> Path:
@@ -335,7 +434,7 @@ class Downloader:
                 f"not enough disk space for {item.filename}: it needs "
                 f"{file_size_label(need)} more, {file_size_label(free)} free in {cache}"
             )
-        meter = _Meter(item, on_progress, lambda: self._stop.get(item.id))
+        meter = _Meter(item, on_progress)
         first: Path | None = None
         for part in item.parts:
             path = self._download_part(item, part, meter)
@@ -344,80 +443,191 @@ class Downloader:
         return first
 
     def _download_part(self, item: Item, part: str, meter: _Meter) -> Path:
-        expected = item.sha256.get(part)
         attempts = len(self.retry_delays) + 1
         meter.part_base = meter.done  # bytes of the parts before this one
         url = hf_hub_url(item.repo_id, part, revision=item.revision)
-        for attempt in range(attempts):
-            try:
-                with _http_tuning(self.stall_seconds, self.chunk_bytes):
-                    return self._fetch(item, part, url, expected, meter)
-            except (Stopped, DownloadError):
-                raise
-            except GatedRepoError as exc:
-                raise NeedsTokenError(
-                    f"{item.repo_id} is gated: accept its terms on the Hub and add your token"
-                ) from exc
-            except (RepositoryNotFoundError, RemoteEntryNotFoundError) as exc:
-                raise DownloadError(f"{item.repo_id}/{part} is not on the Hub") from exc
-            except Exception as exc:  # drops, stalls (read timeouts), 5xx, an unreachable Hub
-                if attempt + 1 >= attempts:
-                    raise DownloadError(
-                        f"downloading {part} failed {attempts} times; last error: "
-                        f"{_describe(exc)}. Start it again to resume where it stopped"
+        slot = _Slot()
+        try:
+            for attempt in range(attempts):
+                try:
+                    return self._attempt(item, part, url, slot, meter)
+                except (Stopped, DownloadError):
+                    raise
+                except Cancelled as exc:  # pause, cancel or closing ended a request
+                    raise Stopped(self._stop.get(item.id) or "pause") from exc
+                except GatedRepoError as exc:
+                    raise NeedsTokenError(
+                        f"{item.repo_id} is gated: accept its terms on the Hub and add your token"
                     ) from exc
-                self._wait(attempt, part, exc)
+                except (RepositoryNotFoundError, RemoteEntryNotFoundError) as exc:
+                    raise DownloadError(f"{item.repo_id}/{part} is not on the Hub") from exc
+                except Exception as exc:  # drops, stalls (read timeouts), 5xx, no connection
+                    if attempt == 0 and unreachable(exc):  # no network: retrying will not help
+                        raise DownloadError(str(cannot_reach(exc))) from exc
+                    if attempt + 1 >= attempts:
+                        raise DownloadError(
+                            f"downloading {part} failed {attempts} times; last error: "
+                            f"{self._describe(exc)}. Start it again to resume where it stopped"
+                        ) from exc
+                    self._wait(item, attempt, part, exc)
+        finally:
+            slot.close()
         raise AssertionError("unreachable")
 
-    def _fetch(self, item: Item, part: str, url: str, expected: str | None, meter: _Meter) -> Path:
-        meta = get_hf_file_metadata(url, token=self.token)
-        sha = expected or (meta.etag if meta.etag and len(meta.etag) == 64 else None)
-        if sha is None:  # a small non-LFS file: nothing to resume or verify against
-            path = hf_hub_download(
-                item.repo_id,
-                part,
-                revision=meta.commit_hash,
-                token=self.token,
-                tqdm_class=meter.tqdm_class(),
-            )
-            return Path(path)
-        blob = self._blob(item, part, sha, incomplete=False)
+    def _attempt(self, item: Item, part: str, url: str, slot: _Slot, meter: _Meter) -> Path:
+        """One try: ask where the file is, fetch what is missing, verify, link. The partial
+        file stays open in ``slot`` for the next try; returns the file's path in the snapshot."""
+        self._check_stop(item)
+        remote = self._metadata(url)
+        if not remote.commit:
+            raise DownloadError(f"the Hub did not say which revision of {part} it serves")
+        snapshot = self._repo_dir(item) / "snapshots" / remote.commit / part
+        if snapshot.exists():  # here already, complete and verified
+            meter.done = meter.part_base + snapshot.stat().st_size
+            return snapshot
+        expected = item.sha256.get(part)
+        etag = remote.etag or ""
+        name = expected or etag
+        if not name:
+            raise DownloadError(f"the Hub did not identify the content of {part} (no ETag)")
+        blob = self._repo_dir(item) / "blobs" / name
         if not blob.exists():
-            partial = self._blob(item, part, sha, incomplete=True)
-            partial.parent.mkdir(parents=True, exist_ok=True)
-            with partial.open("a+b") as fh:
-                resumed = fh.seek(0, os.SEEK_END)
-                writer = _HashingWriter(fh)
-                fh.seek(resumed)
-                try:
-                    http_get(
-                        meta.location,
-                        cast(BinaryIO, writer),  # file-like: write/tell/seek/truncate
-                        resume_size=resumed,
-                        headers=build_hf_headers(token=self.token),
-                        expected_size=meta.size,
-                        tqdm_class=meter.tqdm_class(),
-                    )
-                finally:
-                    digest = writer.hexdigest()
-            if expected and digest != expected:
-                partial.unlink(missing_ok=True)
-                raise DownloadError(
-                    f"{part} arrived damaged (SHA-256 {digest[:12]}… instead of "
-                    f"{expected[:12]}…) and was deleted; download it again"
+            incomplete = blob.with_name(name + ".incomplete")
+            if slot.partial is None or slot.partial.path != incomplete:
+                slot.close()
+                slot.partial = _Partial(incomplete, lambda: self._stop.get(item.id))
+            partial = slot.partial
+            self._transfer(item, url, remote, partial, meter)
+            verify = expected or (etag if _SHA256.fullmatch(etag) else None)
+            digest = partial.hexdigest()
+            size = remote.size
+            if (verify and digest != verify) or (not verify and size and partial.size != size):
+                slot.close()
+                incomplete.unlink(missing_ok=True)
+                got = (
+                    f"SHA-256 {digest[:12]}… instead of {verify[:12]}…"
+                    if verify
+                    else f"{partial.size} bytes instead of {size}"
                 )
-            os.replace(partial, blob)
-        # huggingface_hub links the blob into its snapshot; it finds the blob and fetches nothing
-        local = Path(
-            hf_hub_download(item.repo_id, part, revision=meta.commit_hash, token=self.token)
-        )
-        meter.done = meter.part_base + local.stat().st_size
-        return local
+                raise DownloadError(
+                    f"{part} arrived damaged ({got}) and was deleted; download it again"
+                )
+            slot.close()
+            os.replace(incomplete, blob)
+        path = self._link(item, remote.commit, part, blob)
+        meter.done = meter.part_base + path.stat().st_size
+        return path
 
-    def _wait(self, attempt: int, part: str, exc: BaseException) -> None:
+    def _metadata(self, url: str) -> _Remote:
+        """HEAD on the file's URL, following relative redirects (a renamed repository) but not
+        the absolute one to the CDN, whose address is the answer."""
+        headers = {**build_hf_headers(token=self.token), "Accept-Encoding": "identity"}
+        for _ in range(5):
+            response = self.http.request("HEAD", url, headers=headers, follow_redirects=False)
+            location = response.headers.get("Location")
+            if response.is_redirect and location and not urlparse(location).netloc:
+                url = urljoin(url, location)
+                continue
+            break
+        hf_raise_for_status(response)
+        size = response.headers.get("X-Linked-Size") or (
+            None if response.is_redirect else response.headers.get("Content-Length")
+        )
+        etag = response.headers.get("X-Linked-Etag") or response.headers.get("ETag")
+        return _Remote(
+            commit=response.headers.get("X-Repo-Commit"),
+            etag=etag.removeprefix("W/").strip('"') if etag else None,
+            size=int(size) if size and size.isdigit() else None,
+            location=(location if response.is_redirect and location else url),
+        )
+
+    def _transfer(
+        self, item: Item, url: str, remote: _Remote, partial: _Partial, meter: _Meter
+    ) -> None:
+        """Fetch the bytes the partial file lacks, writing and hashing them as they come."""
+        if remote.size is not None and partial.size > remote.size:
+            partial.restart()  # not a prefix of this file
+        if remote.size is not None and partial.size == remote.size:
+            return  # all there from an earlier run
+        # the token goes to the Hub only, not to the CDN a download is sent on to
+        same_host = urlparse(remote.location).netloc == urlparse(url).netloc
+        headers = build_hf_headers(token=self.token if same_host else False)
+        if partial.size:
+            headers["Range"] = f"bytes={partial.size}-"
+        self._check_stop(item)
+        with self.http.stream("GET", remote.location, headers=headers) as response:
+            if response.status_code >= 400:
+                response.read()
+                if response.status_code == 416:  # nothing left to send from there
+                    partial.restart()
+                hf_raise_for_status(response)
+            if partial.size and response.status_code != 206:
+                partial.restart()  # the server ignored our Range and sends it all
+            meter.begin(partial.size)
+            # written and hashed in chunks of chunk_bytes (fewer hand-offs to the hashing thread
+            # than the network's 64 KiB reads), progress reported and pause or cancel checked
+            # after each; what arrived of the next chunk is written when the connection stalls
+            # or drops, so the retry resumes after it
+            pending: list[bytes] = []
+            held = 0
+            try:
+                for data in response.iter_bytes():
+                    pending.append(data)
+                    held += len(data)
+                    if held >= self.chunk_bytes:
+                        partial.write(b"".join(pending))
+                        pending.clear()
+                        held = 0
+                        meter.update(partial.size)
+                        self._check_stop(item)
+            finally:
+                if pending:
+                    partial.write(b"".join(pending))
+                    meter.update(partial.size)
+        if remote.size is not None and partial.size < remote.size:
+            raise _Short(f"the connection ended after {partial.size} of {remote.size} bytes")
+
+    def _link(self, item: Item, commit: str, part: str, blob: Path) -> Path:
+        """``snapshots/<commit>/<part>`` -> the blob, and ``refs/<revision>``, as
+        huggingface_hub lays out its cache."""
+        repo = self._repo_dir(item)
+        snapshot = repo / "snapshots" / commit / part
+        snapshot.parent.mkdir(parents=True, exist_ok=True)
+        if not snapshot.exists():
+            if snapshot.is_symlink():  # a link to a blob that is gone
+                snapshot.unlink()
+            try:
+                os.symlink(os.path.relpath(blob, snapshot.parent), snapshot)
+            except OSError:  # no symlinks here (Windows without developer mode): as
+                shutil.move(blob, snapshot)  # huggingface_hub does, the file itself moves
+        revision = item.revision or "main"
+        ref = repo / "refs" / revision
+        if revision != commit and not (ref.exists() and ref.read_text().strip() == commit):
+            ref.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(ref, commit)
+        return snapshot
+
+    def _check_stop(self, item: Item) -> None:
+        if why := self._stop.get(item.id):
+            raise Stopped(why)
+
+    def _wait(self, item: Item, attempt: int, part: str, exc: BaseException) -> None:
         delay = self.retry_delays[attempt]
-        log.warning("download of %s interrupted (%s); retrying in %.0f s", part, exc, delay)
-        self.sleep(delay)
+        log.warning(
+            "download of %s interrupted (%s); retrying in %.0f s", part, self._describe(exc), delay
+        )
+        if self.sleep is not None:
+            self.sleep(delay)
+        else:
+            self._wake.wait(delay)
+        self._check_stop(item)
+
+    def _describe(self, exc: BaseException) -> str:
+        if isinstance(exc, HfHubHTTPError) and exc.response is not None:
+            return f"HTTP {exc.response.status_code}"
+        if isinstance(exc, _Short):
+            return str(exc)
+        return network_reason(exc, read_timeout=self.stall_seconds)
 
     # -- cache paths ----------------------------------------------------------------------------
 
@@ -448,12 +658,10 @@ class Downloader:
 
 
 class _Meter:
-    """Progress with a smoothed speed and ETA; checks for pause/cancel on every update."""
+    """Progress with a smoothed speed and ETA."""
 
-    def __init__(
-        self, item: Item, report: Callable[[Progress], None], stop: Callable[[], str | None]
-    ) -> None:
-        self.item, self.report, self.stop = item, report, stop
+    def __init__(self, item: Item, report: Callable[[Progress], None]) -> None:
+        self.item, self.report = item, report
         self.done = 0
         self.part_base = 0
         self.speed = 0.0
@@ -463,15 +671,12 @@ class _Meter:
         self._last_report = 0.0
 
     def begin(self, resumed: int) -> None:
-        """A progress bar starts (one per attempt); ``resumed`` bytes were already on disk."""
+        """A transfer starts (one per attempt); ``resumed`` bytes were already on disk."""
         self._start = self._last_t = time.monotonic()
         self._start_done = self._last_done = self.part_base + resumed
         self.speed = 0.0
 
     def update(self, part_done: int) -> None:
-        why = self.stop()
-        if why:
-            raise Stopped(why)
         self.done = self.part_base + part_done
         now = time.monotonic()
         dt = now - self._last_t
@@ -487,57 +692,8 @@ class _Meter:
             eta = left / self.speed if self.speed > 0 else None
             self.report(Progress(self.item.id, self.done, self.item.size, self.speed, eta))
 
-    def tqdm_class(self) -> type[tqdm]:
-        meter = self
-
-        class _Bar(tqdm):  # type: ignore[misc, type-arg]  # tqdm ships no generic stubs
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                kwargs["disable"] = False
-                kwargs["file"] = _NullFile()
-                super().__init__(*args, **kwargs)
-                meter.begin(int(self.n))
-
-            def update(self, n: float | None = 1) -> bool | None:
-                result: bool | None = super().update(n)
-                meter.update(int(self.n))
-                return result
-
-        return _Bar
-
-
-class _NullFile:
-    """Where our progress bars draw: nowhere (we report through callbacks)."""
-
-    def write(self, _s: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def _http_tuning(read_timeout: float, chunk_bytes: int) -> Any:
-    """Two huggingface_hub module constants, for the length of one download.
-
-    The read timeout turns a stall into an error we retry (resuming) with back-off. The chunk
-    size is how often progress is reported and how much a dropped connection can lose: the
-    library's 10 MB means one progress update per 10 MB, which on a slow line is a frozen bar.
-    """
-    old = constants.HF_HUB_DOWNLOAD_TIMEOUT, constants.DOWNLOAD_CHUNK_SIZE
-    constants.HF_HUB_DOWNLOAD_TIMEOUT = read_timeout  # type: ignore[assignment]
-    constants.DOWNLOAD_CHUNK_SIZE = chunk_bytes
-    try:
-        yield
-    finally:
-        constants.HF_HUB_DOWNLOAD_TIMEOUT, constants.DOWNLOAD_CHUNK_SIZE = old
-
 
 def _existing(path: Path) -> Path:
     while not path.exists() and path.parent != path:
         path = path.parent
     return path
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

@@ -1,51 +1,65 @@
 """The Hugging Face Hub: find GGUF repositories, list their files, read headers remotely.
 
-Everything goes through huggingface_hub (its ``HfApi``, its HTTP session and its URL helpers),
-so ``HF_ENDPOINT``, ``HF_TOKEN`` and ``HF_HUB_OFFLINE`` are honoured. With offline mode on —
-ours or the library's — every method raises ``OfflineError`` before any request is made.
+URLs, headers and errors are huggingface_hub's (``hf_hub_url``, ``build_hf_headers``,
+``hf_raise_for_status``), so ``HF_ENDPOINT``, ``HF_TOKEN`` and ``HF_HUB_OFFLINE`` are honoured. The
+requests go through ``Http``: a client of the same HTTP library huggingface_hub uses, with connect
+and read timeouts on every request, whose requests another thread can end at once. (The shared
+session huggingface_hub's ``HfApi`` uses has no read timeout for listings, and nothing in it can
+be interrupted: a server that went silent half-way through an answer hung the caller, and the
+window waited for it when closing.)
+
+With offline mode on — ours or the library's — every method raises ``OfflineError`` before any
+request is made.
 """
 
 from __future__ import annotations
 
-import importlib
+import contextlib
+import errno
+import json
 import logging
 import re
+import socket
 import tempfile
-from collections.abc import Iterator
+import threading
+import weakref
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from huggingface_hub import HfApi, constants, get_session, hf_hub_url
+from huggingface_hub import constants, hf_hub_url
 from huggingface_hub.errors import (
     GatedRepoError,
     HfHubHTTPError,
     RepositoryNotFoundError,
 )
-from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
+from huggingface_hub.utils import (  # type: ignore[attr-defined]
+    build_hf_headers,
+    hf_raise_for_status,
+    validate_repo_id,
+)
 
 from chatapp.core.fit import Fit, estimate
 from chatapp.core.hardware import Machine, machine
 from chatapp.core.modelinfo import ModelFileError, ModelInfo, read_model_info
 
+try:  # huggingface_hub 2.x speaks HTTP with httpx2, 1.x with httpx: use the one it brought
+    import httpx2 as httpx
+except ImportError:  # pragma: no cover - huggingface_hub 1.x
+    import httpx  # type: ignore[no-redef]
+
 log = logging.getLogger(__name__)
 
-
-def _network_errors() -> tuple[type[Exception], ...]:
-    """What an unreachable Hub raises: the socket layer's OSError and the transport errors of
-    huggingface_hub's HTTP client (httpx2 in huggingface_hub 2.x, httpx before), which are not
-    OSErrors: a machine with no connection would otherwise get no message at all."""
-    found: list[type[Exception]] = [OSError]
-    for name in ("httpx2", "httpx"):
-        try:
-            found.append(importlib.import_module(name).TransportError)
-        except (ImportError, AttributeError):
-            continue
-    return tuple(found)
-
-
-NETWORK_ERRORS: tuple[type[Exception], ...] = _network_errors()
-_CARD_ERRORS: tuple[type[Exception], ...] = (HfHubHTTPError, *NETWORK_ERRORS)
+CONNECT_TIMEOUT = 10.0  # seconds to open a connection
+READ_TIMEOUT = 30.0  # seconds of silence from a server before a request gives up
+OFFLINE_HINT = (
+    "to use the models on this machine without a network, turn on offline mode "
+    "(the Offline switch in the model manager, or --offline)"
+)
+#: what a failed request raises: the transport's errors (which are not OSErrors) and the socket's
+NETWORK_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError, OSError)
 
 _QUANT = re.compile(
     r"(?<![A-Za-z0-9])((?:I?Q\d(?:_[A-Z0-9]+)*)|BF16|FP16|FP32|F16|F32|MXFP4(?:_MOE)?|TQ\d_\d)(?![A-Za-z0-9])",
@@ -53,6 +67,13 @@ _QUANT = re.compile(
 )
 _SPLIT = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
 Sort = Literal["downloads", "likes", "last_modified", "trending_score", "created_at"]
+_SORT_PARAM = {
+    "last_modified": "lastModified",
+    "trending_score": "trendingScore",
+    "created_at": "createdAt",
+}
+_CARD_BYTES = 256 * 1024  # the start of a model card, its YAML header included
+_NO_ROUTE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
 
 
 class HubError(Exception):
@@ -65,6 +86,209 @@ class OfflineError(HubError):
 
 class NeedsTokenError(HubError):
     """The repository is gated or private: a Hugging Face token is needed."""
+
+
+class Cancelled(HubError):
+    """The request was ended on purpose (``cancel()``, a pause, closing): nobody needs telling."""
+
+
+class Unreachable(HubError):
+    """The Hub cannot be reached at all: no network, a name that does not resolve, a refused
+    connection. Trying again in a few seconds will not help, so it fails at once."""
+
+
+# -- HTTP ---------------------------------------------------------------------------------------
+
+
+class Http:
+    """An HTTP client with connect and read timeouts whose requests any thread can end at once.
+
+    A read that waits ``read_timeout`` seconds for data fails (the server stopped sending), so a
+    stalled server costs that much at most. ``abort()`` ends what is in flight now, from any
+    thread: each connection's socket is recorded as it opens (the transport's ``trace``
+    extension), and shutting a socket down wakes the thread blocked reading it at once (closing
+    the client would not: a socket closed under a blocked read keeps it waiting). The interrupted
+    request raises ``Cancelled``. ``cancel()`` also refuses every later request. A connection
+    still being opened (name lookup, connect) is not interrupted: it is shut down as soon as it
+    opens, within ``connect_timeout``. Connections are kept alive between requests.
+    """
+
+    def __init__(
+        self, *, connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT
+    ) -> None:
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self._lock = threading.Lock()
+        self._client: httpx.Client | None = None
+        self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+        self._cancelled = False
+        self._aborts = 0  # abort() calls so far: a request that saw this change was aborted
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    @contextlib.contextmanager
+    def stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        params: Mapping[str, Any] | None = None,
+        follow_redirects: bool = True,
+    ) -> Iterator[httpx.Response]:
+        """A response whose body is read as it arrives (``iter_bytes``). An error inside the
+        ``with`` (reading the body included) comes out as ``Cancelled`` when ``abort()`` or
+        ``cancel()`` caused it, as the transport's own error (a timeout, a drop) otherwise."""
+        if self._cancelled:
+            raise Cancelled("cancelled")
+        aborts = self._aborts
+        try:
+            with self._session().stream(
+                method,
+                url,
+                headers=dict(headers),
+                params=dict(params) if params else None,
+                follow_redirects=follow_redirects,
+                extensions={"trace": self._trace},
+            ) as response:
+                yield response
+        except httpx.TransportError as exc:
+            if self._cancelled or self._aborts != aborts:
+                raise Cancelled("cancelled") from exc
+            raise
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        params: Mapping[str, Any] | None = None,
+        follow_redirects: bool = True,
+    ) -> httpx.Response:
+        """The whole response, its body read."""
+        with self.stream(
+            method, url, headers=headers, params=params, follow_redirects=follow_redirects
+        ) as response:
+            response.read()
+        return response
+
+    def abort(self) -> None:
+        """End every request in flight, now; later requests go ahead as usual."""
+        self._aborts += 1
+        self._shutdown(self._tracked())
+
+    def cancel(self) -> None:
+        """End every request in flight, now, and refuse later ones until ``reset()``."""
+        self._cancelled = True
+        self.abort()
+
+    def reset(self) -> None:
+        self._cancelled = False
+
+    def close(self) -> None:
+        self.cancel()
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def _session(self) -> httpx.Client:
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(
+                    timeout=httpx.Timeout(
+                        self.read_timeout, connect=self.connect_timeout, pool=self.connect_timeout
+                    ),
+                    follow_redirects=True,
+                )
+                # its kept-alive connections close with it, not whenever their sockets are freed
+                weakref.finalize(self, self._client.close)
+            return self._client
+
+    def _tracked(self) -> list[socket.socket]:
+        with self._lock:
+            return list(self._sockets)
+
+    @staticmethod
+    def _shutdown(sockets: list[socket.socket]) -> None:
+        for sock in sockets:
+            # socket.socket's shutdown for TLS sockets too: ssl.SSLSocket's also drops its TLS
+            # state, under the feet of the thread reading it
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def _trace(self, event: str, info: dict[str, Any]) -> None:
+        if event not in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if isinstance(sock, socket.socket):
+            with self._lock:
+                self._sockets.add(sock)
+            if self._cancelled:  # cancelled while this connection was being opened
+                self._shutdown([sock])
+
+
+def network_reason(exc: BaseException, *, read_timeout: float | None = None) -> str:
+    """What a failed request ran into, in words a user can act on."""
+    causes = _causes(exc)
+    host = _host(exc)
+    if any(isinstance(c, socket.gaierror) for c in causes):
+        return f"the name {host} does not resolve (is this machine online?)"
+    if any(isinstance(c, ConnectionRefusedError) for c in causes):
+        return f"{host} refused the connection"
+    if any(isinstance(c, OSError) and c.errno in _NO_ROUTE for c in causes):
+        return f"no network route to {host}"
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"{host} did not answer"
+    if isinstance(exc, httpx.ReadTimeout):
+        waited = f" (nothing for {read_timeout:g} s)" if read_timeout else ""
+        return f"the server stopped sending{waited}"
+    if isinstance(exc, httpx.TimeoutException):
+        return "the connection timed out"
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+        return "the connection dropped"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect to {host}: {_first_line(exc)}"
+    return f"{type(exc).__name__}: {_first_line(exc)}"
+
+
+def unreachable(exc: BaseException) -> bool:
+    """No connection could be opened at all (as opposed to one that stalled or dropped)."""
+    return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)) or any(
+        isinstance(c, socket.gaierror | ConnectionRefusedError) for c in _causes(exc)
+    )
+
+
+def cannot_reach(exc: BaseException) -> Unreachable:
+    return Unreachable(f"cannot reach the Hub: {network_reason(exc)}; {OFFLINE_HINT}")
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and cur not in seen:
+        seen.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    return seen
+
+
+def _host(exc: BaseException) -> str:
+    for c in _causes(exc):
+        with contextlib.suppress(AttributeError, RuntimeError):
+            return str(c.request.url.host)  # type: ignore[attr-defined]
+    return "the Hub"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+# -- the Hub ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -143,44 +367,66 @@ def group_files(repo_id: str, files: list[tuple[str, int, str | None]]) -> list[
 
 
 class Hub:
-    """Search and inspect the Hub. ``offline`` (the app's switch) adds to HF_HUB_OFFLINE."""
+    """Search and inspect the Hub. ``offline`` (the app's switch) adds to HF_HUB_OFFLINE.
 
-    def __init__(self, *, offline: bool = False, token: str | None = None) -> None:
+    Every request has a connect timeout and a read timeout (``read_timeout``: seconds of
+    silence before it gives up), and ``cancel()`` ends whatever is in flight from another thread.
+    """
+
+    def __init__(
+        self,
+        *,
+        offline: bool = False,
+        token: str | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
+    ) -> None:
         self.offline_switch = offline
         self.token = token
+        self.http = Http(connect_timeout=connect_timeout, read_timeout=read_timeout)
         no_telemetry()
 
     @property
     def offline(self) -> bool:
         return self.offline_switch or constants.is_offline_mode()
 
-    def _api(self) -> HfApi:
-        if self.offline:
-            raise OfflineError("offline mode is on: nothing is fetched from the Hub")
-        return HfApi(token=self.token)
+    def cancel(self) -> None:
+        """End the request in flight (from any thread) and refuse every later one (closing)."""
+        self.http.cancel()
 
     def search(self, text: str, *, sort: Sort = "downloads", limit: int = 30) -> list[HubModel]:
         """GGUF repositories matching ``text``, most downloaded (or liked, recent) first."""
-        api = self._api()
+        params: dict[str, Any] = {
+            "filter": "gguf",
+            "sort": _SORT_PARAM.get(sort, sort),
+            "limit": limit,
+            "expand": ["downloads", "likes", "lastModified", "gated", "author"],
+        }
+        if text:
+            params["search"] = text
+        response, body = self._get(
+            f"{constants.ENDPOINT}/api/models", "searching the Hub failed", params=params
+        )
         try:
-            found = api.list_models(
-                search=text or None,
-                filter="gguf",
-                sort=sort,
-                limit=limit,
-                expand=["downloads", "likes", "lastModified", "gated", "author"],
-            )
-            return [_hub_model(m) for m in found]
+            hf_raise_for_status(response)
         except HfHubHTTPError as exc:
             raise HubError(f"searching the Hub failed: {_reason(exc)}") from exc
-        except NETWORK_ERRORS as exc:
-            raise HubError(f"cannot reach the Hub: {exc}") from exc
+        found = _json(body, "searching the Hub failed")
+        return [_hub_model(m) for m in found[:limit] if isinstance(m, dict)]
 
     def files(self, repo_id: str) -> list[HubFile]:
         """The GGUF model files of a repository with sizes, checksums and quantizations."""
-        api = self._api()
         try:
-            info = api.model_info(repo_id, files_metadata=True)
+            validate_repo_id(repo_id)
+        except ValueError as exc:
+            raise HubError(f"{repo_id!r} is not a repository name (owner/name)") from exc
+        response, body = self._get(
+            f"{constants.ENDPOINT}/api/models/{repo_id}",
+            f"listing {repo_id} failed",
+            params={"blobs": "true"},  # sizes and LFS checksums
+        )
+        try:
+            hf_raise_for_status(response)
         except GatedRepoError as exc:
             raise NeedsTokenError(
                 f"{repo_id} is gated: accept its terms on the Hub and add your access token"
@@ -189,24 +435,32 @@ class Hub:
             raise HubError(f"no repository {repo_id} (or it is private: add a token)") from exc
         except HfHubHTTPError as exc:
             raise HubError(f"listing {repo_id} failed: {_reason(exc)}") from exc
-        except NETWORK_ERRORS as exc:
-            raise HubError(f"cannot reach the Hub: {exc}") from exc
+        info = _json(body, f"listing {repo_id} failed")
         entries = []
-        for s in info.siblings or []:
-            lfs = s.lfs
-            sha = lfs.sha256 if lfs is not None else None
-            entries.append((s.rfilename, int(s.size or (lfs.size if lfs else 0) or 0), sha))
+        for s in info.get("siblings") or []:
+            lfs = s.get("lfs") or {}
+            size = s.get("size") or lfs.get("size") or 0
+            entries.append((str(s["rfilename"]), int(size), lfs.get("sha256")))
         return group_files(repo_id, entries)
 
     def card(self, repo_id: str, max_chars: int = 2000) -> str:
         """The start of the model card (README) without its YAML header, or '' if none."""
-        api = self._api()
         try:
-            path = api.hf_hub_download(repo_id, "README.md")
-        except _CARD_ERRORS as exc:
+            response, body = self._get(
+                hf_hub_url(repo_id, "README.md"),
+                "reading the model card failed",
+                headers={"Range": f"bytes=0-{_CARD_BYTES - 1}"},
+                limit=_CARD_BYTES,
+            )
+        except Cancelled:
+            raise
+        except HubError as exc:
             log.info("no model card for %s: %s", repo_id, exc)
             return ""
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        if response.status_code not in (200, 206):
+            log.info("no model card for %s: HTTP %s", repo_id, response.status_code)
+            return ""
+        text = body.decode("utf-8", errors="replace")
         if text.startswith("---"):
             end = text.find("\n---", 3)
             text = text[end + 4 :] if end >= 0 else text
@@ -222,17 +476,14 @@ class Hub:
         until it covers the whole header (large vocabularies make headers of several MB).
 
         Raises:
-            OfflineError, NeedsTokenError, HubError
+            OfflineError, NeedsTokenError, Unreachable, Cancelled, HubError
         """
-        if self.offline:
-            raise OfflineError("offline mode is on: nothing is fetched from the Hub")
         part = file.parts[0]
         size = file.size if not file.is_split else 0
         url = hf_hub_url(file.repo_id, part)
-        headers = build_hf_headers(token=self.token)
         want = first
         while True:
-            data, total = self._range(url, headers, want)
+            data, total = self._range(url, want)
             with tempfile.TemporaryDirectory(prefix="chatapp-header-") as tmp:
                 path = Path(tmp) / Path(part).name
                 with path.open("wb") as fh:
@@ -253,29 +504,65 @@ class Hub:
         """Each file's fit on this machine, from its remote header; a reason where unreadable.
 
         One header read per file, yielded as it arrives so a window can fill in row by row.
+        ``Cancelled`` ends it.
         """
         here = machine()
         for f in files:
             try:
                 yield f, estimate(self.read_header(f), n_ctx, here)
+            except Cancelled:
+                raise
             except HubError as exc:
                 yield f, str(exc)
 
-    def _range(self, url: str, headers: dict[str, str], n: int) -> tuple[bytes, int]:
+    def _get(
+        self,
+        url: str,
+        failed: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        limit: int | None = None,
+    ) -> tuple[httpx.Response, bytes]:
+        """A GET (its body, up to ``limit`` bytes): failures in words, starting ``failed``."""
+        if self.offline:
+            raise OfflineError("offline mode is on: nothing is fetched from the Hub")
         try:
-            resp = get_session().get(
-                url, headers={**headers, "Range": f"bytes=0-{n - 1}"}, follow_redirects=True
-            )
+            with self.http.stream(
+                "GET",
+                url,
+                headers={**build_hf_headers(token=self.token), **(headers or {})},
+                params=params,
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()  # for hf_raise_for_status: the error's message
+                    return response, b""
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if limit is not None and len(body) >= limit:
+                        break  # a server that ignores Range sends it all: stop here
+                return response, bytes(body[:limit])
+        except Cancelled:
+            raise
         except NETWORK_ERRORS as exc:
-            raise HubError(f"cannot reach the Hub: {exc}") from exc
-        if resp.status_code in (401, 403):
+            if unreachable(exc):
+                raise cannot_reach(exc) from exc
+            why = network_reason(exc, read_timeout=self.http.read_timeout)
+            raise HubError(f"{failed}: {why}") from exc
+
+    def _range(self, url: str, n: int) -> tuple[bytes, int]:
+        response, data = self._get(
+            url, "could not read the header", headers={"Range": f"bytes=0-{n - 1}"}, limit=n
+        )
+        if response.status_code in (401, 403):
             raise NeedsTokenError("this repository is gated or private: add your access token")
-        if resp.status_code not in (200, 206):
-            raise HubError(f"reading the file header failed (HTTP {resp.status_code})")
+        if response.status_code not in (200, 206):
+            raise HubError(f"reading the file header failed (HTTP {response.status_code})")
         total = 0
-        if m := re.search(r"/(\d+)$", resp.headers.get("Content-Range", "")):
+        if m := re.search(r"/(\d+)$", response.headers.get("Content-Range", "")):
             total = int(m.group(1))
-        return resp.content[:n], total
+        return data, total
 
 
 def _header_end(path: Path) -> int:
@@ -291,15 +578,25 @@ def _remote(info: ModelInfo, file: HubFile) -> ModelInfo:
     return replace(info, path=Path(file.filename), file_size=file.size)
 
 
-def _hub_model(m: Any) -> HubModel:
-    last = m.last_modified or m.created_at
+def _json(body: bytes, failed: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise HubError(f"{failed}: the Hub's answer was not JSON") from exc
+
+
+def _hub_model(m: dict[str, Any]) -> HubModel:
+    repo_id = str(m.get("id") or m.get("modelId") or "")
+    last = m.get("lastModified") or m.get("createdAt") or ""
+    with contextlib.suppress(ValueError, TypeError):
+        last = datetime.fromisoformat(str(last).replace("Z", "+00:00")).isoformat()
     return HubModel(
-        repo_id=m.id,
-        author=m.author or m.id.split("/")[0],
-        downloads=int(m.downloads or 0),
-        likes=int(m.likes or 0),
-        last_modified=last.isoformat() if hasattr(last, "isoformat") else str(last or ""),
-        gated=bool(m.gated),
+        repo_id=repo_id,
+        author=str(m.get("author") or repo_id.split("/")[0]),
+        downloads=int(m.get("downloads") or 0),
+        likes=int(m.get("likes") or 0),
+        last_modified=str(last),
+        gated=bool(m.get("gated")),
     )
 
 
