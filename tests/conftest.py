@@ -127,3 +127,29 @@ def assert_valid_desktop_entry(entry: Path) -> None:
     assert validator, "desktop-file-validate is missing: apt-get install desktop-file-utils"
     check = subprocess.run([validator, str(entry)], capture_output=True, text=True, check=False)
     assert check.returncode == 0 and not check.stdout.strip(), check.stdout
+
+
+REAL_MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+
+
+def _real_home() -> Path:
+    """The user's home as the system knows it: this file points HOME elsewhere for the tests."""
+    try:
+        import pwd
+    except ImportError:  # Windows: Path.home() reads USERPROFILE, which stays as it was
+        return Path.home()
+    return Path(pwd.getpwuid(os.getuid()).pw_dir)
+
+
+@pytest.fixture(scope="session")
+def real_model() -> Path:
+    """A real downloaded model: Qwen2.5-Coder-0.5B-Instruct Q4_K_M, a 151k-token vocabulary.
+
+    $CHATAPP_REAL_MODEL names it, else it is looked for in ~/.cache/chatapp-test-models/;
+    tests that use it are skipped where it is absent.
+    """
+    named = os.environ.get("CHATAPP_REAL_MODEL")
+    path = Path(named) if named else _real_home() / ".cache" / "chatapp-test-models" / REAL_MODEL
+    if not path.is_file():
+        pytest.skip(f"no real model at {path} (fetch it there or set CHATAPP_REAL_MODEL)")
+    return path
