@@ -271,3 +271,19 @@ def test_damaged_headers_are_refused_as_before(tmp_path: Path, tiny_model: Path)
         expected = reference_info(path)
         assert isinstance(expected, str), what  # gguf's reader refuses each of them
         assert info_or_message(path) == expected, what
+
+
+def test_a_name_that_is_not_utf8_is_refused_where_it_used_to_crash(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    data = tiny_model.read_bytes()
+    name = gguf.GGUFReader(tiny_model).fields["general.name"]
+    at = int(name.offset) + 8 + len("general.name") + 4 + 8  # the value's first bytes
+    path = tmp_path / "bad-name.gguf"
+    path.write_bytes(_damaged(data, at, b"\xff\xfe"))
+    with pytest.raises(UnicodeDecodeError):  # before: a traceback, from gguf's ReaderField
+        reference_info(path)
+    assert info_or_message(path) == (
+        "bad-name.gguf is truncated or damaged (an unfinished download?): "
+        "its GGUF header cannot be read"
+    )

@@ -227,7 +227,8 @@ class Library:
             info = _info_from_dict(cached.get("info"), path)
             if info is not None:
                 return info, None, False
-        self.header_reads += 1
+        with self._lock:
+            self.header_reads += 1
         try:
             info = read_model_info(path)
         except ModelFileError as exc:
