@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from pathlib import Path
 
@@ -139,6 +141,52 @@ def test_a_missing_model_is_listed_as_missing_and_delete_frees_space(
     other.unlink()
     (gone,) = Library(tmp_path / "data").entries()
     assert gone.missing and gone.name == "other.gguf"
+
+
+def test_a_rescan_reads_no_header_until_a_file_changes(
+    tmp_path: Path, tiny_model: Path, eos_model: Path, not_gguf: Path
+) -> None:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    model = folder / "model.gguf"
+    shutil.copy(tiny_model, model)
+    shutil.copy(not_gguf, folder / "notes.gguf")
+    lib = Library(tmp_path / "data")
+    lib.add_folder(folder)
+    listed = lib.entries()
+    by_name = {e.name: e for e in listed}
+    assert by_name["model.gguf"].info == read_model_info(model)
+    assert "not a GGUF" in str(by_name["notes.gguf"].error)
+    assert lib.header_reads == 2
+    assert lib.entries() == listed and lib.header_reads == 2  # unchanged: nothing read again
+    lib.add_file(model)  # importing a listed file reads nothing either
+    assert lib.header_reads == 2
+    again = Library(tmp_path / "data")  # after a restart: the cache is in the data dir
+    assert [e.info for e in again.entries()] == [e.info for e in listed]
+    assert again.header_reads == 0
+    shutil.copy(eos_model, model)  # another model at the same path: new size and time
+    assert {e.name: e.info.name for e in again.entries() if e.info} == {"model.gguf": "Tiny EOS"}
+    assert again.header_reads == 1
+    st = model.stat()  # the same bytes, touched: read again
+    os.utime(model, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    again.entries()
+    assert again.header_reads == 2
+    again.entries()
+    assert again.header_reads == 2
+
+
+def test_a_library_file_from_an_older_version_is_read_again_not_trusted(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    st = tiny_model.stat()
+    old = {"size": st.st_size, "mtime": st.st_mtime, "info": {"name": "Old Name", "path": "x"}}
+    layout = {"version": 1, "imported": [str(tiny_model)], "headers": {str(tiny_model): old}}
+    (data / "library.json").write_text(json.dumps(layout))
+    lib = Library(data)
+    (entry,) = lib.entries()
+    assert entry.info == read_model_info(tiny_model) and lib.header_reads == 1
 
 
 def test_other_apps_folders_are_offered_when_they_exist(

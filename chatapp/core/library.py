@@ -1,8 +1,9 @@
 """Every model on this machine: the Hugging Face cache, files imported in place, added folders.
 
 The library keeps a small JSON file in the data directory (imported files, folders, last use, and
-a cache of GGUF headers keyed by path, size and mtime so listing stays fast). Files are never
-copied; a file that went missing is listed as missing.
+a cache of what each GGUF header said, keyed by path, size and modification time, so listing an
+unchanged library reads no header). Files are never copied; a file that went missing is listed
+as missing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import re
 import sys
 import threading
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,11 @@ def other_app_folders() -> list[Path]:
 
 
 class Library:
+    """The models in ``data_dir``'s library file, with their headers' facts cached there.
+
+    ``header_reads`` counts the GGUF headers this instance has read (the cache missed).
+    """
+
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / LIBRARY_FILENAME
         self._lock = threading.Lock()
@@ -79,6 +85,7 @@ class Library:
         self.folders: list[str] = []
         self.last_used: dict[str, str] = {}
         self._headers: dict[str, dict[str, Any]] = {}
+        self.header_reads = 0
         if self.path.exists():
             try:
                 raw = json.loads(self.path.read_text(encoding="utf-8"))
@@ -105,11 +112,14 @@ class Library:
     def add_file(self, path: Path) -> Entry:
         """Import a file in place (it is not copied). Raises ModelFileError if it is unusable."""
         path = path.expanduser().resolve()
-        info = read_model_info(path)
+        if not path.is_file():
+            read_model_info(path)  # says why: not found, not a file
+        info, error, _new = self._info(path)
+        if info is None:
+            raise ModelFileError(str(error))
         with self._lock:
             if str(path) not in self.imported:
                 self.imported.append(str(path))
-            self._remember(path, info)
             self._save()
         return Entry(path, "imported", None, info, None, self.last_used.get(str(path)))
 
@@ -173,7 +183,11 @@ class Library:
             for path in sorted(Path(folder).rglob("*.gguf")):
                 found.setdefault(str(path), ("folder", None))
         out = []
-        changed = False
+        with self._lock:  # forget the headers of files no longer listed
+            gone = [key for key in self._headers if key not in found]
+            for key in gone:
+                del self._headers[key]
+        changed = bool(gone)
         for key, (source, repo) in found.items():
             path = Path(key)
             later = _LATER_PART.search(path.name)
@@ -198,32 +212,41 @@ class Library:
         return exact or [e for e in entries if name.lower() in str(e.path).lower()]
 
     def _info(self, path: Path) -> tuple[ModelInfo | None, str | None, bool]:
+        """What the header of ``path`` says, or why it is unusable; and whether it was read.
+
+        The header is read only when the file's size or modification time differ from what the
+        cache holds; what was read is cached under the size and time seen before reading.
+        """
         st = path.stat()
         key = str(path)
+        stamp = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
         cached = self._headers.get(key)
-        if cached and cached.get("size") == st.st_size and cached.get("mtime") == st.st_mtime:
+        if cached and all(cached.get(k) == v for k, v in stamp.items()):
             if "error" in cached:
                 return None, str(cached["error"]), False
-            return _info_from_dict(cached["info"], path), None, False
+            info = _info_from_dict(cached.get("info"), path)
+            if info is not None:
+                return info, None, False
+        with self._lock:
+            self.header_reads += 1
         try:
             info = read_model_info(path)
         except ModelFileError as exc:
             with self._lock:
-                self._headers[key] = {"size": st.st_size, "mtime": st.st_mtime, "error": str(exc)}
+                self._headers[key] = {**stamp, "error": str(exc)}
             return None, str(exc), True
-        with self._lock:
-            self._remember(path, info)
-        return info, None, True
-
-    def _remember(self, path: Path, info: ModelInfo) -> None:
-        st = path.stat()
         d = asdict(info)
         d["path"] = str(info.path)
-        self._headers[str(path)] = {"size": st.st_size, "mtime": st.st_mtime, "info": d}
+        with self._lock:
+            self._headers[key] = {**stamp, "info": d}
+        return info, None, True
 
 
-def _info_from_dict(d: dict[str, Any], path: Path) -> ModelInfo:
-    return replace(ModelInfo(**{**d, "path": path}), path=path)
+def _info_from_dict(d: Any, path: Path) -> ModelInfo | None:
+    """A cached ModelInfo, or None where the cache holds something else (an older layout)."""
+    if not isinstance(d, dict) or set(d) != {f.name for f in fields(ModelInfo)}:
+        return None
+    return replace(ModelInfo(**d), path=path)
 
 
 def _ts(stamp: str | None) -> float:
