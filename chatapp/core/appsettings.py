@@ -257,28 +257,22 @@ def _parse(raw: bytes) -> AppSettings:
 
 _Section = TypeVar("_Section", LoadSettings, GenerationSettings)
 
-_JSON_TYPES: dict[str, Callable[[Any], bool]] = {
-    "int": lambda v: _is_int(v),
-    "int | None": lambda v: v is None or _is_int(v),
-    "float": lambda v: _is_int(v) or isinstance(v, float),
-    "bool": lambda v: isinstance(v, bool),
-    "str": lambda v: isinstance(v, str),
-    "tuple[str, ...]": lambda v: isinstance(v, list) and all(isinstance(s, str) for s in v),
-}
-
 
 def _section(cls: type[_Section], name: str, value: Any) -> _Section:
-    """Build a nested section, checking JSON types first (its own class checks the bounds)."""
+    """Build a nested section; its own fields say what each value may be, and the message."""
     if not isinstance(value, dict):
         raise SettingsError(f"{name} must be an object, got {value!r}")
-    for f in fields(cls):
-        check = _JSON_TYPES.get(str(f.type))
-        if f.name in value and check is not None and not check(value[f.name]):
-            raise SettingsError(f"{name}.{f.name} has the wrong type: {value[f.name]!r}")
     try:
         return cls.from_dict(value)
-    except ValueError as exc:  # SettingsError, or an unknown enum value such as overflow
-        raise SettingsError(f"{name}: {exc}") from exc
+    except SettingsError as exc:
+        if exc.wrong_type and exc.setting is not None:
+            raise SettingsError(
+                f"{name}.{exc.setting} has the wrong type: {value[exc.setting]!r}",
+                setting=f"{name}.{exc.setting}",
+                wrong_type=True,
+            ) from exc
+        setting = None if exc.setting is None else f"{name}.{exc.setting}"
+        raise SettingsError(f"{name}: {exc}", setting=setting) from exc
 
 
 def _is_int(value: Any) -> bool:

@@ -7,7 +7,6 @@ their ``SettingsError`` inline, so the dialog never accepts something the core w
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
@@ -321,13 +320,15 @@ class SettingsDialog(QDialog):
         """
         mode = self.gpu_mode.currentData()
         gpu_layers = {_GPU_AUTO: None, _GPU_ALL: -1, _GPU_CPU: 0}.get(mode, self.gpu_layers.value())
-        load = replace(
-            self._original.load,  # keeps what the dialog does not show (the load seed)
-            n_ctx=self.n_ctx.value(),
-            n_gpu_layers=gpu_layers,
-            n_threads=self.n_threads.value(),
-            n_batch=self.n_batch.value(),
-            flash_attn=self.flash_attn.isChecked(),
+        load = LoadSettings(
+            **{
+                **self._original.load.to_dict(),  # keeps what the dialog does not show (the seed)
+                "n_ctx": self.n_ctx.value(),
+                "n_gpu_layers": gpu_layers,
+                "n_threads": self.n_threads.value(),
+                "n_batch": self.n_batch.value(),
+                "flash_attn": self.flash_attn.isChecked(),
+            }
         )
         # Blank lines are not stop strings; any other line is kept exactly, spaces included.
         lines = self.stop.toPlainText().split("\n")
