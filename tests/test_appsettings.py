@@ -333,3 +333,18 @@ def test_a_value_just_outside_its_bounds_is_named_in_words_and_the_file_set_asid
     assert settings == AppSettings()
     shown = str(value) if isinstance(value, int) else f"{value:g}"
     assert_set_aside(sf, content, problem, f"{section}: {label} must be between", f"got {shown}")
+
+
+def test_a_font_size_just_outside_its_bounds_is_named_and_the_file_set_aside(
+    tmp_path: Path,
+) -> None:
+    lo, hi = bounds(AppSettings, "font_size")
+    for value in (int(lo) - 1, int(hi) + 1):
+        sf = settings_file(tmp_path / str(value))
+        sf.path.parent.mkdir(parents=True)
+        content = json.dumps({"font_size": value}).encode()
+        sf.path.write_bytes(content)
+        settings, problem = sf.load()
+        assert settings == AppSettings()
+        assert_set_aside(sf, content, problem, f"font_size must be a whole number between {lo}")
+        assert problem is not None and f"got {value})" in problem

@@ -302,6 +302,7 @@ SPINS: dict[tuple[type[BaseModel], str], str] = {
     (GenerationSettings, "repeat_penalty"): "repeat_penalty",
     (GenerationSettings, "max_tokens"): "max_tokens",
     (GenerationSettings, "seed"): "seed",
+    (AppSettings, "font_size"): "font_size",
 }
 GPU_LAYERS = (LoadSettings, "n_gpu_layers")  # a choice (automatic, all, CPU) plus a count
 NOT_SHOWN = {(LoadSettings, "seed")}
@@ -312,7 +313,7 @@ def test_every_numeric_setting_has_exactly_its_bounds_in_the_dialog(
 ) -> None:
     numeric = {
         (model, name)
-        for model in (LoadSettings, GenerationSettings)
+        for model in (LoadSettings, GenerationSettings, AppSettings)
         for name, info in model.model_fields.items()
         if number_type(info) is not None
     }

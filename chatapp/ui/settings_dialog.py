@@ -31,8 +31,6 @@ from PySide6.QtWidgets import (
 )
 
 from chatapp.core.appsettings import (
-    FONT_SIZE_MAX,
-    FONT_SIZE_MIN,
     AppSettings,
     Theme,
     check_chat_template,
@@ -314,10 +312,12 @@ class SettingsDialog(QDialog):
         self.system_prompt = _text(
             "systemPrompt", "Default system prompt", "For example: You are a helpful assistant."
         )
+        self.system_prompt.setToolTip(_field(AppSettings, "system_prompt").tooltip)
         _row(form, "Default &system prompt:", self.system_prompt)
         self.chat_template = _text(
             "chatTemplate", "Chat template override", "Empty: use the model's own template"
         )
+        self.chat_template.setToolTip(_field(AppSettings, "chat_template").tooltip)
         _row(form, "Chat &template override:", self.chat_template)
         return page
 
@@ -330,11 +330,9 @@ class SettingsDialog(QDialog):
             "Theme",
             [("System", Theme.SYSTEM), ("Light", Theme.LIGHT), ("Dark", Theme.DARK)],
         )
+        self.theme.setToolTip(_field(AppSettings, "theme").tooltip)
         _row(form, "&Theme:", self.theme)
-        self.font_size = QSpinBox()
-        self.font_size.setObjectName("fontSize")
-        self.font_size.setAccessibleName("Font size")
-        self.font_size.setRange(FONT_SIZE_MIN, FONT_SIZE_MAX)  # AppSettings' own bounds
+        self.font_size = _int_spin("fontSize", "Font size", AppSettings, "font_size")
         self.font_size.setSuffix(" pt")
         _row(form, "&Font size:", self.font_size)
         return page
