@@ -17,7 +17,14 @@ from chatapp.core.appsettings import (
     Theme,
     check_chat_template,
 )
-from chatapp.core.settings import GenerationSettings, LoadSettings, OverflowPolicy, SettingsError
+from chatapp.core.settings import (
+    GenerationSettings,
+    LoadSettings,
+    OverflowPolicy,
+    SettingsError,
+    bounds,
+    number_type,
+)
 
 STAMP = datetime(2026, 11, 22, 9, 30, 0)
 BACKUP_NAME = f"{SETTINGS_FILENAME}.broken-20261122-093000"
@@ -239,3 +246,105 @@ def test_check_chat_template() -> None:
     check_chat_template("{% for m in messages %}{{ m['content'] }}{% endfor %}")
     with pytest.raises(SettingsError, match="line 1"):
         check_chat_template("{% for m in messages %}{{ m['content'] }")
+
+
+# settings.json as chatapp wrote it before settings became pydantic models: it must keep loading,
+# and saving it back must not change a byte.
+FILE_BEFORE_PYDANTIC = """{
+  "version": 1,
+  "load": {
+    "n_ctx": 4096,
+    "n_gpu_layers": 12,
+    "n_threads": 6,
+    "n_batch": 256,
+    "flash_attn": true,
+    "seed": -1
+  },
+  "generation": {
+    "temperature": 0.3,
+    "top_p": 0.9,
+    "top_k": 20,
+    "min_p": 0.1,
+    "repeat_penalty": 1.2,
+    "max_tokens": 300,
+    "seed": 1234,
+    "stop": [
+      "</s>",
+      "User:"
+    ],
+    "overflow": "refuse"
+  },
+  "system_prompt": "Be brief.\\nAnswer in French.",
+  "theme": "dark",
+  "font_size": 14,
+  "recent_models": [
+    "/models/b.gguf",
+    "/models/a.gguf"
+  ],
+  "last_model": "/models/b.gguf",
+  "last_conversation": "c0ffee",
+  "window_geometry": "AdnQywADAAAAAAAA",
+  "splitter_sizes": [
+    240,
+    760
+  ],
+  "chat_template": "{{ messages[0]['content'] }}",
+  "offline": false,
+  "gpu_hint_shown": false
+}
+"""
+
+
+def test_an_existing_users_file_loads_and_saves_back_unchanged(tmp_path: Path) -> None:
+    sf = settings_file(tmp_path)
+    sf.path.parent.mkdir(parents=True)
+    sf.path.write_text(FILE_BEFORE_PYDANTIC, encoding="utf-8")
+    loaded, problem = sf.load()
+    assert problem is None
+    assert loaded == full_settings()
+    sf.save(loaded)
+    assert sf.path.read_text(encoding="utf-8") == FILE_BEFORE_PYDANTIC
+
+
+def _just_outside() -> list[tuple[str, str, str, float]]:
+    """(section, field, its words, value) one step past each end of every numeric setting."""
+    cases = []
+    for section, model in (("load", LoadSettings), ("generation", GenerationSettings)):
+        for name, info in model.model_fields.items():
+            kind = number_type(info)
+            if kind is None:
+                continue
+            lo, hi = bounds(model, name)
+            step = 1 if kind is int else 0.01
+            label = info.title or name
+            cases += [(section, name, label, lo - step), (section, name, label, hi + step)]
+    return cases
+
+
+@pytest.mark.parametrize(("section", "name", "label", "value"), _just_outside())
+def test_a_value_just_outside_its_bounds_is_named_in_words_and_the_file_set_aside(
+    tmp_path: Path, section: str, name: str, label: str, value: float
+) -> None:
+    sf = settings_file(tmp_path)
+    sf.path.parent.mkdir(parents=True)
+    content = json.dumps({"version": SETTINGS_VERSION, section: {name: value}}).encode()
+    sf.path.write_bytes(content)
+    settings, problem = sf.load()
+    assert settings == AppSettings()
+    shown = str(value) if isinstance(value, int) else f"{value:g}"
+    assert_set_aside(sf, content, problem, f"{section}: {label} must be between", f"got {shown}")
+
+
+def test_a_font_size_just_outside_its_bounds_is_named_and_the_file_set_aside(
+    tmp_path: Path,
+) -> None:
+    lo, hi = bounds(AppSettings, "font_size")
+    for value in (int(lo) - 1, int(hi) + 1):
+        sf = settings_file(tmp_path / str(value))
+        sf.path.parent.mkdir(parents=True)
+        content = json.dumps({"font_size": value}).encode()
+        sf.path.write_bytes(content)
+        settings, problem = sf.load()
+        assert settings == AppSettings()
+        assert_set_aside(sf, content, problem, f"font_size must be a whole number between {lo}")
+        assert problem is not None and f"got {value})" in problem

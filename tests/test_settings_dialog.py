@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import BaseModel
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QDoubleSpinBox, QLabel, QSpinBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from chatapp.core.appsettings import AppSettings, Theme
-from chatapp.core.settings import GenerationSettings, LoadSettings, OverflowPolicy
+from chatapp.core.settings import (
+    SEED_MAX,
+    GenerationSettings,
+    LoadSettings,
+    OverflowPolicy,
+    bounds,
+    number_type,
+)
 from chatapp.ui.settings_dialog import SettingsDialog
 
 
@@ -279,3 +287,70 @@ def test_mnemonics_move_the_focus_from_the_keyboard(qtbot: QtBot, dialog: Settin
     qtbot.keyClick(dialog, Qt.Key.Key_A, alt)  # the Appearance tab
     qtbot.keyClick(dialog, Qt.Key.Key_F, alt)
     assert dialog.font_size.hasFocus()
+
+
+# Every numeric setting and the spin box that edits it; a new setting must be added here (or to
+# NOT_SHOWN), so a dialog range can never again be a stale copy of the core's bounds.
+SPINS: dict[tuple[type[BaseModel], str], str] = {
+    (LoadSettings, "n_ctx"): "n_ctx",
+    (LoadSettings, "n_threads"): "n_threads",
+    (LoadSettings, "n_batch"): "n_batch",
+    (GenerationSettings, "temperature"): "temperature",
+    (GenerationSettings, "top_p"): "top_p",
+    (GenerationSettings, "top_k"): "top_k",
+    (GenerationSettings, "min_p"): "min_p",
+    (GenerationSettings, "repeat_penalty"): "repeat_penalty",
+    (GenerationSettings, "max_tokens"): "max_tokens",
+    (GenerationSettings, "seed"): "seed",
+    (AppSettings, "font_size"): "font_size",
+}
+GPU_LAYERS = (LoadSettings, "n_gpu_layers")  # a choice (automatic, all, CPU) plus a count
+NOT_SHOWN = {(LoadSettings, "seed")}
+
+
+def test_every_numeric_setting_has_exactly_its_bounds_in_the_dialog(
+    dialog: SettingsDialog,
+) -> None:
+    numeric = {
+        (model, name)
+        for model in (LoadSettings, GenerationSettings, AppSettings)
+        for name, info in model.model_fields.items()
+        if number_type(info) is not None
+    }
+    assert numeric == set(SPINS) | {GPU_LAYERS} | NOT_SHOWN
+    for (model, name), attribute in SPINS.items():
+        spin = getattr(dialog, attribute)
+        assert isinstance(spin, QSpinBox | QDoubleSpinBox)
+        assert (spin.minimum(), spin.maximum()) == bounds(model, name), name
+        assert spin.toolTip() == model.model_fields[name].description, name
+
+    lo, hi = bounds(*GPU_LAYERS)
+    assert dialog.gpu_layers.maximum() == hi
+    assert dialog.gpu_layers.minimum() == 1  # below that, the choices: CPU only (0), all (-1)
+    for text, value in (("All layers", lo), ("CPU only", 0), ("Custom", hi)):
+        dialog.gpu_mode.setCurrentIndex(dialog.gpu_mode.findText(text))
+        dialog.gpu_layers.setValue(hi)
+        dialog.accept()
+        assert dialog.result_settings().load.n_gpu_layers == value
+
+
+def test_a_seed_past_what_a_qspinbox_holds_survives_the_dialog(qtbot: QtBot) -> None:
+    settings = AppSettings(generation=GenerationSettings(seed=SEED_MAX))
+    dlg = SettingsDialog(settings)
+    qtbot.addWidget(dlg)
+    assert dlg.seed.text() == str(SEED_MAX)
+    dlg.accept()
+    assert dlg.result() == QDialog.DialogCode.Accepted
+    assert dlg.result_settings() == settings  # not clamped to 2**31 - 1 on the way through
+
+
+def test_fractional_settings_step_as_their_definition_says(dialog: SettingsDialog) -> None:
+    dialog.temperature.setValue(0.5)
+    dialog.temperature.stepUp()
+    assert dialog.temperature.value() == pytest.approx(0.55)
+    dialog.top_p.setValue(0.9)
+    dialog.top_p.stepUp()
+    assert dialog.top_p.value() == pytest.approx(0.91)
+    dialog.n_ctx.setValue(4096)
+    dialog.n_ctx.stepUp()
+    assert dialog.n_ctx.value() == 4096 + 1024

@@ -1,8 +1,9 @@
 """The application's settings and the versioned ``settings.json`` file that keeps them.
 
 Load and generation settings keep their own defaults and bounds (``chatapp.core.settings``); this
-module adds what the app remembers between runs and the file format around it. A file that cannot
-be read is never deleted: it is renamed aside and the user is told where it went.
+module adds what the app remembers between runs, declared the same way (one pydantic ``Field``
+each), and the file format around it. A file that cannot be read is never deleted: it is renamed
+aside and the user is told where it went.
 """
 
 from __future__ import annotations
@@ -10,14 +11,24 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Annotated, Any, Self, TypeVar
 
 import jinja2
 import jinja2.sandbox
+from annotated_types import Ge
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    InstanceOf,
+    Strict,
+    StringConstraints,
+    ValidationError,
+)
 
 from chatapp.core.atomic import write_text_atomic
 from chatapp.core.settings import GenerationSettings, LoadSettings, SettingsError
@@ -43,8 +54,21 @@ class Theme(StrEnum):
     DARK = "dark"
 
 
-@dataclass(frozen=True)
-class AppSettings:
+_Text = Annotated[str, Strict()]
+_Path = Annotated[str, StringConstraints(strict=True, min_length=1)]
+_Size = Annotated[int, Strict(), Ge(0)]
+
+
+def _recent(paths: tuple[str, ...]) -> tuple[str, ...]:
+    return paths[:MAX_RECENT_MODELS]
+
+
+def _refusal(text: str) -> dict[str, Any]:
+    """Field metadata: what the setting must be, in words ("must be text or null")."""
+    return {"refusal": text}
+
+
+class AppSettings(BaseModel):
     """Everything chatapp remembers between runs. Constructing one validates it.
 
     ``recent_models`` holds model paths, newest first, at most ten. ``chat_template`` is the
@@ -55,58 +79,84 @@ class AppSettings:
         SettingsError: a value has the wrong type or is out of bounds; the message names it.
     """
 
-    load: LoadSettings = field(default_factory=LoadSettings)
-    generation: GenerationSettings = field(default_factory=GenerationSettings)
-    system_prompt: str = ""
-    theme: Theme = Theme.SYSTEM
-    font_size: int = 11
-    recent_models: tuple[str, ...] = ()
-    last_model: str | None = None
-    last_conversation: str | None = None
-    window_geometry: str | None = None
-    splitter_sizes: tuple[int, ...] = ()
-    chat_template: str | None = None
-    offline: bool = False  # no Hub request at all (HF_HUB_OFFLINE=1 does the same)
-    gpu_hint_shown: bool = False  # "your GPU is unused by this build" is said once
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    def __post_init__(self) -> None:
-        for flag in ("offline", "gpu_hint_shown"):
-            if not isinstance(getattr(self, flag), bool):
-                raise SettingsError(f"{flag} must be true or false, got {getattr(self, flag)!r}")
-        if not isinstance(self.load, LoadSettings):
-            raise SettingsError(f"load must be LoadSettings, got {self.load!r}")
-        if not isinstance(self.generation, GenerationSettings):
-            raise SettingsError(f"generation must be GenerationSettings, got {self.generation!r}")
-        if not isinstance(self.system_prompt, str):
-            raise SettingsError(f"system_prompt must be text, got {self.system_prompt!r}")
+    # the sections are built (and checked, with their own messages) by their own classes
+    load: InstanceOf[LoadSettings] = Field(
+        default_factory=LoadSettings,
+        json_schema_extra=_refusal("must be LoadSettings"),
+    )
+    generation: InstanceOf[GenerationSettings] = Field(
+        default_factory=GenerationSettings,
+        json_schema_extra=_refusal("must be GenerationSettings"),
+    )
+    system_prompt: _Text = Field(
+        default="",
+        description="Given to the model at the start of every new conversation.",
+        json_schema_extra=_refusal("must be text"),
+    )
+    theme: Theme = Field(
+        default=Theme.SYSTEM,
+        description="The colour scheme; System follows the desktop.",
+        json_schema_extra=_refusal(f"must be one of {', '.join(t.value for t in Theme)}"),
+    )
+    font_size: int = Field(
+        default=11,
+        ge=FONT_SIZE_MIN,
+        le=FONT_SIZE_MAX,
+        strict=True,
+        description="The size of the conversation's text, in points.",
+        json_schema_extra=_refusal(
+            f"must be a whole number between {FONT_SIZE_MIN} and {FONT_SIZE_MAX}"
+        ),
+    )
+    recent_models: Annotated[tuple[_Path, ...], AfterValidator(_recent)] = Field(
+        default=(), json_schema_extra=_refusal("must be a list of file paths")
+    )
+    last_model: _Text | None = Field(
+        default=None, json_schema_extra=_refusal("must be text or null")
+    )
+    last_conversation: _Text | None = Field(
+        default=None, json_schema_extra=_refusal("must be text or null")
+    )
+    window_geometry: _Text | None = Field(
+        default=None, json_schema_extra=_refusal("must be text or null")
+    )
+    splitter_sizes: tuple[_Size, ...] = Field(
+        default=(), json_schema_extra=_refusal("must be a list of sizes >= 0")
+    )
+    chat_template: _Text | None = Field(
+        default=None,
+        description="A Jinja chat template used instead of the model's own; checked when saved.",
+        json_schema_extra=_refusal("must be text or null"),
+    )
+    # no Hub request at all (HF_HUB_OFFLINE=1 does the same)
+    offline: bool = Field(
+        default=False, strict=True, json_schema_extra=_refusal("must be true or false")
+    )
+    # "your GPU is unused by this build" is said once
+    gpu_hint_shown: bool = Field(
+        default=False, strict=True, json_schema_extra=_refusal("must be true or false")
+    )
+
+    def __init__(self, **data: Any) -> None:
         try:
-            object.__setattr__(self, "theme", Theme(self.theme))
-        except ValueError:
-            choices = ", ".join(t.value for t in Theme)
-            raise SettingsError(f"theme must be one of {choices}, got {self.theme!r}") from None
-        if not _is_int(self.font_size) or not FONT_SIZE_MIN <= self.font_size <= FONT_SIZE_MAX:
+            super().__init__(**data)
+        except ValidationError as exc:
+            errors = exc.errors()
+            unknown = [str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden"]
+            if unknown:  # what dataclasses said for an unknown keyword
+                raise TypeError(f"AppSettings has no setting {unknown[0]!r}") from None
+            name = str(errors[0]["loc"][0])
+            extra = type(self).model_fields[name].json_schema_extra
+            refusal = extra.get("refusal") if isinstance(extra, dict) else None
             raise SettingsError(
-                f"font_size must be a whole number between {FONT_SIZE_MIN} and {FONT_SIZE_MAX}, "
-                f"got {self.font_size!r}"
-            )
-        recent = self.recent_models
-        if not isinstance(recent, list | tuple) or not all(
-            isinstance(p, str) and p for p in recent
-        ):
-            raise SettingsError(f"recent_models must be a list of file paths, got {recent!r}")
-        object.__setattr__(self, "recent_models", tuple(recent[:MAX_RECENT_MODELS]))
-        for name in ("last_model", "last_conversation", "window_geometry", "chat_template"):
-            value = getattr(self, name)
-            if value is not None and not isinstance(value, str):
-                raise SettingsError(f"{name} must be text or null, got {value!r}")
-        sizes = self.splitter_sizes
-        if not isinstance(sizes, list | tuple) or not all(_is_int(s) and s >= 0 for s in sizes):
-            raise SettingsError(f"splitter_sizes must be a list of sizes >= 0, got {sizes!r}")
-        object.__setattr__(self, "splitter_sizes", tuple(sizes))
+                f"{name} {refusal or 'is not valid'}, got {data[name]!r}", setting=name
+            ) from None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data: nested ``load`` and ``generation`` objects, lists for tuples."""
-        d: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        d: dict[str, Any] = {name: getattr(self, name) for name in type(self).model_fields}
         d["load"] = self.load.to_dict()
         d["generation"] = self.generation.to_dict()
         d["theme"] = self.theme.value
@@ -123,21 +173,17 @@ class AppSettings:
         """
         if not isinstance(d, dict):
             raise SettingsError(f"settings must be a JSON object, got {type(d).__name__}")
-        known = {f.name for f in fields(cls)}
-        kwargs: dict[str, Any] = {k: v for k, v in d.items() if k in known}
+        kwargs: dict[str, Any] = {k: v for k, v in d.items() if k in cls.model_fields}
         if "load" in kwargs:
             kwargs["load"] = _section(LoadSettings, "load", kwargs["load"])
         if "generation" in kwargs:
             kwargs["generation"] = _section(GenerationSettings, "generation", kwargs["generation"])
-        try:
-            return cls(**kwargs)
-        except TypeError as exc:  # a wrong-typed value that a comparison choked on
-            raise SettingsError(str(exc)) from exc
+        return cls(**kwargs)
 
     def with_recent_model(self, path: str) -> AppSettings:
         """A copy with ``path`` first in ``recent_models`` (once, at most ten) and as last_model."""
         recent = (path, *(p for p in self.recent_models if p != path))
-        return replace(self, recent_models=recent[:MAX_RECENT_MODELS], last_model=path)
+        return self.updated(recent_models=recent[:MAX_RECENT_MODELS], last_model=path)
 
     def updated(self, **changes: Any) -> AppSettings:
         """A copy with the given fields changed; ``None`` is a real value here (e.g. no model).
@@ -146,7 +192,7 @@ class AppSettings:
             SettingsError: a changed value is invalid.
             TypeError: a name is not a field.
         """
-        return replace(self, **changes)
+        return type(self)(**{**{n: getattr(self, n) for n in type(self).model_fields}, **changes})
 
 
 def check_chat_template(text: str) -> None:
@@ -257,28 +303,22 @@ def _parse(raw: bytes) -> AppSettings:
 
 _Section = TypeVar("_Section", LoadSettings, GenerationSettings)
 
-_JSON_TYPES: dict[str, Callable[[Any], bool]] = {
-    "int": lambda v: _is_int(v),
-    "int | None": lambda v: v is None or _is_int(v),
-    "float": lambda v: _is_int(v) or isinstance(v, float),
-    "bool": lambda v: isinstance(v, bool),
-    "str": lambda v: isinstance(v, str),
-    "tuple[str, ...]": lambda v: isinstance(v, list) and all(isinstance(s, str) for s in v),
-}
-
 
 def _section(cls: type[_Section], name: str, value: Any) -> _Section:
-    """Build a nested section, checking JSON types first (its own class checks the bounds)."""
+    """Build a nested section; its own fields say what each value may be, and the message."""
     if not isinstance(value, dict):
         raise SettingsError(f"{name} must be an object, got {value!r}")
-    for f in fields(cls):
-        check = _JSON_TYPES.get(str(f.type))
-        if f.name in value and check is not None and not check(value[f.name]):
-            raise SettingsError(f"{name}.{f.name} has the wrong type: {value[f.name]!r}")
     try:
         return cls.from_dict(value)
-    except ValueError as exc:  # SettingsError, or an unknown enum value such as overflow
-        raise SettingsError(f"{name}: {exc}") from exc
+    except SettingsError as exc:
+        if exc.wrong_type and exc.setting is not None:
+            raise SettingsError(
+                f"{name}.{exc.setting} has the wrong type: {value[exc.setting]!r}",
+                setting=f"{name}.{exc.setting}",
+                wrong_type=True,
+            ) from exc
+        setting = None if exc.setting is None else f"{name}.{exc.setting}"
+        raise SettingsError(f"{name}: {exc}", setting=setting) from exc
 
 
 def _is_int(value: Any) -> bool:

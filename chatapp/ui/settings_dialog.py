@@ -1,14 +1,17 @@
 """The settings dialog: edits an ``AppSettings`` and hands back a new one; the caller saves it.
 
-Bounds and validation belong to the settings classes in ``chatapp.core``; OK builds them and shows
+Bounds and validation belong to the settings classes in ``chatapp.core``: every spin box takes its
+range, step and tooltip from its setting's field (``_field``), and OK builds the classes and shows
 their ``SettingsError`` inline, so the dialog never accepts something the core would refuse.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+import math
+from dataclasses import dataclass
 
+from pydantic import BaseModel
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -28,39 +31,89 @@ from PySide6.QtWidgets import (
 )
 
 from chatapp.core.appsettings import (
-    FONT_SIZE_MAX,
-    FONT_SIZE_MIN,
     AppSettings,
     Theme,
     check_chat_template,
 )
-from chatapp.core.settings import GenerationSettings, LoadSettings, OverflowPolicy, SettingsError
+from chatapp.core.settings import (
+    DEFAULT_CTX_CAP,
+    GenerationSettings,
+    LoadSettings,
+    OverflowPolicy,
+    SettingsError,
+    bounds,
+    number_type,
+)
 
 log = logging.getLogger(__name__)
 
 # GPU layer choices: the combo's data is what LoadSettings.n_gpu_layers gets ("custom" = the spin).
 _GPU_AUTO, _GPU_ALL, _GPU_CPU, _GPU_CUSTOM = range(4)
-_INT32_MAX = 2**31 - 1  # QSpinBox holds a C int; seeds above it are clamped for display
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1  # what a QSpinBox (a C int) can hold
 
 
-def _spin(name: str, accessible: str, lo: int, hi: int, step: int = 1) -> QSpinBox:
-    spin = QSpinBox()
+@dataclass(frozen=True)
+class _Field:
+    """What the dialog shows for one setting, read from its definition in ``chatapp.core``."""
+
+    lo: float
+    hi: float
+    step: float
+    decimals: int  # 0 for a whole number
+    tooltip: str
+
+
+def _field(model: type[BaseModel], name: str) -> _Field:
+    """Range, step, decimals and tooltip of setting ``name``, from ``model.model_fields[name]``.
+
+    The step is the field's ``json_schema_extra["step"]`` (1 when absent); decimals are as many
+    as the step needs, at least two for a fractional setting.
+    """
+    info = model.model_fields[name]
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    step = extra.get("step", 1)
+    assert isinstance(step, int | float)
+    decimals = 0
+    if number_type(info) is float:
+        decimals = max(2, -math.floor(math.log10(step)) if step < 1 else 0)
+    lo, hi = bounds(model, name) if number_type(info) else (0, 0)
+    return _Field(lo, hi, step, decimals, info.description or "")
+
+
+def _spin(
+    name: str, accessible: str, model: type[BaseModel], setting: str
+) -> QSpinBox | QDoubleSpinBox:
+    """A spin box for numeric ``setting`` of ``model``, its range exactly the setting's bounds.
+
+    A whole number whose bounds a QSpinBox cannot hold (a seed) gets a QDoubleSpinBox with no
+    decimals, so no allowed value is clamped.
+    """
+    f = _field(model, setting)
+    spin: QSpinBox | QDoubleSpinBox
+    if f.decimals == 0 and f.lo >= _INT32_MIN and f.hi <= _INT32_MAX:
+        spin = QSpinBox()
+        spin.setRange(int(f.lo), int(f.hi))
+        spin.setSingleStep(int(f.step))
+    else:
+        spin = QDoubleSpinBox()
+        spin.setDecimals(f.decimals)
+        spin.setRange(f.lo, f.hi)
+        spin.setSingleStep(f.step)
     spin.setObjectName(name)
     spin.setAccessibleName(accessible)
-    spin.setRange(lo, hi)
-    spin.setSingleStep(step)
+    spin.setToolTip(f.tooltip)
     return spin
 
 
-def _dspin(
-    name: str, accessible: str, lo: float, hi: float, step: float, decimals: int = 2
-) -> QDoubleSpinBox:
-    spin = QDoubleSpinBox()
-    spin.setObjectName(name)
-    spin.setAccessibleName(accessible)
-    spin.setDecimals(decimals)
-    spin.setRange(lo, hi)
-    spin.setSingleStep(step)
+def _int_spin(name: str, accessible: str, model: type[BaseModel], setting: str) -> QSpinBox:
+    spin = _spin(name, accessible, model, setting)
+    assert isinstance(spin, QSpinBox), setting
+    return spin
+
+
+def _float_spin(name: str, accessible: str, model: type[BaseModel], setting: str) -> QDoubleSpinBox:
+    spin = _spin(name, accessible, model, setting)
+    assert isinstance(spin, QDoubleSpinBox), setting
     return spin
 
 
@@ -164,10 +217,9 @@ class SettingsDialog(QDialog):
         page.setObjectName("modelTab")
         form = QFormLayout(page)
 
-        self.n_ctx = _spin("contextLength", "Context length", 0, 1_048_576, 1024)
-        self.n_ctx.setSpecialValueText("Model default (max 8192)")
+        self.n_ctx = _int_spin("contextLength", "Context length", LoadSettings, "n_ctx")
+        self.n_ctx.setSpecialValueText(f"Model default (max {DEFAULT_CTX_CAP})")
         self.n_ctx.setSuffix(" tokens")
-        self.n_ctx.setToolTip("How many tokens of the conversation the model can see at once.")
         _row(form, "Con&text length:", self.n_ctx)
 
         self.gpu_mode = _combo(
@@ -180,10 +232,12 @@ class SettingsDialog(QDialog):
                 ("Custom", _GPU_CUSTOM),
             ],
         )
-        self.gpu_mode.setToolTip(
-            "Automatic puts all layers on the GPU when this build can use one, else none."
+        self.gpu_mode.setToolTip(_field(LoadSettings, "n_gpu_layers").tooltip)
+        self.gpu_layers = _int_spin(
+            "gpuLayersCount", "Number of GPU layers", LoadSettings, "n_gpu_layers"
         )
-        self.gpu_layers = _spin("gpuLayersCount", "Number of GPU layers", 1, 999)
+        # -1 (all) and 0 (CPU only) have their own choices; a custom count starts at one layer.
+        self.gpu_layers.setMinimum(max(self.gpu_layers.minimum(), 1))
         self.gpu_mode.currentIndexChanged.connect(self._sync_gpu_spin)
         gpu_row = QHBoxLayout()
         gpu_row.setContentsMargins(0, 0, 0, 0)
@@ -193,16 +247,17 @@ class SettingsDialog(QDialog):
         gpu_label.setBuddy(self.gpu_mode)
         form.addRow(gpu_label, gpu_row)
 
-        self.n_threads = _spin("threads", "Threads", 0, 1024)
+        self.n_threads = _int_spin("threads", "Threads", LoadSettings, "n_threads")
         self.n_threads.setSpecialValueText("Automatic")
         _row(form, "Threa&ds:", self.n_threads)
 
-        self.n_batch = _spin("batchSize", "Batch size", 1, 1_000_000, 64)
+        self.n_batch = _int_spin("batchSize", "Batch size", LoadSettings, "n_batch")
         _row(form, "&Batch size:", self.n_batch)
 
         self.flash_attn = QCheckBox("&Flash attention")
         self.flash_attn.setObjectName("flashAttention")
         self.flash_attn.setAccessibleName("Flash attention")
+        self.flash_attn.setToolTip(_field(LoadSettings, "flash_attn").tooltip)
         form.addRow("", self.flash_attn)
 
         note = QLabel("Changes apply when a model is next loaded.")
@@ -216,26 +271,26 @@ class SettingsDialog(QDialog):
         page.setObjectName("generationTab")
         form = QFormLayout(page)
 
-        # Bounds match GenerationSettings; constructing it on OK is the real check.
-        self.temperature = _dspin("temperature", "Temperature", 0.0, 5.0, 0.05)
-        self.temperature.setToolTip("Higher is more varied, 0 always picks the likeliest token.")
+        gen = GenerationSettings  # ranges come from its fields; constructing it on OK checks
+        self.temperature = _float_spin("temperature", "Temperature", gen, "temperature")
         _row(form, "T&emperature:", self.temperature)
-        self.top_p = _dspin("topP", "Top p", 0.0, 1.0, 0.01)
+        self.top_p = _float_spin("topP", "Top p", gen, "top_p")
         _row(form, "Top &p:", self.top_p)
-        self.top_k = _spin("topK", "Top k", 0, 100_000)
+        self.top_k = _int_spin("topK", "Top k", gen, "top_k")
         self.top_k.setSpecialValueText("Off")
         _row(form, "Top &k:", self.top_k)
-        self.min_p = _dspin("minP", "Min p", 0.0, 1.0, 0.01)
+        self.min_p = _float_spin("minP", "Min p", gen, "min_p")
         _row(form, "M&in p:", self.min_p)
-        self.repeat_penalty = _dspin("repeatPenalty", "Repeat penalty", 0.0, 10.0, 0.05)
+        self.repeat_penalty = _float_spin("repeatPenalty", "Repeat penalty", gen, "repeat_penalty")
         _row(form, "Repeat pe&nalty:", self.repeat_penalty)
-        self.max_tokens = _spin("maxTokens", "Maximum tokens per reply", 1, 1_000_000, 64)
+        self.max_tokens = _int_spin("maxTokens", "Maximum tokens per reply", gen, "max_tokens")
         _row(form, "Max &tokens:", self.max_tokens)
-        self.seed = _spin("seed", "Seed", -1, _INT32_MAX)
+        # Seeds go up to 2**32 - 1, past what a QSpinBox holds: this one is a QDoubleSpinBox.
+        self.seed = _float_spin("seed", "Seed", gen, "seed")
         self.seed.setSpecialValueText("Random")
         _row(form, "&Seed:", self.seed)
         self.stop = _text("stopStrings", "Stop strings", "One stop string per line")
-        self.stop.setToolTip("The reply ends when it produces any of these. One per line.")
+        self.stop.setToolTip(_field(gen, "stop").tooltip + " One per line.")
         self.stop.setFixedHeight(self.stop.fontMetrics().lineSpacing() * 4 + 12)
         _row(form, "St&op strings:", self.stop)
         self.overflow = _combo(
@@ -246,6 +301,7 @@ class SettingsDialog(QDialog):
                 ("Refuse with a message", OverflowPolicy.REFUSE),
             ],
         )
+        self.overflow.setToolTip(_field(gen, "overflow").tooltip)
         _row(form, "&When too long:", self.overflow)
         return page
 
@@ -256,10 +312,12 @@ class SettingsDialog(QDialog):
         self.system_prompt = _text(
             "systemPrompt", "Default system prompt", "For example: You are a helpful assistant."
         )
+        self.system_prompt.setToolTip(_field(AppSettings, "system_prompt").tooltip)
         _row(form, "Default &system prompt:", self.system_prompt)
         self.chat_template = _text(
             "chatTemplate", "Chat template override", "Empty: use the model's own template"
         )
+        self.chat_template.setToolTip(_field(AppSettings, "chat_template").tooltip)
         _row(form, "Chat &template override:", self.chat_template)
         return page
 
@@ -272,8 +330,9 @@ class SettingsDialog(QDialog):
             "Theme",
             [("System", Theme.SYSTEM), ("Light", Theme.LIGHT), ("Dark", Theme.DARK)],
         )
+        self.theme.setToolTip(_field(AppSettings, "theme").tooltip)
         _row(form, "&Theme:", self.theme)
-        self.font_size = _spin("fontSize", "Font size", FONT_SIZE_MIN, FONT_SIZE_MAX)
+        self.font_size = _int_spin("fontSize", "Font size", AppSettings, "font_size")
         self.font_size.setSuffix(" pt")
         _row(form, "&Font size:", self.font_size)
         return page
@@ -304,7 +363,7 @@ class SettingsDialog(QDialog):
         self.min_p.setValue(gen.min_p)
         self.repeat_penalty.setValue(gen.repeat_penalty)
         self.max_tokens.setValue(gen.max_tokens)
-        self.seed.setValue(min(gen.seed, _INT32_MAX))
+        self.seed.setValue(gen.seed)
         self.stop.setPlainText("\n".join(gen.stop))
         self.overflow.setCurrentIndex(self.overflow.findData(gen.overflow))
 
@@ -321,13 +380,15 @@ class SettingsDialog(QDialog):
         """
         mode = self.gpu_mode.currentData()
         gpu_layers = {_GPU_AUTO: None, _GPU_ALL: -1, _GPU_CPU: 0}.get(mode, self.gpu_layers.value())
-        load = replace(
-            self._original.load,  # keeps what the dialog does not show (the load seed)
-            n_ctx=self.n_ctx.value(),
-            n_gpu_layers=gpu_layers,
-            n_threads=self.n_threads.value(),
-            n_batch=self.n_batch.value(),
-            flash_attn=self.flash_attn.isChecked(),
+        load = LoadSettings(
+            **{
+                **self._original.load.to_dict(),  # keeps what the dialog does not show (the seed)
+                "n_ctx": self.n_ctx.value(),
+                "n_gpu_layers": gpu_layers,
+                "n_threads": self.n_threads.value(),
+                "n_batch": self.n_batch.value(),
+                "flash_attn": self.flash_attn.isChecked(),
+            }
         )
         # Blank lines are not stop strings; any other line is kept exactly, spaces included.
         lines = self.stop.toPlainText().split("\n")
@@ -339,7 +400,7 @@ class SettingsDialog(QDialog):
             min_p=round(self.min_p.value(), self.min_p.decimals()),
             repeat_penalty=round(self.repeat_penalty.value(), self.repeat_penalty.decimals()),
             max_tokens=self.max_tokens.value(),
-            seed=self.seed.value(),
+            seed=int(self.seed.value()),
             stop=stop,
             overflow=OverflowPolicy(self.overflow.currentData()),
         )
