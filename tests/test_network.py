@@ -102,7 +102,7 @@ def test_a_stalled_search_or_listing_gives_up_in_words(repo: FakeHub) -> None:
 def test_the_cli_lists_a_file_whose_header_stalls_with_the_reason(
     repo: FakeHub, tmp_path: Path
 ) -> None:
-    from tests.conftest import run_cli
+    from tests.helpers import run_cli
 
     repo.fail(F32, "stall", after_bytes=100, seconds=15)
     began = time.monotonic()
@@ -159,7 +159,7 @@ def test_no_network_fails_at_once_and_points_to_offline_mode(
 def test_the_cli_says_in_one_line_that_the_hub_cannot_be_reached(
     repo: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.conftest import run_cli
+    from tests.helpers import run_cli
 
     monkeypatch.setenv("HF_ENDPOINT", "http://hub.chatapp-test.invalid")
     found = run_cli("models", "search", "tiny", "--data-dir", tmp_path)
@@ -321,3 +321,23 @@ def test_a_pause_during_a_stall_takes_effect_at_once(repo: FakeHub, tmp_path: Pa
     assert ended.wait(SIGNAL_WAIT)
     assert time.monotonic() - began < 1.0
     assert result[0].state == State.PAUSED  # type: ignore[attr-defined]
+
+
+def test_the_model_manager_shows_why_a_file_has_no_fit(
+    qtbot: QtBot,
+    repo: FakeHub,
+    make_window: MakeWindow,  # noqa: F811
+) -> None:
+    repo.fail(F32, "stall_headers", seconds=10)
+    window = make_window()
+    dialog = window.open_models()
+    assert window.models is not None
+    window.models.hub.hub.http.read_timeout = 1.0  # the test's patience, not the user's 30 s
+    with qtbot.waitSignal(dialog.files_shown, timeout=SIGNAL_WAIT * 1000):
+        dialog.open_repo(REPO)
+    row = next(i for i, f in enumerate(dialog.files) if f.filename == F32)
+    qtbot.waitUntil(
+        lambda: dialog.files_table.item(row, 3).text().startswith("could not read the header"),
+        timeout=SIGNAL_WAIT * 1000,
+    )
+    assert "the server stopped sending" in dialog.files_table.item(row, 3).text()

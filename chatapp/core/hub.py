@@ -43,7 +43,7 @@ from huggingface_hub.utils import (  # type: ignore[attr-defined]
 
 from chatapp.core.fit import Fit, estimate
 from chatapp.core.hardware import Machine, machine
-from chatapp.core.modelinfo import ModelFileError, ModelInfo, read_model_info
+from chatapp.core.modelinfo import ModelFileError, ModelInfo, header_end, read_model_info
 
 try:  # huggingface_hub 2.x speaks HTTP with httpx2, 1.x with httpx: use the one it brought
     import httpx2 as httpx
@@ -471,8 +471,8 @@ class Hub:
     ) -> ModelInfo:
         """Read a remote GGUF's metadata with HTTP range requests, without downloading it.
 
-        The fetched prefix is placed in a sparse file of the real size, so the ``gguf`` package's
-        reader sees a complete file whose tensor data happens to be zeros. The prefix doubles
+        The fetched prefix is placed in a sparse file of the real size, so the header reader
+        sees a complete file whose tensor data happens to be zeros. The prefix doubles
         until it covers the whole header (large vocabularies make headers of several MB).
 
         Raises:
@@ -491,7 +491,7 @@ class Hub:
                     fh.truncate(max(total or size, len(data)))
                 try:
                     info = read_model_info(path)
-                    complete = _header_end(path) <= len(data)
+                    complete = header_end(path) <= len(data)
                 except ModelFileError:
                     info, complete = None, False
             if info is not None and complete:
@@ -563,13 +563,6 @@ class Hub:
         if m := re.search(r"/(\d+)$", response.headers.get("Content-Range", "")):
             total = int(m.group(1))
         return data, total
-
-
-def _header_end(path: Path) -> int:
-    """Where the GGUF header (metadata and tensor index) ends: the start of tensor data."""
-    import gguf
-
-    return int(gguf.GGUFReader(path).data_offset)
 
 
 def _remote(info: ModelInfo, file: HubFile) -> ModelInfo:

@@ -126,6 +126,7 @@ class ModelsDialog(QDialog):
         hub.searched.connect(self._show_results)
         hub.files_listed.connect(self._show_files)
         hub.fit_ready.connect(self._show_fit)
+        hub.fit_failed.connect(self._show_no_fit)
         hub.failed.connect(self._failed)
         hub.needs_token.connect(self._ask_token)
         hub.library_listed.connect(self._show_library)
@@ -312,6 +313,17 @@ class ModelsDialog(QDialog):
             cell = _cell(f"{star}{fit_here.label}")
             cell.setToolTip(fit_here.explanation)
             self.files_table.setItem(row, 3, cell)
+        self.fit_shown.emit(filename)
+
+    def _show_no_fit(self, repo: str, filename: str, reason: str) -> None:
+        """A file whose header could not be read is listed without a fit, saying why."""
+        if repo != self.repo:
+            return
+        for row, f in enumerate(self.files):
+            if f.filename == filename:
+                cell = _cell(reason)
+                cell.setToolTip(reason)
+                self.files_table.setItem(row, 3, cell)
         self.fit_shown.emit(filename)
 
     def download_selected(self) -> None:
