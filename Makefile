@@ -48,7 +48,7 @@ lint: $(VENV)/.test-installed
 	$(PY) -m ruff format --check chatapp tests benchmarks packaging
 
 typecheck: $(VENV)/.test-installed
-	$(PY) -m mypy chatapp/core
+	$(PY) -m mypy chatapp
 
 pytest: $(VENV)/.test-installed
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)

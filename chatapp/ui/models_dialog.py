@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
@@ -256,7 +257,9 @@ class ModelsDialog(QDialog):
         rows = self.results.selectionModel().selectedRows()
         if not rows:
             return
-        model: HubModel = self.results.item(rows[0].row(), 0).data(DATA)
+        model = _row_data(self.results, rows[0].row())
+        if not isinstance(model, HubModel):
+            return
         self.open_repo(model.repo_id)
 
     def open_repo(self, repo: str) -> None:
@@ -331,7 +334,7 @@ class ModelsDialog(QDialog):
         if not rows:
             self.status.setText("Choose a file first.")
             return
-        data = self.files_table.item(rows[0].row(), 0).data(DATA)
+        data = _row_data(self.files_table, rows[0].row())
         if isinstance(data, HubFile):
             self.services.add(data)
             self.status.setText(f"Queued {data.filename}.")
@@ -443,7 +446,7 @@ class ModelsDialog(QDialog):
         rows = self.downloads.selectionModel().selectedRows()
         if not rows:
             return
-        item_id = self.downloads.item(rows[0].row(), 0).data(DATA)
+        item_id = _row_data(self.downloads, rows[0].row())
         if action == "pause":
             self.services.downloader.pause(item_id)
         elif action == "resume":
@@ -540,8 +543,8 @@ class ModelsDialog(QDialog):
         if not rows:
             self.status.setText("Choose a model first.")
             return None
-        entry: Entry = self.library_table.item(rows[0].row(), 0).data(DATA)
-        return entry
+        entry = _row_data(self.library_table, rows[0].row())
+        return entry if isinstance(entry, Entry) else None
 
     def load_selected(self) -> None:
         entry = self._selected_entry()
@@ -624,3 +627,9 @@ class ModelsDialog(QDialog):
             self.status.setText(str(exc))
         self.refresh_library()
         self.library_changed.emit()
+
+
+def _row_data(table: QTableWidget, row: int) -> Any:
+    """What a table's row holds (its first cell's DATA), or None for an empty row."""
+    item = table.item(row, 0)
+    return item.data(DATA) if item is not None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import platform
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -569,7 +570,8 @@ class MainWindow(QMainWindow):
         for index in range(dialog.tabs.count()):  # only what a conversation can override
             dialog.tabs.setTabVisible(index, dialog.tabs.tabText(index) in ("&Generation", "&Chat"))
         dialog.tabs.setCurrentIndex(1)
-        form = dialog.chat_template.parentWidget().layout()
+        box = dialog.chat_template.parentWidget()
+        form = box.layout() if box is not None else None
         if isinstance(form, QFormLayout):  # the template is per app, not per conversation
             form.setRowVisible(dialog.chat_template, False)
         self.conversation_dialog = dialog
@@ -920,7 +922,7 @@ class MainWindow(QMainWindow):
     def _fill_recent(self, menu: QMenu) -> None:
         menu.clear()
         for path in self.settings.recent_models:
-            action = menu.addAction(Path(path).name, lambda p=path: self.load_model(Path(p)))
+            action = menu.addAction(Path(path).name, partial(self.load_model, Path(path)))
             action.setToolTip(path)
         if self.settings.recent_models:
             menu.addSeparator()

@@ -63,16 +63,16 @@ class StoreClient(QObject):
 
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread = QThread()
-        self.thread.setObjectName("store")
+        self.worker_thread = QThread()
+        self.worker_thread.setObjectName("store")
         self.worker = StoreWorker(store)
-        self.worker.moveToThread(self.thread)
+        self.worker.moveToThread(self.worker_thread)
         self.worker.finished.connect(self._finished)
         self.worker.failed.connect(self._failed)
         self._ids = itertools.count(1)
         self._callbacks: dict[int, Callable[[Any], None] | None] = {}
         self._pending = 0
-        self.thread.start()
+        self.worker_thread.start()
 
     def call(
         self, fn: Callable[[Store], Any], on_done: Callable[[Any], None] | None = None
@@ -98,8 +98,8 @@ class StoreClient(QObject):
 
     def stop(self) -> None:
         """Finish queued jobs, then stop the thread."""
-        self.thread.quit()
-        self.thread.wait()
+        self.worker_thread.quit()
+        self.worker_thread.wait()
 
 
 class EngineWorker(QObject):
@@ -192,11 +192,11 @@ class EngineClient(QObject):
     def __init__(self, engine: Engine, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
-        self.thread = QThread()
-        self.thread.setObjectName("engine")
+        self.worker_thread = QThread()
+        self.worker_thread.setObjectName("engine")
         self.worker = EngineWorker(engine, store)
-        self.worker.moveToThread(self.thread)
-        self.thread.start()
+        self.worker.moveToThread(self.worker_thread)
+        self.worker_thread.start()
         self._reply_cancel: threading.Event | None = None
 
     def chat(self, conversation_id: str, parent_id: str, settings: GenerationSettings) -> None:
@@ -216,9 +216,9 @@ class EngineClient(QObject):
         progress step, so the deadline is only a guard against a wedged native call.
         """
         self.cancel()
-        self.thread.quit()
-        if not self.thread.wait(deadline_ms):
+        self.worker_thread.quit()
+        if not self.worker_thread.wait(deadline_ms):
             # Destroying a running QThread aborts the process: say so, and wait it out.
             log.warning("the engine thread did not stop within %d ms; waiting", deadline_ms)
-            self.thread.wait()
+            self.worker_thread.wait()
         self.engine.unload()
