@@ -330,7 +330,8 @@ class ChatView(QScrollArea):
         if self._restoring:
             return
         bar = self.verticalScrollBar()
-        self._follow = value >= bar.maximum() - 4 and self.hi == len(self.messages)
+        # at the bottom of a window that reaches (or is being built to) the end of the thread
+        self._follow = value >= bar.maximum() - 4 and self._want_hi >= len(self.messages)
         self._anchor = None if self._follow else self._top_visible(value)
         self._check_edges()
 
