@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMainWindow
 from pytestqt.qtbot import QtBot
 
+from chatapp.core.appsettings import SETTINGS_FILENAME, SettingsFile
+from chatapp.core.engine import Engine
 from chatapp.core.metrics import ReplyMetrics, StopReason
-from chatapp.core.store import Message
+from chatapp.core.store import Message, Store
 from chatapp.ui.messages import MAX_WIDGETS, ChatView, MessageWidget
+from chatapp.ui.window import MainWindow
 
 REPLY = (
     "Sure, here it is:\n\n```python\ndef mean(xs):\n    return sum(xs) / len(xs)\n```\n\n"
@@ -297,3 +301,58 @@ def test_a_streamed_reply_ends_as_the_one_shot_document(qtbot: QtBot, view: Chat
     assert w.body.toHtml() == ref.toHtml()
     assert w.code_blocks == render_markdown(reply, dark=False).code_blocks
     assert view.messages[-1].content == reply
+
+
+def test_the_window_opens_a_5000_message_conversation_from_the_store(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    store = Store.open_dir(data)
+    conv = store.create_conversation(model="tiny", system_prompt=None)
+    for i in range(5000):
+        if i % 2 == 0:
+            store.add_message(conv.id, "user", f"Question {i}? " + "w" * (300 if i == 4998 else 0))
+        else:
+            store.add_message(conv.id, "assistant", f"Answer {i}. {REPLY}", model="tiny")
+    first = store.messages(conv.id)[0]
+    # a second version of the last question: the "< 1/2 >" switcher
+    last = store.messages(conv.id)[4998]
+    store.add_message(conv.id, "user", "An edited question", parent_id=last.parent_id)
+    store.set_current_leaf(conv.id, store.messages(conv.id)[4999].id)
+    settings_file = SettingsFile(data / SETTINGS_FILENAME)
+    settings, problem = settings_file.load()
+    window = MainWindow(
+        store=store,
+        engine=Engine(),
+        settings_file=settings_file,
+        settings=settings,
+        settings_problem=problem,
+    )
+    qtbot.addWidget(window)
+    window.resize(800, 600)
+    window.show()
+    try:
+        with qtbot.waitSignal(window.conversation_shown, timeout=20_000):
+            window.open_conversation(conv.id)
+        view = window.chat_view
+        assert len(view.messages) == 5000
+        qtbot.waitUntil(lambda: settled(view))
+        assert len(view.widgets) <= MAX_WIDGETS
+        viewport = view.viewport()
+        for w in view.widgets.values():
+            assert w.mapTo(viewport, QPoint(w.width(), 0)).x() <= viewport.width()
+            for b in (w.copy_button, w.action_button):
+                if b is not None and not b.isHidden():
+                    assert b.width() >= b.sizeHint().width()
+        # a search hit deep in the history
+        hit = store.messages(conv.id)[2500]
+        with qtbot.waitSignal(window.conversation_shown, timeout=20_000):
+            window.open_conversation(conv.id, focus_message=hit.id)
+        qtbot.waitUntil(lambda: hit.id in view.widgets and in_viewport(view, view.widgets[hit.id]))
+        assert len(view.widgets) <= MAX_WIDGETS
+        assert first.id not in view.widgets
+        window.new_chat()  # switching away
+        assert view.widgets == {}
+    finally:
+        window.close()
+        store.close()
