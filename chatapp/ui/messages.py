@@ -461,15 +461,24 @@ class ChatView(QScrollArea):
         keep = {self._anchor[0]} if self._anchor else set()
         ids = list(self.widgets)
         focus = self.focusWidget()
+
+        def kept(w: MessageWidget) -> bool:
+            return (
+                w in keep
+                or (focus is not None and w.isAncestorOf(focus))
+                or w.message.id in self._streaming
+            )
+
         while len(ids) > MAX_WIDGETS:
             first, last = self.widgets[ids[0]], self.widgets[ids[-1]]
-            # drop from the end farther from the viewport
-            if top - (first.y() + first.height()) > last.y() - bottom:
-                w, idx = first, 0
-            else:
-                w, idx = last, -1
-            if w in keep or w.isAncestorOf(focus) or w.message.id in self._streaming:
+            # drop from the end farther from the viewport, or else from the other one
+            ends = [(first, 0), (last, -1)]
+            if top - (first.y() + first.height()) <= last.y() - bottom:
+                ends.reverse()
+            choice = next(((w, idx) for w, idx in ends if not kept(w)), None)
+            if choice is None:
                 break
+            w, idx = choice
             del self.widgets[ids.pop(idx)]
             if idx == 0:
                 self.lo += 1
@@ -531,7 +540,8 @@ class ChatView(QScrollArea):
             if a.id != b.id:
                 break
             keep += 1
-        if keep == 0 or keep < self.lo:
+        themed = all(w.dark == self.dark for w in self.widgets.values())
+        if keep == 0 or keep < self.lo or not themed:
             self.clear()
             self._set_messages(messages)
             n = len(messages)
