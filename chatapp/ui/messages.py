@@ -54,6 +54,17 @@ _BUDGET_S = 0.008
 _SAFE_SCHEMES = ("http", "https", "mailto")
 
 
+def _separator_format() -> QTextCharFormat:
+    # The block between the finished blocks and the open one: as thin as a line can be, so the
+    # growing reply shows (almost) no gap there; the open block's text brings its own format.
+    f = QTextCharFormat()
+    f.setFontPointSize(1)
+    return f
+
+
+_SEPARATOR = _separator_format()
+
+
 class MessageBody(QTextBrowser):
     """Rich text that sizes itself to its content and wraps long words anywhere.
 
@@ -97,14 +108,14 @@ class MessageBody(QTextBrowser):
         if update.reset or self._tail is None:
             cursor.movePosition(QTextCursor.MoveOperation.End)
             if update.finished:
-                cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+                cursor.insertBlock(QTextBlockFormat(), _SEPARATOR)
         else:
             cursor.setPosition(self._tail)
             cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
             cursor.removeSelectedText()
             if update.finished:
                 cursor.insertHtml("".join(update.finished).rstrip())
-                cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+                cursor.insertBlock(QTextBlockFormat(), _SEPARATOR)
         self._tail = cursor.position()
         if update.tail:
             cursor.insertHtml(update.tail.rstrip())
