@@ -14,9 +14,12 @@ from PySide6.QtWidgets import QTextBrowser
 from pytestqt.qtbot import QtBot
 
 from chatapp.ui.render import (
+    STATS,
+    MarkdownStream,
     RenderedMarkdown,
     escape_plain,
     highlight_snippet,
+    render_blocks,
     render_markdown,
 )
 
@@ -321,6 +324,69 @@ def test_every_prefix_of_a_reply_renders(browser: QTextBrowser) -> None:
         assert_safe(rendered.html)
     browser.setHtml(render_markdown(reply[: reply.index("| 1 |") + 3], dark=False).html)
     assert "def f():" in browser.toPlainText()
+
+
+STREAMED = [
+    "# Title\n\nSome *text* here\nand more.\n\n- a\n- b\n\n  cont\n- c\n\n"
+    "```python\ndef f():\n    return 1\n```\n\n| a | b |\n|---|:-:|\n| 1 | 2 |\n\n"
+    "> quote\nlazy\n\n1. one\n2. two\n\n---\nfoo\n===\n\n    indented code\n\n"
+    "end `x` [l](https://x.example) ![i](https://a.example/b.png)\n#tag\n#\n",
+    "para\n| a | b |\n|--|--|\n| c | d |\ntext after\n\n```\nunclosed",
+    "foo\n#hash\n\n\n\n   spaced\n* x\n* y\n\nz\n~~~js\nlet a\n~~~\n```\nmore\n```\nend",
+    "Uses a [ref] defined later.\n\nMore text.\n\n[ref]: https://example.com\n",
+    "Windows line ends\r\n\r\n```\r\ncode\r\n```\r\n",
+]
+
+
+@pytest.mark.parametrize("reply", STREAMED)
+@pytest.mark.parametrize("step", [1, 7, 40])
+def test_streaming_block_by_block_gives_the_one_shot_html(reply: str, step: int) -> None:
+    stream = MarkdownStream(dark=step == 7)
+    shown: list[str] = []
+    for end in [*range(step, len(reply), step), len(reply)]:
+        update = stream.update(reply[:end])
+        shown = [*update.finished] if update.reset else [*shown, *update.finished]
+        expected = render_markdown(reply[:end], dark=step == 7)
+        assert "".join(shown) + update.tail == expected.html
+        assert update.code_blocks == expected.code_blocks
+    final = stream.update(reply, final=True)
+    shown = [*final.finished] if final.reset else [*shown, *final.finished]
+    one_shot = render_markdown(reply, dark=step == 7)
+    assert "".join(shown) == stream.html == one_shot.html
+    assert final.tail == ""
+    assert final.code_blocks == one_shot.code_blocks
+    assert render_blocks(reply, dark=step == 7) == one_shot
+
+
+def test_finished_blocks_are_rendered_once_while_a_reply_streams() -> None:
+    blocks = [f"Paragraph {i} with *emphasis*." for i in range(30)]
+    blocks += [f"```python\nx = {i}\n```" for i in range(10)]
+    reply = "\n\n".join(blocks) + "\n\nThe end"
+    STATS.reset()
+    stream = MarkdownStream(dark=False)
+    updates = 0
+    for end in range(5, len(reply), 5):
+        stream.update(reply[:end])
+        updates += 1
+    stream.update(reply, final=True)
+    assert STATS.block_misses == len(blocks) + 1  # every block once, the last when final
+    assert STATS.block_hits == 0
+    assert STATS.tail_renders == updates
+    assert STATS.full_renders == 0
+    # the same reply again (a widget built anew): every block from the cache
+    STATS.reset()
+    assert render_blocks(reply, dark=False) == render_markdown(reply, dark=False)
+    assert STATS.block_hits == len(blocks) + 1
+    assert STATS.block_misses == 0
+
+
+def test_a_changed_prefix_starts_the_stream_again() -> None:
+    stream = MarkdownStream(dark=False)
+    stream.update("First paragraph.\n\nSecond.\n\nThird")
+    other = "Other paragraph.\n\nSecond.\n\nThird one"
+    update = stream.update(other)
+    assert update.reset
+    assert "".join(update.finished) + update.tail == render_markdown(other, dark=False).html
 
 
 def test_empty_text() -> None:

@@ -442,7 +442,7 @@ class MainWindow(QMainWindow):
         for m in messages:
             options = siblings.get(m.id, [m.id])
             if len(options) > 1 and m.id in options:
-                self.chat_view.widgets[m.id].set_branch(options.index(m.id), len(options))
+                self.chat_view.set_branch(m.id, options.index(m.id), len(options))
         self._update_header()
         s = self.stream
         if s is not None and s.conversation_id == conv.id:
