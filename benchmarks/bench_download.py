@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from huggingface_hub import constants, hf_hub_download
 
-from chatapp.core.downloads import Downloader, Queue, State
-from chatapp.core.hub import Hub
+from chatapp.core.models.downloads import Downloader, Queue, State
+from chatapp.core.models.hub import Hub
 
 REPO = "bench/big-GGUF"
 NAME = "big-Q4_K_M.gguf"

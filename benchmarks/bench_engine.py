@@ -22,9 +22,9 @@ from pathlib import Path
 
 import llama_cpp
 
-from chatapp.core.engine import Engine, build_info, model_params, prompt_tokens_evaluated
-from chatapp.core.settings import GenerationSettings, LoadSettings
-from chatapp.core.synthetic import ModelShape, quantize, write_chat_model
+from chatapp.core.config.settings import GenerationSettings, LoadSettings
+from chatapp.core.inference.engine import Engine, build_info, model_params, prompt_tokens_evaluated
+from chatapp.core.models.synthetic import ModelShape, quantize, write_chat_model
 
 OUT = Path(__file__).resolve().parent / "out"
 SHAPE = ModelShape(

@@ -24,7 +24,7 @@ import sys, time
 t0 = float(sys.argv[1])
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
-import chatapp.ui.window as w
+import chatapp.ui.main.window as w
 original_show = w.MainWindow.show
 def show(self):
     original_show(self)
@@ -57,12 +57,12 @@ def stalls() -> tuple[float, float, str]:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from chatapp.core.appsettings import SETTINGS_FILENAME, AppSettings, SettingsFile
-    from chatapp.core.engine import Engine
-    from chatapp.core.settings import GenerationSettings, LoadSettings
-    from chatapp.core.store import Store
-    from chatapp.core.synthetic import ModelShape, write_chat_model
-    from chatapp.ui.window import MainWindow
+    from chatapp.core.config.appsettings import SETTINGS_FILENAME, AppSettings, SettingsFile
+    from chatapp.core.config.settings import GenerationSettings, LoadSettings
+    from chatapp.core.inference.engine import Engine
+    from chatapp.core.models.synthetic import ModelShape, write_chat_model
+    from chatapp.core.storage.store import Store
+    from chatapp.ui.main.window import MainWindow
 
     _app = QApplication.instance() or QApplication(sys.argv)
     tmp = Path(tempfile.mkdtemp())

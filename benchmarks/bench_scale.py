@@ -67,7 +67,7 @@ def median_ms(fn: object, runs: int) -> float:
 def metadata(model: Path, runs: int) -> list[tuple[str, str, str]]:
     import llama_cpp
 
-    from chatapp.core.modelinfo import read_model_info
+    from chatapp.core.models.modelinfo import read_model_info
 
     ours = median_ms(lambda: read_model_info(model), runs)
 
@@ -131,7 +131,7 @@ def history() -> tuple[Path, str]:
 
 
 def search(data: Path, runs: int) -> list[tuple[str, str, str]]:
-    from chatapp.core.store import Store, _fts_query
+    from chatapp.core.storage.store import Store, _fts_query
 
     rows = []
     db = sqlite3.connect(data / "chatapp.sqlite3")

@@ -28,8 +28,8 @@ if not os.environ.get("DISPLAY"):
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMainWindow
 
-from chatapp.core.store import Message
-from chatapp.ui.messages import ChatView, MessageWidget
+from chatapp.core.storage.store import Message
+from chatapp.ui.main.messages import ChatView, MessageWidget
 
 REPLY = """Here is how you can do it:
 

@@ -13,8 +13,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from chatapp.core.metrics import ReplyMetrics, StopReason
-from chatapp.core.store import Conversation, Message, Store
+from chatapp.core.inference.metrics import ReplyMetrics, StopReason
+from chatapp.core.storage.store import Conversation, Message, Store
 
 DONE = ReplyMetrics(
     prompt_tokens=900,

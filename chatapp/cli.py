@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from chatapp import __version__, cli_models
 
 if TYPE_CHECKING:
-    from chatapp.core.appsettings import AppSettings
-    from chatapp.core.store import Store
+    from chatapp.core.config.appsettings import AppSettings
+    from chatapp.core.storage.store import Store
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "search":
             return _search(args, data_dir)
         if args.command == "models":
-            from chatapp.core.paths import data_dir as resolve
+            from chatapp.core.storage.paths import data_dir as resolve
 
             return cli_models.run(args, resolve(data_dir))
     except (CliError, cli_models.ModelsCliError) as exc:
@@ -157,8 +157,8 @@ def _desktop(*, install: bool) -> int:
 
 
 def _open_store(data_dir: Path | None) -> Store:
-    from chatapp.core.paths import data_dir as resolve
-    from chatapp.core.store import Store, StoreError
+    from chatapp.core.storage.paths import data_dir as resolve
+    from chatapp.core.storage.store import Store, StoreError
 
     try:
         return Store.open_dir(resolve(data_dir))
@@ -168,19 +168,19 @@ def _open_store(data_dir: Path | None) -> Store:
 
 def _user_settings(data_dir: Path | None) -> AppSettings:
     """The user's settings.json (Preferences), as the window reads it; a problem is one line."""
-    from chatapp.core.appsettings import SETTINGS_FILENAME, SettingsFile
-    from chatapp.core.paths import config_dir
+    from chatapp.core.config.appsettings import SETTINGS_FILENAME, SettingsFile
+    from chatapp.core.storage.paths import config_dir
 
     settings, _problem = SettingsFile(config_dir(data_dir) / SETTINGS_FILENAME).load()
     return settings  # a problem with the file is logged as a warning, and defaults are used
 
 
 def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
-    from chatapp.core.backend import TextDelta
-    from chatapp.core.engine import Engine, EngineError, ModelFileError, TemplateError
-    from chatapp.core.service import ChatService
-    from chatapp.core.settings import OverflowPolicy, SettingsError
-    from chatapp.core.store import StoreError
+    from chatapp.core.chat.service import ChatService
+    from chatapp.core.config.settings import OverflowPolicy, SettingsError
+    from chatapp.core.inference.backend import TextDelta
+    from chatapp.core.inference.engine import Engine, EngineError, ModelFileError, TemplateError
+    from chatapp.core.storage.store import StoreError
 
     message = sys.stdin.read() if args.message == "-" else args.message
     if not message.strip():
@@ -266,7 +266,7 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
 
 
 def _search(args: argparse.Namespace, data_dir: Path | None) -> int:
-    from chatapp.core.store import HIGHLIGHT_END, HIGHLIGHT_START
+    from chatapp.core.storage.store import HIGHLIGHT_END, HIGHLIGHT_START
 
     if args.limit < 1:
         raise CliError("--limit must be at least 1")
@@ -281,8 +281,8 @@ def _search(args: argparse.Namespace, data_dir: Path | None) -> int:
 
 
 def _export(args: argparse.Namespace, data_dir: Path | None) -> int:
-    from chatapp.core.store import StoreError
-    from chatapp.core.transfer import export_json, export_markdown
+    from chatapp.core.chat.transfer import export_json, export_markdown
+    from chatapp.core.storage.store import StoreError
 
     with _open_store(data_dir) as store:
         ids = None
@@ -295,7 +295,7 @@ def _export(args: argparse.Namespace, data_dir: Path | None) -> int:
     if args.output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return 0
-    from chatapp.core.atomic import write_text_atomic
+    from chatapp.core.storage.atomic import write_text_atomic
 
     try:
         write_text_atomic(args.output, text)
@@ -306,8 +306,8 @@ def _export(args: argparse.Namespace, data_dir: Path | None) -> int:
 
 
 def _import(args: argparse.Namespace, data_dir: Path | None) -> int:
-    from chatapp.core.store import StoreError
-    from chatapp.core.transfer import ImportFormatError, import_json
+    from chatapp.core.chat.transfer import ImportFormatError, import_json
+    from chatapp.core.storage.store import StoreError
 
     try:
         text = args.file.read_text(encoding="utf-8")

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from chatapp.core.modelinfo import file_size_label
+from chatapp.core.models.modelinfo import file_size_label
 
 
 class ModelsCliError(Exception):
@@ -59,7 +59,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, data_dir: Path) -> int:
-    from chatapp.core.hub import HubError
+    from chatapp.core.models.hub import HubError
 
     try:
         handler = {
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _hub(args: argparse.Namespace) -> Any:
-    from chatapp.core.hub import READ_TIMEOUT, Hub
+    from chatapp.core.models.hub import READ_TIMEOUT, Hub
 
     timeout = getattr(args, "timeout", None)
     return Hub(offline=getattr(args, "offline", False), read_timeout=timeout or READ_TIMEOUT)
@@ -118,7 +118,7 @@ def _fits(
 
 
 def _files(args: argparse.Namespace, data_dir: Path) -> int:
-    from chatapp.core.fit import recommend
+    from chatapp.core.models.fit import recommend
 
     hub = _hub(args)
     files = hub.files(args.repo)
@@ -145,9 +145,9 @@ def _files(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _download(args: argparse.Namespace, data_dir: Path) -> int:
-    from chatapp.core.downloads import Downloader, Progress, Queue, State
-    from chatapp.core.fit import recommend
-    from chatapp.core.library import Library
+    from chatapp.core.models.downloads import Downloader, Progress, Queue, State
+    from chatapp.core.models.fit import recommend
+    from chatapp.core.models.library import Library
 
     hub = _hub(args)
     files = hub.files(args.repo)
@@ -194,7 +194,7 @@ def _download(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _list(args: argparse.Namespace, data_dir: Path) -> int:
-    from chatapp.core.library import Library
+    from chatapp.core.models.library import Library
 
     entries = Library(data_dir).entries()
     if not entries:
@@ -221,7 +221,7 @@ def _list(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _rm(args: argparse.Namespace, data_dir: Path) -> int:
-    from chatapp.core.library import Library, LibraryError
+    from chatapp.core.models.library import Library, LibraryError
 
     lib = Library(data_dir)
     matches = lib.find(args.name)
@@ -239,8 +239,8 @@ def _rm(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _add(args: argparse.Namespace, data_dir: Path) -> int:
-    from chatapp.core.library import Library, LibraryError
-    from chatapp.core.modelinfo import ModelFileError
+    from chatapp.core.models.library import Library, LibraryError
+    from chatapp.core.models.modelinfo import ModelFileError
 
     lib = Library(data_dir)
     try:

@@ -15,7 +15,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from chatapp import __version__, bundled
-from chatapp.core.atomic import write_text_atomic
+from chatapp.core.storage.atomic import write_text_atomic
 
 APP_ID = "chatapp"
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)

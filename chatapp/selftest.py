@@ -40,7 +40,7 @@ def unused_gpu_note() -> str | None:
 
     The "why is it so slow" question: it names the GPU and the one step that gets a GPU build.
     """
-    from chatapp.core.engine import build_info
+    from chatapp.core.inference.engine import build_info
 
     gpu = unused_gpu()
     if gpu is None or build_info().gpu_offload:
@@ -82,7 +82,7 @@ def _qt() -> str:
 
 
 def _store() -> str:
-    from chatapp.core.store import Store
+    from chatapp.core.storage.store import Store
 
     with tempfile.TemporaryDirectory() as tmp, Store.open_dir(Path(tmp)) as store:
         conv = store.create_conversation()
@@ -93,7 +93,7 @@ def _store() -> str:
 
 
 def _llama() -> str:
-    from chatapp.core.engine import build_info
+    from chatapp.core.inference.engine import build_info
 
     b = build_info()
     offload = "supported" if b.gpu_offload else "not in this build"
@@ -101,12 +101,12 @@ def _llama() -> str:
 
 
 def _generate(model: Path | None) -> str:
-    from chatapp.core.engine import Engine
-    from chatapp.core.settings import GenerationSettings, LoadSettings
+    from chatapp.core.config.settings import GenerationSettings, LoadSettings
+    from chatapp.core.inference.engine import Engine
 
     with tempfile.TemporaryDirectory() as tmp:
         if model is None:
-            from chatapp.core.synthetic import write_chat_model
+            from chatapp.core.models.synthetic import write_chat_model
 
             model = write_chat_model(Path(tmp) / "self-test.gguf", name="self-test model")
         engine = Engine()

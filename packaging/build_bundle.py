@@ -44,14 +44,14 @@ NATIVE_ONLY = ("AVX512", "AVX_VNNI", "AMX")
 
 def variant() -> str:
     """The llama.cpp backend of the llama-cpp-python that will be bundled: cpu, cuda, …"""
-    from chatapp.core.engine import build_info
+    from chatapp.core.inference.engine import build_info
 
     return build_info().backend.lower()
 
 
 def native_features() -> list[str]:
     """The CPU features in the bundled llama.cpp that a portable build would not use."""
-    from chatapp.core.engine import build_info
+    from chatapp.core.inference.engine import build_info
 
     found = re.findall(r"(\w+) = 1", build_info().system_info)
     return sorted({f for f in found if f.startswith(NATIVE_ONLY)})

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chatapp.core.synthetic import ModelShape, quantize, write_chat_model
+from chatapp.core.models.synthetic import ModelShape, quantize, write_chat_model
 from tests import gui_io
 
 # The environment as the user has it, for the one helper that may use their pip cache.

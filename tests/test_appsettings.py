@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from chatapp.core.appsettings import (
+from chatapp.core.config.appsettings import (
     MAX_RECENT_MODELS,
     SETTINGS_FILENAME,
     SETTINGS_VERSION,
@@ -17,7 +17,7 @@ from chatapp.core.appsettings import (
     Theme,
     check_chat_template,
 )
-from chatapp.core.settings import (
+from chatapp.core.config.settings import (
     GenerationSettings,
     LoadSettings,
     OverflowPolicy,

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from chatapp import __version__
-from chatapp.core.engine import build_info
+from chatapp.core.inference.engine import build_info
 from tests.helpers import assert_valid_desktop_entry
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from chatapp import __version__
-from chatapp.core.metrics import StopReason
-from chatapp.core.store import Store
+from chatapp.core.inference.metrics import StopReason
+from chatapp.core.storage.store import Store
 from tests.helpers import conversation_id as _conv_id
 from tests.helpers import run_cli
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chatapp.core.appsettings import SETTINGS_FILENAME, AppSettings, SettingsFile
-from chatapp.core.paths import config_dir
-from chatapp.core.settings import GenerationSettings
-from chatapp.core.store import Store
+from chatapp.core.config.appsettings import SETTINGS_FILENAME, AppSettings, SettingsFile
+from chatapp.core.config.settings import GenerationSettings
+from chatapp.core.storage.paths import config_dir
+from chatapp.core.storage.store import Store
 from tests.helpers import conversation_id, run_cli
 
 

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from chatapp.core.store import DB_FILENAME, Store
+from chatapp.core.storage.store import DB_FILENAME, Store
 from tests.helpers import run_cli
 
 

@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from chatapp.core.chat_template import ChatMessage
-from chatapp.core.engine import (
+from chatapp.core.config.settings import (
+    GenerationSettings,
+    LoadSettings,
+    OverflowPolicy,
+    SettingsError,
+)
+from chatapp.core.inference.chat_template import ChatMessage
+from chatapp.core.inference.engine import (
     ContextOverflowError,
     Engine,
     LoadCancelled,
@@ -18,9 +24,8 @@ from chatapp.core.engine import (
     TemplateError,
     build_info,
 )
-from chatapp.core.metrics import StopReason
-from chatapp.core.modelinfo import read_model_info
-from chatapp.core.settings import GenerationSettings, LoadSettings, OverflowPolicy, SettingsError
+from chatapp.core.inference.metrics import StopReason
+from chatapp.core.models.modelinfo import read_model_info
 
 HELLO: list[ChatMessage] = [{"role": "user", "content": "hello there"}]
 

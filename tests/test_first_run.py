@@ -14,9 +14,9 @@ from huggingface_hub.utils import _detect_agent
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from chatapp.core.hub import recommended
-from chatapp.ui.first_run import FirstRunPanel
-from chatapp.ui.window import MainWindow
+from chatapp.core.models.hub import recommended
+from chatapp.ui.main.first_run import FirstRunPanel
+from chatapp.ui.main.window import MainWindow
 from tests.fakehub import FakeHub, hub  # noqa: F401  # the fixture
 from tests.test_window import TIMEOUT, MakeWindow, make_window  # noqa: F401
 
@@ -130,7 +130,7 @@ def test_about_names_the_version_and_what_it_runs_on(
     make_window: MakeWindow,  # noqa: F811
 ) -> None:
     from chatapp import __version__
-    from chatapp.core.engine import build_info
+    from chatapp.core.inference.engine import build_info
 
     text = make_window().about_text()
     assert f"chatapp {__version__}" in text
@@ -177,7 +177,7 @@ def test_a_returning_user_sees_the_last_model_load_not_the_first_run_list(
     tiny_model: Path,
     tmp_path: Path,
 ) -> None:
-    from chatapp.core.appsettings import SETTINGS_FILENAME, AppSettings, SettingsFile
+    from chatapp.core.config.appsettings import SETTINGS_FILENAME, AppSettings, SettingsFile
 
     data = tmp_path / "data"
     data.mkdir()

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from chatapp.core.downloads import Downloader, Progress, Queue, State
-from chatapp.core.hub import Hub, NeedsTokenError, OfflineError
-from chatapp.core.library import Library
+from chatapp.core.models.downloads import Downloader, Progress, Queue, State
+from chatapp.core.models.hub import Hub, NeedsTokenError, OfflineError
+from chatapp.core.models.library import Library
 from tests.fakehub import FakeHub, hub  # noqa: F401  # the fixture
 
 REPO = "tester/tiny-chat-GGUF"

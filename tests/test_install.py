@@ -61,7 +61,7 @@ def test_an_unused_gpu_gets_the_step_that_fits_the_install(
     # A fake for the rare case: pretend an NVIDIA GPU sits beside a CPU-only llama.cpp build.
     import sys
 
-    import chatapp.core.engine as engine_module
+    import chatapp.core.inference.engine as engine_module
     from chatapp import selftest
 
     monkeypatch.setattr(selftest, "unused_gpu", lambda: "nvidia")

@@ -14,12 +14,12 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMainWindow
 from pytestqt.qtbot import QtBot
 
-from chatapp.core.appsettings import SETTINGS_FILENAME, SettingsFile
-from chatapp.core.engine import Engine
-from chatapp.core.metrics import ReplyMetrics, StopReason
-from chatapp.core.store import Message, Store
-from chatapp.ui.messages import MAX_WIDGETS, ChatView, MessageWidget
-from chatapp.ui.window import MainWindow
+from chatapp.core.config.appsettings import SETTINGS_FILENAME, SettingsFile
+from chatapp.core.inference.engine import Engine
+from chatapp.core.inference.metrics import ReplyMetrics, StopReason
+from chatapp.core.storage.store import Message, Store
+from chatapp.ui.main.messages import MAX_WIDGETS, ChatView, MessageWidget
+from chatapp.ui.main.window import MainWindow
 
 REPLY = (
     "Sure, here it is:\n\n```python\ndef mean(xs):\n    return sum(xs) / len(xs)\n```\n\n"
@@ -270,7 +270,7 @@ def test_no_message_is_wider_than_the_window(qtbot: QtBot, view: ChatView, width
 def test_a_streamed_reply_ends_as_the_one_shot_document(qtbot: QtBot, view: ChatView) -> None:
     from PySide6.QtWidgets import QTextBrowser
 
-    from chatapp.ui.render import STATS, render_markdown
+    from chatapp.ui.main.render import STATS, render_markdown
 
     reply = (REPLY + "\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n") * 4 + "The end."
     view.show_messages(thread(3))

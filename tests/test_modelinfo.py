@@ -15,7 +15,7 @@ import gguf
 import numpy as np
 import pytest
 
-from chatapp.core.modelinfo import ModelFileError, ModelInfo, header_end, read_model_info
+from chatapp.core.models.modelinfo import ModelFileError, ModelInfo, header_end, read_model_info
 
 
 def reference_info(path: Path) -> ModelInfo | str:

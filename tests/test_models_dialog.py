@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from chatapp.ui.window import MainWindow
+from chatapp.ui.main.window import MainWindow
 from tests.fakehub import FakeHub, hub  # noqa: F401  # the fixture
 from tests.test_window import TIMEOUT, MakeWindow, make_window, send  # noqa: F401
 
@@ -125,7 +125,7 @@ def test_a_recommended_model_downloads_with_one_click(
     hub: FakeHub,  # noqa: F811
     tiny_model: Path,
 ) -> None:
-    from chatapp.core.hub import recommended
+    from chatapp.core.models.hub import recommended
 
     first = recommended()[0]
     hub.add_repo(first.repo_id, {first.filename: tiny_model.read_bytes(), "other-Q8_0.gguf": b"x"})

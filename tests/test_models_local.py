@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from chatapp.core.downloads import Queue, State
-from chatapp.core.fit import Verdict, estimate, kv_cache_bytes, recommend
-from chatapp.core.hardware import Device, Machine, devices
-from chatapp.core.hub import HubFile, group_files, quantization_from_name
-from chatapp.core.library import Library, LibraryError, other_app_folders
-from chatapp.core.modelinfo import ModelFileError, read_model_info
+from chatapp.core.models.downloads import Queue, State
+from chatapp.core.models.fit import Verdict, estimate, kv_cache_bytes, recommend
+from chatapp.core.models.hardware import Device, Machine, devices
+from chatapp.core.models.hub import HubFile, group_files, quantization_from_name
+from chatapp.core.models.library import Library, LibraryError, other_app_folders
+from chatapp.core.models.modelinfo import ModelFileError, read_model_info
 from tests.helpers import run_cli
 
 GB = 1000**3

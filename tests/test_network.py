@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 import gguf
 import pytest
 
-from chatapp.core.downloads import Downloader, Queue, State
-from chatapp.core.hub import Cancelled, Hub, HubError, Unreachable
-from chatapp.core.library import Library
+from chatapp.core.models.downloads import Downloader, Queue, State
+from chatapp.core.models.hub import Cancelled, Hub, HubError, Unreachable
+from chatapp.core.models.library import Library
 from tests.fakehub import FakeHub, hub  # noqa: F401  # the fixture
 from tests.test_window import make_window  # noqa: F401  # the fixture
 
@@ -243,7 +243,7 @@ def test_cancel_ends_a_stalled_read_from_another_thread_at_once(repo: FakeHub) -
 def test_closing_during_a_stalled_header_read_takes_under_a_second(
     qtbot: QtBot, repo: FakeHub, tmp_path: Path
 ) -> None:
-    from chatapp.ui.model_workers import ModelServices
+    from chatapp.ui.models.model_workers import ModelServices
 
     repo.fail(F32, "stall", after_bytes=100, seconds=15)
     services = ModelServices(
@@ -281,7 +281,7 @@ def test_closing_the_window_during_a_stalled_header_read_takes_under_a_second(
 def test_closing_during_a_stalled_download_pauses_it_at_once_to_resume_later(
     qtbot: QtBot, repo: FakeHub, tmp_path: Path, tiny_model: Path
 ) -> None:
-    from chatapp.ui.model_workers import ModelServices
+    from chatapp.ui.models.model_workers import ModelServices
 
     repo.fail(F32, "stall", after_bytes=100_000, seconds=15)
     queue = Queue(tmp_path / "downloads.json")

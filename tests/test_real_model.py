@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from chatapp.core.backend import PromptProgress, TextDelta
-from chatapp.core.chat_template import ChatMessage
-from chatapp.core.engine import Engine
-from chatapp.core.metrics import StopReason
-from chatapp.core.settings import GenerationSettings, LoadSettings
+from chatapp.core.config.settings import GenerationSettings, LoadSettings
+from chatapp.core.inference.backend import PromptProgress, TextDelta
+from chatapp.core.inference.chat_template import ChatMessage
+from chatapp.core.inference.engine import Engine
+from chatapp.core.inference.metrics import StopReason
 
 GREEDY = GenerationSettings(temperature=0.0, max_tokens=64, seed=1)
 QUESTION: list[ChatMessage] = [

@@ -13,7 +13,7 @@ from PySide6.QtGui import QTextCharFormat, QTextDocument, QTextTable
 from PySide6.QtWidgets import QTextBrowser
 from pytestqt.qtbot import QtBot
 
-from chatapp.ui.render import (
+from chatapp.ui.main.render import (
     STATS,
     MarkdownStream,
     RenderedMarkdown,

@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QDoubleSpinBox, QLabel, QSpinBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from chatapp.core.appsettings import AppSettings, Theme
-from chatapp.core.settings import (
+from chatapp.core.config.appsettings import AppSettings, Theme
+from chatapp.core.config.settings import (
     SEED_MAX,
     GenerationSettings,
     LoadSettings,
@@ -17,7 +17,7 @@ from chatapp.core.settings import (
     bounds,
     number_type,
 )
-from chatapp.ui.settings_dialog import SettingsDialog
+from chatapp.ui.main.settings_dialog import SettingsDialog
 
 
 def remembered() -> AppSettings:

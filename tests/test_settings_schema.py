@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from chatapp.core.settings import (
+from chatapp.core.config.settings import (
     SEED_MAX,
     GenerationSettings,
     LoadSettings,

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from chatapp.core.backend import Finished, PromptProgress, TextDelta
-from chatapp.core.chat_template import ChatMessage
-from chatapp.core.conversation import reply_to
-from chatapp.core.engine import Engine
-from chatapp.core.metrics import StopReason
-from chatapp.core.settings import GenerationSettings, LoadSettings
-from chatapp.core.store import Store
+from chatapp.core.chat.conversation import reply_to
+from chatapp.core.config.settings import GenerationSettings, LoadSettings
+from chatapp.core.inference.backend import Finished, PromptProgress, TextDelta
+from chatapp.core.inference.chat_template import ChatMessage
+from chatapp.core.inference.engine import Engine
+from chatapp.core.inference.metrics import StopReason
+from chatapp.core.storage.store import Store
 
 HELLO: list[ChatMessage] = [{"role": "user", "content": "hello there"}]
 SEEDED = GenerationSettings(max_tokens=12, seed=5)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from chatapp.core.metrics import ReplyMetrics, StopReason
-from chatapp.core.store import (
+from chatapp.core.inference.metrics import ReplyMetrics, StopReason
+from chatapp.core.storage.store import (
     DB_FILENAME,
     HIGHLIGHT_END,
     HIGHLIGHT_START,
@@ -122,7 +122,7 @@ def test_streamed_reply_survives_reopening_with_its_metrics(tmp_path: Path) -> N
 KILLED_MID_REPLY = """
 import os, sys
 from pathlib import Path
-from chatapp.core.store import Store
+from chatapp.core.storage.store import Store
 
 store = Store.open_dir(Path(sys.argv[1]))
 conv = store.create_conversation()
@@ -315,7 +315,7 @@ def test_a_data_dir_under_a_file_gives_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_search_over_many_matches_still_ranks_the_best_first(tmp_path: Path) -> None:
-    from chatapp.core.store import RANK_WINDOW
+    from chatapp.core.storage.store import RANK_WINDOW
 
     with Store.open_dir(tmp_path) as store:
         conv = store.create_conversation("Weather")

@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 
-from chatapp.core.metrics import ReplyMetrics, StopReason
-from chatapp.core.store import Store, StoreError
-from chatapp.core.transfer import (
+from chatapp.core.chat.transfer import (
     FORMAT_NAME,
     FORMAT_VERSION,
     ImportFormatError,
@@ -20,6 +18,8 @@ from chatapp.core.transfer import (
     export_markdown,
     import_json,
 )
+from chatapp.core.inference.metrics import ReplyMetrics, StopReason
+from chatapp.core.storage.store import Store, StoreError
 
 METRICS = ReplyMetrics(
     prompt_tokens=31,

@@ -9,12 +9,12 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from chatapp.core.appsettings import SETTINGS_FILENAME, SettingsFile
-from chatapp.core.engine import Engine
-from chatapp.core.metrics import StopReason
-from chatapp.core.settings import GenerationSettings, LoadSettings
-from chatapp.core.store import Store
-from chatapp.ui.window import MainWindow
+from chatapp.core.config.appsettings import SETTINGS_FILENAME, SettingsFile
+from chatapp.core.config.settings import GenerationSettings, LoadSettings
+from chatapp.core.inference.engine import Engine
+from chatapp.core.inference.metrics import StopReason
+from chatapp.core.storage.store import Store
+from chatapp.ui.main.window import MainWindow
 
 TIMEOUT = 20_000
 
@@ -308,7 +308,7 @@ def test_an_unused_gpu_is_pointed_out_once(
 ) -> None:
     # A fake for the rare case: this machine has no GPU, so pretend an NVIDIA one is present
     # next to a CPU-only llama.cpp build.
-    import chatapp.core.engine as engine_module
+    import chatapp.core.inference.engine as engine_module
     import chatapp.selftest as selftest
 
     monkeypatch.setattr(selftest, "unused_gpu", lambda: "nvidia")

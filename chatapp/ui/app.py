@@ -21,13 +21,13 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from chatapp import __version__
-from chatapp.core.appsettings import SETTINGS_FILENAME, SettingsFile
-from chatapp.core.engine import Engine
-from chatapp.core.paths import config_dir, data_dir
-from chatapp.core.store import Store, StoreError
+from chatapp.core.config.appsettings import SETTINGS_FILENAME, SettingsFile
+from chatapp.core.inference.engine import Engine
+from chatapp.core.storage.paths import config_dir, data_dir
+from chatapp.core.storage.store import Store, StoreError
 from chatapp.desktop import APP_ID, PNG_SIZES
-from chatapp.ui.theme import apply_theme
-from chatapp.ui.window import MainWindow
+from chatapp.ui.main.theme import apply_theme
+from chatapp.ui.main.window import MainWindow
 
 log = logging.getLogger(__name__)
 

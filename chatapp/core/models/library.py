@@ -21,9 +21,9 @@ from typing import Any
 from huggingface_hub import constants, scan_cache_dir
 from huggingface_hub.errors import CacheNotFound
 
-from chatapp.core.atomic import write_text_atomic
-from chatapp.core.modelinfo import ModelFileError, ModelInfo, read_model_info
-from chatapp.core.store import timestamp_now
+from chatapp.core.models.modelinfo import ModelFileError, ModelInfo, read_model_info
+from chatapp.core.storage.atomic import write_text_atomic
+from chatapp.core.storage.store import timestamp_now
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import gguf
 import numpy as np
 
-from chatapp.core.chat_template import CHATML_TEMPLATE
+from chatapp.core.inference.chat_template import CHATML_TEMPLATE
 
 _MERGES = [("t", "h"), ("h", "e"), ("Ġ", "t"), ("i", "n"), ("e", "r")]
 
@@ -161,7 +161,7 @@ def quantize(src: Path, dst: Path, ftype: str = "Q4_K_M", threads: int = 0) -> P
 
     import llama_cpp
 
-    from chatapp.core import llamalog
+    from chatapp.core.inference import llamalog
 
     llamalog.install()  # its per-tensor report goes to logging, not stderr
     params = llama_cpp.llama_model_quantize_default_params()

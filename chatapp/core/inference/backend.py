@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from chatapp.core.chat_template import ChatMessage
-from chatapp.core.metrics import ReplyMetrics
-from chatapp.core.settings import GenerationSettings
+from chatapp.core.config.settings import GenerationSettings
+from chatapp.core.inference.chat_template import ChatMessage
+from chatapp.core.inference.metrics import ReplyMetrics
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from chatapp.core.store import Message
-from chatapp.ui.render import MarkdownStream, StreamUpdate, escape_plain, render_blocks
+from chatapp.core.storage.store import Message
+from chatapp.ui.main.render import MarkdownStream, StreamUpdate, escape_plain, render_blocks
 
 #: Most message widgets that exist at once, whatever the conversation's length.
 MAX_WIDGETS = 150

@@ -19,11 +19,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from chatapp.core.backend import PromptProgress, TextDelta, TokenCount
-from chatapp.core.engine import Engine, EngineError, LoadCancelled, ModelFileError
-from chatapp.core.service import ChatService
-from chatapp.core.settings import GenerationSettings, LoadSettings
-from chatapp.core.store import Message, Store, StoreError
+from chatapp.core.chat.service import ChatService
+from chatapp.core.config.settings import GenerationSettings, LoadSettings
+from chatapp.core.inference.backend import PromptProgress, TextDelta, TokenCount
+from chatapp.core.inference.engine import Engine, EngineError, LoadCancelled, ModelFileError
+from chatapp.core.storage.store import Message, Store, StoreError
 
 log = logging.getLogger(__name__)
 

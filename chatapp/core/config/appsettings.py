@@ -1,7 +1,7 @@
 """The application's settings and the versioned ``settings.json`` file that keeps them.
 
-Load and generation settings keep their own defaults and bounds (``chatapp.core.settings``); this
-module adds what the app remembers between runs, declared the same way (one pydantic ``Field``
+Load and generation settings keep their own defaults and bounds (``chatapp.core.config.settings``);
+this module adds what the app remembers between runs, declared the same way (one pydantic ``Field``
 each), and the file format around it. A file that cannot be read is never deleted: it is renamed
 aside and the user is told where it went.
 """
@@ -30,8 +30,8 @@ from pydantic import (
     ValidationError,
 )
 
-from chatapp.core.atomic import write_text_atomic
-from chatapp.core.settings import GenerationSettings, LoadSettings, SettingsError
+from chatapp.core.config.settings import GenerationSettings, LoadSettings, SettingsError
+from chatapp.core.storage.atomic import write_text_atomic
 
 log = logging.getLogger(__name__)
 

@@ -32,15 +32,15 @@ from PySide6.QtWidgets import (
 )
 
 from chatapp import __version__, bundled
-from chatapp.core.appsettings import AppSettings, SettingsFile
-from chatapp.core.backend import TokenCount
-from chatapp.core.downloads import QUEUE_FILENAME, Downloader, Item, Progress, Queue, State
-from chatapp.core.engine import Engine, LoadedModel
-from chatapp.core.hub import Hub, Recommended, recommended
-from chatapp.core.library import Library
-from chatapp.core.service import ChatService, ThreadView, effective
-from chatapp.core.settings import GenerationSettings
-from chatapp.core.store import (
+from chatapp.core.chat.service import ChatService, ThreadView, effective
+from chatapp.core.config.appsettings import AppSettings, SettingsFile
+from chatapp.core.config.settings import GenerationSettings
+from chatapp.core.inference.backend import TokenCount
+from chatapp.core.inference.engine import Engine, LoadedModel
+from chatapp.core.models.downloads import QUEUE_FILENAME, Downloader, Item, Progress, Queue, State
+from chatapp.core.models.hub import Hub, Recommended, recommended
+from chatapp.core.models.library import Library
+from chatapp.core.storage.store import (
     HIGHLIGHT_END,
     HIGHLIGHT_START,
     Conversation,
@@ -49,15 +49,15 @@ from chatapp.core.store import (
     Store,
     timestamp_now,
 )
-from chatapp.ui.composer import Composer
-from chatapp.ui.first_run import FirstRunPanel
-from chatapp.ui.messages import ChatView
-from chatapp.ui.model_workers import ModelServices
-from chatapp.ui.models_dialog import ModelsDialog
-from chatapp.ui.render import escape_plain, highlight_snippet
-from chatapp.ui.settings_dialog import SettingsDialog
-from chatapp.ui.theme import apply_theme, is_dark
-from chatapp.ui.workers import EngineClient, StoreClient
+from chatapp.ui.main.composer import Composer
+from chatapp.ui.main.first_run import FirstRunPanel
+from chatapp.ui.main.messages import ChatView
+from chatapp.ui.main.render import escape_plain, highlight_snippet
+from chatapp.ui.main.settings_dialog import SettingsDialog
+from chatapp.ui.main.theme import apply_theme, is_dark
+from chatapp.ui.main.workers import EngineClient, StoreClient
+from chatapp.ui.models.model_workers import ModelServices
+from chatapp.ui.models.models_dialog import ModelsDialog
 
 log = logging.getLogger(__name__)
 
@@ -1106,7 +1106,7 @@ class MainWindow(QMainWindow):
 
     def about_text(self) -> str:
         """Help → About: the version, and what this install runs on."""
-        from chatapp.core.engine import build_info
+        from chatapp.core.inference.engine import build_info
 
         build = build_info()
         offload = "GPU offload supported" if build.gpu_offload else "no GPU offload in this build"

@@ -6,11 +6,11 @@ where ``hf_hub_download`` puts it, ``blobs/<sha256>`` linked from ``snapshots/<c
 with ``refs/main``: the cache every Hugging Face tool shares, which finds the file there without
 downloading it again.
 
-The transfer is a small loop of ours over ``chatapp.core.hub.Http``: connect and read timeouts on
-every request (a server that stops sending is a stall, retried with back-off, then a clear
-failure); ``Range`` resume from ``blobs/<sha256>.incomplete``, which survives quitting, crashes
-and outages (huggingface_hub 2.x deletes its temporary file on failure and starts over); pause
-and cancel that end a read in flight at once, so closing the window never waits for a silent
+The transfer is a small loop of ours over ``chatapp.core.models.hub.Http``: connect and read
+timeouts on every request (a server that stops sending is a stall, retried with back-off, then a
+clear failure); ``Range`` resume from ``blobs/<sha256>.incomplete``, which survives quitting,
+crashes and outages (huggingface_hub 2.x deletes its temporary file on failure and starts over);
+pause and cancel that end a read in flight at once, so closing the window never waits for a silent
 server; and the SHA-256 computed *while* the bytes arrive (a thread hashes each chunk as it is
 written), so no second pass over a multi-gigabyte file is needed. Only a complete file whose
 SHA-256 matches the Hub's LFS metadata is moved into place and linked: the bytes of a stalled,
@@ -54,8 +54,7 @@ from huggingface_hub.utils import (  # type: ignore[attr-defined]
     hf_raise_for_status,
 )
 
-from chatapp.core.atomic import write_text_atomic
-from chatapp.core.hub import (
+from chatapp.core.models.hub import (
     CONNECT_TIMEOUT,
     Cancelled,
     Http,
@@ -67,7 +66,8 @@ from chatapp.core.hub import (
     no_telemetry,
     unreachable,
 )
-from chatapp.core.modelinfo import file_size_label
+from chatapp.core.models.modelinfo import file_size_label
+from chatapp.core.storage.atomic import write_text_atomic
 
 log = logging.getLogger(__name__)
 

@@ -30,12 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from chatapp.core.appsettings import (
+from chatapp.core.config.appsettings import (
     AppSettings,
     Theme,
     check_chat_template,
 )
-from chatapp.core.settings import (
+from chatapp.core.config.settings import (
     DEFAULT_CTX_CAP,
     GenerationSettings,
     LoadSettings,

@@ -11,10 +11,10 @@ import logging
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from chatapp.core.downloads import Downloader, Item, State
-from chatapp.core.fit import Fit
-from chatapp.core.hardware import machine
-from chatapp.core.hub import (
+from chatapp.core.models.downloads import Downloader, Item, State
+from chatapp.core.models.fit import Fit
+from chatapp.core.models.hardware import machine
+from chatapp.core.models.hub import (
     Cancelled,
     Hub,
     HubError,
@@ -23,7 +23,7 @@ from chatapp.core.hub import (
     Recommended,
     recommended,
 )
-from chatapp.core.library import Library
+from chatapp.core.models.library import Library
 
 log = logging.getLogger(__name__)
 

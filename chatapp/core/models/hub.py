@@ -41,9 +41,9 @@ from huggingface_hub.utils import (  # type: ignore[attr-defined]
     validate_repo_id,
 )
 
-from chatapp.core.fit import Fit, estimate
-from chatapp.core.hardware import Machine, machine
-from chatapp.core.modelinfo import ModelFileError, ModelInfo, header_end, read_model_info
+from chatapp.core.models.fit import Fit, estimate
+from chatapp.core.models.hardware import Machine, machine
+from chatapp.core.models.modelinfo import ModelFileError, ModelInfo, header_end, read_model_info
 
 try:  # huggingface_hub 2.x speaks HTTP with httpx2, 1.x with httpx: use the one it brought
     import httpx2 as httpx
@@ -688,7 +688,7 @@ def save_token(token: str) -> Path:
     """
     import os
 
-    from chatapp.core.atomic import write_text_atomic
+    from chatapp.core.storage.atomic import write_text_atomic
 
     path = Path(constants.HF_TOKEN_PATH)
     path.parent.mkdir(parents=True, exist_ok=True)

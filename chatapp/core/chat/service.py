@@ -12,11 +12,11 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chatapp.core.backend import Event
-from chatapp.core.conversation import reply_to
-from chatapp.core.engine import Engine
-from chatapp.core.settings import GenerationSettings
-from chatapp.core.store import Conversation, Message, Store
+from chatapp.core.chat.conversation import reply_to
+from chatapp.core.config.settings import GenerationSettings
+from chatapp.core.inference.backend import Event
+from chatapp.core.inference.engine import Engine
+from chatapp.core.storage.store import Conversation, Message, Store
 
 
 def effective(

@@ -11,12 +11,12 @@ import threading
 import time
 from collections.abc import Callable, Generator
 
-from chatapp.core.backend import Event, TextDelta
-from chatapp.core.chat_template import ChatMessage
-from chatapp.core.engine import Engine, Reply
-from chatapp.core.metrics import ReplyMetrics
-from chatapp.core.settings import GenerationSettings
-from chatapp.core.store import Message, Store
+from chatapp.core.config.settings import GenerationSettings
+from chatapp.core.inference.backend import Event, TextDelta
+from chatapp.core.inference.chat_template import ChatMessage
+from chatapp.core.inference.engine import Engine, Reply
+from chatapp.core.inference.metrics import ReplyMetrics
+from chatapp.core.storage.store import Message, Store
 
 CHECKPOINT_SECONDS = 0.5
 

@@ -30,12 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from chatapp.core.downloads import Item, Progress, State
-from chatapp.core.fit import Fit, recommend
-from chatapp.core.hub import HubFile, HubModel, Recommended, recommended, save_token
-from chatapp.core.library import Entry, LibraryError, other_app_folders
-from chatapp.core.modelinfo import ModelFileError, file_size_label
-from chatapp.ui.model_workers import ModelServices
+from chatapp.core.models.downloads import Item, Progress, State
+from chatapp.core.models.fit import Fit, recommend
+from chatapp.core.models.hub import HubFile, HubModel, Recommended, recommended, save_token
+from chatapp.core.models.library import Entry, LibraryError, other_app_folders
+from chatapp.core.models.modelinfo import ModelFileError, file_size_label
+from chatapp.ui.models.model_workers import ModelServices
 
 DATA = Qt.ItemDataRole.UserRole
 FILE_COLUMNS = ["File", "Quantization", "Size", "Fit on this machine"]

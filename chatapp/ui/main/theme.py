@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
-from chatapp.core.appsettings import Theme
+from chatapp.core.config.appsettings import Theme
 
 
 def _dark_palette() -> QPalette:

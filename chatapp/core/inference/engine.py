@@ -29,18 +29,23 @@ import llama_cpp
 import numpy as np
 import numpy.typing as npt
 
-from chatapp.core import llamalog
-from chatapp.core.backend import Event, Finished, PromptProgress, TextDelta, TokenCount
-from chatapp.core.chat_template import CHATML_TEMPLATE, ChatMessage, ChatTemplate, TemplateError
-from chatapp.core.errors import EngineError
-from chatapp.core.metrics import ReplyMetrics, StopReason
-from chatapp.core.modelinfo import ModelFileError, ModelInfo, read_model_info
-from chatapp.core.settings import (
+from chatapp.core.config.settings import (
     DEFAULT_CTX_CAP,
     GenerationSettings,
     LoadSettings,
     OverflowPolicy,
 )
+from chatapp.core.errors import EngineError
+from chatapp.core.inference import llamalog
+from chatapp.core.inference.backend import Event, Finished, PromptProgress, TextDelta, TokenCount
+from chatapp.core.inference.chat_template import (
+    CHATML_TEMPLATE,
+    ChatMessage,
+    ChatTemplate,
+    TemplateError,
+)
+from chatapp.core.inference.metrics import ReplyMetrics, StopReason
+from chatapp.core.models.modelinfo import ModelFileError, ModelInfo, read_model_info
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from collections import defaultdict
 from typing import Any, Final
 
 import chatapp
-from chatapp.core.metrics import ReplyMetrics, StopReason
-from chatapp.core.store import ROLES, Conversation, Message, Store, timestamp_now
+from chatapp.core.inference.metrics import ReplyMetrics, StopReason
+from chatapp.core.storage.store import ROLES, Conversation, Message, Store, timestamp_now
 
 log = logging.getLogger(__name__)
 

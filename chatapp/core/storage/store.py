@@ -34,7 +34,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self
 
-from chatapp.core.metrics import ReplyMetrics, StopReason
+from chatapp.core.inference.metrics import ReplyMetrics, StopReason
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from chatapp.core.fit import Fit, Verdict
-from chatapp.core.hub import Recommended
-from chatapp.core.modelinfo import file_size_label
+from chatapp.core.models.fit import Fit, Verdict
+from chatapp.core.models.hub import Recommended
+from chatapp.core.models.modelinfo import file_size_label
 
 PRIVACY = (
     "Everything runs on this computer: nothing you type leaves it, and the only thing chatapp "

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from chatapp.core.hardware import Machine
-from chatapp.core.modelinfo import ModelInfo, file_size_label
+from chatapp.core.models.hardware import Machine
+from chatapp.core.models.modelinfo import ModelInfo, file_size_label
 
 _GPU_HEADROOM = 0.92  # leave room for the driver and other programs
 _RAM_HEADROOM = 0.90

@@ -1,0 +1,1 @@
+"""Use cases every front end calls: open, send, reply, settings; import and export."""

@@ -1,0 +1,1 @@
+"""Models behind one backend interface: llama.cpp's engine, templates, metrics."""

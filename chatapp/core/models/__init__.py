@@ -1,0 +1,1 @@
+"""GGUF files: headers, the library, the Hub, downloads, fit on this machine."""

@@ -1,0 +1,1 @@
+"""Where conversations live: SQLite (WAL, FTS5), atomic files, data folders."""

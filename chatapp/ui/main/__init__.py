@@ -1,0 +1,1 @@
+"""The main window: conversations, the chat view, the composer, their workers."""

@@ -1,0 +1,1 @@
+"""The model manager: Discover, Downloads, Library, and its Hub/download threads."""
