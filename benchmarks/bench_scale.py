@@ -13,7 +13,7 @@ Prints one table, ours against the raw library on the same work where there is o
 
 The real model comes from ../shared/models/fetch-real-model (or $CHATAPP_REAL_MODEL). The history
 is generated once into benchmarks/out/scale/. Usage: ``python benchmarks/bench_scale.py
-[--runs N] [--skip-chat]``.
+[--runs N] [--only metadata,chat,search,view,window]``.
 """
 
 from __future__ import annotations
@@ -35,14 +35,14 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 PROMPT = "Write a detailed tutorial on Python list comprehensions, with many examples."
-RAW_CHAT = """
+RAW_CHAT = r"""
 import sys, time, llama_cpp
 llm = llama_cpp.Llama(model_path=sys.argv[1], n_ctx=4096, n_batch=512, verbose=False)
 out = llm.create_chat_completion(
     [{"role": "user", "content": sys.argv[2]}], max_tokens=256, temperature=0.0, seed=1,
     top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.1,
 )
-sys.stdout.write(out["choices"][0]["message"]["content"] + "\\n")
+sys.stdout.write(out["choices"][0]["message"]["content"] + "\n")
 """
 
 
@@ -154,35 +154,135 @@ def search(data: Path, runs: int) -> list[tuple[str, str, str]]:
     return rows
 
 
-def view(data: Path, newest: str) -> list[tuple[str, str, str]]:
-    try:
-        import bench_view
-    except ImportError:
-        return [("conversation view", "benchmarks/bench_view.py missing", "")]
-    return list(bench_view.scale_rows(data, newest))
+def view() -> list[tuple[str, str, str]]:
+    """benchmarks/bench_view.py's table: the view on its own, in a process of its own."""
+    done = subprocess.run(
+        [sys.executable, str(HERE / "bench_view.py")], capture_output=True, text=True, check=True
+    )
+    rows = []
+    for line in done.stdout.splitlines():
+        what, _, value = line.partition("  ")
+        if value.strip():
+            rows.append((what.strip(), value.strip(), ""))
+    return rows
+
+
+# The real window on the 100k-message store, with the 5,000-message chat the newest: time from
+# the window appearing to that conversation shown, the longest stall in the first second, then
+# (with a model) closing while a long prompt is read and while a reply streams.
+WINDOW_PROBE = r"""
+import json, sys, time
+from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtWidgets import QApplication
+import chatapp.ui.main.window as w
+out = {}
+stall = {"last": 0.0, "longest": 0.0}
+def tick():
+    now = time.perf_counter()
+    if stall["last"]:
+        stall["longest"] = max(stall["longest"], now - stall["last"])
+    stall["last"] = now
+original_show = w.MainWindow.show
+def show(self):
+    original_show(self)
+    out["shown"] = time.perf_counter()
+    timer = QTimer(self); timer.setInterval(5); timer.timeout.connect(tick); timer.start()
+    def shown(_conv_id):
+        if "opened" not in out:
+            out["opened"] = time.perf_counter() - out["shown"]
+    self.conversation_shown.connect(shown)
+    def after_a_second():
+        out["stall"] = stall["longest"]
+        timer.stop()
+        if len(sys.argv) > 2:
+            self.model_loaded.connect(lambda _m: start(self))
+            if self.model is not None:
+                start(self)
+        else:
+            finish(self)
+    QTimer.singleShot(1500, after_a_second)
+class Hook(QObject):  # lives on the GUI thread, so the worker's signal is queued to it
+    @Slot(str, int, int)
+    def progress(self, _msg, done, total):
+        if "close_prompt" not in out and done == 0 and total > 600:
+            QTimer.singleShot(200, lambda: finish(self.win, "close_prompt"))
+hook = Hook()
+def start(win):
+    hook.win = win
+    win.engine.worker.prompt_progress.connect(hook.progress)
+    win.new_chat()
+    win.send("Summarise this log:\n" + "INFO all systems nominal\n" * 200)
+def finish(win, key=None):
+    t = time.perf_counter()
+    win.close()
+    if key:
+        out[key] = time.perf_counter() - t
+    print(json.dumps(out), flush=True)
+    QApplication.instance().quit()
+w.MainWindow.show = show
+from chatapp.cli import main
+args = ["--data-dir", sys.argv[1]] + (["--model", sys.argv[2]] if len(sys.argv) > 2 else [])
+main(args)
+"""
+
+
+def window(data: Path, model: Path | None) -> list[tuple[str, str, str]]:
+    import json
+
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    args = [sys.executable, "-c", WINDOW_PROBE, str(data)] + ([str(model)] if model else [])
+    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600)
+    if done.returncode != 0:
+        return [("window probe failed", done.stderr.strip().splitlines()[-1][:80], "")]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    rows = [
+        (
+            "window on 100k messages: newest (5,000) chat shown",
+            f"{got['opened'] * 1000:.0f} ms after the window",
+            "",
+        ),
+        (
+            "window on 100k messages: longest stall, first 1.5 s",
+            f"{got['stall'] * 1000:.0f} ms",
+            "",
+        ),
+    ]
+    if "close_prompt" in got:
+        rows.append(
+            ("close while a 1,200-token prompt is read", f"{got['close_prompt'] * 1000:.0f} ms", "")
+        )
+    return rows
+
+
+SECTIONS = ("metadata", "chat", "search", "view", "window")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--skip-chat", action="store_true", help="leave out the real-model runs")
-    args = parser.parse_args()
-    rows: list[tuple[str, str, str]] = []
-    if not args.skip_chat:
-        model = real_model()
-        rows += metadata(model, args.runs)
-        rows += whole_chat(model, max(3, args.runs // 2))
-    data, newest = history()
-    rows += search(data, args.runs)
-    rows += view(data, newest)
-    print(
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}"
+    parser.add_argument(
+        "--only", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}"
     )
-    width = max(len(r[0]) for r in rows)
-    print(f"{'what':<{width}}  {'chatapp':<34}  raw library")
-    for what, ours, raw in rows:
-        print(f"{what:<{width}}  {ours:<34}  {raw}")
+    args = parser.parse_args()
+    wanted = set(args.only.split(","))
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; rows: what, chatapp, raw library",
+        flush=True,
+    )
+    model = real_model() if wanted & {"metadata", "chat", "window"} else None
+    data = history()[0] if wanted & {"search", "window"} else None
+    steps = {
+        "metadata": lambda: metadata(model, args.runs),
+        "chat": lambda: whole_chat(model, max(3, args.runs // 2)),
+        "search": lambda: search(data, args.runs),
+        "view": view,
+        "window": lambda: window(data, model),
+    }
+    for name in SECTIONS:
+        if name in wanted:
+            for what, ours, raw in steps[name]():  # type: ignore[no-untyped-call]
+                print(f"{what:<52}  {ours:<40}  {raw}", flush=True)
     return 0
 
 
