@@ -67,4 +67,20 @@ def test_stop_during_a_long_prompt_stops_inside_the_batch(qwen: Engine) -> None:
     # the batch never completed (no progress past 0), so nothing of it was kept in the cache
     assert [p.done for p in progress] == [0] and progress[0].total > 500
     again = qwen.stream_chat(long_question, GenerationSettings(temperature=0.0, max_tokens=1))
-    assert again.run().prompt_eval_tokens == progress[0].total + 1
+    assert again.run().prompt_eval_tokens == progress[0].total
+
+
+def test_a_greedy_reply_is_the_one_raw_llama_cpp_python_gives(real_model: Path) -> None:
+    import llama_cpp
+
+    raw = llama_cpp.Llama(model_path=str(real_model), n_ctx=4096, n_batch=512, verbose=False)
+    expected = raw.create_chat_completion(
+        QUESTION, max_tokens=64, temperature=0.0, seed=1, repeat_penalty=1.1
+    )["choices"][0]["message"]["content"]
+    raw.close()
+    ours = Engine()
+    ours.load(real_model, LoadSettings(n_ctx=4096, n_batch=512))
+    reply = ours.stream_chat(QUESTION, GREEDY)
+    reply.run()
+    ours.unload()
+    assert reply.text == expected

@@ -564,7 +564,7 @@ class Engine:
         reported = 0.0
         try:
             for done, total in self._prefill(llm, tokens, cancel):
-                prompt_eval = done
+                prompt_eval = done  # when nothing is new, generate() re-evaluates the last token
                 yield PromptProgress(done, total)
             if cancel.is_set():
                 reason = StopReason.CANCELLED
@@ -581,7 +581,7 @@ class Engine:
                 now = time.perf_counter()
                 if n_out == 0:
                     first_at = now
-                    prompt_eval += 1  # the prompt's last token, which generate() evaluated
+                    prompt_eval = prompt_eval or 1
                 if llama_cpp.llama_vocab_is_eog(vocab, token):
                     reason = StopReason.END_OF_TURN
                     break
@@ -636,22 +636,23 @@ class Engine:
     def _prefill(
         self, llm: llama_cpp.Llama, tokens: list[int], cancel: threading.Event
     ) -> Iterator[tuple[int, int]]:
-        """Evaluate the prompt but its last token, one batch at a time, yielding (done, total).
+        """Evaluate the prompt's new tokens one batch at a time, yielding (done, total).
 
-        ``Llama.generate`` would evaluate it in one call that neither reports progress nor stops;
-        here progress is reported between batches, and llama.cpp's abort callback stops a batch
-        between graph nodes once ``cancel`` is set. The cached prefix is kept exactly as
-        ``generate`` keeps it, which then finds everything but the last token cached.
+        ``Llama.generate`` would evaluate them in one call that neither reports progress nor
+        stops; here progress is reported between batches, and llama.cpp's abort callback stops a
+        batch between graph nodes once ``cancel`` is set. The batches are the ones ``generate``
+        would make (``n_batch`` tokens from the end of the cached prefix), so the logits, and a
+        greedy reply, are the same as raw llama-cpp-python's; ``generate`` then finds the whole
+        prompt evaluated and samples at once. A prompt already wholly cached is left to it.
 
         Raises:
             _PrefillAborted: ``cancel`` was set; the cache holds what was evaluated before.
         """
         cached = llm.input_ids[: llm.n_tokens]
-        head = tokens[:-1]
-        n = min(len(cached), len(head))
-        equal = np.asarray(cached[:n]) == np.asarray(head[:n], dtype=np.intc)
+        n = min(len(cached), len(tokens))
+        equal = np.asarray(cached[:n]) == np.asarray(tokens[:n], dtype=np.intc)
         same = n if equal.all() else int(np.argmin(equal))
-        todo = head[same:]
+        todo = tokens[same:]
         if not todo:
             return
         llm.n_tokens = same  # eval() drops the KV cache beyond this
