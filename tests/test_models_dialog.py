@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from chatapp.ui.main.window import MainWindow
-from tests.fakehub import FakeHub, hub  # noqa: F401  # the fixture
-from tests.test_window import TIMEOUT, MakeWindow, make_window, send  # noqa: F401
+from tests.fakehub import FakeHub
+from tests.helpers import TIMEOUT, MakeWindow, send
 
 REPO = "tester/tiny-chat-GGUF"
 
@@ -20,8 +20,8 @@ def _select_row(table: object, row: int) -> None:
 
 def test_search_download_load_and_chat(
     qtbot: QtBot,
-    make_window: MakeWindow,  # noqa: F811
-    hub: FakeHub,  # noqa: F811
+    make_window: MakeWindow,
+    hub: FakeHub,
     tiny_model: Path,
     quantized_model: Path,
 ) -> None:
@@ -83,8 +83,8 @@ def test_search_download_load_and_chat(
 
 def test_a_gated_repo_asks_for_a_token_and_then_lists_its_files(
     qtbot: QtBot,
-    make_window: MakeWindow,  # noqa: F811
-    hub: FakeHub,  # noqa: F811
+    make_window: MakeWindow,
+    hub: FakeHub,
     tiny_model: Path,
 ) -> None:
     from PySide6.QtCore import QTimer
@@ -121,8 +121,8 @@ def test_a_gated_repo_asks_for_a_token_and_then_lists_its_files(
 
 def test_a_recommended_model_downloads_with_one_click(
     qtbot: QtBot,
-    make_window: MakeWindow,  # noqa: F811
-    hub: FakeHub,  # noqa: F811
+    make_window: MakeWindow,
+    hub: FakeHub,
     tiny_model: Path,
 ) -> None:
     from chatapp.core.models.hub import recommended
