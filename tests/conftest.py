@@ -61,6 +61,19 @@ def qapp_cls() -> type[gui_io.WatchedApplication]:
     return gui_io.WatchedApplication
 
 
+@pytest.fixture(autouse=True)
+def _gui_thread_stays_off_disk_and_network() -> Iterator[None]:
+    """Fails a test whose window opened a file, a database or a socket on the GUI thread."""
+    gui_io.take()  # whatever happened before this test is not its fault
+    yield
+    found = gui_io.take()
+    if found:
+        pytest.fail(
+            f"{len(found)} disk or network use(s) on the GUI thread; the first:\n{found[0]}",
+            pytrace=False,
+        )
+
+
 @pytest.fixture(scope="session")
 def real_model() -> Path:
     """Qwen2.5-Coder-0.5B-Instruct Q4_K_M: a real chat model (151k-token vocabulary, ~470 MiB).
@@ -154,6 +167,7 @@ def make_window(qtbot: QtBot, tmp_path: Path) -> Iterator[MakeWindow]:
     from chatapp.core.inference.engine import Engine
     from chatapp.core.storage.store import Store
     from chatapp.ui.main.window import MainWindow
+    from chatapp.ui.models.model_workers import ModelFiles
 
     windows: list[tuple[MainWindow, Store]] = []
 
@@ -178,6 +192,7 @@ def make_window(qtbot: QtBot, tmp_path: Path) -> Iterator[MakeWindow]:
             settings_file=settings_file,
             settings=settings,
             settings_problem=problem,
+            model_files=ModelFiles.open(data),  # read here, as run_app does: not on the GUI thread
         )
         qtbot.addWidget(window)
         window.show()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import gguf
 import pytest
 
-from chatapp.core.models.downloads import Downloader, Queue, State
+from chatapp.core.models.downloads import Downloader, Item, Queue, State
 from chatapp.core.models.hub import Cancelled, Hub, HubError, Unreachable
 from chatapp.core.models.library import Library
 from tests.fakehub import FakeHub
@@ -286,7 +286,11 @@ def test_closing_during_a_stalled_download_pauses_it_at_once_to_resume_later(
     queue = Queue(tmp_path / "downloads.json")
     services = ModelServices(Hub(), Downloader(queue), Library(tmp_path))
     try:
-        item = services.add(_file(F32))  # type: ignore[arg-type]
+        queued: list[object] = []
+        services.add(_file(F32), queued.append)  # type: ignore[arg-type]
+        qtbot.waitUntil(lambda: bool(queued), timeout=SIGNAL_WAIT * 1000)
+        (item,) = queued
+        assert isinstance(item, Item)
         assert repo.stalled.wait(SIGNAL_WAIT)
     finally:
         began = time.monotonic()

@@ -37,9 +37,8 @@ from chatapp.core.config.appsettings import AppSettings, SettingsFile
 from chatapp.core.config.settings import GenerationSettings
 from chatapp.core.inference.backend import TokenCount
 from chatapp.core.inference.engine import Engine, LoadedModel
-from chatapp.core.models.downloads import QUEUE_FILENAME, Downloader, Item, Progress, Queue, State
-from chatapp.core.models.hub import Hub, Recommended, recommended
-from chatapp.core.models.library import Library
+from chatapp.core.models.downloads import Downloader, Item, Progress, State
+from chatapp.core.models.hub import Hub, Recommended
 from chatapp.core.storage.store import (
     HIGHLIGHT_END,
     HIGHLIGHT_START,
@@ -56,7 +55,7 @@ from chatapp.ui.main.render import escape_plain, highlight_snippet
 from chatapp.ui.main.settings_dialog import SettingsDialog
 from chatapp.ui.main.theme import apply_theme, is_dark
 from chatapp.ui.main.workers import EngineClient, StoreClient
-from chatapp.ui.models.model_workers import ModelServices
+from chatapp.ui.models.model_workers import ModelFiles, ModelServices
 from chatapp.ui.models.models_dialog import ModelsDialog
 
 log = logging.getLogger(__name__)
@@ -93,8 +92,12 @@ class MainWindow(QMainWindow):
         settings: AppSettings,
         settings_problem: str | None = None,
         initial_model: Path | None = None,
+        model_files: ModelFiles | None = None,
     ) -> None:
+        """``model_files``: the library, download queue and recommended list, read from disk
+        before the event loop starts (by default from the store's folder, here)."""
         super().__init__()
+        self.model_files = model_files or ModelFiles.open(store.path.parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle("chatapp")
         self.setAcceptDrops(True)
@@ -231,7 +234,7 @@ class MainWindow(QMainWindow):
         self.empty_label = self._named(QLabel(self.empty), "emptyLabel", "Getting started")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
-        self.first_run = FirstRunPanel(recommended(), self.empty)
+        self.first_run = FirstRunPanel(self.model_files.recommended, self.empty)
         self.first_run.open_requested.connect(self.open_model_dialog)
         self.first_run.browse_requested.connect(self.open_models)
         self.first_run.download_requested.connect(self._download_recommended)
@@ -860,7 +863,7 @@ class MainWindow(QMainWindow):
         self.cancel_load_button.hide()
         self.settings = self.settings.with_recent_model(str(model.info.path))
         self._save_settings()
-        library = self._model_services().library
+        library = self.model_files.library
         path = model.info.path
 
         def remember(_store: Store) -> None:  # the library lists files opened by hand too
@@ -942,13 +945,13 @@ class MainWindow(QMainWindow):
         # never after closeEvent: threads started then would outlive the window
         assert not self._closing, "model services requested after the window closed"
         if self.models is None:
-            data_dir = self.db.worker.store.path.parent
-            offline = self.settings.offline
+            files, offline = self.model_files, self.settings.offline
             self.models = ModelServices(
                 Hub(offline=offline),
-                Downloader(Queue(data_dir / QUEUE_FILENAME), offline=offline),
-                Library(data_dir),
+                Downloader(files.queue, offline=offline),
+                files.library,
                 self,
+                recommended_models=files.recommended,
             )
             self.models.hub.recommended_listed.connect(self.first_run.show_fits)
             self.models.downloads.progress.connect(self._download_progress)
@@ -992,11 +995,8 @@ class MainWindow(QMainWindow):
         """Downloads interrupted by quitting (or a crash) carry on where they stopped."""
         if self._closing:
             return
-        data_dir = self.db.worker.store.path.parent
-        if (data_dir / QUEUE_FILENAME).exists() and not self.settings.offline:
-            services = self._model_services()
-            if services.downloader.queue.next_queued() is not None:
-                services.downloads.run_requested.emit()
+        if self.model_files.queue.next_queued() is not None and not self.settings.offline:
+            self._model_services().downloads.run_requested.emit()
 
     # -- misc -----------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,8 @@ from PySide6.QtWidgets import (
 
 from chatapp.core.models.downloads import Item, Progress, State
 from chatapp.core.models.fit import Fit, recommend
-from chatapp.core.models.hub import HubFile, HubModel, Recommended, recommended, save_token
-from chatapp.core.models.library import Entry, LibraryError, other_app_folders
+from chatapp.core.models.hub import HubFile, HubModel, Recommended, save_token
+from chatapp.core.models.library import Entry, LibraryError
 from chatapp.core.models.modelinfo import ModelFileError, file_size_label
 from chatapp.ui.models.model_workers import ModelServices
 
@@ -208,7 +209,7 @@ class ModelsDialog(QDialog):
             "Recommended to start with. Everything runs on this computer; the only thing "
             "chatapp fetches from the internet is the model you choose to download."
         )
-        for r in recommended():
+        for r in self.services.recommended:
             row = self.files_table.rowCount()
             self.files_table.insertRow(row)
             name = _cell(f"{r.name} — {r.filename}", r)
@@ -289,9 +290,8 @@ class ModelsDialog(QDialog):
         pending, self._pending = self._pending, None
         chosen = next((f for f in files if pending in f.parts), None) if pending else None
         if chosen is not None:
-            self.services.add(chosen)
+            self.services.add(chosen, self._queued)
             self.status.setText(f"Queued {chosen.filename}.")
-            self.refresh_downloads()
             self.tabs.setCurrentIndex(1)
         elif pending:
             self._recommended_failed(pending, f"{repo} no longer has {pending}")
@@ -336,9 +336,8 @@ class ModelsDialog(QDialog):
             return
         data = _row_data(self.files_table, rows[0].row())
         if isinstance(data, HubFile):
-            self.services.add(data)
+            self.services.add(data, self._queued)
             self.status.setText(f"Queued {data.filename}.")
-            self.refresh_downloads()
             self.tabs.setCurrentIndex(1)
         else:
             self.download_recommended(data)
@@ -360,19 +359,25 @@ class ModelsDialog(QDialog):
             QLineEdit.EchoMode.Password,
         )
         if ok and token.strip():
-            try:
-                save_token(token)
-            except OSError as exc:
-                self.status.setText(f"The token could not be saved: {exc}")
             self.services.hub.hub.token = token.strip()
             self.services.downloader.token = token.strip()
-            if self.repo:
-                self.open_repo(self.repo)
+            self.services.on_disk(lambda: save_token(token), self._token_saved)
         else:
             self.status.setText(message)
             if self._pending is not None:  # no token, so the recommended file cannot be queued
                 pending, self._pending = self._pending, None
                 self._recommended_failed(pending, message)
+
+    def _token_saved(self, result: object) -> None:
+        if isinstance(result, Exception):
+            self.status.setText(f"The token could not be saved: {result}")
+        if self.repo:
+            self.open_repo(self.repo)
+
+    def _queued(self, result: object) -> None:
+        if isinstance(result, Exception):
+            self.status.setText(f"The download could not be queued: {result}")
+        self.refresh_downloads()
 
     def _set_offline(self, offline: bool) -> None:
         self.services.hub.hub.offline_switch = offline
@@ -449,12 +454,15 @@ class ModelsDialog(QDialog):
         item_id = _row_data(self.downloads, rows[0].row())
         if action == "pause":
             self.services.downloader.pause(item_id)
+            self.refresh_downloads()
         elif action == "resume":
-            self.services.resume(item_id)
+            self.services.resume(item_id, self._queued)
         else:
-            self.services.downloader.cancel(item_id)
-            self.download_cancelled.emit(item_id)
+            self.services.cancel(item_id, lambda _r: self._cancelled(item_id))
+
+    def _cancelled(self, item_id: str) -> None:
         self.refresh_downloads()
+        self.download_cancelled.emit(item_id)
 
     # -- library --------------------------------------------------------------------------------
 
@@ -501,7 +509,7 @@ class ModelsDialog(QDialog):
     def refresh_library(self) -> None:
         self.services.hub.library_requested.emit()
 
-    def _show_library(self, entries: list[Entry]) -> None:
+    def _show_library(self, entries: list[Entry], offer: list[Path]) -> None:
         self._entries = entries
         t = self.library_table
         t.setRowCount(0)
@@ -528,8 +536,6 @@ class ModelsDialog(QDialog):
                 cell = _cell(text, e if col == 0 else None)
                 cell.setToolTip(str(e.path))
                 t.setItem(row, col, cell)
-        known = set(self.library.folders)
-        offer = [f for f in other_app_folders() if str(f) not in known]
         self.other_apps.setText(
             "Models from other apps found: "
             + ", ".join(f"<a href='{f}'>add {f}</a>" for f in offer)
@@ -553,9 +559,9 @@ class ModelsDialog(QDialog):
         if entry.missing:
             self.status.setText(f"{entry.name} is missing: it was at {entry.path}.")
             return
-        self.library.mark_used(entry.path)
         self.load_requested.emit(str(entry.path))
-        self.refresh_library()
+        library, path = self.library, entry.path
+        self.services.on_disk(lambda: library.mark_used(path), lambda _r: self.refresh_library())
 
     def delete_selected(self) -> None:
         entry = self._selected_entry()
@@ -567,11 +573,14 @@ class ModelsDialog(QDialog):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        try:
-            freed = self.library.delete(entry)
-        except LibraryError as exc:
-            self.status.setText(str(exc))
+        library = self.library
+        self.services.on_disk(lambda: library.delete(entry), partial(self._deleted, entry))
+
+    def _deleted(self, entry: Entry, freed: object) -> None:
+        if isinstance(freed, Exception):
+            self.status.setText(str(freed))
             return
+        assert isinstance(freed, int)
         self.status.setText(f"Deleted {entry.name}: {file_size_label(freed)} freed.")
         self.refresh_library()
         self.library_changed.emit()
@@ -585,35 +594,25 @@ class ModelsDialog(QDialog):
         entry = self._selected_entry()
         if entry is None or entry.missing:
             return
-        import gguf
+        self.services.on_disk(lambda: _metadata(entry.path), partial(self._show_metadata, entry))
 
-        reader = gguf.GGUFReader(entry.path)
-        lines = []
-        for key, field in reader.fields.items():
-            if key.startswith("GGUF.") or key in (
-                "tokenizer.ggml.tokens",
-                "tokenizer.ggml.token_type",
-                "tokenizer.ggml.merges",
-                "tokenizer.ggml.scores",
-            ):
-                continue
-            value = str(field.contents())
-            lines.append(f"{key} = {value[:300]}{'…' if len(value) > 300 else ''}")
+    def _show_metadata(self, entry: Entry, result: object) -> None:
+        if isinstance(result, Exception):
+            self.status.setText(f"Could not read {entry.name}: {result}")
+            return
+        assert isinstance(result, tuple)
+        tensors, lines = result
         box = QMessageBox(self)
         box.setWindowTitle(f"Metadata of {entry.name}")
-        box.setText(f"{len(reader.tensors)} tensors; {len(lines)} metadata keys")
+        box.setText(f"{tensors} tensors; {len(lines)} metadata keys")
         box.setDetailedText("\n".join(lines))
         box.exec()
 
     def add_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Add a GGUF model", "", "GGUF models (*.gguf)")
         if path:
-            try:
-                self.library.add_file(Path(path))
-            except ModelFileError as exc:
-                self.status.setText(str(exc))
-            self.refresh_library()
-            self.library_changed.emit()
+            library = self.library
+            self.services.on_disk(lambda: library.add_file(Path(path)), self._library_edited)
 
     def add_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a folder of models")
@@ -621,12 +620,33 @@ class ModelsDialog(QDialog):
             self._add_other_app(folder)
 
     def _add_other_app(self, folder: str) -> None:
-        try:
-            self.library.add_folder(Path(folder))
-        except LibraryError as exc:
-            self.status.setText(str(exc))
+        library = self.library
+        self.services.on_disk(lambda: library.add_folder(Path(folder)), self._library_edited)
+
+    def _library_edited(self, result: object) -> None:
+        if isinstance(result, LibraryError | ModelFileError | OSError):
+            self.status.setText(str(result))
         self.refresh_library()
         self.library_changed.emit()
+
+
+def _metadata(path: Path) -> tuple[int, list[str]]:
+    """A GGUF file's tensor count and metadata lines (not its vocabulary): on the files thread."""
+    import gguf
+
+    reader = gguf.GGUFReader(path)
+    lines = []
+    for key, field in reader.fields.items():
+        if key.startswith("GGUF.") or key in (
+            "tokenizer.ggml.tokens",
+            "tokenizer.ggml.token_type",
+            "tokenizer.ggml.merges",
+            "tokenizer.ggml.scores",
+        ):
+            continue
+        value = str(field.contents())
+        lines.append(f"{key} = {value[:300]}{'…' if len(value) > 300 else ''}")
+    return len(reader.tensors), lines
 
 
 def _row_data(table: QTableWidget, row: int) -> Any:
