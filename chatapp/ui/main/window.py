@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import platform
+import threading
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -673,19 +674,20 @@ class MainWindow(QMainWindow):
                 conv, text, model=model_name, system_prompt=system_prompt, edit_of=editing
             )
 
+        cancel = self.engine.new_reply()  # Stop from now on stops this reply
         self.composer.clear()
         self.composer.setFocus()
         self.editing = None
         self.edit_note.hide()
         self._set_streaming_ui(True)
-        self.db.call(save, lambda result: self._sent(*result))
+        self.db.call(save, lambda result: self._sent(result[0], result[1], cancel))
 
-    def _sent(self, conv: Conversation, user: Message) -> None:
+    def _sent(self, conv: Conversation, user: Message, cancel: threading.Event) -> None:
         created = self.current is None or self.current.id != conv.id
         self.current = conv
         if created:
             self.refresh_conversations(select=conv.id)
-        self.engine.chat(conv.id, user.id, self._generation_settings())
+        self.engine.chat(conv.id, user.id, self._generation_settings(), cancel)
         self._extends_view = self._ends_view(user.parent_id)
         if self._extends_view:  # sending appends; only an edit (a new branch) rebuilds
             self.thread_messages.append(user)
@@ -811,7 +813,8 @@ class MainWindow(QMainWindow):
             return
         self._set_streaming_ui(True)
         self._extends_view = self._ends_view(target.parent_id)
-        self.engine.chat(self.current.id, target.parent_id, self._generation_settings())
+        cancel = self.engine.new_reply()
+        self.engine.chat(self.current.id, target.parent_id, self._generation_settings(), cancel)
 
     def edit_message(self, message_id: str | None) -> None:
         users = [m for m in self.thread_messages if m.role == "user"]
