@@ -8,12 +8,10 @@ import threading
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -23,13 +21,13 @@ from chatapp.core.config.settings import GenerationSettings
 from chatapp.core.inference.backend import TokenCount
 from chatapp.core.storage.store import Conversation, Message, Store, timestamp_now
 from chatapp.ui.main.composer import Composer
+from chatapp.ui.main.conversation_settings import ConversationSettingsDialog
 from chatapp.ui.main.first_run import EmptyState
 from chatapp.ui.main.messages import ChatView
 from chatapp.ui.main.render import escape_plain
-from chatapp.ui.main.settings_dialog import SettingsDialog
 from chatapp.ui.main.state import Stream, WindowState
 from chatapp.ui.main.theme import is_dark
-from chatapp.ui.main.widgets import clip, named
+from chatapp.ui.main.widgets import ErrorBanner, clip, named
 from chatapp.ui.main.workers import EngineClient, StoreClient
 
 log = logging.getLogger(__name__)
@@ -63,7 +61,7 @@ class ChatPanel(QWidget):
         self.engine = engine
         self.empty = empty
         self.closing = False
-        self.conversation_dialog: SettingsDialog | None = None
+        self.conversation_dialog: ConversationSettingsDialog | None = None
         self._extends_view = False  # whether the coming reply goes below the last message shown
         self._repaint = QTimer(self)
         self._repaint.setSingleShot(True)
@@ -85,23 +83,9 @@ class ChatPanel(QWidget):
     def _build(self) -> None:
         cv = QVBoxLayout(self)
         cv.setContentsMargins(0, 6, 6, 6)
-        banner = QWidget(self)
-        banner.setObjectName("errorBannerBox")
-        bl = QHBoxLayout(banner)
-        bl.setContentsMargins(8, 4, 4, 4)
-        self.error_label = named(QLabel(banner), "errorBanner", "Error")
-        self.error_label.setWordWrap(True)
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        dismiss = named(QToolButton(banner), "dismissError", "Dismiss the error")
-        dismiss.setText("✕")
-        dismiss.clicked.connect(banner.hide)
-        bl.addWidget(self.error_label, 1)
-        bl.addWidget(dismiss)
-        banner.setStyleSheet(
-            "#errorBannerBox { background: rgba(220, 60, 60, 40); border-radius: 4px; }"
-        )
-        banner.hide()
-        self.banner = banner
+        self.banner = ErrorBanner(self)
+        self.banner.shown.connect(self.error_shown)
+        self.error_label = self.banner.label
         self.header = named(QLabel(self), "conversationHeader", "Conversation details")
         self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.TextFormat.RichText)
@@ -127,16 +111,14 @@ class ChatPanel(QWidget):
         composer_row.addWidget(self.stop_button, 0, Qt.AlignmentFlag.AlignBottom)
         self.edit_note = named(QLabel(self), "editNote", "Editing a message")
         self.edit_note.hide()
-        cv.addWidget(banner)
+        cv.addWidget(self.banner)
         cv.addWidget(self.header)
         cv.addWidget(self.stack, 1)
         cv.addWidget(self.edit_note)
         cv.addLayout(composer_row)
 
     def show_error(self, message: str) -> None:
-        self.error_label.setText(message)
-        self.banner.show()
-        self.error_shown.emit(message)
+        self.banner.show_error(message)
 
     def update_stack(self) -> None:
         """The messages, or the empty state while there are none."""
@@ -230,21 +212,12 @@ class ChatPanel(QWidget):
         shown = settings.updated(
             generation=self.generation_settings(), system_prompt=conv.system_prompt or ""
         )
-        dialog = SettingsDialog(shown, self)
-        dialog.setWindowTitle(f"Settings for “{conv.title or 'New chat'}”")
-        for index in range(dialog.tabs.count()):  # only what a conversation can override
-            dialog.tabs.setTabVisible(index, dialog.tabs.tabText(index) in ("&Generation", "&Chat"))
-        dialog.tabs.setCurrentIndex(1)
-        box = dialog.chat_template.parentWidget()
-        form = box.layout() if box is not None else None
-        if isinstance(form, QFormLayout):  # the template is per app, not per conversation
-            form.setRowVisible(dialog.chat_template, False)
+        dialog = ConversationSettingsDialog(shown, conv, self)
         self.conversation_dialog = dialog
         if not dialog.exec():
             return
         edited = dialog.result_settings()
-        defaults = self.state.settings.generation.to_dict()
-        overrides = {k: v for k, v in edited.generation.to_dict().items() if v != defaults[k]}
+        overrides = dialog.overrides(self.state.settings.generation)
         self.db.call(
             lambda s: s.update_conversation(
                 conv.id, system_prompt=edited.system_prompt or None, settings=overrides

@@ -4,24 +4,22 @@ one ``WindowState``; menus, geometry, models and settings, and closing."""
 from __future__ import annotations
 
 import logging
-import platform
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, qVersion
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QSplitter
 
-from chatapp import __version__, bundled
 from chatapp.core.chat.service import ChatService
 from chatapp.core.config.appsettings import AppSettings, SettingsFile
 from chatapp.core.inference.engine import Engine, LoadedModel
 from chatapp.core.models.downloads import Downloader
 from chatapp.core.models.hub import Hub
 from chatapp.core.storage.store import Conversation, Message, Store
+from chatapp.ui.main.about import about_html
 from chatapp.ui.main.chat_panel import ChatPanel
 from chatapp.ui.main.first_run import EmptyState
-from chatapp.ui.main.render import escape_plain
+from chatapp.ui.main.menus import build_menus
 from chatapp.ui.main.settings_dialog import SettingsDialog
 from chatapp.ui.main.sidebar import Sidebar
 from chatapp.ui.main.state import Stream, WindowState
@@ -44,6 +42,8 @@ class MainWindow(QMainWindow):
     reply_piece = Signal(str)  # the text piece, received on the GUI thread
     search_done = Signal()
     error_shown = Signal(str)
+    new_action: QAction  # set by build_menus
+    recent_menu: QMenu
 
     def __init__(
         self,
@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
         self.models_dialog: ModelsDialog | None = None
 
         self._build()
-        self._build_actions()
+        build_menus(self)
         self._restore_geometry()
         self.sidebar.refresh(select=settings.last_conversation)
         if settings_problem:
@@ -152,72 +152,6 @@ class MainWindow(QMainWindow):
         self.model_button, self.model_menu = status.model_button, status.model_menu
         self.backend_label, self.context_meter = status.backend_label, status.context_meter
         self.load_bar, self.cancel_load_button = status.load_bar, status.cancel_load_button
-
-    def _build_actions(self) -> None:
-        side, chat = self.sidebar, self.chat_panel
-        menu = self.menuBar()
-        file = menu.addMenu("&File")
-        self.new_action = self._action(
-            file, "&New chat", QKeySequence.StandardKey.New, chat.new_chat
-        )
-        self._action(file, "&Open model…", QKeySequence.StandardKey.Open, self.open_model_dialog)
-        self._action(
-            file, "&Models: discover, download, library…", QKeySequence("Ctrl+M"), self.open_models
-        )
-        self.recent_menu = file.addMenu("&Recent models")
-        self.recent_menu.aboutToShow.connect(lambda: self.status.fill_recent(self.recent_menu))
-        file.addSeparator()
-        self._action(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
-        menu_chat = menu.addMenu("&Chat")
-        self._action(menu_chat, "&Search", QKeySequence.StandardKey.Find, side.focus_search)
-        self._action(
-            menu_chat, "&Rename conversation", QKeySequence(Qt.Key.Key_F2), side.rename_current
-        )
-        self._action(
-            menu_chat, "&Pin / unpin conversation", QKeySequence("Ctrl+P"), side.toggle_pin
-        )
-        self._action(
-            menu_chat,
-            "&Delete conversation…",
-            QKeySequence("Ctrl+Shift+Delete"),
-            side.delete_current,
-        )
-        self._action(
-            menu_chat, "&System prompt…", QKeySequence("Ctrl+Shift+S"), chat.edit_system_prompt
-        )
-        menu_chat.addSeparator()
-        self._action(menu_chat, "S&top reply", QKeySequence(Qt.Key.Key_Escape), chat.stop)
-        self._action(
-            menu_chat,
-            "Re&generate last reply",
-            QKeySequence("Ctrl+R"),
-            lambda: chat.regenerate(None),
-        )
-        self._action(
-            menu_chat,
-            "&Edit last message",
-            QKeySequence("Ctrl+E"),
-            lambda: chat.edit_message(None),
-        )
-        settings = menu.addMenu("&Settings")
-        self._action(settings, "&Preferences…", QKeySequence("Ctrl+,"), self.open_settings)
-        help_menu = menu.addMenu("&Help")
-        self._action(help_menu, "&About chatapp", None, self.about)
-
-    def _action(
-        self,
-        menu: QMenu,
-        text: str,
-        shortcut: QKeySequence | QKeySequence.StandardKey | None,
-        slot: Any,
-    ) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        action.triggered.connect(lambda _checked=False: slot())
-        menu.addAction(action)
-        self.addAction(action)
-        return action
 
     def _restore_geometry(self) -> None:
         if self.settings.window_geometry:
@@ -431,20 +365,7 @@ class MainWindow(QMainWindow):
 
     def about_text(self) -> str:
         """Help → About: the version, and what this install runs on."""
-        from chatapp.core.inference.engine import build_info
-
-        build = build_info()
-        offload = "GPU offload supported" if build.gpu_offload else "no GPU offload in this build"
-        python = platform.python_version() + (" (bundled)" if bundled() else "")
-        data = escape_plain(str(self.db.worker.store.path.parent))
-        return (
-            f"<h3>chatapp {__version__}</h3><p>Chat with language models on your own computer, "
-            "offline. Models run with llama.cpp; conversations stay on this machine.</p>"
-            f"<p>llama.cpp: {escape_plain(build.backend)} ({offload})<br>"
-            f"Qt {qVersion()}, Python {python}<br>Conversations: {data}</p>"
-            "<p>No telemetry: chatapp connects to the internet only to search for or download "
-            "the models you ask for.</p>"
-        )
+        return about_html(self.db.worker.store.path.parent)
 
     def about(self) -> None:
         QMessageBox.about(self, "About chatapp", self.about_text())
