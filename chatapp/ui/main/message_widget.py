@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from chatapp.core.storage.store import Message
-from chatapp.ui.main.render import MarkdownStream, StreamUpdate, escape_plain, render_blocks
+from chatapp.ui.main.render import escape_plain
+from chatapp.ui.main.render_stream import MarkdownStream, StreamUpdate, render_blocks
 
 _SAFE_SCHEMES = ("http", "https", "mailto")
 
