@@ -1,4 +1,5 @@
-"""Shared fixtures: tiny real GGUF models, written with the gguf package, and private dirs.
+"""Shared fixtures: tiny real GGUF models, written with the gguf package, private dirs, the
+window (``make_window``) and a fake Hugging Face Hub (``hub``).
 
 No test touches the user's real directories: HOME and the XDG dirs point into a temporary folder
 for the whole session, and every command gets its own ``--data-dir``.
@@ -15,9 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pytestqt.qtbot import QtBot
 
 from chatapp.core.models.synthetic import ModelShape, quantize, write_chat_model
 from tests import gui_io
+from tests.fakehub import FakeHub
+from tests.helpers import TIMEOUT, MakeWindow
 
 # The environment as the user has it, for the one helper that may use their pip cache.
 _USER_ENV = dict(os.environ)
@@ -55,6 +59,19 @@ def _private_home() -> Iterator[None]:
 def qapp_cls() -> type[gui_io.WatchedApplication]:
     """pytest-qt's application, watched for disk and network use on the GUI thread."""
     return gui_io.WatchedApplication
+
+
+@pytest.fixture(autouse=True)
+def _gui_thread_stays_off_disk_and_network() -> Iterator[None]:
+    """Fails a test whose window opened a file, a database or a socket on the GUI thread."""
+    gui_io.take()  # whatever happened before this test is not its fault
+    yield
+    found = gui_io.take()
+    if found:
+        pytest.fail(
+            f"{len(found)} disk or network use(s) on the GUI thread; the first:\n{found[0]}",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -140,3 +157,85 @@ def bad_template_model(models: Path) -> Path:
         chat_template="{% for message in messages %}{{ message['content'] }",
         name="Broken Template",
     )
+
+
+@pytest.fixture
+def make_window(qtbot: QtBot, tmp_path: Path) -> Iterator[MakeWindow]:
+    """Builds windows as run_app does, on a private data dir; closes them after the test."""
+    from chatapp.core.config.appsettings import SETTINGS_FILENAME, SettingsFile
+    from chatapp.core.config.settings import GenerationSettings, LoadSettings
+    from chatapp.core.inference.engine import Engine
+    from chatapp.core.storage.store import Store
+    from chatapp.ui.main.window import MainWindow
+    from chatapp.ui.models.model_workers import ModelFiles
+
+    windows: list[tuple[MainWindow, Store]] = []
+
+    def make(
+        model: Path | None = None,
+        *,
+        generation: GenerationSettings | None = None,
+        load: LoadSettings | None = None,
+        data: Path | None = None,
+    ) -> MainWindow:
+        data = data or tmp_path / "data"
+        store = Store.open_dir(data)
+        settings_file = SettingsFile(data / SETTINGS_FILENAME)
+        settings, problem = settings_file.load()
+        settings = settings.updated(
+            generation=generation or GenerationSettings(max_tokens=40, seed=1),
+            load=load or LoadSettings(n_ctx=2048),
+        )
+        window = MainWindow(
+            store=store,
+            engine=Engine(),
+            settings_file=settings_file,
+            settings=settings,
+            settings_problem=problem,
+            model_files=ModelFiles.open(data),  # read here, as run_app does: not on the GUI thread
+        )
+        qtbot.addWidget(window)
+        window.show()
+        if model is not None:
+            with qtbot.waitSignal(window.model_loaded, timeout=TIMEOUT):
+                window.load_model(model)
+        windows.append((window, store))
+        return window
+
+    yield make
+    for window, store in windows:
+        window.close()
+        store.close()
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
+    """A fake Hugging Face Hub on 127.0.0.1 that huggingface_hub talks to (see tests/fakehub.py)."""
+    from huggingface_hub import constants
+
+    server = FakeHub().start()
+    home = tmp_path / "hf-home"
+    monkeypatch.setenv("HF_ENDPOINT", server.url)
+    monkeypatch.setenv("HF_HOME", str(home))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setattr(constants, "ENDPOINT", server.url)
+    monkeypatch.setattr(
+        constants,
+        "HUGGINGFACE_CO_URL_TEMPLATE",
+        server.url + "/{repo_id}/resolve/{revision}/{filename}",
+    )
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_HOME", str(home))
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hub"))
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(home / "token"))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(home / "stored_tokens"))
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
+    # without this the first request of a process also fetches /api/agent-harnesses
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_TELEMETRY", True)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -8,10 +8,10 @@ status, reset the connection without an answer ("refuse"), go silent half-way th
 waits ``seconds`` at most, and not at all once the hub is stopped, so none outlives a test.
 It listens on 127.0.0.1 only.
 
-The ``hub`` fixture starts one on 127.0.0.1, points huggingface_hub at it (``HF_ENDPOINT``; the
-library copies it into ``constants.ENDPOINT`` at import, so that is patched too), gives it a
-private cache (``constants.HF_HUB_CACHE`` / ``HF_HOME``), turns the session's offline mode off,
-and disables Xet so files come over plain HTTP.
+The ``hub`` fixture (tests/conftest.py) starts one on 127.0.0.1, points huggingface_hub at it
+(``HF_ENDPOINT``; the library copies it into ``constants.ENDPOINT`` at import, so that is
+patched too), gives it a private cache (``constants.HF_HUB_CACHE`` / ``HF_HOME``), turns the
+session's offline mode off, and disables Xet so files come over plain HTTP.
 """
 
 from __future__ import annotations
@@ -22,14 +22,11 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
-
-import pytest
 
 COMMIT = "a" * 40
 
@@ -399,35 +396,3 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
 
     return Handler
-
-
-@pytest.fixture
-def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
-    from huggingface_hub import constants
-
-    server = FakeHub().start()
-    home = tmp_path / "hf-home"
-    monkeypatch.setenv("HF_ENDPOINT", server.url)
-    monkeypatch.setenv("HF_HOME", str(home))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
-    monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
-    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-    monkeypatch.delenv("HF_TOKEN", raising=False)
-    monkeypatch.setattr(constants, "ENDPOINT", server.url)
-    monkeypatch.setattr(
-        constants,
-        "HUGGINGFACE_CO_URL_TEMPLATE",
-        server.url + "/{repo_id}/resolve/{revision}/{filename}",
-    )
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(constants, "HF_HOME", str(home))
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hub"))
-    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(home / "token"))
-    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(home / "stored_tokens"))
-    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
-    # without this the first request of a process also fetches /api/agent-harnesses
-    monkeypatch.setattr(constants, "HF_HUB_DISABLE_TELEMETRY", True)
-    try:
-        yield server
-    finally:
-        server.stop()

@@ -1,11 +1,26 @@
-"""Helpers the tests share: running the command line as a user does, checking a menu entry."""
+"""Helpers the tests share: running the command line as a user does, checking a menu entry,
+typing into the window and reading what it shows (the ``make_window`` fixture is in conftest)."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+
+if TYPE_CHECKING:
+    from pytestqt.qtbot import QtBot
+
+    from chatapp.ui.main.window import MainWindow
+
+TIMEOUT = 20_000  # ms: only how long a broken window test hangs
+
+# make_window(model=None, *, generation=None, load=None, data=None) -> a shown MainWindow
+MakeWindow = Callable[..., "MainWindow"]
 
 
 def run_cli(
@@ -34,3 +49,17 @@ def assert_valid_desktop_entry(entry: Path) -> None:
     assert validator, "desktop-file-validate is missing: apt-get install desktop-file-utils"
     check = subprocess.run([validator, str(entry)], capture_output=True, text=True, check=False)
     assert check.returncode == 0 and not check.stdout.strip(), check.stdout
+
+
+def send(qtbot: QtBot, window: MainWindow, text: str) -> str:
+    """Type a message, press Enter, wait for the reply; return the reply's message id."""
+    window.composer.setFocus()
+    qtbot.keyClicks(window.composer, text)
+    with qtbot.waitSignal(window.reply_done, timeout=TIMEOUT) as blocker:
+        qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    return str(blocker.args[1])
+
+
+def shown_text(window: MainWindow, message_id: str) -> str:
+    """The text a message shows in the conversation view."""
+    return window.chat_view.widgets[message_id].body.toPlainText()

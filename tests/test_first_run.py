@@ -17,8 +17,8 @@ from pytestqt.qtbot import QtBot
 from chatapp.core.models.hub import recommended
 from chatapp.ui.main.first_run import FirstRunPanel
 from chatapp.ui.main.window import MainWindow
-from tests.fakehub import FakeHub, hub  # noqa: F401  # the fixture
-from tests.test_window import TIMEOUT, MakeWindow, make_window  # noqa: F401
+from tests.fakehub import FakeHub
+from tests.helpers import TIMEOUT, MakeWindow
 
 FIT_LABELS = ("fits on GPU", "partly on GPU (", "CPU only", "too large")
 
@@ -48,7 +48,7 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
 
 def test_first_run_lists_recommended_models_with_size_and_fit(
     qtbot: QtBot,
-    make_window: MakeWindow,  # noqa: F811
+    make_window: MakeWindow,
 ) -> None:
     window: MainWindow = make_window()
     panel = window.first_run
@@ -76,8 +76,8 @@ def test_first_run_lists_recommended_models_with_size_and_fit(
 
 def test_first_run_download_loads_the_model_when_it_arrives(
     qtbot: QtBot,
-    make_window: MakeWindow,  # noqa: F811
-    hub: FakeHub,  # noqa: F811
+    make_window: MakeWindow,
+    hub: FakeHub,
     tiny_model: Path,
 ) -> None:
     first = recommended()[0]
@@ -96,8 +96,8 @@ def test_first_run_download_loads_the_model_when_it_arrives(
 
 def test_no_network_request_until_the_user_searches(
     qtbot: QtBot,
-    make_window: MakeWindow,  # noqa: F811
-    hub: FakeHub,  # noqa: F811
+    make_window: MakeWindow,
+    hub: FakeHub,
     connections: list[Any],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -127,7 +127,7 @@ def test_no_network_request_until_the_user_searches(
 
 
 def test_about_names_the_version_and_what_it_runs_on(
-    make_window: MakeWindow,  # noqa: F811
+    make_window: MakeWindow,
 ) -> None:
     from chatapp import __version__
     from chatapp.core.inference.engine import build_info
@@ -150,7 +150,7 @@ def test_the_app_icon_is_found_in_every_size(qtbot: QtBot) -> None:
 @pytest.mark.parametrize("why", ["offline mode is on", "cannot reach the Hub"])
 def test_a_first_run_download_that_cannot_start_says_why_and_can_be_retried(
     qtbot: QtBot,
-    make_window: MakeWindow,  # noqa: F811
+    make_window: MakeWindow,
     request: pytest.FixtureRequest,
     why: str,
 ) -> None:
@@ -173,7 +173,7 @@ def test_a_first_run_download_that_cannot_start_says_why_and_can_be_retried(
 
 def test_a_returning_user_sees_the_last_model_load_not_the_first_run_list(
     qtbot: QtBot,
-    make_window: MakeWindow,  # noqa: F811
+    make_window: MakeWindow,
     tiny_model: Path,
     tmp_path: Path,
 ) -> None:
@@ -192,8 +192,8 @@ def test_a_returning_user_sees_the_last_model_load_not_the_first_run_list(
 
 def test_first_run_download_shown_again_then_cancelled_can_start_over(
     qtbot: QtBot,
-    make_window: MakeWindow,  # noqa: F811
-    hub: FakeHub,  # noqa: F811
+    make_window: MakeWindow,
+    hub: FakeHub,
 ) -> None:
     first = recommended()[0]
     # 4 MiB at 1 MB/s: progress (every 256 KiB) comes while there is time to click and cancel
@@ -219,8 +219,8 @@ def test_first_run_download_shown_again_then_cancelled_can_start_over(
 
 def test_a_recommended_file_missing_from_its_repository_is_reported(
     qtbot: QtBot,
-    make_window: MakeWindow,  # noqa: F811
-    hub: FakeHub,  # noqa: F811
+    make_window: MakeWindow,
+    hub: FakeHub,
 ) -> None:
     first = recommended()[0]
     hub.add_repo(first.repo_id, {"renamed-Q4_K_M.gguf": b"GGUF"})
@@ -236,8 +236,8 @@ def test_a_recommended_file_missing_from_its_repository_is_reported(
 
 def test_a_first_run_download_that_fails_its_checksum_says_so(
     qtbot: QtBot,
-    make_window: MakeWindow,  # noqa: F811
-    hub: FakeHub,  # noqa: F811
+    make_window: MakeWindow,
+    hub: FakeHub,
     tiny_model: Path,
 ) -> None:
     first = recommended()[0]

@@ -10,14 +10,14 @@ import pytest
 from chatapp.core.models.downloads import Downloader, Progress, Queue, State
 from chatapp.core.models.hub import Hub, NeedsTokenError, OfflineError
 from chatapp.core.models.library import Library
-from tests.fakehub import FakeHub, hub  # noqa: F401  # the fixture
+from tests.fakehub import FakeHub
 
 REPO = "tester/tiny-chat-GGUF"
 
 
 @pytest.fixture
 def tiny_repo(
-    hub: FakeHub,  # noqa: F811
+    hub: FakeHub,
     tiny_model: Path,
     quantized_model: Path,
     long_model: Path,
@@ -135,7 +135,7 @@ def test_not_enough_disk_is_refused_before_starting(tiny_repo: FakeHub, tmp_path
     assert tiny_repo.file_requests("tiny-chat-F32.gguf") == []
 
 
-def test_a_gated_repo_asks_for_a_token(hub: FakeHub, tiny_model: Path) -> None:  # noqa: F811
+def test_a_gated_repo_asks_for_a_token(hub: FakeHub, tiny_model: Path) -> None:
     hub.add_repo("corp/gated-GGUF", {"g-Q8_0.gguf": tiny_model.read_bytes()}, gated=True)
     with pytest.raises(NeedsTokenError, match="gated"):
         Hub().files("corp/gated-GGUF")

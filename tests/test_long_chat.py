@@ -270,7 +270,8 @@ def test_no_message_is_wider_than_the_window(qtbot: QtBot, view: ChatView, width
 def test_a_streamed_reply_ends_as_the_one_shot_document(qtbot: QtBot, view: ChatView) -> None:
     from PySide6.QtWidgets import QTextBrowser
 
-    from chatapp.ui.main.render import STATS, render_markdown
+    from chatapp.ui.main.render import render_markdown
+    from chatapp.ui.main.render_stream import STATS
 
     reply = (REPLY + "\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n") * 4 + "The end."
     view.show_messages(thread(3))

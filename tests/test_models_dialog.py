@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from chatapp.ui.main.window import MainWindow
-from tests.fakehub import FakeHub, hub  # noqa: F401  # the fixture
-from tests.test_window import TIMEOUT, MakeWindow, make_window, send  # noqa: F401
+from tests.fakehub import FakeHub
+from tests.helpers import TIMEOUT, MakeWindow, send
 
 REPO = "tester/tiny-chat-GGUF"
 
@@ -20,8 +21,8 @@ def _select_row(table: object, row: int) -> None:
 
 def test_search_download_load_and_chat(
     qtbot: QtBot,
-    make_window: MakeWindow,  # noqa: F811
-    hub: FakeHub,  # noqa: F811
+    make_window: MakeWindow,
+    hub: FakeHub,
     tiny_model: Path,
     quantized_model: Path,
 ) -> None:
@@ -83,8 +84,8 @@ def test_search_download_load_and_chat(
 
 def test_a_gated_repo_asks_for_a_token_and_then_lists_its_files(
     qtbot: QtBot,
-    make_window: MakeWindow,  # noqa: F811
-    hub: FakeHub,  # noqa: F811
+    make_window: MakeWindow,
+    hub: FakeHub,
     tiny_model: Path,
 ) -> None:
     from PySide6.QtCore import QTimer
@@ -121,8 +122,8 @@ def test_a_gated_repo_asks_for_a_token_and_then_lists_its_files(
 
 def test_a_recommended_model_downloads_with_one_click(
     qtbot: QtBot,
-    make_window: MakeWindow,  # noqa: F811
-    hub: FakeHub,  # noqa: F811
+    make_window: MakeWindow,
+    hub: FakeHub,
     tiny_model: Path,
 ) -> None:
     from chatapp.core.models.hub import recommended
@@ -139,3 +140,38 @@ def test_a_recommended_model_downloads_with_one_click(
         dialog.download_button.click()
     assert blocker.args[0].filename == first.filename and blocker.args[0].state.value == "done"
     qtbot.waitUntil(lambda: dialog.library_table.rowCount() == 1, timeout=TIMEOUT)
+
+
+def test_adding_and_deleting_a_library_file_updates_the_list_and_the_disk(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    tiny_model: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Both happen on the model files thread (the audit hook fails the test otherwise)."""
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    mine = tmp_path / "mine" / "my-model.gguf"
+    mine.parent.mkdir()
+    mine.write_bytes(tiny_model.read_bytes())
+    window = make_window()
+    dialog = window.open_models()
+    dialog.tabs.setCurrentIndex(2)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(mine), ""))
+    with qtbot.waitSignal(dialog.library_shown, timeout=TIMEOUT):
+        dialog.add_file()
+
+    def listed() -> list[str]:
+        t = dialog.library_table
+        return [t.item(r, 0).toolTip() for r in range(t.rowCount())]
+
+    qtbot.waitUntil(lambda: str(mine) in listed(), timeout=TIMEOUT)
+    row = listed().index(str(mine))
+    dialog.library_table.selectRow(row)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(dialog.library_changed, timeout=TIMEOUT):
+        dialog.delete_selected()
+    assert not mine.exists()
+    assert "freed" in dialog.status.text()
+    qtbot.waitUntil(lambda: str(mine) not in listed(), timeout=TIMEOUT)

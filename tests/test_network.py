@@ -16,16 +16,15 @@ from typing import TYPE_CHECKING
 import gguf
 import pytest
 
-from chatapp.core.models.downloads import Downloader, Queue, State
+from chatapp.core.models.downloads import Downloader, Item, Queue, State
 from chatapp.core.models.hub import Cancelled, Hub, HubError, Unreachable
 from chatapp.core.models.library import Library
-from tests.fakehub import FakeHub, hub  # noqa: F401  # the fixture
-from tests.test_window import make_window  # noqa: F401  # the fixture
+from tests.fakehub import FakeHub
 
 if TYPE_CHECKING:
     from pytestqt.qtbot import QtBot
 
-    from tests.test_window import MakeWindow
+    from tests.helpers import MakeWindow
 
 REPO = "tester/tiny-chat-GGUF"
 F32 = "tiny-chat-F32.gguf"
@@ -34,7 +33,7 @@ SIGNAL_WAIT = 20  # seconds: only how long a broken test hangs, not a bound on a
 
 
 @pytest.fixture
-def repo(hub: FakeHub, tiny_model: Path, long_model: Path) -> FakeHub:  # noqa: F811
+def repo(hub: FakeHub, tiny_model: Path, long_model: Path) -> FakeHub:
     hub.add_repo(
         REPO,
         {
@@ -263,7 +262,7 @@ def test_closing_during_a_stalled_header_read_takes_under_a_second(
 def test_closing_the_window_during_a_stalled_header_read_takes_under_a_second(
     qtbot: QtBot,
     repo: FakeHub,
-    make_window: MakeWindow,  # noqa: F811
+    make_window: MakeWindow,
 ) -> None:
     repo.fail(F32, "stall", after_bytes=100, seconds=15)
     window = make_window()
@@ -287,7 +286,11 @@ def test_closing_during_a_stalled_download_pauses_it_at_once_to_resume_later(
     queue = Queue(tmp_path / "downloads.json")
     services = ModelServices(Hub(), Downloader(queue), Library(tmp_path))
     try:
-        item = services.add(_file(F32))  # type: ignore[arg-type]
+        queued: list[object] = []
+        services.add(_file(F32), queued.append)  # type: ignore[arg-type]
+        qtbot.waitUntil(lambda: bool(queued), timeout=SIGNAL_WAIT * 1000)
+        (item,) = queued
+        assert isinstance(item, Item)
         assert repo.stalled.wait(SIGNAL_WAIT)
     finally:
         began = time.monotonic()
@@ -326,7 +329,7 @@ def test_a_pause_during_a_stall_takes_effect_at_once(repo: FakeHub, tmp_path: Pa
 def test_the_model_manager_shows_why_a_file_has_no_fit(
     qtbot: QtBot,
     repo: FakeHub,
-    make_window: MakeWindow,  # noqa: F811
+    make_window: MakeWindow,
 ) -> None:
     repo.fail(F32, "stall_headers", seconds=10)
     window = make_window()

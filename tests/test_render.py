@@ -14,14 +14,12 @@ from PySide6.QtWidgets import QTextBrowser
 from pytestqt.qtbot import QtBot
 
 from chatapp.ui.main.render import (
-    STATS,
-    MarkdownStream,
     RenderedMarkdown,
     escape_plain,
     highlight_snippet,
-    render_blocks,
     render_markdown,
 )
+from chatapp.ui.main.render_stream import STATS, MarkdownStream, render_blocks
 
 # Everything the renderer may emit. A tag or attribute outside these lists would be a hole.
 ALLOWED_TAGS = frozenset(

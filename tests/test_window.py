@@ -2,76 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from chatapp.core.config.appsettings import SETTINGS_FILENAME, SettingsFile
+from chatapp.core.config.appsettings import SETTINGS_FILENAME
 from chatapp.core.config.settings import GenerationSettings, LoadSettings
-from chatapp.core.inference.engine import Engine
 from chatapp.core.inference.metrics import StopReason
 from chatapp.core.storage.store import Store
-from chatapp.ui.main.window import MainWindow
-
-TIMEOUT = 20_000
-
-MakeWindow = Callable[..., MainWindow]
-
-
-@pytest.fixture
-def make_window(qtbot: QtBot, tmp_path: Path) -> Iterator[MakeWindow]:
-    windows: list[tuple[MainWindow, Store]] = []
-
-    def make(
-        model: Path | None = None,
-        *,
-        generation: GenerationSettings | None = None,
-        load: LoadSettings | None = None,
-        data: Path | None = None,
-    ) -> MainWindow:
-        data = data or tmp_path / "data"
-        store = Store.open_dir(data)
-        settings_file = SettingsFile(data / SETTINGS_FILENAME)
-        settings, problem = settings_file.load()
-        settings = settings.updated(
-            generation=generation or GenerationSettings(max_tokens=40, seed=1),
-            load=load or LoadSettings(n_ctx=2048),
-        )
-        window = MainWindow(
-            store=store,
-            engine=Engine(),
-            settings_file=settings_file,
-            settings=settings,
-            settings_problem=problem,
-        )
-        qtbot.addWidget(window)
-        window.show()
-        if model is not None:
-            with qtbot.waitSignal(window.model_loaded, timeout=TIMEOUT):
-                window.load_model(model)
-        windows.append((window, store))
-        return window
-
-    yield make
-    for window, store in windows:
-        window.close()
-        store.close()
-
-
-def send(qtbot: QtBot, window: MainWindow, text: str) -> str:
-    """Type a message, press Enter, wait for the reply; return the reply's message id."""
-    window.composer.setFocus()
-    qtbot.keyClicks(window.composer, text)
-    with qtbot.waitSignal(window.reply_done, timeout=TIMEOUT) as blocker:
-        qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    return str(blocker.args[1])
-
-
-def shown_text(window: MainWindow, message_id: str) -> str:
-    return window.chat_view.widgets[message_id].body.toPlainText()
+from tests.helpers import TIMEOUT, MakeWindow, send, shown_text
 
 
 def test_sending_streams_a_reply_into_the_view_and_the_store(

@@ -28,6 +28,7 @@ from chatapp.core.storage.store import Store, StoreError
 from chatapp.desktop import APP_ID, PNG_SIZES
 from chatapp.ui.main.theme import apply_theme
 from chatapp.ui.main.window import MainWindow
+from chatapp.ui.models.model_workers import ModelFiles
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ def run_app(data_dir_override: Path | None, model: Path | None) -> int:
         QMessageBox.critical(None, "chatapp cannot start", str(exc))
         print(f"chatapp: {exc}", file=sys.stderr)
         return 1
+    # everything the window reads from disk at start is read here, before the event loop
     window = MainWindow(
         store=store,
         engine=Engine(),
@@ -71,6 +73,7 @@ def run_app(data_dir_override: Path | None, model: Path | None) -> int:
         settings=settings,
         settings_problem=problem,
         initial_model=model,
+        model_files=ModelFiles.open(store.path.parent),
     )
     window.show()
     QTimer.singleShot(0, _report_shown)  # runs once the event loop has drawn the window

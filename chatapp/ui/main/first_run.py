@@ -7,6 +7,9 @@ Download queues the file in the model manager; the window loads it when it arriv
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,9 +24,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from chatapp.core.models.downloads import Item, Progress, State
 from chatapp.core.models.fit import Fit, Verdict
 from chatapp.core.models.hub import Recommended
 from chatapp.core.models.modelinfo import file_size_label
+from chatapp.ui.main.render import escape_plain
+from chatapp.ui.main.state import WindowState
+from chatapp.ui.main.widgets import named
+from chatapp.ui.models.model_workers import ModelServices
+from chatapp.ui.models.models_dialog import ModelsDialog
 
 PRIVACY = (
     "Everything runs on this computer: nothing you type leaves it, and the only thing chatapp "
@@ -138,3 +147,131 @@ class FirstRunPanel(QWidget):
         button = self.buttons.get(filename)
         if button is not None:
             button.setText(text)
+
+
+class EmptyState(QWidget):
+    """A conversation with no messages yet: "Loading…", the model's name, or, with no model,
+    the first-run list, whose downloads load the model as soon as it has arrived, verified."""
+
+    load_requested = Signal(object)  # Path
+    error = Signal(str)
+
+    def __init__(
+        self,
+        state: WindowState,
+        recommended: list[Recommended],
+        *,
+        services: Callable[[], ModelServices],
+        open_models: Callable[[], ModelsDialog],
+        fit_context: Callable[[], int],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("emptyState")
+        self.state = state
+        self._services = services
+        self._open_models = open_models
+        self._fit_context = fit_context
+        self.closing = False  # set by the window as it closes: start nothing more
+        self._fits_requested = False
+        self._autoload: set[str] = set()  # recommended files to load once downloaded
+        self._autoload_ids: dict[str, str] = {}  # their download ids -> file names
+        self._downloaded: dict[str, Path] = {}  # and where those that arrived are
+        ev = QVBoxLayout(self)
+        ev.addStretch(1)
+        self.label = named(QLabel(self), "emptyLabel", "Getting started")
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.label.setWordWrap(True)
+        self.first_run = FirstRunPanel(recommended, self)
+        self.first_run.download_requested.connect(self._download_recommended)
+        ev.addWidget(self.label)
+        ev.addWidget(self.first_run, 6)
+        ev.addStretch(1)
+        state.model_changed.connect(self.update_state)
+
+    def update_state(self) -> None:
+        model, loading = self.state.model, self.state.loading
+        first_run = model is None and not loading
+        self.first_run.setVisible(first_run)
+        self.label.setVisible(not first_run)
+        if first_run:
+            self._request_fits()
+        elif loading:
+            self.label.setText(
+                f"<h2>Loading {escape_plain(Path(loading).name)}…</h2>"
+                "<p>You can start typing already.</p>"
+            )
+        elif model is not None:
+            self.label.setText(
+                f"<h2>{escape_plain(model.info.name)}</h2><p>Type a message below to start.</p>"
+            )
+
+    def _request_fits(self) -> None:
+        """Once, when the first-run list is first shown: probe the machine on the hub thread."""
+        if not self._fits_requested and not self.closing:
+            self._fits_requested = True
+            self._services().hub.recommended_requested.emit(self._fit_context())
+
+    def watch(self, services: ModelServices) -> None:
+        """Follow the model manager's downloads (once its threads exist)."""
+        services.hub.recommended_listed.connect(self.first_run.show_fits)
+        services.downloads.progress.connect(self._download_progress)
+        services.downloads.item_changed.connect(self._download_changed)
+
+    def watch_dialog(self, dialog: ModelsDialog) -> None:
+        dialog.recommended_failed.connect(self._recommended_failed)
+        dialog.download_cancelled.connect(self._download_cancelled)
+
+    def _download_recommended(self, model: Recommended) -> None:
+        """From the first-run list: queue the file in the model manager (which shows the
+        download) and load the model as soon as it has arrived, verified. A second click
+        while it is under way only shows it."""
+        if model.filename in self._downloaded:  # done already: "Downloaded" loads it
+            self.load_requested.emit(self._downloaded[model.filename])
+            return
+        dialog = self._open_models()
+        if model.filename in self._autoload:
+            dialog.tabs.setCurrentIndex(1)
+            return
+        self._autoload.add(model.filename)
+        dialog.download_recommended(model)
+
+    def _recommended_failed(self, filename: str, message: str) -> None:
+        """A first-run download that could not even be queued (offline, no connection, …)."""
+        if filename in self._autoload:
+            self._autoload.discard(filename)
+            self.first_run.set_status(filename, "Try again")
+            if not self.closing:
+                self.error.emit(f"The download could not start: {message}")
+
+    def _download_cancelled(self, _item_id: str) -> None:
+        """Cancelled in the manager: a first-run file no longer queued can be asked for again."""
+        queued = {i.filename for i in self._services().downloader.queue.items()}
+        for filename in self._autoload - queued:
+            self._autoload.discard(filename)
+            self.first_run.set_status(filename, "Download")
+
+    def _download_progress(self, progress: Progress) -> None:
+        filename = self._autoload_ids.get(progress.item_id)
+        if filename in self._autoload and progress.total:
+            self.first_run.set_status(filename, f"{100 * progress.done // progress.total} %")
+
+    def _download_changed(self, item: Item) -> None:
+        if item.filename not in self._autoload or self.closing:
+            return
+        self._autoload_ids[item.id] = item.filename
+        if item.state == State.DONE and item.path:
+            self._autoload.discard(item.filename)
+            self._downloaded[item.filename] = Path(item.path)
+            self.first_run.set_status(item.filename, "Downloaded")
+            if self.state.model is None and not self.state.loading:
+                self.load_requested.emit(Path(item.path))
+        elif item.state == State.FAILED:
+            self._autoload.discard(item.filename)
+            self.first_run.set_status(item.filename, "Try again")
+            self.error.emit(f"Downloading {item.filename} failed: {item.error}")
+        elif item.state == State.PAUSED and item.error == "cancelled":
+            self._autoload.discard(item.filename)
+            self.first_run.set_status(item.filename, "Download")
+        elif item.state == State.PAUSED:
+            self.first_run.set_status(item.filename, "Paused")

@@ -1,12 +1,12 @@
 """The conversation view: a scroll area that follows the stream and holds widgets for a window.
 
-A conversation may have thousands of messages; a rich-text widget costs milliseconds to build
-and kilobytes to keep. :class:`ChatView` holds every :class:`Message` (cheap) but builds a
-:class:`MessageWidget` only for a contiguous window of them around what is visible: the newest
-ones when a conversation opens, older ones a page at a time while the user scrolls up (the
-message at the top of the viewport stays put), and it drops widgets far from the viewport so
-at most :data:`MAX_WIDGETS` exist. Widgets are built a few at a time from a zero-timer so the
-window never freezes for long.
+A conversation may have thousands of messages; a rich-text widget (message_widget.py) costs
+milliseconds to build and kilobytes to keep. :class:`ChatView` holds every :class:`Message`
+(cheap) but builds a :class:`MessageWidget` only for a contiguous window of them around what is
+visible: the newest ones when a conversation opens, older ones a page at a time while the user
+scrolls up (the message at the top of the viewport stays put), and it drops widgets far from the
+viewport so at most :data:`MAX_WIDGETS` exist. Widgets are built a few at a time from a
+zero-timer so the window never freezes for long.
 """
 
 from __future__ import annotations
@@ -14,33 +14,19 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from PySide6.QtCore import QSizeF, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import (
-    QDesktopServices,
-    QGuiApplication,
     QKeyEvent,
-    QPalette,
-    QResizeEvent,
-    QTextBlockFormat,
-    QTextCharFormat,
-    QTextCursor,
-    QTextOption,
-    QWheelEvent,
 )
 from PySide6.QtWidgets import (
     QFrame,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
     QScrollArea,
-    QSizePolicy,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from chatapp.core.storage.store import Message
-from chatapp.ui.main.render import MarkdownStream, StreamUpdate, escape_plain, render_blocks
+from chatapp.ui.main.message_widget import MessageWidget
 
 #: Most message widgets that exist at once, whatever the conversation's length.
 MAX_WIDGETS = 150
@@ -50,234 +36,6 @@ INITIAL_WIDGETS = 40
 PAGE = 20
 # GUI time one step of building widgets may take before it yields to the event loop.
 _BUDGET_S = 0.008
-
-_SAFE_SCHEMES = ("http", "https", "mailto")
-
-
-def _separator_format() -> QTextCharFormat:
-    # The block between the finished blocks and the open one: as thin as a line can be, so the
-    # growing reply shows (almost) no gap there; the open block's text brings its own format.
-    f = QTextCharFormat()
-    f.setFontPointSize(1)
-    return f
-
-
-_SEPARATOR = _separator_format()
-
-
-class MessageBody(QTextBrowser):
-    """Rich text that sizes itself to its content and wraps long words anywhere.
-
-    The surrounding ``ChatView`` scrolls; a body never shows scroll bars of its own.
-    """
-
-    link_clicked = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setOpenLinks(False)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        # transparent without a style sheet (one per widget makes every widget cost more)
-        self.viewport().setAutoFillBackground(False)
-        self.setAutoFillBackground(False)
-        self.document().setDocumentMargin(0)
-        self.document().setUndoRedoEnabled(False)  # read-only; edits must not pile up
-        self.document().documentLayout().documentSizeChanged.connect(self._fit)
-        self._tail: int | None = None  # where the open block of a streaming reply starts
-        self.anchorClicked.connect(lambda url: self.link_clicked.emit(url.toString()))
-
-    def show_html(self, html: str) -> None:
-        self._tail = None
-        self.setHtml(html)
-
-    def show_stream(self, update: StreamUpdate) -> None:
-        """Show a streaming reply, replacing only what follows the finished blocks.
-
-        Only the open block's HTML is parsed and laid out again; the finished blocks before it
-        stay in the document untouched.
-        """
-        doc = self.document()
-        if update.reset or self._tail is None:
-            self.setHtml("".join(update.finished))
-        cursor = QTextCursor(doc)
-        cursor.beginEditBlock()  # one layout pass for the whole change
-        if update.reset or self._tail is None:
-            cursor.movePosition(QTextCursor.MoveOperation.End)
-            if update.finished:
-                cursor.insertBlock(QTextBlockFormat(), _SEPARATOR)
-        else:
-            cursor.setPosition(self._tail)
-            cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-            cursor.removeSelectedText()
-            if update.finished:
-                cursor.insertHtml("".join(update.finished).rstrip())
-                cursor.insertBlock(QTextBlockFormat(), _SEPARATOR)
-        self._tail = cursor.position()
-        if update.tail:
-            cursor.insertHtml(update.tail.rstrip())
-        cursor.endEditBlock()
-
-    def _fit(self, size: QSizeF) -> None:
-        self.setFixedHeight(int(size.height()) + 2)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt's name
-        super().resizeEvent(event)
-        self._fit(self.document().size())
-
-    def wheelEvent(self, event: QWheelEvent) -> None:  # Qt's name
-        event.ignore()  # let the conversation scroll
-
-
-class MessageWidget(QFrame):
-    """A message: who, the text (Markdown for replies), quiet metrics and actions."""
-
-    edit_requested = Signal(str)  # message id
-    regenerate_requested = Signal(str)
-    branch_requested = Signal(str, int)  # message id, -1 for the previous version, +1 next
-
-    def __init__(
-        self,
-        message: Message,
-        *,
-        dark: bool,
-        parent: QWidget | None = None,
-        width: int | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.message = message
-        self.dark = dark
-        self.code_blocks: tuple[str, ...] = ()
-        self._stream: MarkdownStream | None = None
-        self.setObjectName(f"message-{message.role}")
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        if message.role == "user":  # the user's turns sit on a quiet band
-            self.setAutoFillBackground(True)
-            self.setBackgroundRole(QPalette.ColorRole.AlternateBase)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
-        layout.setSpacing(4)
-        who = "You" if message.role == "user" else f"Assistant · {message.model or 'model'}"
-        self.header = QLabel(f"<b>{escape_plain(who)}</b>", self)
-        self.header.setObjectName("messageHeader")
-        self.header.setWordWrap(True)
-        self.header.setMinimumWidth(1)
-        layout.addWidget(self.header)
-        self.body = MessageBody(self)
-        self.body.setObjectName("messageBody")
-        self.body.setAccessibleName(f"{'Your message' if message.role == 'user' else 'Reply'}")
-        self.body.link_clicked.connect(self._link)
-        self.body.setMinimumWidth(1)
-        if width is not None:  # lay the text out once, at the width it will have
-            self.body.document().setTextWidth(max(1, width - 24))
-        layout.addWidget(self.body)
-        footer = QHBoxLayout()
-        footer.setSpacing(6)
-        self.meta = QLabel(self)
-        self.meta.setObjectName("messageMeta")
-        self.meta.setEnabled(False)  # drawn in the palette's quiet colour
-        # a long footer wraps instead of widening the column past the window
-        self.meta.setWordWrap(True)
-        self.meta.setMinimumWidth(1)
-        self.meta.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        footer.addWidget(self.meta, 1)
-        self.prev_button = self._button("\u2039", "previousVersion", "Previous version")
-        self.branch_label = QLabel(self)
-        self.branch_label.setObjectName("versionLabel")
-        self.next_button = self._button("\u203a", "nextVersion", "Next version")
-        self.prev_button.clicked.connect(lambda: self.branch_requested.emit(message.id, -1))
-        self.next_button.clicked.connect(lambda: self.branch_requested.emit(message.id, 1))
-        for w in (self.prev_button, self.branch_label, self.next_button):
-            w.hide()
-            footer.addWidget(w)
-        self.copy_button = self._button("Copy", "copyMessage", "Copy the whole message")
-        self.copy_button.clicked.connect(self.copy)
-        footer.addWidget(self.copy_button)
-        self.action_button: QPushButton | None = None
-        if message.role == "user":
-            self.action_button = self._button("Edit", "editMessage", "Edit and resend")
-            self.action_button.clicked.connect(lambda: self.edit_requested.emit(message.id))
-        elif message.role == "assistant":
-            self.action_button = self._button("Regenerate", "regenerate", "Regenerate this reply")
-            self.action_button.clicked.connect(lambda: self.regenerate_requested.emit(message.id))
-        if self.action_button is not None:
-            self.action_button.hide()  # shown on the last message of its kind only
-            footer.addWidget(self.action_button)
-        layout.addLayout(footer)
-        self.set_text(message.content, streaming=False)
-        self.set_meta(message)
-
-    def _button(self, text: str, name: str, accessible: str) -> QPushButton:
-        b = QPushButton(text, self)
-        b.setObjectName(name)
-        b.setAccessibleName(accessible)
-        b.setFlat(True)
-        b.setCursor(Qt.CursorShape.PointingHandCursor)
-        b.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)  # never clipped
-        return b
-
-    def set_text(self, text: str, *, streaming: bool) -> None:
-        self.text = text
-        if self.message.role == "assistant":
-            if streaming:
-                if self._stream is None:
-                    self._stream = MarkdownStream(dark=self.dark)
-                update = self._stream.update(text or "…")
-                self.code_blocks = update.code_blocks
-                self.body.show_stream(update)
-                return
-            if self._stream is not None:  # the reply is complete: one clean document
-                update = self._stream.update(text, final=True)
-                self.code_blocks = update.code_blocks
-                html = self._stream.html
-                self._stream = None
-            else:
-                rendered = render_blocks(text, dark=self.dark)
-                self.code_blocks = rendered.code_blocks
-                html = rendered.html
-            self.body.show_html(html)
-        else:
-            self.body.show_html(escape_plain(text))
-
-    def set_meta(self, message: Message, *, streaming: bool = False) -> None:
-        self.message = message
-        if streaming:
-            self.meta.setText("generating…")
-        elif message.metrics is not None:
-            self.meta.setText(message.metrics.footer())
-        elif message.role == "assistant":
-            self.meta.setText("interrupted")
-        else:
-            self.meta.setText("")
-
-    def set_branch(self, index: int, count: int) -> None:
-        """Show "< 2/3 >" when this message has other versions (edits or regenerations)."""
-        self.branch_label.setText(f"{index + 1}/{count}")
-        for w in (self.prev_button, self.branch_label, self.next_button):
-            w.show()
-        self.prev_button.setEnabled(index > 0)
-        self.next_button.setEnabled(index < count - 1)
-
-    def show_action(self, visible: bool) -> None:
-        if self.action_button is not None:
-            self.action_button.setVisible(visible)
-
-    def copy(self) -> None:
-        QGuiApplication.clipboard().setText(self.text)
-
-    def _link(self, href: str) -> None:
-        if href.startswith("copy-code:"):
-            index = int(href.split(":", 1)[1])
-            if 0 <= index < len(self.code_blocks):
-                QGuiApplication.clipboard().setText(self.code_blocks[index])
-            return
-        url = QUrl(href)
-        if url.scheme() in _SAFE_SCHEMES:
-            QDesktopServices.openUrl(url)
 
 
 class ChatView(QScrollArea):

@@ -1,30 +1,24 @@
 """The settings dialog: edits an ``AppSettings`` and hands back a new one; the caller saves it.
 
 Bounds and validation belong to the settings classes in ``chatapp.core``: every spin box takes its
-range, step and tooltip from its setting's field (``_field``), and OK builds the classes and shows
-their ``SettingsError`` inline, so the dialog never accepts something the core would refuse.
+range, step and tooltip from its setting's field (``settings_fields.setting_field``), and OK
+builds the classes and shows their ``SettingsError`` inline, so the dialog never accepts
+something the core would refuse.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-from dataclasses import dataclass
 
-from pydantic import BaseModel
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
     QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
-    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -41,106 +35,20 @@ from chatapp.core.config.settings import (
     LoadSettings,
     OverflowPolicy,
     SettingsError,
-    bounds,
-    number_type,
+)
+from chatapp.ui.main.settings_fields import (
+    combo_box,
+    float_spin,
+    form_row,
+    int_spin,
+    setting_field,
+    text_box,
 )
 
 log = logging.getLogger(__name__)
 
 # GPU layer choices: the combo's data is what LoadSettings.n_gpu_layers gets ("custom" = the spin).
 _GPU_AUTO, _GPU_ALL, _GPU_CPU, _GPU_CUSTOM = range(4)
-_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1  # what a QSpinBox (a C int) can hold
-
-
-@dataclass(frozen=True)
-class _Field:
-    """What the dialog shows for one setting, read from its definition in ``chatapp.core``."""
-
-    lo: float
-    hi: float
-    step: float
-    decimals: int  # 0 for a whole number
-    tooltip: str
-
-
-def _field(model: type[BaseModel], name: str) -> _Field:
-    """Range, step, decimals and tooltip of setting ``name``, from ``model.model_fields[name]``.
-
-    The step is the field's ``json_schema_extra["step"]`` (1 when absent); decimals are as many
-    as the step needs, at least two for a fractional setting.
-    """
-    info = model.model_fields[name]
-    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-    step = extra.get("step", 1)
-    assert isinstance(step, int | float)
-    decimals = 0
-    if number_type(info) is float:
-        decimals = max(2, -math.floor(math.log10(step)) if step < 1 else 0)
-    lo, hi = bounds(model, name) if number_type(info) else (0, 0)
-    return _Field(lo, hi, step, decimals, info.description or "")
-
-
-def _spin(
-    name: str, accessible: str, model: type[BaseModel], setting: str
-) -> QSpinBox | QDoubleSpinBox:
-    """A spin box for numeric ``setting`` of ``model``, its range exactly the setting's bounds.
-
-    A whole number whose bounds a QSpinBox cannot hold (a seed) gets a QDoubleSpinBox with no
-    decimals, so no allowed value is clamped.
-    """
-    f = _field(model, setting)
-    spin: QSpinBox | QDoubleSpinBox
-    if f.decimals == 0 and f.lo >= _INT32_MIN and f.hi <= _INT32_MAX:
-        spin = QSpinBox()
-        spin.setRange(int(f.lo), int(f.hi))
-        spin.setSingleStep(int(f.step))
-    else:
-        spin = QDoubleSpinBox()
-        spin.setDecimals(f.decimals)
-        spin.setRange(f.lo, f.hi)
-        spin.setSingleStep(f.step)
-    spin.setObjectName(name)
-    spin.setAccessibleName(accessible)
-    spin.setToolTip(f.tooltip)
-    return spin
-
-
-def _int_spin(name: str, accessible: str, model: type[BaseModel], setting: str) -> QSpinBox:
-    spin = _spin(name, accessible, model, setting)
-    assert isinstance(spin, QSpinBox), setting
-    return spin
-
-
-def _float_spin(name: str, accessible: str, model: type[BaseModel], setting: str) -> QDoubleSpinBox:
-    spin = _spin(name, accessible, model, setting)
-    assert isinstance(spin, QDoubleSpinBox), setting
-    return spin
-
-
-def _text(name: str, accessible: str, placeholder: str) -> QPlainTextEdit:
-    edit = QPlainTextEdit()
-    edit.setObjectName(name)
-    edit.setAccessibleName(accessible)
-    edit.setPlaceholderText(placeholder)
-    edit.setTabChangesFocus(True)  # Tab leaves the box, so the dialog works from the keyboard
-    return edit
-
-
-def _combo(name: str, accessible: str, items: list[tuple[str, object]]) -> QComboBox:
-    combo = QComboBox()
-    combo.setObjectName(name)
-    combo.setAccessibleName(accessible)
-    for text, data in items:
-        combo.addItem(text, data)
-    return combo
-
-
-def _row(form: QFormLayout, label_text: str, field: QWidget) -> QLabel:
-    """A form row whose label's ``&`` mnemonic moves the focus to ``field``."""
-    label = QLabel(label_text)
-    label.setBuddy(field)
-    form.addRow(label, field)
-    return label
 
 
 class SettingsDialog(QDialog):
@@ -217,12 +125,12 @@ class SettingsDialog(QDialog):
         page.setObjectName("modelTab")
         form = QFormLayout(page)
 
-        self.n_ctx = _int_spin("contextLength", "Context length", LoadSettings, "n_ctx")
+        self.n_ctx = int_spin("contextLength", "Context length", LoadSettings, "n_ctx")
         self.n_ctx.setSpecialValueText(f"Model default (max {DEFAULT_CTX_CAP})")
         self.n_ctx.setSuffix(" tokens")
-        _row(form, "Con&text length:", self.n_ctx)
+        form_row(form, "Con&text length:", self.n_ctx)
 
-        self.gpu_mode = _combo(
+        self.gpu_mode = combo_box(
             "gpuLayersMode",
             "GPU layers",
             [
@@ -232,8 +140,8 @@ class SettingsDialog(QDialog):
                 ("Custom", _GPU_CUSTOM),
             ],
         )
-        self.gpu_mode.setToolTip(_field(LoadSettings, "n_gpu_layers").tooltip)
-        self.gpu_layers = _int_spin(
+        self.gpu_mode.setToolTip(setting_field(LoadSettings, "n_gpu_layers").tooltip)
+        self.gpu_layers = int_spin(
             "gpuLayersCount", "Number of GPU layers", LoadSettings, "n_gpu_layers"
         )
         # -1 (all) and 0 (CPU only) have their own choices; a custom count starts at one layer.
@@ -247,17 +155,17 @@ class SettingsDialog(QDialog):
         gpu_label.setBuddy(self.gpu_mode)
         form.addRow(gpu_label, gpu_row)
 
-        self.n_threads = _int_spin("threads", "Threads", LoadSettings, "n_threads")
+        self.n_threads = int_spin("threads", "Threads", LoadSettings, "n_threads")
         self.n_threads.setSpecialValueText("Automatic")
-        _row(form, "Threa&ds:", self.n_threads)
+        form_row(form, "Threa&ds:", self.n_threads)
 
-        self.n_batch = _int_spin("batchSize", "Batch size", LoadSettings, "n_batch")
-        _row(form, "&Batch size:", self.n_batch)
+        self.n_batch = int_spin("batchSize", "Batch size", LoadSettings, "n_batch")
+        form_row(form, "&Batch size:", self.n_batch)
 
         self.flash_attn = QCheckBox("&Flash attention")
         self.flash_attn.setObjectName("flashAttention")
         self.flash_attn.setAccessibleName("Flash attention")
-        self.flash_attn.setToolTip(_field(LoadSettings, "flash_attn").tooltip)
+        self.flash_attn.setToolTip(setting_field(LoadSettings, "flash_attn").tooltip)
         form.addRow("", self.flash_attn)
 
         note = QLabel("Changes apply when a model is next loaded.")
@@ -272,28 +180,28 @@ class SettingsDialog(QDialog):
         form = QFormLayout(page)
 
         gen = GenerationSettings  # ranges come from its fields; constructing it on OK checks
-        self.temperature = _float_spin("temperature", "Temperature", gen, "temperature")
-        _row(form, "T&emperature:", self.temperature)
-        self.top_p = _float_spin("topP", "Top p", gen, "top_p")
-        _row(form, "Top &p:", self.top_p)
-        self.top_k = _int_spin("topK", "Top k", gen, "top_k")
+        self.temperature = float_spin("temperature", "Temperature", gen, "temperature")
+        form_row(form, "T&emperature:", self.temperature)
+        self.top_p = float_spin("topP", "Top p", gen, "top_p")
+        form_row(form, "Top &p:", self.top_p)
+        self.top_k = int_spin("topK", "Top k", gen, "top_k")
         self.top_k.setSpecialValueText("Off")
-        _row(form, "Top &k:", self.top_k)
-        self.min_p = _float_spin("minP", "Min p", gen, "min_p")
-        _row(form, "M&in p:", self.min_p)
-        self.repeat_penalty = _float_spin("repeatPenalty", "Repeat penalty", gen, "repeat_penalty")
-        _row(form, "Repeat pe&nalty:", self.repeat_penalty)
-        self.max_tokens = _int_spin("maxTokens", "Maximum tokens per reply", gen, "max_tokens")
-        _row(form, "Max &tokens:", self.max_tokens)
+        form_row(form, "Top &k:", self.top_k)
+        self.min_p = float_spin("minP", "Min p", gen, "min_p")
+        form_row(form, "M&in p:", self.min_p)
+        self.repeat_penalty = float_spin("repeatPenalty", "Repeat penalty", gen, "repeat_penalty")
+        form_row(form, "Repeat pe&nalty:", self.repeat_penalty)
+        self.max_tokens = int_spin("maxTokens", "Maximum tokens per reply", gen, "max_tokens")
+        form_row(form, "Max &tokens:", self.max_tokens)
         # Seeds go up to 2**32 - 1, past what a QSpinBox holds: this one is a QDoubleSpinBox.
-        self.seed = _float_spin("seed", "Seed", gen, "seed")
+        self.seed = float_spin("seed", "Seed", gen, "seed")
         self.seed.setSpecialValueText("Random")
-        _row(form, "&Seed:", self.seed)
-        self.stop = _text("stopStrings", "Stop strings", "One stop string per line")
-        self.stop.setToolTip(_field(gen, "stop").tooltip + " One per line.")
+        form_row(form, "&Seed:", self.seed)
+        self.stop = text_box("stopStrings", "Stop strings", "One stop string per line")
+        self.stop.setToolTip(setting_field(gen, "stop").tooltip + " One per line.")
         self.stop.setFixedHeight(self.stop.fontMetrics().lineSpacing() * 4 + 12)
-        _row(form, "St&op strings:", self.stop)
-        self.overflow = _combo(
+        form_row(form, "St&op strings:", self.stop)
+        self.overflow = combo_box(
             "overflowPolicy",
             "When the conversation is too long",
             [
@@ -301,40 +209,40 @@ class SettingsDialog(QDialog):
                 ("Refuse with a message", OverflowPolicy.REFUSE),
             ],
         )
-        self.overflow.setToolTip(_field(gen, "overflow").tooltip)
-        _row(form, "&When too long:", self.overflow)
+        self.overflow.setToolTip(setting_field(gen, "overflow").tooltip)
+        form_row(form, "&When too long:", self.overflow)
         return page
 
     def _build_chat_tab(self) -> QWidget:
         page = QWidget()
         page.setObjectName("chatTab")
         form = QFormLayout(page)
-        self.system_prompt = _text(
+        self.system_prompt = text_box(
             "systemPrompt", "Default system prompt", "For example: You are a helpful assistant."
         )
-        self.system_prompt.setToolTip(_field(AppSettings, "system_prompt").tooltip)
-        _row(form, "Default &system prompt:", self.system_prompt)
-        self.chat_template = _text(
+        self.system_prompt.setToolTip(setting_field(AppSettings, "system_prompt").tooltip)
+        form_row(form, "Default &system prompt:", self.system_prompt)
+        self.chat_template = text_box(
             "chatTemplate", "Chat template override", "Empty: use the model's own template"
         )
-        self.chat_template.setToolTip(_field(AppSettings, "chat_template").tooltip)
-        _row(form, "Chat &template override:", self.chat_template)
+        self.chat_template.setToolTip(setting_field(AppSettings, "chat_template").tooltip)
+        form_row(form, "Chat &template override:", self.chat_template)
         return page
 
     def _build_appearance_tab(self) -> QWidget:
         page = QWidget()
         page.setObjectName("appearanceTab")
         form = QFormLayout(page)
-        self.theme = _combo(
+        self.theme = combo_box(
             "theme",
             "Theme",
             [("System", Theme.SYSTEM), ("Light", Theme.LIGHT), ("Dark", Theme.DARK)],
         )
-        self.theme.setToolTip(_field(AppSettings, "theme").tooltip)
-        _row(form, "&Theme:", self.theme)
-        self.font_size = _int_spin("fontSize", "Font size", AppSettings, "font_size")
+        self.theme.setToolTip(setting_field(AppSettings, "theme").tooltip)
+        form_row(form, "&Theme:", self.theme)
+        self.font_size = int_spin("fontSize", "Font size", AppSettings, "font_size")
         self.font_size.setSuffix(" pt")
-        _row(form, "&Font size:", self.font_size)
+        form_row(form, "&Font size:", self.font_size)
         return page
 
     # -- values <-> widgets -----------------------------------------------------------------

@@ -199,10 +199,21 @@ class EngineClient(QObject):
         self.worker_thread.start()
         self._reply_cancel: threading.Event | None = None
 
-    def chat(self, conversation_id: str, parent_id: str, settings: GenerationSettings) -> None:
-        """Ask for a reply; ``cancel`` stops it from now on, even before it starts."""
+    def new_reply(self) -> threading.Event:
+        """The stop flag of the reply about to be asked for, made when the user presses Send:
+        ``cancel()`` from now on stops that reply, even before ``chat`` is called."""
         self._reply_cancel = threading.Event()
-        self.worker.chat_requested.emit(conversation_id, parent_id, settings, self._reply_cancel)
+        return self._reply_cancel
+
+    def chat(
+        self,
+        conversation_id: str,
+        parent_id: str,
+        settings: GenerationSettings,
+        cancel: threading.Event,
+    ) -> None:
+        """Ask for a reply, stopped by ``cancel`` (from ``new_reply``) wherever it is."""
+        self.worker.chat_requested.emit(conversation_id, parent_id, settings, cancel)
 
     def cancel(self) -> None:
         if self._reply_cancel is not None:

@@ -1,4 +1,9 @@
-"""Workers for the model manager: Hub requests and downloads, each on its own QThread.
+"""Workers for the model manager: Hub requests, downloads and file changes, each on its QThread.
+
+The GUI thread never touches the disk: ``ModelFiles`` (the library, the download queue and the
+recommended list) is read before the event loop starts, and every later change to a file (the
+queue, the library, a token, a model's metadata) is a job on the "model files" thread
+(``ModelServices.on_disk``), its result handed back to the GUI thread.
 
 Neither thread can hold the window up at close: ``ModelServices.stop()`` ends the Hub request in
 flight and pauses the download in flight at once (their sockets are shut down, which wakes a read
@@ -8,10 +13,14 @@ waiting for a silent server), so both threads finish in well under a second.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from chatapp.core.models.downloads import Downloader, Item, State
+from chatapp.core.models.downloads import QUEUE_FILENAME, Downloader, Item, Queue, State
 from chatapp.core.models.fit import Fit
 from chatapp.core.models.hardware import machine
 from chatapp.core.models.hub import (
@@ -23,9 +32,22 @@ from chatapp.core.models.hub import (
     Recommended,
     recommended,
 )
-from chatapp.core.models.library import Library
+from chatapp.core.models.library import Library, other_app_folders
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class ModelFiles:
+    """What the model manager reads from disk at start; read before the window's event loop."""
+
+    library: Library
+    queue: Queue
+    recommended: list[Recommended]
+
+    @classmethod
+    def open(cls, data_dir: Path) -> ModelFiles:
+        return cls(Library(data_dir), Queue(data_dir / QUEUE_FILENAME), recommended())
 
 
 class HubWorker(QObject):
@@ -40,7 +62,7 @@ class HubWorker(QObject):
     files_listed = Signal(str, object, str)  # repo, list[HubFile], model card text
     fit_ready = Signal(str, str, object)  # repo, filename, Fit
     fit_failed = Signal(str, str, str)  # repo, filename, why there is no fit (its header)
-    library_listed = Signal(object)  # list[Entry]
+    library_listed = Signal(object, object)  # list[Entry], other apps' folders to offer
     recommended_listed = Signal(object)  # list[tuple[Recommended, Fit | None]]
     failed = Signal(str)
     needs_token = Signal(str)
@@ -70,7 +92,9 @@ class HubWorker(QObject):
     @Slot()
     def _library(self) -> None:
         """Scanning folders and reading new headers touches the disk: done here."""
-        self.library_listed.emit(self.library.entries())
+        known = set(self.library.folders)
+        offer = [f for f in other_app_folders() if str(f) not in known]
+        self.library_listed.emit(self.library.entries(), offer)
 
     @Slot(str, str)
     def _search(self, text: str, sort: str) -> None:
@@ -137,20 +161,51 @@ class DownloadWorker(QObject):
             while not self.downloader.closing and (item := queue.next_queued()) is not None:
                 self.item_changed.emit(queue.update(item.id, state=State.DOWNLOADING))
                 done = self.downloader.run(item, self.progress.emit)
+                if self.downloader.closing and done.state == State.PAUSED and not done.error:
+                    # interrupted by quitting, not paused by the user: resumed at the next start
+                    done = queue.update(done.id, state=State.QUEUED)
                 self.item_changed.emit(done)
         finally:
             self._running = False
             self.idle.emit()
 
 
+class DiskWorker(QObject):
+    """Runs ``fn()`` jobs in order on its thread; the result (or the exception) goes back."""
+
+    submitted = Signal(object, object)  # fn, on_done
+    finished = Signal(object, object)  # on_done, result or exception
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.submitted.connect(self._run)
+
+    @Slot(object, object)
+    def _run(self, fn: Callable[[], Any], on_done: object) -> None:
+        try:
+            result = fn()
+        except Exception as exc:  # the caller says it in words
+            if not isinstance(exc, OSError | ValueError):
+                log.exception("file job failed")
+            result = exc
+        self.finished.emit(on_done, result)
+
+
 class ModelServices(QObject):
     """The GUI side: owns the two threads; stop() winds them down at quit."""
 
     def __init__(
-        self, hub: Hub, downloader: Downloader, library: Library, parent: QObject | None = None
+        self,
+        hub: Hub,
+        downloader: Downloader,
+        library: Library,
+        parent: QObject | None = None,
+        *,
+        recommended_models: list[Recommended] | None = None,
     ) -> None:
         super().__init__(parent)
         self.library = library
+        self.recommended = recommended() if recommended_models is None else recommended_models
         self.hub_thread, self.download_thread = QThread(), QThread()
         self.hub_thread.setObjectName("hub")
         self.download_thread.setObjectName("downloads")
@@ -159,17 +214,49 @@ class ModelServices(QObject):
         self.downloads = DownloadWorker(downloader)
         self.downloads.moveToThread(self.download_thread)
         self.downloader = downloader
+        self.disk_thread = QThread()
+        self.disk_thread.setObjectName("model files")
+        self.disk = DiskWorker()
+        self.disk.moveToThread(self.disk_thread)
+        self.disk.finished.connect(self._disk_done)
         self.hub_thread.start()
         self.download_thread.start()
+        self.disk_thread.start()
 
-    def add(self, file: HubFile) -> Item:
-        item = self.downloader.queue.add(file)
-        self.downloads.run_requested.emit()
-        return item
+    def on_disk(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None) -> None:
+        """Run ``fn`` on the "model files" thread; ``on_done(result or exception)`` back here."""
+        self.disk.submitted.emit(fn, on_done)
 
-    def resume(self, item_id: str) -> None:
-        self.downloader.queue.update(item_id, state=State.QUEUED, error="")
-        self.downloads.run_requested.emit()
+    @Slot(object, object)
+    def _disk_done(self, on_done: Callable[[Any], None] | None, result: object) -> None:
+        if on_done is not None:
+            on_done(result)
+
+    def add(self, file: HubFile, on_done: Callable[[Any], None] | None = None) -> None:
+        """Queue a download (the queue file is written on the files thread), then run it."""
+        downloader, downloads = self.downloader, self.downloads
+
+        def add() -> Item:
+            item = downloader.queue.add(file)
+            downloads.run_requested.emit()
+            return item
+
+        self.on_disk(add, on_done)
+
+    def resume(self, item_id: str, on_done: Callable[[Any], None] | None = None) -> None:
+        downloader, downloads = self.downloader, self.downloads
+
+        def resume() -> Item:
+            item = downloader.queue.update(item_id, state=State.QUEUED, error="")
+            downloads.run_requested.emit()
+            return item
+
+        self.on_disk(resume, on_done)
+
+    def cancel(self, item_id: str, on_done: Callable[[Any], None] | None = None) -> None:
+        """Stop a download and forget it, on the files thread (it deletes the partial file)."""
+        downloader = self.downloader
+        self.on_disk(lambda: downloader.cancel(item_id), on_done)
 
     def stop(self) -> None:
         """At close: end the Hub request in flight, pause the download in flight so it resumes
@@ -180,8 +267,11 @@ class ModelServices(QObject):
         self.downloader.shutdown()
         for item_id in running:
             self.downloader.pause(item_id)
+        # the download thread marks what quitting interrupted as queued again (DownloadWorker)
         for thread in (self.hub_thread, self.download_thread):
             thread.quit()
             thread.wait()
-        for item_id in running:  # interrupted by quitting, not paused by the user
-            self.downloader.queue.update(item_id, state=State.QUEUED)
+        # the files thread first finishes the jobs already given to it, then stops
+        thread = self.disk_thread
+        self.disk.submitted.emit(lambda: thread.quit(), None)
+        thread.wait()

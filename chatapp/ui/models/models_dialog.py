@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
-    QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -32,42 +22,13 @@ from PySide6.QtWidgets import (
 
 from chatapp.core.models.downloads import Item, Progress, State
 from chatapp.core.models.fit import Fit, recommend
-from chatapp.core.models.hub import HubFile, HubModel, Recommended, recommended, save_token
-from chatapp.core.models.library import Entry, LibraryError, other_app_folders
-from chatapp.core.models.modelinfo import ModelFileError, file_size_label
+from chatapp.core.models.hub import HubFile, HubModel, Recommended, save_token
+from chatapp.core.models.modelinfo import file_size_label
+from chatapp.ui.models.library_tab import LibraryTab
 from chatapp.ui.models.model_workers import ModelServices
+from chatapp.ui.models.tables import button, make_cell, row_data, table
 
-DATA = Qt.ItemDataRole.UserRole
 FILE_COLUMNS = ["File", "Quantization", "Size", "Fit on this machine"]
-
-
-def _table(name: str, accessible: str, headers: list[str]) -> QTableWidget:
-    t = QTableWidget(0, len(headers))
-    t.setObjectName(name)
-    t.setAccessibleName(accessible)
-    t.setHorizontalHeaderLabels(headers)
-    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    t.verticalHeader().hide()
-    header = t.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-    return t
-
-
-def _button(text: str, name: str, accessible: str) -> QPushButton:
-    b = QPushButton(text)
-    b.setObjectName(name)
-    b.setAccessibleName(accessible)
-    return b
-
-
-def _cell(text: str, data: object = None) -> QTableWidgetItem:
-    item = QTableWidgetItem(text)
-    if data is not None:
-        item.setData(DATA, data)
-    return item
 
 
 class ModelsDialog(QDialog):
@@ -93,8 +54,6 @@ class ModelsDialog(QDialog):
         self.setWindowTitle("Models")
         self.resize(1120, 660)
         self.services = services
-        self.library = services.library
-        self._entries: list[Entry] = []
         self.n_ctx = n_ctx
         self.files: list[HubFile] = []
         self.fits: dict[str, Fit] = {}
@@ -107,7 +66,12 @@ class ModelsDialog(QDialog):
         self.tabs.setAccessibleName("Model manager sections")
         self.tabs.addTab(self._discover_tab(), "&Discover")
         self.tabs.addTab(self._downloads_tab(), "Do&wnloads")
-        self.tabs.addTab(self._library_tab(), "&Library")
+        self.library_tab = LibraryTab(services)
+        self.library_table = self.library_tab.library_table
+        self.refresh_library = self.library_tab.refresh_library
+        self.delete_selected = self.library_tab.delete_selected
+        self.add_file = self.library_tab.add_file
+        self.tabs.addTab(self.library_tab, "&Library")
         self.status = QLabel(self)
         self.status.setObjectName("modelsStatus")
         self.status.setWordWrap(True)
@@ -130,7 +94,11 @@ class ModelsDialog(QDialog):
         hub.fit_failed.connect(self._show_no_fit)
         hub.failed.connect(self._failed)
         hub.needs_token.connect(self._ask_token)
-        hub.library_listed.connect(self._show_library)
+        lib = self.library_tab
+        lib.load_requested.connect(self.load_requested)
+        lib.library_changed.connect(self.library_changed)
+        lib.library_shown.connect(self.library_shown)
+        lib.status_changed.connect(self.status.setText)
         hub.recommended_listed.connect(self._show_recommended_fits)
         dl = services.downloads
         dl.progress.connect(self._progress)
@@ -159,16 +127,16 @@ class ModelsDialog(QDialog):
             ("Recently updated", "last_modified"),
         ):
             self.sort.addItem(label, key)
-        go = _button("&Search", "hubSearchButton", "Search")
+        go = button("&Search", "hubSearchButton", "Search")
         go.clicked.connect(self.search)
         top.addWidget(self.search_box, 1)
         top.addWidget(self.sort)
         top.addWidget(go)
-        self.results = _table(
+        self.results = table(
             "hubResults", "Repositories", ["Repository", "Downloads", "Likes", "Updated"]
         )
         self.results.itemSelectionChanged.connect(self._repo_selected)
-        self.files_table = _table(
+        self.files_table = table(
             "hubFiles",
             "Files in the repository",
             ["File", "Quantization", "Size", "Fit on this machine"],
@@ -179,7 +147,7 @@ class ModelsDialog(QDialog):
         self.card.setAccessibleName("Model card")
         self.card.setReadOnly(True)
         self.card.setMaximumHeight(120)
-        self.download_button = _button("&Download selected file", "downloadFile", "Download")
+        self.download_button = button("&Download selected file", "downloadFile", "Download")
         self.download_button.clicked.connect(self.download_selected)
         right = QWidget()
         rv = QVBoxLayout(right)
@@ -208,15 +176,15 @@ class ModelsDialog(QDialog):
             "Recommended to start with. Everything runs on this computer; the only thing "
             "chatapp fetches from the internet is the model you choose to download."
         )
-        for r in recommended():
+        for r in self.services.recommended:
             row = self.files_table.rowCount()
             self.files_table.insertRow(row)
-            name = _cell(f"{r.name} — {r.filename}", r)
+            name = make_cell(f"{r.name} — {r.filename}", r)
             name.setToolTip(r.repo_id)
             self.files_table.setItem(row, 0, name)
-            self.files_table.setItem(row, 1, _cell(file_size_label(r.size)))
-            self.files_table.setItem(row, 2, _cell("checking…"))
-            self.files_table.setItem(row, 3, _cell(r.about))
+            self.files_table.setItem(row, 1, make_cell(file_size_label(r.size)))
+            self.files_table.setItem(row, 2, make_cell("checking…"))
+            self.files_table.setItem(row, 3, make_cell(r.about))
         self.files_table.setWordWrap(True)
         self.files_table.resizeRowsToContents()
         self.services.hub.recommended_requested.emit(self.n_ctx)
@@ -225,7 +193,7 @@ class ModelsDialog(QDialog):
         if self.repo:  # a repository has replaced the list meanwhile
             return
         for row, (_r, fit) in enumerate(fits[: self.files_table.rowCount()]):
-            cell = _cell(fit.label if fit else "unknown")
+            cell = make_cell(fit.label if fit else "unknown")
             cell.setToolTip(fit.explanation if fit else "")
             self.files_table.setItem(row, 2, cell)
 
@@ -246,10 +214,10 @@ class ModelsDialog(QDialog):
         for m in models:
             row = self.results.rowCount()
             self.results.insertRow(row)
-            self.results.setItem(row, 0, _cell(m.repo_id + (" (gated)" if m.gated else ""), m))
-            self.results.setItem(row, 1, _cell(f"{m.downloads:,}"))
-            self.results.setItem(row, 2, _cell(f"{m.likes:,}"))
-            self.results.setItem(row, 3, _cell(m.last_modified[:10]))
+            self.results.setItem(row, 0, make_cell(m.repo_id + (" (gated)" if m.gated else ""), m))
+            self.results.setItem(row, 1, make_cell(f"{m.downloads:,}"))
+            self.results.setItem(row, 2, make_cell(f"{m.likes:,}"))
+            self.results.setItem(row, 3, make_cell(m.last_modified[:10]))
         self.status.setText(f"{len(models)} repositories" if models else "Nothing found.")
         self.results_shown.emit()
 
@@ -257,7 +225,7 @@ class ModelsDialog(QDialog):
         rows = self.results.selectionModel().selectedRows()
         if not rows:
             return
-        model = _row_data(self.results, rows[0].row())
+        model = row_data(self.results, rows[0].row())
         if not isinstance(model, HubModel):
             return
         self.open_repo(model.repo_id)
@@ -280,18 +248,17 @@ class ModelsDialog(QDialog):
             row = self.files_table.rowCount()
             self.files_table.insertRow(row)
             parts = f" ({len(f.parts)} parts)" if f.is_split else ""
-            self.files_table.setItem(row, 0, _cell(f.filename + parts, f))
-            self.files_table.setItem(row, 1, _cell(f.quantization))
-            self.files_table.setItem(row, 2, _cell(file_size_label(f.size)))
-            self.files_table.setItem(row, 3, _cell("checking…"))
+            self.files_table.setItem(row, 0, make_cell(f.filename + parts, f))
+            self.files_table.setItem(row, 1, make_cell(f.quantization))
+            self.files_table.setItem(row, 2, make_cell(file_size_label(f.size)))
+            self.files_table.setItem(row, 3, make_cell("checking…"))
         self.card.setPlainText(card or "(no model card)")
         self.status.setText(f"{repo}: {len(files)} GGUF files")
         pending, self._pending = self._pending, None
         chosen = next((f for f in files if pending in f.parts), None) if pending else None
         if chosen is not None:
-            self.services.add(chosen)
+            self.services.add(chosen, self._queued)
             self.status.setText(f"Queued {chosen.filename}.")
-            self.refresh_downloads()
             self.tabs.setCurrentIndex(1)
         elif pending:
             self._recommended_failed(pending, f"{repo} no longer has {pending}")
@@ -313,7 +280,7 @@ class ModelsDialog(QDialog):
             if fit_here is None:
                 continue
             star = "★ recommended · " if best and f.quantization == best else ""
-            cell = _cell(f"{star}{fit_here.label}")
+            cell = make_cell(f"{star}{fit_here.label}")
             cell.setToolTip(fit_here.explanation)
             self.files_table.setItem(row, 3, cell)
         self.fit_shown.emit(filename)
@@ -324,7 +291,7 @@ class ModelsDialog(QDialog):
             return
         for row, f in enumerate(self.files):
             if f.filename == filename:
-                cell = _cell(reason)
+                cell = make_cell(reason)
                 cell.setToolTip(reason)
                 self.files_table.setItem(row, 3, cell)
         self.fit_shown.emit(filename)
@@ -334,11 +301,10 @@ class ModelsDialog(QDialog):
         if not rows:
             self.status.setText("Choose a file first.")
             return
-        data = _row_data(self.files_table, rows[0].row())
+        data = row_data(self.files_table, rows[0].row())
         if isinstance(data, HubFile):
-            self.services.add(data)
+            self.services.add(data, self._queued)
             self.status.setText(f"Queued {data.filename}.")
-            self.refresh_downloads()
             self.tabs.setCurrentIndex(1)
         else:
             self.download_recommended(data)
@@ -360,19 +326,25 @@ class ModelsDialog(QDialog):
             QLineEdit.EchoMode.Password,
         )
         if ok and token.strip():
-            try:
-                save_token(token)
-            except OSError as exc:
-                self.status.setText(f"The token could not be saved: {exc}")
             self.services.hub.hub.token = token.strip()
             self.services.downloader.token = token.strip()
-            if self.repo:
-                self.open_repo(self.repo)
+            self.services.on_disk(lambda: save_token(token), self._token_saved)
         else:
             self.status.setText(message)
             if self._pending is not None:  # no token, so the recommended file cannot be queued
                 pending, self._pending = self._pending, None
                 self._recommended_failed(pending, message)
+
+    def _token_saved(self, result: object) -> None:
+        if isinstance(result, Exception):
+            self.status.setText(f"The token could not be saved: {result}")
+        if self.repo:
+            self.open_repo(self.repo)
+
+    def _queued(self, result: object) -> None:
+        if isinstance(result, Exception):
+            self.status.setText(f"The download could not be queued: {result}")
+        self.refresh_downloads()
 
     def _set_offline(self, offline: bool) -> None:
         self.services.hub.hub.offline_switch = offline
@@ -384,12 +356,12 @@ class ModelsDialog(QDialog):
 
     def _downloads_tab(self) -> QWidget:
         page = QWidget()
-        self.downloads = _table("downloadsTable", "Downloads", ["File", "State", "Progress"])
+        self.downloads = table("downloadsTable", "Downloads", ["File", "State", "Progress"])
         self.downloads.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         row = QHBoxLayout()
-        self.pause_button = _button("&Pause", "pauseDownload", "Pause the download")
-        self.resume_button = _button("&Resume", "resumeDownload", "Resume the download")
-        self.cancel_button = _button("&Cancel", "cancelDownload", "Cancel the download")
+        self.pause_button = button("&Pause", "pauseDownload", "Pause the download")
+        self.resume_button = button("&Resume", "resumeDownload", "Resume the download")
+        self.cancel_button = button("&Cancel", "cancelDownload", "Cancel the download")
         self.pause_button.clicked.connect(lambda: self._on_selected_download("pause"))
         self.resume_button.clicked.connect(lambda: self._on_selected_download("resume"))
         self.cancel_button.clicked.connect(lambda: self._on_selected_download("cancel"))
@@ -408,9 +380,9 @@ class ModelsDialog(QDialog):
         for item in items:
             row = self.downloads.rowCount()
             self.downloads.insertRow(row)
-            self.downloads.setItem(row, 0, _cell(f"{item.repo_id} / {item.filename}", item.id))
+            self.downloads.setItem(row, 0, make_cell(f"{item.repo_id} / {item.filename}", item.id))
             state = item.state.value + (f": {item.error}" if item.error else "")
-            cell = _cell(state)
+            cell = make_cell(state)
             cell.setToolTip(item.error)
             self.downloads.setItem(row, 1, cell)
             bar = QProgressBar()
@@ -446,190 +418,15 @@ class ModelsDialog(QDialog):
         rows = self.downloads.selectionModel().selectedRows()
         if not rows:
             return
-        item_id = _row_data(self.downloads, rows[0].row())
+        item_id = row_data(self.downloads, rows[0].row())
         if action == "pause":
             self.services.downloader.pause(item_id)
+            self.refresh_downloads()
         elif action == "resume":
-            self.services.resume(item_id)
+            self.services.resume(item_id, self._queued)
         else:
-            self.services.downloader.cancel(item_id)
-            self.download_cancelled.emit(item_id)
+            self.services.cancel(item_id, lambda _r: self._cancelled(item_id))
+
+    def _cancelled(self, item_id: str) -> None:
         self.refresh_downloads()
-
-    # -- library --------------------------------------------------------------------------------
-
-    def _library_tab(self) -> QWidget:
-        page = QWidget()
-        self.library_table = _table(
-            "libraryTable",
-            "Models on this computer",
-            [
-                "Model",
-                "Architecture",
-                "Parameters",
-                "Quantization",
-                "Size",
-                "Context",
-                "Template",
-                "Last used",
-            ],
-        )
-        self.library_table.doubleClicked.connect(lambda _i: self.load_selected())
-        row = QHBoxLayout()
-        buttons = [
-            ("Lo&ad", "loadModel", "Load the model", self.load_selected),
-            ("&Delete…", "deleteModel", "Delete the model's files", self.delete_selected),
-            ("Show in &folder", "revealModel", "Show in file manager", self.reveal_selected),
-            ("&Metadata", "modelMetadata", "Show the GGUF metadata", self.metadata_selected),
-            ("Add &file…", "addModelFile", "Add a GGUF file", self.add_file),
-            ("Add f&older…", "addModelFolder", "Add a folder of models", self.add_folder),
-        ]
-        for text, name, acc, slot in buttons:
-            b = _button(text, name, acc)
-            b.clicked.connect(slot)
-            row.addWidget(b)
-        row.addStretch(1)
-        self.other_apps = QLabel()
-        self.other_apps.setObjectName("otherApps")
-        self.other_apps.linkActivated.connect(self._add_other_app)
-        v = QVBoxLayout(page)
-        v.addWidget(self.library_table, 1)
-        v.addWidget(self.other_apps)
-        v.addLayout(row)
-        return page
-
-    def refresh_library(self) -> None:
-        self.services.hub.library_requested.emit()
-
-    def _show_library(self, entries: list[Entry]) -> None:
-        self._entries = entries
-        t = self.library_table
-        t.setRowCount(0)
-        for e in self._entries:
-            row = t.rowCount()
-            t.insertRow(row)
-            i = e.info
-            if e.missing:
-                values = [f"{e.name} (missing)", "", "", "", "", "", "", ""]
-            elif i is None:
-                values = [f"{e.name} (unreadable)", e.error or "", "", "", "", "", "", ""]
-            else:
-                values = [
-                    i.name if i.name != e.path.stem else e.name,
-                    i.architecture,
-                    i.parameters_label,
-                    i.quantization,
-                    file_size_label(e.size),
-                    str(i.context_length or "?"),
-                    "yes" if i.chat_template else "no",
-                    (e.last_used or "never")[:10],
-                ]
-            for col, text in enumerate(values):
-                cell = _cell(text, e if col == 0 else None)
-                cell.setToolTip(str(e.path))
-                t.setItem(row, col, cell)
-        known = set(self.library.folders)
-        offer = [f for f in other_app_folders() if str(f) not in known]
-        self.other_apps.setText(
-            "Models from other apps found: "
-            + ", ".join(f"<a href='{f}'>add {f}</a>" for f in offer)
-            if offer
-            else ""
-        )
-        self.library_shown.emit()
-
-    def _selected_entry(self) -> Entry | None:
-        rows = self.library_table.selectionModel().selectedRows()
-        if not rows:
-            self.status.setText("Choose a model first.")
-            return None
-        entry = _row_data(self.library_table, rows[0].row())
-        return entry if isinstance(entry, Entry) else None
-
-    def load_selected(self) -> None:
-        entry = self._selected_entry()
-        if entry is None:
-            return
-        if entry.missing:
-            self.status.setText(f"{entry.name} is missing: it was at {entry.path}.")
-            return
-        self.library.mark_used(entry.path)
-        self.load_requested.emit(str(entry.path))
-        self.refresh_library()
-
-    def delete_selected(self) -> None:
-        entry = self._selected_entry()
-        if entry is None:
-            return
-        size = file_size_label(entry.size) if not entry.missing else "nothing"
-        answer = QMessageBox.question(
-            self, "Delete model", f"Delete {entry.name} from disk? This frees {size}."
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        try:
-            freed = self.library.delete(entry)
-        except LibraryError as exc:
-            self.status.setText(str(exc))
-            return
-        self.status.setText(f"Deleted {entry.name}: {file_size_label(freed)} freed.")
-        self.refresh_library()
-        self.library_changed.emit()
-
-    def reveal_selected(self) -> None:
-        entry = self._selected_entry()
-        if entry is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(entry.path.parent)))
-
-    def metadata_selected(self) -> None:
-        entry = self._selected_entry()
-        if entry is None or entry.missing:
-            return
-        import gguf
-
-        reader = gguf.GGUFReader(entry.path)
-        lines = []
-        for key, field in reader.fields.items():
-            if key.startswith("GGUF.") or key in (
-                "tokenizer.ggml.tokens",
-                "tokenizer.ggml.token_type",
-                "tokenizer.ggml.merges",
-                "tokenizer.ggml.scores",
-            ):
-                continue
-            value = str(field.contents())
-            lines.append(f"{key} = {value[:300]}{'…' if len(value) > 300 else ''}")
-        box = QMessageBox(self)
-        box.setWindowTitle(f"Metadata of {entry.name}")
-        box.setText(f"{len(reader.tensors)} tensors; {len(lines)} metadata keys")
-        box.setDetailedText("\n".join(lines))
-        box.exec()
-
-    def add_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Add a GGUF model", "", "GGUF models (*.gguf)")
-        if path:
-            try:
-                self.library.add_file(Path(path))
-            except ModelFileError as exc:
-                self.status.setText(str(exc))
-            self.refresh_library()
-            self.library_changed.emit()
-
-    def add_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of models")
-        if folder:
-            self._add_other_app(folder)
-
-    def _add_other_app(self, folder: str) -> None:
-        try:
-            self.library.add_folder(Path(folder))
-        except LibraryError as exc:
-            self.status.setText(str(exc))
-        self.refresh_library()
-        self.library_changed.emit()
-
-
-def _row_data(table: QTableWidget, row: int) -> Any:
-    """What a table's row holds (its first cell's DATA), or None for an empty row."""
-    item = table.item(row, 0)
-    return item.data(DATA) if item is not None else None
+        self.download_cancelled.emit(item_id)

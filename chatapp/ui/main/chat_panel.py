@@ -1,0 +1,408 @@
+"""The chat panel: error banner, conversation header, the messages (or the empty state) and the
+composer; sending, streaming the reply in, Stop, Regenerate and Edit."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from chatapp.core.chat.service import ChatService, ThreadView, effective
+from chatapp.core.config.settings import GenerationSettings
+from chatapp.core.inference.backend import TokenCount
+from chatapp.core.storage.store import Conversation, Message, Store, timestamp_now
+from chatapp.ui.main.composer import Composer
+from chatapp.ui.main.conversation_settings import ConversationSettingsDialog
+from chatapp.ui.main.first_run import EmptyState
+from chatapp.ui.main.messages import ChatView
+from chatapp.ui.main.render import escape_plain
+from chatapp.ui.main.state import Stream, WindowState
+from chatapp.ui.main.theme import is_dark
+from chatapp.ui.main.widgets import ErrorBanner, clip, named
+from chatapp.ui.main.workers import EngineClient, StoreClient
+
+log = logging.getLogger(__name__)
+
+REPAINT_MS = 33  # ~30 repaints a second, however fast the model is
+
+
+class ChatPanel(QWidget):
+    """Shows ``state.current``'s thread and talks to the store and engine threads for it."""
+
+    conversation_shown = Signal(str)
+    reply_done = Signal(str, str)  # conversation id, message id
+    reply_piece = Signal(str)  # the text piece, received on the GUI thread
+    error_shown = Signal(str)
+    conversations_stale = Signal(object)  # the list needs refreshing; the id to select or None
+    conversation_updated = Signal(object)  # Conversation: its settings were saved
+
+    def __init__(
+        self,
+        state: WindowState,
+        db: StoreClient,
+        chats: ChatService,
+        engine: EngineClient,
+        empty: EmptyState,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.db = db
+        self.chats = chats
+        self.engine = engine
+        self.empty = empty
+        self.closing = False
+        self.conversation_dialog: ConversationSettingsDialog | None = None
+        self._extends_view = False  # whether the coming reply goes below the last message shown
+        self._repaint = QTimer(self)
+        self._repaint.setSingleShot(True)
+        self._repaint.setInterval(REPAINT_MS)
+        self._repaint.timeout.connect(self._flush)
+        self._build()
+        state.conversation_changed.connect(self._update_header)
+        state.settings_changed.connect(self._update_header)
+        state.editing_changed.connect(self._editing_changed)
+        w = engine.worker
+        w.reply_started.connect(self._reply_started)
+        w.piece.connect(self._piece)
+        w.prompt_progress.connect(self._prompt_progress)
+        w.token_count.connect(self._token_count)
+        w.reply_finished.connect(self._reply_finished)
+        w.reply_failed.connect(self._reply_failed)
+        self.update_stack()
+
+    def _build(self) -> None:
+        cv = QVBoxLayout(self)
+        cv.setContentsMargins(0, 6, 6, 6)
+        self.banner = ErrorBanner(self)
+        self.banner.shown.connect(self.error_shown)
+        self.error_label = self.banner.label
+        self.header = named(QLabel(self), "conversationHeader", "Conversation details")
+        self.header.setWordWrap(True)
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.linkActivated.connect(lambda _h: self.edit_system_prompt())
+        self.header.setOpenExternalLinks(False)
+        self.chat_view = ChatView(self)
+        self.chat_view.edit_requested.connect(self.edit_message)
+        self.chat_view.regenerate_requested.connect(self.regenerate)
+        self.chat_view.branch_requested.connect(self.switch_branch)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.chat_view)
+        composer_row = QHBoxLayout()
+        self.composer = Composer(self)
+        self.composer.submitted.connect(self.send)
+        self.send_button = named(QPushButton("Send", self), "sendButton", "Send")
+        self.send_button.clicked.connect(lambda: self.send(self.composer.toPlainText()))
+        self.stop_button = named(QPushButton("Stop", self), "stopButton", "Stop the reply")
+        self.stop_button.clicked.connect(self.stop)
+        self.stop_button.hide()
+        composer_row.addWidget(self.composer, 1)
+        composer_row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+        composer_row.addWidget(self.stop_button, 0, Qt.AlignmentFlag.AlignBottom)
+        self.edit_note = named(QLabel(self), "editNote", "Editing a message")
+        self.edit_note.hide()
+        cv.addWidget(self.banner)
+        cv.addWidget(self.header)
+        cv.addWidget(self.stack, 1)
+        cv.addWidget(self.edit_note)
+        cv.addLayout(composer_row)
+
+    def show_error(self, message: str) -> None:
+        self.banner.show_error(message)
+
+    def update_stack(self) -> None:
+        """The messages, or the empty state while there are none."""
+        has_messages = bool(self.chat_view.widgets)
+        self.stack.setCurrentWidget(self.chat_view if has_messages else self.empty)
+        self.empty.update_state()
+
+    # -- conversations --------------------------------------------------------------------------
+
+    def open_conversation(self, conv_id: str, focus_message: str | None = None) -> None:
+        chats = self.chats
+
+        def fetch(_store: Store) -> ThreadView:
+            return chats.open_thread(conv_id, focus_message)
+
+        self.db.call(fetch, lambda view: self._show_conversation(view, focus_message))
+
+    def switch_branch(self, message_id: str, step: int) -> None:
+        """Show the previous/next version of a message (from an edit or a regenerate)."""
+        current = self.state.current
+        if current is None or self.state.stream is not None:
+            return
+        conv_id = current.id
+        options = self.state.versions.get(message_id, [message_id])
+        index = options.index(message_id) + step
+        if not 0 <= index < len(options):
+            return
+        target = options[index]
+        chats = self.chats
+
+        def switch(_store: Store) -> None:
+            chats.switch_version(conv_id, target)
+
+        self.db.call(switch, lambda _r: self.open_conversation(conv_id))
+
+    def _show_conversation(self, view: ThreadView, focus: str | None) -> None:
+        conv, messages, versions = view.conversation, view.messages, view.versions
+        self.state.current = conv
+        self.state.set_thread(messages, versions)
+        self.chat_view.dark = is_dark(self)
+        self.chat_view.show_messages(messages)
+        for m in messages:
+            options = versions.get(m.id, [m.id])
+            if len(options) > 1 and m.id in options:
+                self.chat_view.set_branch(m.id, options.index(m.id), len(options))
+        s = self.state.stream
+        if s is not None and s.conversation_id == conv.id:
+            if s.message_id not in self.chat_view.widgets:
+                self.chat_view.append(self._placeholder(s), streaming=True)
+            self.chat_view.update_text(s.message_id, s.text)
+            w = self.chat_view.widgets[s.message_id]
+            w.set_meta(w.message, streaming=True)
+        self.chat_view.set_busy(s is not None)
+        self.update_stack()
+        if focus:
+            self.chat_view.scroll_to(focus)
+        self.state.settings = self.state.settings.updated(last_conversation=conv.id)
+        self.conversation_shown.emit(conv.id)
+
+    def _update_header(self) -> None:
+        conv = self.state.current
+        if conv is None:
+            self.header.setText("")
+            return
+        prompt = conv.system_prompt or "none"
+        gen = self.generation_settings()
+        self.header.setText(
+            f"<b>{escape_plain(conv.title or 'New chat')}</b>"
+            f"<br><small>System prompt: {escape_plain(clip(prompt, 120))} · "
+            f"temperature {gen.temperature:g} · max {gen.max_tokens} tokens "
+            f"(<a href='edit'>change</a>)</small>"
+        )
+
+    def new_chat(self) -> None:
+        self.state.current = None
+        self.state.set_thread([], {})
+        self.chat_view.clear()
+        self.state.editing = None
+        self.update_stack()
+        self.composer.setFocus()
+
+    def edit_system_prompt(self) -> None:
+        """This conversation's system prompt and sampling settings (they override the defaults)."""
+        conv, settings = self.state.current, self.state.settings
+        if conv is None:
+            self.show_error(
+                "Start a conversation first: new chats use the default system "
+                "prompt and settings from Preferences (Ctrl+,)."
+            )
+            return
+        shown = settings.updated(
+            generation=self.generation_settings(), system_prompt=conv.system_prompt or ""
+        )
+        dialog = ConversationSettingsDialog(shown, conv, self)
+        self.conversation_dialog = dialog
+        if not dialog.exec():
+            return
+        edited = dialog.result_settings()
+        overrides = dialog.overrides(self.state.settings.generation)
+        self.db.call(
+            lambda s: s.update_conversation(
+                conv.id, system_prompt=edited.system_prompt or None, settings=overrides
+            ),
+            self.conversation_updated.emit,
+        )
+
+    # -- sending and streaming ------------------------------------------------------------------
+
+    def generation_settings(self) -> GenerationSettings:
+        defaults = self.state.settings.generation
+        try:
+            return effective(defaults, self.state.current)
+        except ValueError as exc:
+            log.warning("conversation settings ignored: %s", exc)
+            return defaults
+
+    def send(self, text: str) -> None:
+        state = self.state
+        if not text.strip():
+            return
+        if state.stream is not None:
+            self.show_error("A reply is still streaming: stop it (Esc) or wait for it to finish.")
+            return
+        if state.model is None:
+            self.show_error("No model is loaded: open a GGUF model file first (File → Open model).")
+            return
+        conv, editing = state.current, state.editing
+        system_prompt = state.settings.system_prompt or None
+        model_name = state.model.info.name
+        chats = self.chats
+
+        def save(_store: Store) -> tuple[Conversation, Message]:
+            return chats.send(
+                conv, text, model=model_name, system_prompt=system_prompt, edit_of=editing
+            )
+
+        cancel = self.engine.new_reply()  # Stop from now on stops this reply
+        self.composer.clear()
+        self.composer.setFocus()
+        state.editing = None
+        self._set_streaming_ui(True)
+        self.db.call(save, lambda result: self._sent(result[0], result[1], cancel))
+
+    def _sent(self, conv: Conversation, user: Message, cancel: threading.Event) -> None:
+        created = not self.state.is_current(conv.id)
+        self.state.current = conv
+        if created:
+            self.conversations_stale.emit(conv.id)
+        self.engine.chat(conv.id, user.id, self.generation_settings(), cancel)
+        self._extends_view = self._ends_view(user.parent_id)
+        if self._extends_view:  # sending appends; only an edit (a new branch) rebuilds
+            self.state.append_message(user)
+            self.chat_view.append(user)
+            self.update_stack()
+        else:
+            self.open_conversation(conv.id)
+
+    def _ends_view(self, parent_id: str | None) -> bool:
+        """Whether a message under ``parent_id`` goes at the end of the thread on screen."""
+        thread = self.state.thread_messages
+        last = thread[-1].id if thread else None
+        return self.state.current is not None and parent_id == last
+
+    def _placeholder(self, s: Stream) -> Message:
+        model = self.state.model
+        return Message(
+            id=s.message_id,
+            conversation_id=s.conversation_id,
+            parent_id=None,
+            role="assistant",
+            content=s.text,
+            created_at=timestamp_now(),
+            model=model.info.name if model else None,
+        )
+
+    def _reply_started(self, conv_id: str, message_id: str) -> None:
+        s = self.state.stream = Stream(conv_id, message_id)
+        if not self.state.is_current(conv_id):
+            return
+        if self._extends_view:  # a reply to the message just sent: add it below
+            placeholder = self._placeholder(s)
+            self.state.append_message(placeholder)
+            self.chat_view.append(placeholder, streaming=True)
+            self.chat_view.set_busy(True)
+        else:  # a regenerated reply replaces the one shown: the thread changed
+            self.open_conversation(conv_id)
+
+    def _piece(self, conv_id: str, message_id: str, text: str) -> None:
+        s = self.state.stream
+        if s is None or s.message_id != message_id:
+            return
+        s.text += text
+        self.reply_piece.emit(text)
+        if not self._repaint.isActive():
+            self._repaint.start()
+
+    def _stream_meta(self, message_id: str, text: str) -> None:
+        s = self.state.stream
+        if s is None or s.message_id != message_id or not self.state.is_current(s.conversation_id):
+            return
+        if w := self.chat_view.widgets.get(message_id):
+            w.meta.setText(text)
+
+    def _prompt_progress(self, message_id: str, done: int, total: int) -> None:
+        """A long prompt (more than one batch) shows how far llama.cpp has read it."""
+        model = self.state.model
+        if model is not None and total > model.n_batch:
+            self._stream_meta(message_id, f"reading the prompt: {done:,} of {total:,} tokens…")
+
+    def _token_count(self, message_id: str, count: TokenCount) -> None:
+        speed = f" · {count.speed:.1f} tok/s" if count.speed is not None else ""
+        self._stream_meta(message_id, f"generating… {count.tokens:,} tokens{speed}")
+
+    def _flush(self) -> None:
+        s = self.state.stream
+        if s is not None and self.state.is_current(s.conversation_id):
+            self.chat_view.update_text(s.message_id, s.text)
+
+    def _reply_finished(self, conv_id: str, message_id: str) -> None:
+        self._repaint.stop()
+        self.state.stream = None
+        self._set_streaming_ui(False)
+        if self.closing:
+            return
+
+        def fetch(store: Store) -> Message:
+            return store.get_message(message_id)
+
+        self.db.call(fetch, lambda m: self._finished_message(conv_id, m))
+        self.conversations_stale.emit(None)
+
+    def _finished_message(self, conv_id: str, message: Message) -> None:
+        if self.state.is_current(conv_id):
+            self.state.put_message(message)
+            self.chat_view.finish(message)
+            self.chat_view.set_busy(False)
+        self.reply_done.emit(conv_id, message.id)
+
+    def _reply_failed(self, conv_id: str, message: str) -> None:
+        self.show_error(f"The reply failed: {message}")
+        if self.state.stream is None:
+            self._set_streaming_ui(False)
+
+    def _set_streaming_ui(self, streaming: bool) -> None:
+        self.stop_button.setVisible(streaming)
+        self.send_button.setVisible(not streaming)
+        self.chat_view.set_busy(streaming)
+
+    def stop(self) -> None:
+        """Esc: stop the streaming reply, or else leave editing a message."""
+        if self.state.stream is not None or self.stop_button.isVisible():
+            self.engine.cancel()
+        elif self.state.editing is not None:
+            self.state.editing = None
+            self.composer.clear()
+
+    def regenerate(self, message_id: str | None) -> None:
+        state = self.state
+        if state.stream is not None or state.model is None or state.current is None:
+            if state.model is None:
+                self.show_error("No model is loaded: open a GGUF model file first.")
+            return
+        replies = [m for m in state.thread_messages if m.role == "assistant"]
+        target = next((m for m in replies if m.id == message_id), replies[-1] if replies else None)
+        if target is None or target.parent_id is None:
+            return
+        self._set_streaming_ui(True)
+        self._extends_view = self._ends_view(target.parent_id)
+        cancel = self.engine.new_reply()
+        self.engine.chat(state.current.id, target.parent_id, self.generation_settings(), cancel)
+
+    def edit_message(self, message_id: str | None) -> None:
+        users = [m for m in self.state.thread_messages if m.role == "user"]
+        target = next((m for m in users if m.id == message_id), users[-1] if users else None)
+        if target is None or self.state.stream is not None:
+            return
+        self.state.editing = target
+        self.composer.setPlainText(target.content)
+        self.composer.setFocus()
+
+    def _editing_changed(self) -> None:
+        if self.state.editing is not None:
+            self.edit_note.setText(
+                "Editing your message: sending it starts a new branch from here. "
+                "Esc or an empty box cancels."
+            )
+        self.edit_note.setVisible(self.state.editing is not None)

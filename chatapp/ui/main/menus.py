@@ -1,0 +1,87 @@
+"""The window's menu bar: every command, with its shortcut (they work without the menu open)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu
+
+if TYPE_CHECKING:
+    from chatapp.ui.main.window import MainWindow
+
+
+def build_menus(window: MainWindow) -> None:
+    """The File, Chat, Settings and Help menus; each action is also the window's shortcut."""
+    side, chat = window.sidebar, window.chat_panel
+    menu = window.menuBar()
+    file = menu.addMenu("&File")
+    window.new_action = _action(
+        window, file, "&New chat", QKeySequence.StandardKey.New, chat.new_chat
+    )
+    _action(window, file, "&Open model…", QKeySequence.StandardKey.Open, window.open_model_dialog)
+    _action(
+        window,
+        file,
+        "&Models: discover, download, library…",
+        QKeySequence("Ctrl+M"),
+        window.open_models,
+    )
+    window.recent_menu = file.addMenu("&Recent models")
+    window.recent_menu.aboutToShow.connect(lambda: window.status.fill_recent(window.recent_menu))
+    file.addSeparator()
+    _action(window, file, "&Quit", QKeySequence.StandardKey.Quit, window.close)
+    menu_chat = menu.addMenu("&Chat")
+    _action(window, menu_chat, "&Search", QKeySequence.StandardKey.Find, side.focus_search)
+    _action(
+        window, menu_chat, "&Rename conversation", QKeySequence(Qt.Key.Key_F2), side.rename_current
+    )
+    _action(window, menu_chat, "&Pin / unpin conversation", QKeySequence("Ctrl+P"), side.toggle_pin)
+    _action(
+        window,
+        menu_chat,
+        "&Delete conversation…",
+        QKeySequence("Ctrl+Shift+Delete"),
+        side.delete_current,
+    )
+    _action(
+        window, menu_chat, "&System prompt…", QKeySequence("Ctrl+Shift+S"), chat.edit_system_prompt
+    )
+    menu_chat.addSeparator()
+    _action(window, menu_chat, "S&top reply", QKeySequence(Qt.Key.Key_Escape), chat.stop)
+    _action(
+        window,
+        menu_chat,
+        "Re&generate last reply",
+        QKeySequence("Ctrl+R"),
+        lambda: chat.regenerate(None),
+    )
+    _action(
+        window,
+        menu_chat,
+        "&Edit last message",
+        QKeySequence("Ctrl+E"),
+        lambda: chat.edit_message(None),
+    )
+    settings = menu.addMenu("&Settings")
+    _action(window, settings, "&Preferences…", QKeySequence("Ctrl+,"), window.open_settings)
+    help_menu = menu.addMenu("&Help")
+    _action(window, help_menu, "&About chatapp", None, window.about)
+
+
+def _action(
+    window: MainWindow,
+    menu: QMenu,
+    text: str,
+    shortcut: QKeySequence | QKeySequence.StandardKey | None,
+    slot: Callable[[], object],
+) -> QAction:
+    action = QAction(text, window)
+    if shortcut is not None:
+        action.setShortcut(shortcut)
+    action.triggered.connect(lambda _checked=False: slot())
+    menu.addAction(action)
+    window.addAction(action)
+    return action

@@ -1,0 +1,230 @@
+"""The sidebar: New chat, the search box and its results, the conversation list and its menu."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from chatapp.core.storage.store import HIGHLIGHT_END, HIGHLIGHT_START, Conversation, SearchHit
+from chatapp.ui.main.render import escape_plain, highlight_snippet
+from chatapp.ui.main.state import WindowState
+from chatapp.ui.main.widgets import named
+from chatapp.ui.main.workers import StoreClient
+
+ROLE_ID = Qt.ItemDataRole.UserRole
+PIN = "★ "  # in every common font, unlike the pin emoji
+SEARCH_DELAY_MS = 150
+
+
+class Sidebar(QWidget):
+    """Lists the conversations (store thread) and asks the window to open the one chosen."""
+
+    open_requested = Signal(str, object)  # conversation id, message id to show or None
+    new_chat_requested = Signal()
+    error = Signal(str)
+    listed = Signal()  # the list on screen is up to date
+    search_done = Signal()
+
+    def __init__(self, state: WindowState, db: StoreClient, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sidebar")
+        self.state = state
+        self.db = db
+        self._first_listing = True
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self._run_search)
+
+        lv = QVBoxLayout(self)
+        lv.setContentsMargins(6, 6, 0, 6)
+        self.new_button = named(QPushButton("New chat", self), "newChat", "New chat")
+        self.new_button.clicked.connect(self.new_chat_requested.emit)
+        self.search_box = named(QLineEdit(self), "searchBox", "Search conversations")
+        self.search_box.setPlaceholderText("Search (Ctrl+F)")
+        self.search_box.setClearButtonEnabled(True)
+        self.search_box.textChanged.connect(lambda _t: self._search_timer.start())
+        self.conv_list = named(QListWidget(self), "conversationList", "Conversations")
+        self.conv_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.conv_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.conv_list.setUniformItemSizes(True)
+        self.conv_list.itemSelectionChanged.connect(self._selection_changed)
+        self.conv_list.itemChanged.connect(self._item_renamed)
+        self.conv_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.conv_list.customContextMenuRequested.connect(self._conversation_menu)
+        self.results = named(QListWidget(self), "searchResults", "Messages found")
+        self.results.itemActivated.connect(self._open_result)
+        self.results.itemClicked.connect(self._open_result)
+        self.results.hide()
+        lv.addWidget(self.new_button)
+        lv.addWidget(self.search_box)
+        lv.addWidget(self.conv_list, 1)
+        lv.addWidget(self.results, 1)
+        state.conversation_changed.connect(self._current_changed)
+
+    # -- the list -------------------------------------------------------------------------------
+
+    def refresh(self, select: str | None = None) -> None:
+        current = self.state.current
+        keep = select or (current.id if current else None)
+        self.db.call(lambda s: s.list_conversations(), lambda convs: self._listed(convs, keep))
+
+    def _listed(self, conversations: list[Conversation], select: str | None) -> None:
+        if self._first_listing:
+            # on start: the conversation open last time, else the newest
+            self._first_listing = False
+            ids = {c.id for c in conversations}
+            if select not in ids:
+                newest = max(conversations, key=lambda c: c.updated_at, default=None)
+                select = newest.id if newest else None
+        self.state.conversations = conversations
+        self.conv_list.blockSignals(True)
+        self.conv_list.clear()
+        for conv in conversations:
+            item = QListWidgetItem((PIN if conv.pinned else "") + (conv.title or "New chat"))
+            item.setData(ROLE_ID, conv.id)
+            item.setToolTip(conv.title)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+            self.conv_list.addItem(item)
+            if conv.id == select:
+                item.setSelected(True)
+                self.conv_list.setCurrentItem(item)
+        self.conv_list.blockSignals(False)
+        if select and not self.state.is_current(select):
+            self.open_requested.emit(select, None)
+        self.listed.emit()
+
+    def _current_changed(self) -> None:
+        if self.state.current is None:  # a new chat: nothing selected
+            self.conv_list.clearSelection()
+
+    def _selection_changed(self) -> None:
+        items = self.conv_list.selectedItems()
+        if items:
+            conv_id = items[0].data(ROLE_ID)
+            if not self.state.is_current(conv_id):
+                self.open_requested.emit(conv_id, None)
+
+    # -- rename, pin, delete --------------------------------------------------------------------
+
+    def _item_renamed(self, item: QListWidgetItem) -> None:
+        conv_id = item.data(ROLE_ID)
+        title = item.text().removeprefix(PIN).strip()
+        if not title:
+            self.refresh()
+            return
+        self.db.call(lambda s: s.rename_conversation(conv_id, title), self.conversation_updated)
+
+    def conversation_updated(self, conv: Conversation) -> None:
+        """A conversation's title or settings changed (saved already)."""
+        if self.state.is_current(conv.id):
+            self.state.current = conv
+        self.refresh()
+
+    def rename_current(self) -> None:
+        item = self.conv_list.currentItem()
+        if item is not None:
+            item.setText(item.text().removeprefix(PIN))
+            self.conv_list.editItem(item)
+
+    def toggle_pin(self, conv_id: str | None = None) -> None:
+        conv = self.state.conversation(conv_id)
+        if conv is not None:
+            self.db.call(
+                lambda s: s.set_pinned(conv.id, not conv.pinned), lambda _c: self.refresh()
+            )
+
+    def delete_current(self, conv_id: str | None = None) -> None:
+        conv = self.state.conversation(conv_id)
+        if conv is None:
+            return
+        stream = self.state.stream
+        if stream is not None and stream.conversation_id == conv.id:
+            self.error.emit("This conversation is still receiving a reply: stop it first.")
+            return
+        answer = QMessageBox.question(
+            self,
+            "Delete conversation",
+            f"Delete “{conv.title or 'New chat'}” and all its messages? This cannot be undone.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        if self.state.is_current(conv.id):
+            self.new_chat_requested.emit()
+        self.db.call(lambda s: s.delete_conversation(conv.id), lambda _r: self.refresh())
+
+    def _conversation_menu(self, pos: QPoint) -> None:
+        item = self.conv_list.itemAt(pos)
+        if item is None:
+            return
+        conv = self.state.conversation(item.data(ROLE_ID))
+        if conv is None:
+            return
+        menu = QMenu(self)
+        menu.addAction("Rename", lambda: self.conv_list.editItem(item))
+        menu.addAction("Unpin" if conv.pinned else "Pin", lambda: self.toggle_pin(conv.id))
+        menu.addAction("Delete…", lambda: self.delete_current(conv.id))
+        menu.exec(self.conv_list.mapToGlobal(pos))
+
+    # -- search ---------------------------------------------------------------------------------
+
+    def focus_search(self) -> None:
+        self.search_box.setFocus()
+        self.search_box.selectAll()
+
+    def _run_search(self) -> None:
+        query = self.search_box.text().strip()
+        lowered = query.lower()
+        for i in range(self.conv_list.count()):
+            item = self.conv_list.item(i)
+            conv = self.state.conversation(item.data(ROLE_ID))
+            title = conv.title if conv else item.text()
+            item.setHidden(bool(query) and lowered not in title.lower())
+        if not query:
+            self.results.clear()
+            self.results.hide()
+            self.search_done.emit()
+            return
+        self.db.call(lambda s: s.search(query), self._show_results)
+
+    def _show_results(self, hits: list[SearchHit]) -> None:
+        self.results.clear()
+        for hit in hits:
+            item = QListWidgetItem()
+            item.setData(ROLE_ID, (hit.conversation_id, hit.message_id))
+            label = QLabel(
+                f"<b>{escape_plain(hit.conversation_title or 'New chat')}</b><br>"
+                + highlight_snippet(hit.snippet, HIGHLIGHT_START, HIGHLIGHT_END)
+            )
+            label.setWordWrap(True)
+            label.setObjectName("searchHit")
+            item.setSizeHint(label.sizeHint())
+            item.setText("")
+            item.setToolTip(hit.snippet.replace(HIGHLIGHT_START, "").replace(HIGHLIGHT_END, ""))
+            self.results.addItem(item)
+            self.results.setItemWidget(item, label)
+        self.results.setVisible(True)
+        if not hits:
+            item = QListWidgetItem("No messages match.")
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.results.addItem(item)
+        self.search_done.emit()
+
+    def _open_result(self, item: QListWidgetItem) -> None:
+        data: Any = item.data(ROLE_ID)
+        if not data:
+            return
+        conv_id, message_id = data
+        self.open_requested.emit(conv_id, message_id)

@@ -1,0 +1,114 @@
+"""The model status bar: the model (click to change), the backend, the context meter, loading."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QLabel, QMenu, QProgressBar, QStatusBar, QToolButton
+
+from chatapp.core.inference.backend import TokenCount
+from chatapp.ui.main.state import WindowState
+from chatapp.ui.main.widgets import named
+
+
+class ModelStatusBar(QObject):
+    """Fills the window's status bar and keeps it in step with ``WindowState``."""
+
+    load_requested = Signal(object)  # Path of a recent model
+    open_requested = Signal()  # "Open a GGUF model file…"
+    cancel_load_requested = Signal()
+
+    def __init__(self, state: WindowState, bar: QStatusBar) -> None:
+        super().__init__(bar)
+        self.state = state
+        self.model_button = QToolButton(bar)
+        named(self.model_button, "modelButton", "Model")
+        self.model_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.model_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.model_menu = QMenu(self.model_button)
+        self.model_menu.aboutToShow.connect(lambda: self.fill_recent(self.model_menu))
+        self.model_button.setMenu(self.model_menu)
+        self.backend_label = named(QLabel(bar), "backendLabel", "Backend")
+        self.context_meter = named(QProgressBar(bar), "contextMeter", "Context used")
+        self.context_meter.setMaximumWidth(220)
+        self.context_meter.setFormat("context %v / %m")
+        self.context_meter.setRange(0, 1)
+        self.context_meter.setValue(0)
+        self.load_bar = named(QProgressBar(bar), "loadProgress", "Loading progress")
+        self.load_bar.setRange(0, 100)
+        self.load_bar.setMaximumWidth(160)
+        self.load_bar.hide()
+        self.cancel_load_button = named(QToolButton(bar), "cancelLoad", "Cancel loading")
+        self.cancel_load_button.setText("Cancel")
+        self.cancel_load_button.clicked.connect(self.cancel_load_requested.emit)
+        self.cancel_load_button.hide()
+        bar.addWidget(self.model_button)
+        bar.addWidget(self.load_bar)
+        bar.addWidget(self.cancel_load_button)
+        bar.addPermanentWidget(self.backend_label)
+        bar.addPermanentWidget(self.context_meter)
+        state.model_changed.connect(self._model_changed)
+        state.model_changed.connect(self.update_context_meter)
+        state.thread_changed.connect(self.update_context_meter)
+        state.conversation_changed.connect(self.update_context_meter)
+        self._loading_shown: str | None = None
+        self._model_changed()
+        self.update_context_meter()
+
+    def _model_changed(self) -> None:
+        loading, model = self.state.loading, self.state.model
+        if loading != self._loading_shown:  # a load began or ended
+            self._loading_shown = loading
+            self.load_bar.setValue(0)
+            self.load_bar.setVisible(loading is not None)
+            self.cancel_load_button.setVisible(loading is not None)
+        if loading:
+            self.model_button.setText(f"Loading {Path(loading).name}…")
+        elif model is not None:
+            i = model.info
+            self.model_button.setText(f"{i.name} · {i.parameters_label} · {i.quantization} ▾")
+        else:
+            self.model_button.setText("No model — choose… ▾")
+        if model is not None:
+            where = (
+                f"{model.backend} · {model.layers_offloaded}/{model.info.n_layer} layers on GPU"
+                if model.layers_offloaded
+                else "CPU"
+            )
+            self.backend_label.setText(where)
+            self.backend_label.setToolTip(model.describe())
+        else:
+            self.backend_label.setText("")
+
+    def show_load_progress(self, fraction: float) -> None:
+        self.load_bar.setValue(int(fraction * 100))
+
+    def update_context_meter(self) -> None:
+        """How much of the context the conversation's last reply used."""
+        model = self.state.model
+        n_ctx = model.n_ctx if model else 0
+        used = 0
+        for m in reversed(self.state.thread_messages):
+            if m.metrics is not None:
+                used = m.metrics.prompt_tokens + m.metrics.completion_tokens
+                break
+        self.context_meter.setRange(0, max(n_ctx, 1))
+        self.context_meter.setValue(min(used, max(n_ctx, 1)))
+        self.context_meter.setVisible(n_ctx > 0)
+
+    def show_token_count(self, _message_id: str, count: TokenCount) -> None:
+        """While a reply streams: the context it uses so far."""
+        if self.state.model is not None and self.state.stream is not None:
+            self.context_meter.setValue(min(count.context, self.context_meter.maximum()))
+
+    def fill_recent(self, menu: QMenu) -> None:
+        menu.clear()
+        recent = self.state.settings.recent_models
+        for path in recent:
+            action = menu.addAction(Path(path).name, partial(self.load_requested.emit, Path(path)))
+            action.setToolTip(path)
+        if recent:
+            menu.addSeparator()
+        menu.addAction("Open a GGUF model file…", self.open_requested.emit)

@@ -1,0 +1,221 @@
+"""The model manager's Library tab: the models on this computer, and what to do with them.
+
+Reading headers, scanning folders, deleting files and reading metadata run off the GUI thread:
+on the hub thread (the listing) and the model files thread (``ModelServices.on_disk``).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from chatapp.core.models.library import Entry, LibraryError
+from chatapp.core.models.modelinfo import ModelFileError, file_size_label
+from chatapp.ui.models.model_workers import ModelServices
+from chatapp.ui.models.tables import button, make_cell, row_data, table
+
+
+class LibraryTab(QWidget):
+    """Load, delete, reveal, inspect, add a file or a folder; offers other apps' folders."""
+
+    load_requested = Signal(str)  # a model path to load in the window
+    library_changed = Signal()
+    library_shown = Signal()  # on screen: for tests and accessibility tools
+    status_changed = Signal(str)  # what to say in the manager's status line
+
+    def __init__(self, services: ModelServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.library = services.library
+        self._entries: list[Entry] = []
+        page = self
+        self.library_table = table(
+            "libraryTable",
+            "Models on this computer",
+            [
+                "Model",
+                "Architecture",
+                "Parameters",
+                "Quantization",
+                "Size",
+                "Context",
+                "Template",
+                "Last used",
+            ],
+        )
+        self.library_table.doubleClicked.connect(lambda _i: self.load_selected())
+        row = QHBoxLayout()
+        buttons = [
+            ("Lo&ad", "loadModel", "Load the model", self.load_selected),
+            ("&Delete…", "deleteModel", "Delete the model's files", self.delete_selected),
+            ("Show in &folder", "revealModel", "Show in file manager", self.reveal_selected),
+            ("&Metadata", "modelMetadata", "Show the GGUF metadata", self.metadata_selected),
+            ("Add &file…", "addModelFile", "Add a GGUF file", self.add_file),
+            ("Add f&older…", "addModelFolder", "Add a folder of models", self.add_folder),
+        ]
+        for text, name, acc, slot in buttons:
+            b = button(text, name, acc)
+            b.clicked.connect(slot)
+            row.addWidget(b)
+        row.addStretch(1)
+        self.other_apps = QLabel()
+        self.other_apps.setObjectName("otherApps")
+        self.other_apps.linkActivated.connect(self._add_other_app)
+        v = QVBoxLayout(page)
+        v.addWidget(self.library_table, 1)
+        v.addWidget(self.other_apps)
+        v.addLayout(row)
+        services.hub.library_listed.connect(self._show_library)
+
+    def refresh_library(self) -> None:
+        self.services.hub.library_requested.emit()
+
+    def _show_library(self, entries: list[Entry], offer: list[Path]) -> None:
+        self._entries = entries
+        t = self.library_table
+        t.setRowCount(0)
+        for e in self._entries:
+            row = t.rowCount()
+            t.insertRow(row)
+            i = e.info
+            if e.missing:
+                values = [f"{e.name} (missing)", "", "", "", "", "", "", ""]
+            elif i is None:
+                values = [f"{e.name} (unreadable)", e.error or "", "", "", "", "", "", ""]
+            else:
+                values = [
+                    i.name if i.name != e.path.stem else e.name,
+                    i.architecture,
+                    i.parameters_label,
+                    i.quantization,
+                    file_size_label(e.size),
+                    str(i.context_length or "?"),
+                    "yes" if i.chat_template else "no",
+                    (e.last_used or "never")[:10],
+                ]
+            for col, text in enumerate(values):
+                cell = make_cell(text, e if col == 0 else None)
+                cell.setToolTip(str(e.path))
+                t.setItem(row, col, cell)
+        self.other_apps.setText(
+            "Models from other apps found: "
+            + ", ".join(f"<a href='{f}'>add {f}</a>" for f in offer)
+            if offer
+            else ""
+        )
+        self.library_shown.emit()
+
+    def _selected_entry(self) -> Entry | None:
+        rows = self.library_table.selectionModel().selectedRows()
+        if not rows:
+            self.status_changed.emit("Choose a model first.")
+            return None
+        entry = row_data(self.library_table, rows[0].row())
+        return entry if isinstance(entry, Entry) else None
+
+    def load_selected(self) -> None:
+        entry = self._selected_entry()
+        if entry is None:
+            return
+        if entry.missing:
+            self.status_changed.emit(f"{entry.name} is missing: it was at {entry.path}.")
+            return
+        self.load_requested.emit(str(entry.path))
+        library, path = self.library, entry.path
+        self.services.on_disk(lambda: library.mark_used(path), lambda _r: self.refresh_library())
+
+    def delete_selected(self) -> None:
+        entry = self._selected_entry()
+        if entry is None:
+            return
+        size = file_size_label(entry.size) if not entry.missing else "nothing"
+        answer = QMessageBox.question(
+            self, "Delete model", f"Delete {entry.name} from disk? This frees {size}."
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        library = self.library
+        self.services.on_disk(lambda: library.delete(entry), partial(self._deleted, entry))
+
+    def _deleted(self, entry: Entry, freed: object) -> None:
+        if isinstance(freed, Exception):
+            self.status_changed.emit(str(freed))
+            return
+        assert isinstance(freed, int)
+        self.status_changed.emit(f"Deleted {entry.name}: {file_size_label(freed)} freed.")
+        self.refresh_library()
+        self.library_changed.emit()
+
+    def reveal_selected(self) -> None:
+        entry = self._selected_entry()
+        if entry is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(entry.path.parent)))
+
+    def metadata_selected(self) -> None:
+        entry = self._selected_entry()
+        if entry is None or entry.missing:
+            return
+        self.services.on_disk(lambda: _metadata(entry.path), partial(self._show_metadata, entry))
+
+    def _show_metadata(self, entry: Entry, result: object) -> None:
+        if isinstance(result, Exception):
+            self.status_changed.emit(f"Could not read {entry.name}: {result}")
+            return
+        assert isinstance(result, tuple)
+        tensors, lines = result
+        box = QMessageBox(self)
+        box.setWindowTitle(f"Metadata of {entry.name}")
+        box.setText(f"{tensors} tensors; {len(lines)} metadata keys")
+        box.setDetailedText("\n".join(lines))
+        box.exec()
+
+    def add_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Add a GGUF model", "", "GGUF models (*.gguf)")
+        if path:
+            library = self.library
+            self.services.on_disk(lambda: library.add_file(Path(path)), self._library_edited)
+
+    def add_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of models")
+        if folder:
+            self._add_other_app(folder)
+
+    def _add_other_app(self, folder: str) -> None:
+        library = self.library
+        self.services.on_disk(lambda: library.add_folder(Path(folder)), self._library_edited)
+
+    def _library_edited(self, result: object) -> None:
+        if isinstance(result, LibraryError | ModelFileError | OSError):
+            self.status_changed.emit(str(result))
+        self.refresh_library()
+        self.library_changed.emit()
+
+
+def _metadata(path: Path) -> tuple[int, list[str]]:
+    """A GGUF file's tensor count and metadata lines (not its vocabulary): on the files thread."""
+    import gguf
+
+    reader = gguf.GGUFReader(path)
+    lines = []
+    for key, field in reader.fields.items():
+        if key.startswith("GGUF.") or key in (
+            "tokenizer.ggml.tokens",
+            "tokenizer.ggml.token_type",
+            "tokenizer.ggml.merges",
+            "tokenizer.ggml.scores",
+        ):
+            continue
+        value = str(field.contents())
+        lines.append(f"{key} = {value[:300]}{'…' if len(value) > 300 else ''}")
+    return len(reader.tensors), lines
