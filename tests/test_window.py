@@ -266,3 +266,9 @@ def test_an_unused_gpu_is_pointed_out_once(
     assert again.settings.gpu_hint_shown
     again._gpu_hint()  # what the start-up timer runs
     assert not again.banner.isVisible()
+
+
+def test_a_first_window_fits_a_small_screen(make_window: MakeWindow) -> None:
+    window = make_window()  # no saved geometry; the offscreen screen is 800x800, not 1100 wide
+    free = window.screen().availableGeometry()
+    assert window.width() <= free.width() and window.height() <= free.height()

@@ -11,6 +11,7 @@ exit_if_qt_cannot_load()
 
 import logging
 import sys
+import threading
 import time
 from importlib.resources import files
 from pathlib import Path
@@ -26,6 +27,7 @@ from chatapp.core.inference.engine import Engine
 from chatapp.core.storage.paths import config_dir, data_dir
 from chatapp.core.storage.store import Store, StoreError
 from chatapp.desktop import APP_ID, PNG_SIZES
+from chatapp.ui.main.render import warm_up
 from chatapp.ui.main.theme import apply_theme
 from chatapp.ui.main.window import MainWindow
 from chatapp.ui.models.model_workers import ModelFiles
@@ -75,6 +77,9 @@ def run_app(data_dir_override: Path | None, model: Path | None) -> int:
         initial_model=model,
         model_files=ModelFiles.open(store.path.parent),
     )
+    # The first Markdown render loads markdown-it's rules and pygments' lexers (~65 ms): do it
+    # on a thread now, not on the GUI thread when the first conversation opens.
+    threading.Thread(target=warm_up, name="render warm-up", daemon=True).start()
     window.show()
     QTimer.singleShot(0, _report_shown)  # runs once the event loop has drawn the window
     code = int(app.exec())

@@ -146,6 +146,15 @@ def render_markdown(text: str, *, dark: bool) -> RenderedMarkdown:
     return RenderedMarkdown(html=body, code_blocks=tuple(env["code_blocks"]))
 
 
+def warm_up() -> None:
+    """Render a reply with a code block once, in both themes, so that markdown-it's rules and
+    pygments' lexers and styles are loaded before the first conversation opens. Qt-free, so a
+    worker thread can do it."""
+    sample = "# Title\n\nSome *text* and `code`.\n\n```python\ndef f(x):\n    return x\n```\n"
+    for dark in (False, True):
+        render_markdown(sample, dark=dark)
+
+
 def escape_plain(text: str) -> str:
     """Show plain text (a user's message) as HTML, keeping line breaks and runs of spaces.
 

@@ -156,8 +156,9 @@ class MainWindow(QMainWindow):
     def _restore_geometry(self) -> None:
         if self.settings.window_geometry:
             self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
-        else:
-            self.resize(1100, 760)
+        else:  # 1100x760, or less on a small screen: never larger than the screen's free area
+            screen = self.screen().availableGeometry()
+            self.resize(min(1100, screen.width()), min(760, screen.height()))
         if self.settings.splitter_sizes:
             self.splitter.setSizes(list(self.settings.splitter_sizes))
 
