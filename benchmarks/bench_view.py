@@ -10,7 +10,8 @@ Prints one table:
   of reply with code blocks (target < 5 ms).
 
 Runs offscreen (QT_QPA_PLATFORM=offscreen) unless DISPLAY is set. Usage:
-``python benchmarks/bench_view.py [SIZES...]`` (the sizes to open; 100 and 5000 by default)
+``python benchmarks/bench_view.py [SIZES...] [--cold]`` (the sizes to open; 100 and 5000 by
+default; ``--cold`` skips the Markdown warm-up that ``run_app`` does before the window shows)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow
 
 from chatapp.core.storage.store import Message
 from chatapp.ui.main.messages import ChatView, MessageWidget
+from chatapp.ui.main.render import warm_up
 
 REPLY = """Here is how you can do it:
 
@@ -106,6 +108,8 @@ def settle(app: QApplication, seconds: float) -> None:
 
 def main() -> None:
     app = QApplication.instance() or QApplication(sys.argv)
+    if "--cold" not in sys.argv:
+        warm_up()  # as run_app does, on a thread, before the window shows
     win = QMainWindow()
     view = ChatView(win)
     win.setCentralWidget(view)
@@ -116,7 +120,7 @@ def main() -> None:
     settle(app, 0.3)
     rows: list[tuple[str, str]] = []
 
-    sizes = [int(a) for a in sys.argv[1:]] or [100, 5000]
+    sizes = [int(a) for a in sys.argv[1:] if a.isdigit()] or [100, 5000]
     for n in sizes:
         messages = conversation(n)
         settle(app, 0.1)
