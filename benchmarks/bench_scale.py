@@ -228,10 +228,13 @@ main(args)
 
 def window(data: Path, model: Path | None) -> list[tuple[str, str, str]]:
     import json
+    import shutil
 
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
-    args = [sys.executable, "-c", WINDOW_PROBE, str(data)] + ([str(model)] if model else [])
-    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600)
+    with tempfile.TemporaryDirectory() as copy:  # the probe's own chat must not become the newest
+        shutil.copy2(data / "chatapp.sqlite3", copy)
+        args = [sys.executable, "-c", WINDOW_PROBE, copy] + ([str(model)] if model else [])
+        done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600)
     if done.returncode != 0:
         return [("window probe failed", done.stderr.strip().splitlines()[-1][:80], "")]
     got = json.loads(done.stdout.strip().splitlines()[-1])
