@@ -9,6 +9,9 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 # packs this build and must run on other machines. Set CMAKE_ARGS yourself for a GPU build.
 export CMAKE_ARGS ?= -DGGML_NATIVE=off
 
+# Test processes: one per core here; each test file stays in one process (--dist loadfile).
+PYTEST_WORKERS ?= 2
+
 .PHONY: run test lint typecheck pytest bench bundle bench-bundle clean system-packages
 
 $(PY): | system-packages
@@ -51,7 +54,7 @@ typecheck: $(VENV)/.test-installed
 	$(PY) -m mypy chatapp
 
 pytest: $(VENV)/.test-installed
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

@@ -7,6 +7,7 @@ for the whole session, and every command gets its own ``--data-dir``.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -87,13 +88,17 @@ def real_model() -> Path:
     if not FETCH_REAL_MODEL.exists():
         pytest.skip(f"no real model: {FETCH_REAL_MODEL} is not beside this checkout")
     out = ROOT / ".test-models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-    done = subprocess.run(
-        [str(FETCH_REAL_MODEL), str(out)],
-        env=_USER_ENV,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
+    out.parent.mkdir(exist_ok=True)
+    # pytest-xdist runs two sessions at once: one fetches, the other waits for it
+    with (out.parent / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = subprocess.run(
+            [str(FETCH_REAL_MODEL), str(out)],
+            env=_USER_ENV,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
     assert done.returncode == 0, f"fetch-real-model failed: {done.stderr[-2000:]}"
     return Path(done.stdout.strip().splitlines()[-1])
 
