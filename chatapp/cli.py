@@ -171,11 +171,16 @@ def _user_settings(data_dir: Path | None) -> AppSettings:
     from chatapp.core.config.appsettings import SETTINGS_FILENAME, SettingsFile
     from chatapp.core.storage.paths import config_dir
 
-    settings, _problem = SettingsFile(config_dir(data_dir) / SETTINGS_FILENAME).load()
-    return settings  # a problem with the file is logged as a warning, and defaults are used
+    settings, problem = SettingsFile(config_dir(data_dir) / SETTINGS_FILENAME).load()
+    if problem:  # e.g. where a broken file was put aside; the defaults are used
+        print(f"chatapp: {problem}", file=sys.stderr)
+    return settings
 
 
 def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
+    import signal
+    import threading
+
     from chatapp.core.chat.service import ChatService
     from chatapp.core.config.settings import OverflowPolicy, SettingsError
     from chatapp.core.inference.backend import TextDelta
@@ -243,8 +248,12 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
             store.update_conversation(conv.id, **changes)  # type: ignore[arg-type]
         conv, user = chats.send(store.get_conversation(conv.id), message, model=loaded.info.name)
         out = sys.stdout
+        # Ctrl+C is the reply's Stop: a KeyboardInterrupt raised while llama.cpp reads the
+        # prompt would land inside its abort callback, where ctypes swallows it.
+        stop = threading.Event()
+        previous = signal.signal(signal.SIGINT, lambda _sig, _frame: stop.set())
         try:
-            events = chats.reply(engine, conv.id, user.id)
+            events = chats.reply(engine, conv.id, user.id, cancel=stop)
             try:
                 for event in events:
                     if isinstance(event, TextDelta):
@@ -255,6 +264,12 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
         except (TemplateError, EngineError) as exc:
             print(f"conversation {conv.id}", file=sys.stderr)
             raise CliError(str(exc)) from exc
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        if stop.is_set():  # what came is saved, marked cancelled
+            out.write("\n")
+            print(f"conversation {conv.id}", file=sys.stderr)
+            raise KeyboardInterrupt
         out.write("\n")
         out.flush()
         reply = store.thread(conv.id)[-1]

@@ -84,3 +84,34 @@ def test_a_greedy_reply_is_the_one_raw_llama_cpp_python_gives(real_model: Path) 
     reply.run()
     ours.unload()
     assert reply.text == expected
+
+
+def test_ctrl_c_while_chatapp_chat_reads_a_long_prompt_stops_it_at_once(
+    real_model: Path, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    prompt = "Summarise this log:\n" + "WARN disk 93% full on /var, rotating logs\n" * 400
+    cmd = [sys.executable, "-m", "chatapp", "chat", "--data-dir", str(tmp_path)]
+    cmd += ["--model", str(real_model), "--ctx", "8192", "-"]
+    with subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        assert proc.stdin is not None and proc.stderr is not None
+        proc.stdin.write(prompt)
+        proc.stdin.close()
+        # No output comes while the prompt (~6,000 tokens, many seconds here) is read: wait for
+        # the model to load, then press Ctrl+C.
+        time.sleep(4)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        took = time.monotonic() - sent
+        err = proc.stderr.read()
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "chatapp: interrupted"
+    assert "Exception ignored" not in err and "Traceback" not in err
+    assert took < 3.0, took  # the batch stopped between graph nodes, not at its end

@@ -102,3 +102,23 @@ def test_stop_right_after_send_ends_the_reply_with_no_tokens(
     assert "stopped" in footer
     assert "first token" not in footer and "tok/s" not in footer
     assert window.send_button.isVisible() and not window.stop_button.isVisible()
+
+
+def test_a_second_send_before_the_reply_begins_is_refused_and_stop_still_works(
+    qtbot: QtBot, make_window: MakeWindow, long_model: Path
+) -> None:
+    window = make_window(long_model, generation=GenerationSettings(max_tokens=100_000, seed=1))
+    window.composer.setPlainText("first")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    window.composer.setPlainText("second")  # Enter again before the first reply has begun
+    with qtbot.waitSignal(window.error_shown, timeout=TIMEOUT) as refused:
+        qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    assert "still streaming" in refused.args[0]
+    with qtbot.waitSignal(window.reply_piece, timeout=TIMEOUT):
+        pass  # the first reply is under way
+    with qtbot.waitSignal(window.reply_done, timeout=TIMEOUT) as done:
+        qtbot.keyClick(window, Qt.Key.Key_Escape)  # and Stop still reaches it
+    reply = window.thread_messages[-1]
+    assert reply.id == done.args[1] and reply.metrics is not None
+    assert reply.metrics.stop_reason == StopReason.CANCELLED
+    assert [m.content for m in window.thread_messages if m.role == "user"] == ["first"]

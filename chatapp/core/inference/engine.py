@@ -655,6 +655,11 @@ class Engine:
         todo = tokens[same:]
         if not todo:
             return
+        if same < llm.n_tokens and not llm._ctx.kv_cache_seq_rm(-1, same, -1):
+            # recurrent and hybrid models (Mamba, RWKV, ...) cannot cut their state back: start
+            # over, as Llama.generate does (llama-cpp-python offers no public call for this)
+            llm.reset()  # type: ignore[no-untyped-call]  # unannotated upstream
+            same, todo = 0, tokens
         llm.n_tokens = same  # eval() drops the KV cache beyond this
         step = max(1, llm.n_batch)
         yield 0, len(todo)
@@ -670,6 +675,11 @@ class Engine:
                         raise _PrefillAborted from None
                     raise
                 yield min(start + step, len(todo)), len(todo)
+        except BaseException:
+            if getattr(llm, "_is_recurrent", False) or getattr(llm, "_is_hybrid", False):
+                # a batch cut off part-way leaves a recurrent state half updated
+                llm.reset()  # type: ignore[no-untyped-call]  # unannotated upstream
+            raise
         finally:
             # Decoding checks the flag per token; a callback per graph node would cost speed.
             llama_cpp.llama_set_abort_callback(llm.ctx, _NO_ABORT, None)

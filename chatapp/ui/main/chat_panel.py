@@ -239,7 +239,7 @@ class ChatPanel(QWidget):
         state = self.state
         if not text.strip():
             return
-        if state.stream is not None:
+        if state.stream is not None or not self.stop_button.isHidden():  # asked for, not begun
             self.show_error("A reply is still streaming: stop it (Esc) or wait for it to finish.")
             return
         if state.model is None:
@@ -377,7 +377,8 @@ class ChatPanel(QWidget):
 
     def regenerate(self, message_id: str | None) -> None:
         state = self.state
-        if state.stream is not None or state.model is None or state.current is None:
+        busy = state.stream is not None or not self.stop_button.isHidden()
+        if busy or state.model is None or state.current is None:
             if state.model is None:
                 self.show_error("No model is loaded: open a GGUF model file first.")
             return

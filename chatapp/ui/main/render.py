@@ -28,6 +28,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -238,13 +239,17 @@ def _lexer_for(code: str, lang: str) -> tuple[Lexer, str]:
     return TextLexer(**options), "text"
 
 
+_LEXER_LOCK = threading.Lock()  # warm_up runs on a thread beside the GUI's first render
+
+
 @lru_cache(maxsize=256)
 def _highlight(code: str, lang: str, style: str) -> tuple[str, str]:
     """Highlight ``code`` with inline colours; return (html, language label).
 
     Cached: while a reply streams, every finished block is rendered again on each repaint.
     """
-    lexer, label = _lexer_for(code, lang)
+    with _LEXER_LOCK:  # pygments builds a lexer class's rules on first use, not thread-safely
+        lexer, label = _lexer_for(code, lang)
     formatter = HtmlFormatter(nowrap=True, noclasses=True, style=style)
     try:
         out = highlight(code, lexer, formatter)
