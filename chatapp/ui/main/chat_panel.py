@@ -63,6 +63,7 @@ class ChatPanel(QWidget):
         self.closing = False
         self.conversation_dialog: ConversationSettingsDialog | None = None
         self._extends_view = False  # whether the coming reply goes below the last message shown
+        self._replying = False  # Send or Regenerate asked for a reply that has not ended
         self._repaint = QTimer(self)
         self._repaint.setSingleShot(True)
         self._repaint.setInterval(REPAINT_MS)
@@ -239,7 +240,7 @@ class ChatPanel(QWidget):
         state = self.state
         if not text.strip():
             return
-        if state.stream is not None or not self.stop_button.isHidden():  # asked for, not begun
+        if self.busy:
             self.show_error("A reply is still streaming: stop it (Esc) or wait for it to finish.")
             return
         if state.model is None:
@@ -362,14 +363,21 @@ class ChatPanel(QWidget):
         if self.state.stream is None:
             self._set_streaming_ui(False)
 
+    @property
+    def busy(self) -> bool:
+        """A reply is streaming, or was asked for and has not begun (no second one until then:
+        it would take the first one's stop flag)."""
+        return self.state.stream is not None or self._replying
+
     def _set_streaming_ui(self, streaming: bool) -> None:
+        self._replying = streaming
         self.stop_button.setVisible(streaming)
         self.send_button.setVisible(not streaming)
         self.chat_view.set_busy(streaming)
 
     def stop(self) -> None:
         """Esc: stop the streaming reply, or else leave editing a message."""
-        if self.state.stream is not None or self.stop_button.isVisible():
+        if self.busy:
             self.engine.cancel()
         elif self.state.editing is not None:
             self.state.editing = None
@@ -377,8 +385,7 @@ class ChatPanel(QWidget):
 
     def regenerate(self, message_id: str | None) -> None:
         state = self.state
-        busy = state.stream is not None or not self.stop_button.isHidden()
-        if busy or state.model is None or state.current is None:
+        if self.busy or state.model is None or state.current is None:
             if state.model is None:
                 self.show_error("No model is loaded: open a GGUF model file first.")
             return
