@@ -7,6 +7,7 @@ streams and finalised with its metrics at the end, whatever ended it.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Generator
@@ -16,9 +17,16 @@ from chatapp.core.inference.backend import Event, TextDelta
 from chatapp.core.inference.chat_template import ChatMessage
 from chatapp.core.inference.engine import Engine, Reply
 from chatapp.core.inference.metrics import ReplyMetrics
-from chatapp.core.storage.store import Message, Store
+from chatapp.core.storage.store import Message, Store, StoreBusy, StoreError
+
+log = logging.getLogger(__name__)
 
 CHECKPOINT_SECONDS = 0.5
+# While a reply streams, a checkpoint waits this long for another program's lock, then tries
+# again at the next checkpoint: the reply keeps streaming and nothing shown is lost.
+CHECKPOINT_BUSY_MS = 50
+# The final save waits this long in all for the lock before it gives up.
+FINAL_SAVE_WAIT_S = 120.0
 
 
 def history(store: Store, conversation_id: str, leaf_id: str | None = None) -> list[ChatMessage]:
@@ -48,6 +56,8 @@ def reply_to(
     checkpoint_s: float = CHECKPOINT_SECONDS,
     clock: Callable[[], float] = time.monotonic,
     on_begin: Callable[[Message], None] | None = None,
+    on_save_delayed: Callable[[str], None] | None = None,
+    final_wait_s: float = FINAL_SAVE_WAIT_S,
 ) -> Generator[Event, None, None]:
     """Generate a reply to the thread ending at ``parent``, saving it as it streams.
 
@@ -56,12 +66,19 @@ def reply_to(
     leaves nothing behind) and is always finalised: on normal end, on cancel, on an error, or
     when the caller stops iterating.
 
+    Saving, when the database misbehaves:
+    - another program holds its lock: the reply streams on, each checkpoint tries again, and
+      the final save waits up to ``final_wait_s`` for the lock, so everything shown is saved
+      once the lock is released; ``on_save_delayed`` hears of it once, with the reason;
+    - any other write failure (disk full, read-only, damaged): generation stops there, the
+      reply keeps what the last checkpoint that fitted saved, and the StoreError propagates.
+
     Args:
         cancel: the reply's stop flag; set it from any thread to stop, even before it starts.
         on_begin: called with the new reply row once it exists, before the first token.
 
     Raises:
-        EngineError and its subclasses, before any row is written.
+        EngineError and its subclasses, before any row is written; StoreError as above.
     """
     reply: Reply = engine.stream_chat(
         history(store, conversation_id, parent.id), settings, cancel=cancel
@@ -70,19 +87,59 @@ def reply_to(
     row = store.begin_reply(conversation_id, parent_id=parent.id, model=model)
     if on_begin is not None:
         on_begin(row)
+    told = False
+
+    def delayed(exc: StoreBusy) -> None:
+        nonlocal told
+        if not told and on_save_delayed is not None:
+            on_save_delayed(str(exc))
+        told = True
+
     last = clock()
+    error: BaseException | None = None
     try:
         for event in reply.events():
             yield event
             if isinstance(event, TextDelta):
                 now = clock()
                 if now - last >= checkpoint_s:
-                    store.checkpoint_reply(row.id, reply.text)
                     last = now
+                    try:
+                        store.checkpoint_reply(row.id, reply.text, busy_ms=CHECKPOINT_BUSY_MS)
+                    except StoreBusy as exc:
+                        delayed(exc)
+    except BaseException as exc:
+        error = exc
+        raise
     finally:
         reply.close()
-        metrics: ReplyMetrics | None = reply.metrics
-        if metrics is not None:
-            store.finish_reply(row.id, reply.text, metrics)
-        else:
-            store.checkpoint_reply(row.id, reply.text)
+        try:
+            _save(store, row.id, reply, clock() + final_wait_s, clock, delayed)
+        except StoreError as exc:
+            if not isinstance(error, StoreError):
+                raise
+            # The first failure is the one the user hears of; the reply keeps its last checkpoint.
+            log.warning("the reply could not be saved at its end either: %s", exc)
+
+
+def _save(
+    store: Store,
+    row_id: str,
+    reply: Reply,
+    deadline: float,
+    clock: Callable[[], float],
+    delayed: Callable[[StoreBusy], None],
+) -> None:
+    """The reply's final save: with its metrics when it finished, else the text as it stands."""
+    metrics: ReplyMetrics | None = reply.metrics
+    while True:
+        try:
+            if metrics is not None:
+                store.finish_reply(row_id, reply.text, metrics)
+            else:
+                store.checkpoint_reply(row_id, reply.text)
+            return
+        except StoreBusy as exc:  # each try waits the store's busy timeout (5 s)
+            delayed(exc)
+            if clock() >= deadline:
+                raise

@@ -139,6 +139,7 @@ class ChatService:
         *,
         cancel: threading.Event | None = None,
         on_begin: Callable[[Message], None] | None = None,
+        on_save_delayed: Callable[[str], None] | None = None,
     ) -> Generator[Event, None, None]:
         """Generate and save a reply to the thread ending at ``parent_id``: a user message, or,
         to regenerate, the user message above the reply being replaced.
@@ -146,13 +147,22 @@ class ChatService:
         Args:
             settings: what to sample with; by default the conversation's effective settings.
             cancel: the reply's stop flag (see ``ChatBackend.stream_chat``).
+            on_save_delayed: told once, with the reason, when saving waits for another
+                program's lock (the reply streams on; see ``reply_to``).
         """
         conv = self.store.get_conversation(conversation_id)
         parent = self.store.get_message(parent_id)
         if settings is None:
             settings = self.effective_settings(conv)
         return reply_to(
-            self.store, engine, conv.id, parent, settings, cancel=cancel, on_begin=on_begin
+            self.store,
+            engine,
+            conv.id,
+            parent,
+            settings,
+            cancel=cancel,
+            on_begin=on_begin,
+            on_save_delayed=on_save_delayed,
         )
 
 
