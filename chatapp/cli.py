@@ -15,7 +15,7 @@ from chatapp import __version__, cli_models
 
 if TYPE_CHECKING:
     from chatapp.core.config.appsettings import AppSettings
-    from chatapp.core.storage.store import Store
+    from chatapp.core.storage.store import Message, Store
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -137,6 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     except (CliError, cli_models.ModelsCliError) as exc:
         print(f"chatapp: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except Exception as exc:
+        from chatapp.core.storage.store import StoreError
+
+        if not isinstance(exc, StoreError):
+            raise
+        print(f"chatapp: {exc}", file=sys.stderr)  # the disk, the lock, a damaged file…
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("chatapp: interrupted", file=sys.stderr)
         return 130
@@ -187,7 +194,15 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
     from chatapp.core.inference.engine import Engine, EngineError, ModelFileError, TemplateError
     from chatapp.core.storage.store import StoreError
 
-    message = sys.stdin.read() if args.message == "-" else args.message
+    if args.message == "-":
+        try:
+            message = _text_argument(sys.stdin.read(), "the message on stdin")
+        except UnicodeDecodeError as exc:
+            raise CliError(f"the message on stdin is not UTF-8 text ({exc.reason})") from exc
+    else:
+        message = _text_argument(args.message, "the message")
+    if args.system is not None:
+        _text_argument(args.system, "the system prompt")
     if not message.strip():
         raise CliError("the message is empty")
     template = None
@@ -252,8 +267,24 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
         # prompt would land inside its abort callback, where ctypes swallows it.
         stop = threading.Event()
         previous = signal.signal(signal.SIGINT, lambda _sig, _frame: stop.set())
+        replies: list[Message] = []
+
+        def save_delayed(reason: str) -> None:
+            out.flush()
+            print(
+                f"\nchatapp: {reason}; the reply goes on and is saved once the lock is released",
+                file=sys.stderr,
+            )
+
         try:
-            events = chats.reply(engine, conv.id, user.id, cancel=stop)
+            events = chats.reply(
+                engine,
+                conv.id,
+                user.id,
+                cancel=stop,
+                on_begin=replies.append,
+                on_save_delayed=save_delayed,
+            )
             try:
                 for event in events:
                     if isinstance(event, TextDelta):
@@ -264,6 +295,12 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
         except (TemplateError, EngineError) as exc:
             print(f"conversation {conv.id}", file=sys.stderr)
             raise CliError(str(exc)) from exc
+        except StoreError as exc:
+            out.write("\n")
+            print(f"conversation {conv.id}", file=sys.stderr)
+            if not replies:
+                raise
+            raise CliError(f"{exc}; the reply stopped, saved as far as its last save") from exc
         finally:
             signal.signal(signal.SIGINT, previous)
         if stop.is_set():  # what came is saved, marked cancelled
@@ -272,12 +309,31 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
             raise KeyboardInterrupt
         out.write("\n")
         out.flush()
-        reply = store.thread(conv.id)[-1]
         print(f"conversation {conv.id}", file=sys.stderr)
-        if reply.metrics is not None:
-            print(reply.metrics.summary(), file=sys.stderr)
+        if replies:
+            reply = store.get_message(replies[0].id)
+            if reply.metrics is not None:
+                print(reply.metrics.summary(), file=sys.stderr)
+            if store.get_conversation(conv.id).current_leaf_id != reply.id:
+                print(
+                    "chatapp: the conversation moved on while this reply was written (another "
+                    f"chatapp wrote to it); the reply was saved as a branch, message {reply.id}",
+                    file=sys.stderr,
+                )
         engine.unload()
     return 0
+
+
+def _text_argument(value: str, what: str) -> str:
+    """A command-line text, refused when it is not UTF-8 (Python keeps such bytes as lone
+    surrogates, which can be neither shown nor saved)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = value[exc.start]
+        detail = f"byte 0x{ord(bad) - 0xDC00:02x}" if 0xDC80 <= ord(bad) <= 0xDCFF else exc.reason
+        raise CliError(f"{what} is not UTF-8 text ({detail} at character {exc.start + 1})") from exc
+    return value
 
 
 def _search(args: argparse.Namespace, data_dir: Path | None) -> int:
