@@ -356,6 +356,15 @@ RECOVERY_HINT: Final = (
 )
 
 
+def first_problem(findings: Sequence[str]) -> str:
+    """The first of integrity_check's findings, on one line ("…" when there are more)."""
+    lines = [ln.strip() for f in findings for ln in f.splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith("***")]
+    if not lines:
+        return "integrity check failed"
+    return lines[0] + (" …" if len(lines) > 1 else "")
+
+
 def damaged_message(path: Path, detail: str) -> str:
     """What the user reads about a damaged database: what is wrong and how to recover."""
     return f"the database {path} is damaged ({detail}); {RECOVERY_HINT}"
@@ -567,7 +576,7 @@ class _IntegrityCheck:
             rows = conn.execute("PRAGMA quick_check(3)").fetchall()
             problems = [str(r[0]) for r in rows if r[0] != "ok"]
             if problems:
-                self.problem = "; ".join(problems)
+                self.problem = first_problem(problems)
         except sqlite3.DatabaseError as exc:
             code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
             if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):

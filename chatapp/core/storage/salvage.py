@@ -1,0 +1,287 @@
+"""What can still be read from a damaged database: for an export, or a repaired copy.
+
+SQLite keeps each table as a B-tree of pages. A damaged page makes every statement that walks
+through it fail, so one plain ``SELECT *`` loses everything after the damage. Here each table
+is read in rowid order and, where a read fails, the scan steps over the damaged rowids one by
+one until rows can be read again: everything outside the damaged pages comes back.
+
+What comes back is rebuilt into whole conversations: a message whose parent was lost starts a
+branch of its own, a conversation whose row was lost gets a plain one named after its first
+message, and a lost current leaf becomes the newest message. ``repair`` copies the result into
+a new database and keeps the damaged file beside it, untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Final
+
+from chatapp.core.storage.store import (
+    _CONV_COLUMNS,
+    _MSG_COLUMNS,
+    ROLES,
+    Conversation,
+    Message,
+    Store,
+    StoreError,
+    _conversation,
+    _message,
+    _read_only_uri,
+    title_from_text,
+)
+
+log = logging.getLogger(__name__)
+
+# After a failed read, how many rowids past the last known one are tried before giving up.
+PROBE_BEYOND: Final = 10_000
+
+
+@dataclass
+class Salvage:
+    """The conversations that could be read, ready for ``Store.import_conversations``."""
+
+    conversations: list[tuple[Conversation, list[Message]]] = field(default_factory=list)
+    unreadable_rows: int = 0  # rows (of either table) that could not be read
+    notes: list[str] = field(default_factory=list)  # what was rebuilt, for the user
+
+    @property
+    def message_count(self) -> int:
+        return sum(len(messages) for _, messages in self.conversations)
+
+    def summary(self) -> str:
+        """One line: what was read and what was not."""
+        line = (
+            f"{len(self.conversations)} conversations and {self.message_count} messages "
+            "could be read"
+        )
+        if self.unreadable_rows:
+            line += f"; {self.unreadable_rows} rows could not"
+        return line
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A connection that never writes to the damaged file."""
+    last: sqlite3.Error | None = None
+    for immutable in (False, True):
+        try:
+            conn = sqlite3.connect(_read_only_uri(path, immutable=immutable), uri=True)
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        except sqlite3.Error as exc:
+            last = exc
+            continue
+        conn.row_factory = sqlite3.Row
+        return conn
+    raise StoreError(f"nothing can be read from {path}: {last}")
+
+
+def _indexed_rowids(conn: sqlite3.Connection, table: str, index: str) -> list[int]:
+    """The rowids an index lists (a separate B-tree, often intact where the table is not)."""
+    found: set[int] = set()
+    for sql in (
+        f"SELECT rowid FROM {table} INDEXED BY {index}",
+        f"SELECT rowid FROM {table} INDEXED BY {index} ORDER BY rowid DESC",
+    ):
+        try:
+            for (rowid,) in conn.execute(sql):
+                found.add(int(rowid))
+        except sqlite3.DatabaseError:
+            continue
+    return sorted(found)
+
+
+def _rows(
+    conn: sqlite3.Connection, table: str, columns: str, index: str
+) -> tuple[list[sqlite3.Row], int]:
+    """Every row of ``table`` that can be read, in rowid order, and how many could not.
+
+    After a failed read the scan carries on from the next rowid that can be read: tried in
+    the order the table's index lists them, else one by one for ``PROBE_BEYOND`` rowids.
+    """
+    scan = f"SELECT m.rowid AS _rowid, {columns} FROM {table} m WHERE m.rowid > ? ORDER BY m.rowid"
+    rows: list[sqlite3.Row] = []
+    lost = 0
+    after = 0
+    indexed: list[int] | None = None
+    while True:
+        try:
+            for row in conn.execute(scan, (after,)):
+                rows.append(row)
+                after = int(row["_rowid"])
+            return rows, lost
+        except sqlite3.DatabaseError as exc:
+            log.info("%s: unreadable after rowid %d: %s", table, after, exc)
+        if indexed is None:
+            indexed = _indexed_rowids(conn, table, index)
+        later = [r for r in indexed if r > after]
+        candidates = later or range(after + 1, after + 1 + PROBE_BEYOND)
+        found = None
+        for rowid in candidates:
+            try:
+                full = conn.execute(scan.replace("m.rowid > ?", "m.rowid = ?"), (rowid,))
+                if full.fetchone() is not None:
+                    found = rowid
+                    break
+            except sqlite3.DatabaseError:
+                pass
+            if later:
+                lost += 1  # the index says this row exists
+        if found is None:
+            return rows, lost
+        after = found - 1
+
+
+def _conversations(rows: list[sqlite3.Row]) -> Iterator[Conversation]:
+    for row in rows:
+        try:
+            yield _conversation(row)
+        except (ValueError, TypeError, KeyError) as exc:  # a row that reads as nonsense
+            log.info("skipping an unreadable conversation row: %s", exc)
+
+
+def _messages(rows: list[sqlite3.Row]) -> Iterator[Message]:
+    for row in rows:
+        try:
+            msg = _message(row)
+        except (ValueError, TypeError, KeyError) as exc:
+            log.info("skipping an unreadable message row: %s", exc)
+            continue
+        if msg.role in ROLES and msg.id and msg.conversation_id:
+            yield msg
+
+
+def _rebuild(
+    conv: Conversation, messages: list[Message], notes: list[str]
+) -> tuple[Conversation, list[Message]]:
+    """A whole conversation from what was read: every parent present, no loops, a leaf."""
+    by_id = {m.id: m for m in messages}
+    orphans = 0
+    fixed: dict[str, Message] = {}
+    for m in messages:
+        if m.parent_id is not None and m.parent_id not in by_id:
+            orphans += 1
+            m = replace(m, parent_id=None)
+        fixed[m.id] = m
+    # Break any loop (damage can leave nonsense ids): a message whose ancestors come back to it
+    # becomes a root.
+    for start in list(fixed):
+        seen: set[str] = set()
+        current: str | None = start
+        while current is not None:
+            if current in seen:
+                fixed[current] = replace(fixed[current], parent_id=None)
+                break
+            seen.add(current)
+            current = fixed[current].parent_id
+    if orphans:
+        notes.append(
+            f"conversation {conv.title or conv.id[:8]!r}: {orphans} messages lost their parent "
+            "and start branches of their own"
+        )
+    leaf = conv.current_leaf_id
+    if leaf not in fixed:
+        newest = max(fixed.values(), key=lambda m: (m.created_at, m.id), default=None)
+        leaf = newest.id if newest else None
+    return replace(conv, current_leaf_id=leaf), list(fixed.values())
+
+
+def read_damaged(path: Path) -> Salvage:
+    """Every conversation and message of the database at ``path`` that can still be read.
+
+    Raises:
+        StoreError: not even the list of tables can be read.
+    """
+    conn = _connect(path)
+    try:
+        conv_rows, lost_convs = _rows(
+            conn, "conversations", _CONV_COLUMNS, "sqlite_autoindex_conversations_1"
+        )
+        msg_rows, lost_msgs = _rows(conn, "messages", _MSG_COLUMNS, "messages_by_conversation")
+    finally:
+        conn.close()
+    out = Salvage(unreadable_rows=lost_convs + lost_msgs)
+    convs = {c.id: c for c in _conversations(conv_rows)}
+    grouped: dict[str, list[Message]] = {}
+    for m in _messages(msg_rows):
+        grouped.setdefault(m.conversation_id, []).append(m)
+    recreated = 0
+    for conv_id, messages in grouped.items():
+        if conv_id not in convs:  # its row was lost: a plain one, named after its first words
+            recreated += 1
+            first = min(messages, key=lambda m: (m.created_at, m.id))
+            last = max(messages, key=lambda m: (m.created_at, m.id))
+            user = next((m for m in messages if m.role == "user"), first)
+            title = title_from_text(user.content) or "Recovered conversation"
+            convs[conv_id] = Conversation(conv_id, title, first.created_at, last.created_at)
+    if recreated:
+        out.notes.append(f"{recreated} conversations lost their title and settings")
+    for conv in sorted(convs.values(), key=lambda c: (c.created_at, c.id)):
+        out.conversations.append(_rebuild(conv, grouped.get(conv.id, []), out.notes))
+    return out
+
+
+def salvage_store(path: Path) -> tuple[Store, Salvage]:
+    """What can be read, in an in-memory store (for exporting with the usual code)."""
+    salvage = read_damaged(path)
+    store = Store(Path(":memory:"), check=False)
+    store.import_conversations(salvage.conversations)
+    return store, salvage
+
+
+@dataclass(frozen=True)
+class Repair:
+    salvage: Salvage
+    kept_as: Path  # the damaged file, renamed
+
+
+def _sidecars(path: Path) -> list[Path]:
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+def repair(path: Path) -> Repair:
+    """Copy what can be read into a new database at ``path``; keep the old file beside it.
+
+    The damaged file (with its -wal, so the pair stays readable) is renamed to
+    ``<name>.damaged-<time>`` and never written to. Nothing else may have the database open.
+
+    Raises:
+        StoreError: nothing could be read, or the new file cannot be written.
+    """
+    salvage = read_damaged(path)
+    fresh = path.with_name(path.name + ".repairing")
+    for leftover in _sidecars(fresh):
+        leftover.unlink(missing_ok=True)
+    try:
+        with Store(fresh, check=False) as store:
+            store.import_conversations(salvage.conversations)
+        kept = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        for old, new in zip(_sidecars(path), _sidecars(kept), strict=True):
+            if old.exists():
+                os.replace(old, new)
+        os.replace(fresh, path)
+    except OSError as exc:
+        raise StoreError(f"cannot write the repaired database next to {path}: {exc}") from exc
+    finally:
+        for leftover in _sidecars(fresh):
+            leftover.unlink(missing_ok=True)
+    return Repair(salvage, kept)
+
+
+def integrity_problems(path: Path) -> list[str]:
+    """``PRAGMA integrity_check``'s findings (empty: the file is sound), read-only."""
+    try:
+        conn = _connect(path)
+    except StoreError as exc:
+        return [str(exc)]
+    try:
+        rows = conn.execute("PRAGMA integrity_check(20)").fetchall()
+    except sqlite3.DatabaseError as exc:
+        return [str(exc)]
+    finally:
+        conn.close()
+    return [str(r[0]) for r in rows if r[0] != "ok"]
