@@ -4,12 +4,19 @@ and never a traceback."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
-from tests.helpers import run_cli
+from chatapp.core.config.appsettings import SETTINGS_FILENAME, SettingsFile, SettingsSaveError
+from chatapp.ui.main.window import MainWindow
+from tests.helpers import TIMEOUT, MakeWindow, run_cli, send, shown_text
 
 
 def _one_line(r: object) -> str:
@@ -133,3 +140,158 @@ def test_every_bounded_setting_writes_its_bounds_and_value_as_numbers() -> None:
                 )
             checked += 1
     assert checked >= 10
+
+
+# -- settings and the other small files that cannot be saved -------------------------------------
+
+
+@contextlib.contextmanager
+def _read_only(folder: Path) -> Iterator[None]:
+    """``folder`` refuses new files, for root too (an immutable folder; chmod for others)."""
+    if os.geteuid() == 0:
+        if shutil.which("chattr") is None:
+            pytest.skip("no chattr: root writes into any folder")
+        if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode:
+            pytest.skip("this file system has no immutable folders")
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+    else:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+
+
+def _no_traceback(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> None:
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def _said(window: MainWindow) -> list[str]:
+    said: list[str] = []
+    window.error_shown.connect(said.append)
+    return said
+
+
+def test_settings_json_that_is_a_folder_is_said_once_and_the_window_keeps_working(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    tmp_path: Path,
+    tiny_model: Path,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    data = tmp_path / "data"
+    (data / SETTINGS_FILENAME).mkdir(parents=True)
+    window = make_window(data=data)
+    assert window.banner.isVisible()
+    assert window.error_label.text() == (
+        f"Your settings file {data / SETTINGS_FILENAME} is a folder, so settings cannot be read"
+        " or saved; defaults are in use."
+    )
+    said = _said(window)
+    with qtbot.waitSignal(window.model_loaded, timeout=TIMEOUT):  # remembers the model: a save
+        window.load_model(tiny_model)
+    window._set_offline(True)  # the menu's "Work offline": another save
+    reply_id = send(qtbot, window, "still there?")
+    assert shown_text(window, reply_id)  # the window works
+    assert said == []  # nothing said again
+    window.close()
+    qtbot.waitUntil(lambda: not window.db.worker_thread.isRunning(), timeout=TIMEOUT)
+    assert (data / SETTINGS_FILENAME).is_dir()  # left as it was
+    _no_traceback(caplog, capfd)
+
+
+def test_a_read_only_settings_folder_is_said_once_on_the_first_save(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    data = tmp_path / "data"
+    window = make_window(data=data)
+    said = _said(window)
+    with _read_only(data):
+        window._set_offline(True)
+        qtbot.waitUntil(lambda: bool(said), timeout=TIMEOUT)
+        window._set_offline(False)
+        window._save_settings()
+        qtbot.wait(200)
+        assert len(said) == 1, said
+        assert said[0].startswith(f"Cannot save settings: the folder {data} cannot be written to (")
+        assert window.banner.isVisible()
+    assert not (data / SETTINGS_FILENAME).exists()
+    window.close()  # the folder is writable again: the settings are saved at quit
+    qtbot.waitUntil(lambda: (data / SETTINGS_FILENAME).exists(), timeout=TIMEOUT)
+    _no_traceback(caplog, capfd)
+    warnings = [r.getMessage() for r in caplog.records if "cannot save settings" in r.getMessage()]
+    assert len(warnings) == 1, warnings  # one line on stderr, not one per save
+
+
+def test_an_unreadable_settings_file_is_not_saved_over(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root reads every file")
+    path = tmp_path / SETTINGS_FILENAME
+    path.write_text('{"version": 1, "theme": "dark"}', encoding="utf-8")
+    path.chmod(0)
+    file = SettingsFile(path)
+    settings, problem = file.load()
+    assert problem is not None and "could not be read (permission denied)" in problem
+    assert "changes will not be saved over it" in problem
+    with pytest.raises(SettingsSaveError, match=r"^cannot save settings: "):
+        file.save(settings)
+    path.chmod(0o644)
+    assert "dark" in path.read_text(encoding="utf-8")  # what the user had is still there
+
+
+def test_settings_json_that_is_a_folder_is_one_line_on_the_command_line(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    data = tmp_path / "d"
+    (data / SETTINGS_FILENAME).mkdir(parents=True)
+    r = run_cli("chat", "--data-dir", data, "--model", tiny_model, "--max-tokens", "3", "hi")
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    said = [line for line in r.stderr.splitlines() if "settings" in line]
+    assert said == [
+        f"chatapp: Your settings file {data / SETTINGS_FILENAME} is a folder, so settings cannot"
+        " be read or saved; defaults are in use."
+    ]
+
+
+def test_library_json_that_is_a_folder_is_said_in_the_window_without_a_traceback(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    tmp_path: Path,
+    tiny_model: Path,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    data = tmp_path / "data"
+    (data / "library.json").mkdir(parents=True)
+    window = make_window(data=data)
+    with qtbot.waitSignal(window.error_shown, timeout=TIMEOUT) as blocker:
+        window.load_model(tiny_model)  # a model opened is remembered in the library
+    assert blocker.args[0] == f"Cannot save library.json: {data / 'library.json'} is a folder"
+    reply_id = send(qtbot, window, "hello")
+    assert shown_text(window, reply_id)
+    window.close()
+    _no_traceback(caplog, capfd)
+
+
+def test_a_file_saved_into_a_read_only_folder_says_which_folder(tmp_path: Path) -> None:
+    from chatapp.core.storage.atomic import write_text_atomic
+
+    folder = tmp_path / "box"
+    folder.mkdir()
+    with _read_only(folder), pytest.raises(OSError) as refused:
+        write_text_atomic(folder / "downloads.json", "{}")
+    assert str(refused.value).startswith(
+        f"cannot save downloads.json: the folder {folder} cannot be written to ("
+    )
