@@ -170,7 +170,10 @@ def _download(args: argparse.Namespace, data_dir: Path) -> int:
             file=sys.stderr,
         )
     queue = Queue(data_dir / "downloads.json")
-    item = queue.add(chosen)
+    try:
+        item = queue.add(chosen)
+    except OSError as exc:  # downloads.json cannot be saved: said in one line
+        raise ModelsCliError(str(exc)) from exc
     tty = sys.stderr.isatty()
     last = [""]
 
@@ -183,7 +186,10 @@ def _download(args: argparse.Namespace, data_dir: Path) -> int:
             print(line, file=sys.stderr)
 
     stall = args.timeout or Downloader.stall_seconds
-    done = Downloader(queue, offline=hub.offline, stall_seconds=stall).run(item, show)
+    try:
+        done = Downloader(queue, offline=hub.offline, stall_seconds=stall).run(item, show)
+    except OSError as exc:
+        raise ModelsCliError(str(exc)) from exc
     if tty:
         print(file=sys.stderr)
     if done.state != State.DONE:

@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from chatapp.core.config.settings import GenerationSettings, LoadSettings, SettingsError
-from chatapp.core.storage.atomic import write_text_atomic
+from chatapp.core.storage.atomic import SaveError, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +209,10 @@ def check_chat_template(text: str) -> None:
         raise SettingsError(f"the chat template is not valid (line {exc.lineno}: {exc})") from exc
 
 
+class SettingsSaveError(OSError):
+    """The settings could not be saved; the text is one sentence: "cannot save settings: …"."""
+
+
 class SettingsFile:
     """``settings.json``: versioned JSON, saved atomically, set aside (never lost) when broken.
 
@@ -220,6 +224,10 @@ class SettingsFile:
     def __init__(self, path: Path, *, now: Callable[[], datetime] = datetime.now) -> None:
         self.path = Path(path)
         self._now = now
+        # Set by load() when the file is there but cannot be read: it is never saved over, so
+        # what the user had is not replaced by defaults. save() then raises this.
+        self.unsavable: str | None = None
+        self._last_failure: str | None = None  # logged once, not at every save
 
     def load(self) -> tuple[AppSettings, str | None]:
         """Read the settings.
@@ -233,11 +241,25 @@ class SettingsFile:
         except FileNotFoundError:
             return AppSettings(), None
         except OSError as exc:  # unreadable, not broken: leave it where it is
-            log.warning("cannot read %s: %s", self.path, exc)
-            reason = exc.strerror or str(exc)
-            return AppSettings(), (
-                f"Your settings file {self.path} could not be read ({reason}); defaults are in use."
-            )
+            log.info("cannot read %s: %s", self.path, exc)  # the caller says it, once
+            if self.path.is_dir():
+                self.unsavable = f"cannot save settings: {self.path} is a folder"
+                problem = (
+                    f"Your settings file {self.path} is a folder, so settings cannot be read or "
+                    "saved; defaults are in use."
+                )
+            else:
+                reason = (exc.strerror or str(exc)).lower()
+                self.unsavable = (
+                    f"cannot save settings: {self.path} could not be read ({reason}), "
+                    "so it is not saved over"
+                )
+                problem = (
+                    f"Your settings file {self.path} could not be read ({reason}); defaults are "
+                    "in use and changes will not be saved over it."
+                )
+            self._last_failure = self.unsavable
+            return AppSettings(), problem
         try:
             return _parse(raw), None
         except SettingsError as exc:
@@ -260,12 +282,34 @@ class SettingsFile:
     def save(self, settings: AppSettings) -> None:
         """Write the settings atomically, creating the folder if needed.
 
+        A failure is logged once (one line, until a save works again), not at every save.
+
         Raises:
-            OSError: the folder or file cannot be written.
+            SettingsSaveError: the folder or file cannot be written, or the file could not be
+                read at load; the message says which and why.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"version": SETTINGS_VERSION, **settings.to_dict()}
-        write_text_atomic(self.path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        try:
+            if self.unsavable is not None:
+                raise SettingsSaveError(self.unsavable)
+            data = {"version": SETTINGS_VERSION, **settings.to_dict()}
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                folder = exc.filename or self.path.parent
+                reason = (exc.strerror or str(exc)).lower()
+                raise SettingsSaveError(
+                    f"cannot save settings: the folder {folder} cannot be created ({reason})"
+                ) from exc
+            try:
+                write_text_atomic(self.path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            except SaveError as exc:
+                raise SettingsSaveError(f"cannot save settings: {exc.reason}") from exc
+        except SettingsSaveError as exc:
+            if str(exc) != self._last_failure:
+                log.warning("%s", exc)
+                self._last_failure = str(exc)
+            raise
+        self._last_failure = None
 
     def _set_aside(self) -> Path:
         stamp = self._now().strftime("%Y%m%d-%H%M%S")

@@ -76,7 +76,12 @@ def number_type(info: FieldInfo) -> type[int] | type[float] | None:
 
 
 def _fmt(value: float) -> str:
-    return str(value) if isinstance(value, int) else f"{value:g}"
+    """A bound or a refused value as the user typed it: 10000001, 1.5, 1.0000001 (never 1e+07)."""
+    if isinstance(value, int):
+        return str(value)
+    if value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return repr(value)  # the shortest text that reads back as this float
 
 
 def _is_number(value: Any) -> bool:

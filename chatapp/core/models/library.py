@@ -111,9 +111,10 @@ class Library:
 
     def add_file(self, path: Path) -> Entry:
         """Import a file in place (it is not copied). Raises ModelFileError if it is unusable."""
-        path = path.expanduser().resolve()
-        if not path.is_file():
-            read_model_info(path)  # says why: not found, not a file
+        path = path.expanduser()
+        if not path.is_file():  # before resolve(), which a link loop would break
+            read_model_info(path)  # says why: not found, a dangling link, a folder, ...
+        path = path.resolve()
         info, error, _new = self._info(path)
         if info is None:
             raise ModelFileError(str(error))

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import math
 import mmap
+import os
+import stat
 import struct
 import sys
 from collections import Counter
@@ -485,18 +487,41 @@ def _model_info(path: Path, size: int, header: _Header) -> ModelInfo:
 
 
 def _open_gguf(path: Path) -> None:
-    """Raises ModelFileError unless ``path`` is a readable file that starts like a GGUF."""
-    if not path.exists():
-        raise ModelFileError(f"model file not found: {path}")
-    if not path.is_file():
-        raise ModelFileError(f"not a file: {path}")
+    """Raises ModelFileError unless ``path`` is a readable file that starts like a GGUF.
+
+    Each refusal says what is wrong with the path: missing, a link to nothing, a link loop, a
+    folder, unreadable, empty, or not GGUF.
+    """
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            target = Path(os.path.realpath(path))
+            raise ModelFileError(
+                f"the model file {path} is a link to {target}, which does not exist"
+            ) from None
+        raise ModelFileError(f"model file not found: {path}") from None
+    except OSError as exc:  # a link loop, a folder on the way that cannot be entered, ...
+        raise ModelFileError(f"cannot open the model file {path}: {_reason(exc)}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ModelFileError(f"{path} is a folder, not a model file")
+    if not stat.S_ISREG(st.st_mode):
+        raise ModelFileError(f"{path} is not a regular file, so it cannot be a model file")
     try:
         with path.open("rb") as fh:
             magic = fh.read(4)
     except OSError as exc:
-        raise ModelFileError(f"cannot read {path}: {exc.strerror}") from exc
+        raise ModelFileError(f"cannot read the model file {path}: {_reason(exc)}") from exc
+    if not magic:
+        raise ModelFileError(f"{path.name} is empty (0 bytes), not a GGUF model file")
     if magic != GGUF_MAGIC:
         raise ModelFileError(f"{path.name} is not a GGUF model file (it does not start with GGUF)")
+
+
+def _reason(exc: OSError) -> str:
+    """The system's words for ``exc`` inside a sentence: "too many levels of symbolic links"."""
+    text = exc.strerror or str(exc)
+    return text[:1].lower() + text[1:]
 
 
 def _unreadable(path: Path, exc: BaseException) -> ModelFileError:

@@ -11,7 +11,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QSplitter
 
 from chatapp.core.chat.service import ChatService
-from chatapp.core.config.appsettings import AppSettings, SettingsFile
+from chatapp.core.config.appsettings import AppSettings, SettingsFile, SettingsSaveError
 from chatapp.core.inference.engine import Engine, LoadedModel
 from chatapp.core.models.downloads import Downloader
 from chatapp.core.models.hub import Hub
@@ -66,6 +66,8 @@ class MainWindow(QMainWindow):
         self.state = WindowState(settings, self)
         self.settings_file = settings_file
         self.db = StoreClient(store, self)
+        # what the window last said about settings not being saved: said once, not per change
+        self._unsaved: str | None = settings_file.unsavable
         # Its methods run on the store thread, inside db.call; the defaults are read then.
         self.chats = ChatService(store, lambda: self.state.settings.generation)
         self.engine = EngineClient(engine, store, self)
@@ -80,6 +82,7 @@ class MainWindow(QMainWindow):
         build_menus(self)
         self._restore_geometry()
         self.sidebar.refresh(select=settings.last_conversation)
+        self.db.error.connect(self._store_failed)
         if settings_problem:
             self.show_error(settings_problem)
         model = initial_model or (Path(settings.last_model) if settings.last_model else None)
@@ -372,8 +375,26 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About chatapp", self.about_text())
 
     def _save_settings(self) -> None:
+        """Save on the store thread; a failure is said once in the window, and it keeps working."""
         settings, file = self.settings, self.settings_file
-        self.db.call(lambda _store: file.save(settings))
+
+        def save(_store: Store) -> str | None:
+            try:
+                file.save(settings)
+            except SettingsSaveError as exc:
+                return str(exc)
+            return None
+
+        self.db.call(save, self._settings_saved)
+
+    def _settings_saved(self, problem: str | None) -> None:
+        if problem is not None and problem != self._unsaved and not self._closing:
+            self.show_error(f"{problem[:1].upper()}{problem[1:]}.")
+        self._unsaved = problem
+
+    def _store_failed(self, message: str) -> None:
+        if not self._closing:
+            self.show_error(f"{message[:1].upper()}{message[1:]}")
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt's name
         """Stop a streaming reply (it is saved as it stops), then close the store cleanly."""

@@ -49,6 +49,9 @@ class StoreWorker(QObject):
             result = fn(self.store)
         except StoreError as exc:
             self.failed.emit(job_id, str(exc))
+        except OSError as exc:  # a small file beside the store (library.json) cannot be saved
+            log.warning("%s", exc)
+            self.failed.emit(job_id, str(exc))
         except Exception as exc:  # a bug: report it in words rather than lose the window
             log.exception("store job failed")
             self.failed.emit(job_id, f"internal error: {exc}")

@@ -165,6 +165,8 @@ class DownloadWorker(QObject):
                     # interrupted by quitting, not paused by the user: resumed at the next start
                     done = queue.update(done.id, state=State.QUEUED)
                 self.item_changed.emit(done)
+        except OSError as exc:  # downloads.json cannot be saved: one line, not a traceback
+            log.warning("%s", exc)
         finally:
             self._running = False
             self.idle.emit()
