@@ -93,6 +93,11 @@ def _parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", parents=[common], help="import a JSON export")
     imp.add_argument("file", type=Path)
+    sub.add_parser(
+        "repair",
+        parents=[common],
+        help="copy what a damaged database still holds into a new one (the old file is kept)",
+    )
     cli_models.add_parser(sub, common)
     return p
 
@@ -130,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             return _import(args, data_dir)
         if args.command == "search":
             return _search(args, data_dir)
+        if args.command == "repair":
+            return _repair(data_dir)
         if args.command == "models":
             from chatapp.core.storage.paths import data_dir as resolve
 
@@ -163,12 +170,13 @@ def _desktop(*, install: bool) -> int:
     return 0
 
 
-def _open_store(data_dir: Path | None) -> Store:
+def _open_store(data_dir: Path | None, *, read_only: bool = False) -> Store:
+    """The store; ``read_only`` for commands that only read (they work on a read-only medium)."""
     from chatapp.core.storage.paths import data_dir as resolve
     from chatapp.core.storage.store import Store, StoreError
 
     try:
-        return Store.open_dir(resolve(data_dir))
+        return Store.open_dir(resolve(data_dir), read_only=read_only)
     except StoreError as exc:
         raise CliError(str(exc)) from exc
 
@@ -341,7 +349,7 @@ def _search(args: argparse.Namespace, data_dir: Path | None) -> int:
 
     if args.limit < 1:
         raise CliError("--limit must be at least 1")
-    with _open_store(data_dir) as store:
+    with _open_store(data_dir, read_only=True) as store:
         hits = store.search(args.text, limit=args.limit)
     out = sys.stdout
     for hit in hits:
@@ -353,16 +361,31 @@ def _search(args: argparse.Namespace, data_dir: Path | None) -> int:
 
 def _export(args: argparse.Namespace, data_dir: Path | None) -> int:
     from chatapp.core.chat.transfer import export_json, export_markdown
-    from chatapp.core.storage.store import StoreError
+    from chatapp.core.storage.salvage import salvage_store
+    from chatapp.core.storage.store import StoreDamaged, StoreError
 
-    with _open_store(data_dir) as store:
+    def export(store: Store) -> str:
         ids = None
         if args.conversation:
             try:
                 ids = [store.get_conversation(c).id for c in args.conversation]
             except StoreError as exc:
                 raise CliError(str(exc)) from exc
-        text = export_json(store, ids) if args.format == "json" else export_markdown(store, ids)
+        return export_json(store, ids) if args.format == "json" else export_markdown(store, ids)
+
+    with _open_store(data_dir, read_only=True) as store:
+        try:
+            text = export(store)
+        except StoreDamaged:
+            # Every row that can still be read, read around the damaged pages.
+            salvaged, found = salvage_store(store.path)
+            with salvaged:
+                text = export(salvaged)
+            print(
+                f"chatapp: the database {store.path} is damaged; exported what could be read: "
+                f"{found.summary()}",
+                file=sys.stderr,
+            )
     if args.output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return 0
@@ -373,6 +396,30 @@ def _export(args: argparse.Namespace, data_dir: Path | None) -> int:
     except OSError as exc:
         raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
     print(f"exported to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _repair(data_dir: Path | None) -> int:
+    from chatapp.core.storage.paths import data_dir as resolve
+    from chatapp.core.storage.salvage import integrity_problems, repair
+    from chatapp.core.storage.store import DB_FILENAME, first_problem
+
+    path = resolve(data_dir) / DB_FILENAME
+    if not path.is_file():
+        raise CliError(f"there is no database to repair at {path}")
+    problems = integrity_problems(path)
+    if not problems:
+        print(f"chatapp: {path} passes its integrity check; nothing to repair", file=sys.stderr)
+        return 0
+    log.info("integrity check: %s", problems)
+    done = repair(path)
+    print(
+        f"chatapp: repaired {path} ({first_problem(problems)}): {done.salvage.summary()}; "
+        f"the damaged file is kept as {done.kept_as}",
+        file=sys.stderr,
+    )
+    for note in done.salvage.notes:
+        log.info("%s", note)
     return 0
 
 

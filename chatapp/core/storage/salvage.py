@@ -113,7 +113,7 @@ def _rows(
             for row in conn.execute(scan, (after,)):
                 rows.append(row)
                 after = int(row["_rowid"])
-            return rows, lost
+            break
         except sqlite3.DatabaseError as exc:
             log.info("%s: unreadable after rowid %d: %s", table, after, exc)
         if indexed is None:
@@ -123,17 +123,22 @@ def _rows(
         found = None
         for rowid in candidates:
             try:
-                full = conn.execute(scan.replace("m.rowid > ?", "m.rowid = ?"), (rowid,))
-                if full.fetchone() is not None:
-                    found = rowid
-                    break
+                found = conn.execute(
+                    scan.replace("m.rowid > ?", "m.rowid = ?"), (rowid,)
+                ).fetchone()
             except sqlite3.DatabaseError:
-                pass
+                found = None
+            if found is not None:
+                break
             if later:
                 lost += 1  # the index says this row exists
         if found is None:
-            return rows, lost
-        after = found - 1
+            break
+        rows.append(found)  # and the scan goes on after it: every pass moves forward
+        after = int(found["_rowid"])
+    if indexed:  # the index knows how many rows there were
+        lost = len(set(indexed) - {int(r["_rowid"]) for r in rows})
+    return rows, lost
 
 
 def _conversations(rows: list[sqlite3.Row]) -> Iterator[Conversation]:

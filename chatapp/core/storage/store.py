@@ -587,8 +587,8 @@ class _IntegrityCheck:
             with self._guard:
                 self._conn = None
             conn.close()
-        if self.problem:
-            log.warning("integrity check of %s failed: %s", self._uri, self.problem)
+        if self.problem:  # the store says so on the first write; front ends ask verify()
+            log.info("integrity check of %s failed: %s", self._uri, self.problem)
 
     def result(self) -> str | None:
         """The problem found (None: ok, or the check could not run); waits for the check."""
@@ -656,7 +656,7 @@ class Store:
                 conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
                 _refuse_foreign(conn)  # before WAL mode, which would change another's file
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                if str(mode).lower() != "wal":
+                if str(mode).lower() != "wal" and str(self._path) != ":memory:":
                     log.warning("%s: journal mode is %s, not WAL", self._path, mode)
                 conn.execute("PRAGMA synchronous = NORMAL")
                 conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES:d}")
