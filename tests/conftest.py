@@ -171,6 +171,7 @@ def make_window(qtbot: QtBot, tmp_path: Path) -> Iterator[MakeWindow]:
     from chatapp.core.config.settings import GenerationSettings, LoadSettings
     from chatapp.core.inference.engine import Engine
     from chatapp.core.storage.store import Store
+    from chatapp.ui.app import open_store
     from chatapp.ui.main.window import MainWindow
     from chatapp.ui.models.model_workers import ModelFiles
 
@@ -184,7 +185,7 @@ def make_window(qtbot: QtBot, tmp_path: Path) -> Iterator[MakeWindow]:
         data: Path | None = None,
     ) -> MainWindow:
         data = data or tmp_path / "data"
-        store = Store.open_dir(data)
+        store = open_store(data)  # as run_app opens it: read-only where it cannot be written
         settings_file = SettingsFile(data / SETTINGS_FILENAME)
         settings, problem = settings_file.load()
         settings = settings.updated(

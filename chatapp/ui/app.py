@@ -25,7 +25,7 @@ from chatapp import __version__
 from chatapp.core.config.appsettings import SETTINGS_FILENAME, SettingsFile
 from chatapp.core.inference.engine import Engine
 from chatapp.core.storage.paths import config_dir, data_dir
-from chatapp.core.storage.store import Store, StoreError
+from chatapp.core.storage.store import DB_FILENAME, Store, StoreError
 from chatapp.desktop import APP_ID, PNG_SIZES
 from chatapp.ui.main.render import warm_up
 from chatapp.ui.main.theme import apply_theme
@@ -51,6 +51,22 @@ def _report_shown() -> None:
     log.info("window shown %.2f s after the process started (at %.3f)", now - started, now)
 
 
+def open_store(folder: Path) -> Store:
+    """The store; where it cannot be written (a read-only medium, someone else's read-only
+    file) but can be read, it opens read-only and the window says so."""
+    try:
+        return Store.open_dir(folder)
+    except StoreError as exc:
+        if not (folder / DB_FILENAME).is_file():
+            raise
+        try:
+            store = Store.open_dir(folder, read_only=True, reason=str(exc))
+        except StoreError:
+            raise exc from None
+        log.warning("%s; opened read-only", exc)
+        return store
+
+
 def run_app(data_dir_override: Path | None, model: Path | None) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
@@ -62,7 +78,7 @@ def run_app(data_dir_override: Path | None, model: Path | None) -> int:
     settings, problem = settings_file.load()
     apply_theme(settings.theme, settings.font_size)
     try:
-        store = Store.open_dir(data_dir(data_dir_override))
+        store = open_store(data_dir(data_dir_override))
     except StoreError as exc:
         QMessageBox.critical(None, "chatapp cannot start", str(exc))
         print(f"chatapp: {exc}", file=sys.stderr)

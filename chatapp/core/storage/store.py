@@ -544,6 +544,15 @@ def _refuse_foreign(conn: sqlite3.Connection) -> int:
     return version
 
 
+def _why_unwritable(folder: Path) -> str:
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "it is on a read-only file system"
+    except OSError:
+        pass
+    return "permission denied"
+
+
 class _IntegrityCheck:
     """``PRAGMA quick_check`` on a connection of its own, on a thread, started when a store opens.
 
@@ -614,7 +623,13 @@ class Store:
     """
 
     def __init__(
-        self, path: Path, *, read_only: bool = False, read_only_reason: str = "", check: bool = True
+        self,
+        path: Path,
+        *,
+        read_only: bool = False,
+        read_only_reason: str = "",
+        check: bool = True,
+        max_pages: int | None = None,
     ) -> None:
         """Open the database at ``path``, creating it and upgrading its schema as needed.
 
@@ -623,6 +638,8 @@ class Store:
                 journal mode. A file that does not exist yet reads as an empty store.
             read_only_reason: what a refused write says, e.g. "the folder is read-only".
             check: run the integrity check (``quick_check``) on a thread; writes wait for it.
+            max_pages: a write limit of the store's own (SQLite's max_page_count): past it,
+                writes fail exactly as on a full disk. For tests that cannot mount a small disk.
 
         Raises:
             StoreError: the file cannot be opened or written, is not a chatapp database, or
@@ -642,6 +659,8 @@ class Store:
             conn, uri = self._connect_read_only(existed)
         else:
             conn, uri = self._connect_read_write(), _read_only_uri(self._path)
+        if max_pages is not None:
+            conn.execute(f"PRAGMA max_page_count = {max_pages:d}")
         self._conn: sqlite3.Connection | None = conn
         if check and existed and uri:
             self._check = _IntegrityCheck(uri)
@@ -709,10 +728,13 @@ class Store:
         raise last
 
     @classmethod
-    def open_dir(cls, data_dir: Path, *, read_only: bool = False) -> Store:
+    def open_dir(
+        cls, data_dir: Path, *, read_only: bool = False, reason: str | None = None
+    ) -> Store:
         """Open (or create) ``data_dir / DB_FILENAME``, creating the folder if needed.
 
         ``read_only``: only read; nothing is created, and a missing folder is an empty store.
+        ``reason``: what refused writes say (default: it was opened read-only).
 
         Raises:
             StoreError: the folder cannot be created or written, or the database cannot be used.
@@ -721,7 +743,7 @@ class Store:
         if data_dir.exists() and not data_dir.is_dir():
             raise StoreError(f"the data directory {data_dir} is a file, not a directory")
         if read_only:
-            return cls(data_dir / DB_FILENAME, read_only=True)
+            return cls(data_dir / DB_FILENAME, read_only=True, read_only_reason=reason or "")
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -729,7 +751,9 @@ class Store:
             raise StoreError(f"cannot create the data directory {data_dir}: {reason}") from exc
         # SQLite needs to create its -wal and -shm files next to the database.
         if not os.access(data_dir, os.W_OK | os.X_OK):
-            raise StoreError(f"cannot write the data directory {data_dir}: permission denied")
+            raise StoreError(
+                f"cannot write the data directory {data_dir}: {_why_unwritable(data_dir)}"
+            )
         return cls(data_dir / DB_FILENAME)
 
     @property
@@ -739,6 +763,11 @@ class Store:
     @property
     def read_only(self) -> bool:
         return self._read_only
+
+    @property
+    def read_only_reason(self) -> str:
+        """Why writes are refused, for a store opened read-only."""
+        return self._read_only_reason
 
     def verify(self) -> str | None:
         """What is wrong with the file, for the user (None: nothing known); waits for the check

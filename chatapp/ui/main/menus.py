@@ -32,6 +32,8 @@ def build_menus(window: MainWindow) -> None:
     window.recent_menu = file.addMenu("&Recent models")
     window.recent_menu.aboutToShow.connect(lambda: window.status.fill_recent(window.recent_menu))
     file.addSeparator()
+    _action(window, file, "&Export conversations…", QKeySequence("Ctrl+Shift+E"), window.export)
+    file.addSeparator()
     _action(window, file, "&Quit", QKeySequence.StandardKey.Quit, window.close)
     menu_chat = menu.addMenu("&Chat")
     _action(window, menu_chat, "&Search", QKeySequence.StandardKey.Find, side.focus_search)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
 W = TypeVar("W", bound=QWidget)
 
@@ -39,14 +40,30 @@ class ErrorBanner(QWidget):
         dismiss = named(QToolButton(self), "dismissError", "Dismiss the error")
         dismiss.setText("✕")
         dismiss.clicked.connect(self.hide)
+        # An optional way out, e.g. "Save what can be read…" for a damaged database.
+        self.action = named(QPushButton(self), "errorAction", "What to do about the error")
+        self.action.clicked.connect(self._act)
+        self.action.hide()
+        self._on_action: Callable[[], None] | None = None
         bl.addWidget(self.label, 1)
+        bl.addWidget(self.action)
         bl.addWidget(dismiss)
         self.setStyleSheet(
             "#errorBannerBox { background: rgba(220, 60, 60, 40); border-radius: 4px; }"
         )
         self.hide()
 
-    def show_error(self, message: str) -> None:
+    def show_error(
+        self, message: str, action: tuple[str, Callable[[], None]] | None = None
+    ) -> None:
+        """Show ``message``; ``action``: a button's text and what it does (hidden if None)."""
         self.label.setText(message)
+        self._on_action = action[1] if action else None
+        self.action.setText(action[0] if action else "")
+        self.action.setVisible(action is not None)
         self.show()
         self.shown.emit(message)
+
+    def _act(self) -> None:
+        if self._on_action is not None:
+            self._on_action()

@@ -18,6 +18,7 @@ from chatapp.core.models.hub import Hub
 from chatapp.core.storage.store import Conversation, Message, Store
 from chatapp.ui.main.about import about_html
 from chatapp.ui.main.chat_panel import ChatPanel
+from chatapp.ui.main.export import ask_and_export
 from chatapp.ui.main.first_run import EmptyState
 from chatapp.ui.main.menus import build_menus
 from chatapp.ui.main.settings_dialog import SettingsDialog
@@ -85,6 +86,13 @@ class MainWindow(QMainWindow):
         self.db.error.connect(self._store_failed)
         if settings_problem:
             self.show_error(settings_problem)
+        if store.read_only:
+            self.show_error(
+                f"Read-only: {store.read_only_reason}. You can read, search and export your "
+                "conversations; nothing new can be saved."
+            )
+        else:  # the integrity check started when the store opened; its verdict comes here
+            self.db.call(lambda s: s.verify(), self._store_checked)
         model = initial_model or (Path(settings.last_model) if settings.last_model else None)
         if model is not None:
             self.state.loading = str(model)  # from the first frame: "Loading…", not first-run
@@ -395,6 +403,17 @@ class MainWindow(QMainWindow):
     def _store_failed(self, message: str) -> None:
         if not self._closing:
             self.show_error(f"{message[:1].upper()}{message[1:]}")
+
+    def _store_checked(self, damage: str | None) -> None:
+        if damage and not self._closing:
+            self.chat_panel.banner.show_error(
+                f"{damage[:1].upper()}{damage[1:]}.",
+                ("Save what can be read…", lambda: ask_and_export(self, salvage=True)),
+            )
+
+    def export(self) -> None:
+        """File > Export conversations…: every conversation, as a chatapp JSON export."""
+        ask_and_export(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt's name
         """Stop a streaming reply (it is saved as it stops), then close the store cleanly."""
