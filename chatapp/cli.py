@@ -431,8 +431,13 @@ def _import(args: argparse.Namespace, data_dir: Path | None) -> int:
         text = args.file.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise CliError(f"no such file: {args.file}") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"cannot read {args.file}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise CliError(
+            f"{args.file}: not a chatapp export: it is not UTF-8 text "
+            f"(byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+        ) from exc
+    except OSError as exc:
+        raise CliError(f"cannot read {args.file}: {exc.strerror or exc}") from exc
     with _open_store(data_dir) as store:
         try:
             ids = import_json(store, text)

@@ -7,16 +7,40 @@ thread); generation runs wherever the caller iterates ``reply``.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from chatapp.core.chat.conversation import reply_to
-from chatapp.core.config.settings import GenerationSettings
+from chatapp.core.config.settings import GenerationSettings, SettingsError
 from chatapp.core.inference.backend import Event
 from chatapp.core.inference.engine import Engine
 from chatapp.core.storage.store import Conversation, Message, Store
+
+log = logging.getLogger(__name__)
+
+
+def saved_overrides(
+    conversation: Conversation | None,
+) -> tuple[dict[str, Any], list[SettingsError]]:
+    """The conversation's saved overrides that can be used, and why the others cannot.
+
+    The database may hold overrides no current check would let in: written by an older
+    chatapp, another tool or by hand. Those are set aside (the defaults apply to them) and
+    logged, never raised: opening or continuing the conversation must still work.
+    """
+    if conversation is None or not conversation.settings:
+        return {}, []
+    usable, refused = GenerationSettings.usable_part(conversation.settings)
+    if refused:
+        log.warning(
+            "conversation %s: saved settings ignored, the defaults are used for them: %s",
+            conversation.id[:8],
+            "; ".join(map(str, refused)),
+        )
+    return usable, refused
 
 
 def effective(
@@ -24,12 +48,13 @@ def effective(
 ) -> GenerationSettings:
     """``defaults`` with the conversation's own overrides on top.
 
-    Raises:
-        SettingsError: an override is out of bounds.
+    A saved override that is not valid (see ``saved_overrides``) is ignored with a warning;
+    this never raises.
     """
-    if conversation is None or not conversation.settings:
+    usable, _ = saved_overrides(conversation)
+    if not usable:
         return defaults
-    return GenerationSettings.from_dict({**defaults.to_dict(), **conversation.settings})
+    return GenerationSettings.from_dict({**defaults.to_dict(), **usable})
 
 
 @dataclass(frozen=True)
@@ -68,13 +93,16 @@ class ChatService:
         """The conversation's overrides plus ``changes`` (``None`` values are not changes).
 
         Only what the user set for this conversation is kept: fields left alone follow the
-        defaults, now and after they change. Values are checked against the settings' bounds.
+        defaults, now and after they change. ``changes`` are checked against the settings'
+        bounds; saved overrides that are not valid any more are dropped with a warning (see
+        ``saved_overrides``), so the result is always valid to save.
 
         Raises:
-            SettingsError: a value is out of bounds.
+            SettingsError: a value in ``changes`` is out of bounds.
         """
         given = {k: v for k, v in changes.items() if v is not None}
-        merged = {**(conversation.settings if conversation else {}), **given}
+        usable, _ = saved_overrides(conversation)
+        merged = {**usable, **given}
         checked = GenerationSettings.from_dict(merged).to_dict()  # raises on a bad value
         return {k: checked[k] for k in merged if k in checked}
 
@@ -166,4 +194,4 @@ class ChatService:
         )
 
 
-__all__ = ["ChatService", "ThreadView", "effective"]
+__all__ = ["ChatService", "ThreadView", "effective", "saved_overrides"]

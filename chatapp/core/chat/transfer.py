@@ -13,11 +13,15 @@ from __future__ import annotations
 import heapq
 import json
 import logging
+import math
 import re
 from collections import defaultdict
-from typing import Any, Final
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Final, NoReturn
 
 import chatapp
+from chatapp.core.config.settings import GenerationSettings
 from chatapp.core.inference.metrics import ReplyMetrics, StopReason
 from chatapp.core.storage.store import ROLES, Conversation, Message, Store, timestamp_now
 
@@ -25,8 +29,14 @@ log = logging.getLogger(__name__)
 
 FORMAT_NAME: Final = "chatapp-export"
 FORMAT_VERSION: Final = 1
-# The store's own timestamp form; anything else would sort wrongly as text.
-_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+# The store's own timestamp form; anything else would sort wrongly as text. ASCII digits only:
+# \d would also match other scripts' digits.
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
+# An export is about six levels deep; far deeper is not an export, and would exhaust the stack.
+MAX_DEPTH: Final = 100
+# Token counts are stored as SQLite integers (64-bit); no context holds two billion tokens.
+_COUNT_MAX: Final = 2**31 - 1
+_SHOWN_MAX: Final = 60  # characters of a value or id quoted in a message
 _ROLE_LABELS: Final = {"system": "System", "user": "You", "assistant": "Assistant"}
 
 
@@ -164,8 +174,31 @@ def _json_type(value: object) -> str:
     return "an object"
 
 
+def _shown(value: object) -> str:
+    """``repr(value)`` for a message, cut short: an id or a value may be a whole document."""
+    if isinstance(value, int) and value.bit_length() > 3 * _SHOWN_MAX:  # repr may refuse it
+        return f"a number of more than {_SHOWN_MAX} digits"
+    text = repr(value)
+    return text if len(text) <= _SHOWN_MAX else text[: _SHOWN_MAX - 1] + "…"
+
+
+def _check_text(value: str, what: str) -> None:
+    """Refuse text that cannot be stored: JSON's ``\\ud800`` escapes can make lone surrogates,
+    which are not Unicode characters and cannot be written as UTF-8."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ImportFormatError(
+            f"{what} is not valid text: it holds a lone surrogate "
+            f"({exc.object[exc.start]!r}) at character {exc.start + 1}"
+        ) from None
+
+
 def _field(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
-    """``obj[key]``, checked against ``kind`` (include ``type(None)`` to allow null)."""
+    """``obj[key]``, checked against ``kind`` (include ``type(None)`` to allow null).
+
+    Text must be valid Unicode and a number finite (``1e999`` reads as infinity).
+    """
     if key not in obj:
         raise ImportFormatError(f"{where}: missing {key!r}")
     value = obj[key]
@@ -185,16 +218,67 @@ def _field(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], where: 
             kinds = tuple(k for k in kinds if k is not int)  # "a number" covers both
         wanted = " or ".join(names.get(k, k.__name__) for k in kinds)
         raise ImportFormatError(f"{where}: {key!r} must be {wanted}, not {_json_type(value)}")
+    if isinstance(value, str):
+        _check_text(value, f"{where}: {key!r}")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ImportFormatError(f"{where}: {key!r} must be a finite number, not {value}")
+    return value
+
+
+def _count(obj: dict[str, Any], key: str, where: str) -> int:
+    """A whole number of tokens or turns: never negative, and small enough to store."""
+    value: int = _field(obj, key, int, where)
+    if not 0 <= value <= _COUNT_MAX:
+        raise ImportFormatError(
+            f"{where}: {key!r} must be from 0 to {_COUNT_MAX}, not {_shown(value)}"
+        )
+    return value
+
+
+def _rate(obj: dict[str, Any], key: str, kinds: tuple[type, ...], where: str) -> float | None:
+    """A time or speed: null where ``kinds`` allows it, else a finite number, never negative."""
+    value: float | None = _field(obj, key, kinds, where)
+    if value is None:
+        return None
+    if isinstance(value, int) and not -(2**53) <= value <= 2**53:  # would not fit a float
+        raise ImportFormatError(f"{where}: {key!r} is too large a number")
+    if value < 0:
+        raise ImportFormatError(f"{where}: {key!r} must not be negative, not {value}")
     return value
 
 
 def _timestamp(obj: dict[str, Any], key: str, where: str) -> str:
     value: str = _field(obj, key, str, where)
+    wrong = f"{where}: {key!r} must look like 2026-11-22T08:52:36.123Z, not {_shown(value)}"
     if not _TIMESTAMP.fullmatch(value):
-        raise ImportFormatError(
-            f"{where}: {key!r} must look like 2026-11-22T08:52:36.123Z, not {value!r}"
-        )
+        raise ImportFormatError(wrong)
+    try:  # the form is right; is it a moment that exists (no month 13, no 25:00)?
+        datetime.fromisoformat(value)  # the C parser; strptime is ten times slower
+    except ValueError:
+        raise ImportFormatError(f"{wrong}: there is no such date or time") from None
     return value
+
+
+def _settings(raw: dict[str, Any], where: str, unknown: set[str]) -> dict[str, Any]:
+    """The conversation's overrides, each one checked as the settings dialog would.
+
+    A value of the wrong type or out of bounds refuses the file (it is imported whole or not
+    at all). A key this chatapp does not know, perhaps written by a newer one, is left out and
+    added to ``unknown``, to be reported once for the whole file.
+    """
+    where = f"{where}: settings"
+    for key in raw:
+        _check_text(key, f"{where}: a key")
+    known = {k: v for k, v in raw.items() if k in GenerationSettings.model_fields}
+    unknown.update(k for k in raw if k not in known)
+    stop = known.get("stop")
+    for index, text in enumerate(stop if isinstance(stop, list) else [], start=1):
+        if isinstance(text, str):  # else refused below, as not a list of text
+            _check_text(text, f"{where}: stop string {index}")
+    usable, refused = GenerationSettings.usable_part(known)
+    if refused:
+        raise ImportFormatError(f"{where}: {refused[0]}")
+    return usable
 
 
 def _metrics(raw: Any, where: str) -> ReplyMetrics | None:
@@ -202,15 +286,15 @@ def _metrics(raw: Any, where: str) -> ReplyMetrics | None:
         return None
     where = f"{where}: metrics"
     for key in ("prompt_tokens", "prompt_eval_tokens", "completion_tokens"):
-        _field(raw, key, int, where)
+        _count(raw, key, where)
     if "dropped_turns" in raw:  # optional, as in ReplyMetrics.from_dict
-        _field(raw, "dropped_turns", int, where)
-    _field(raw, "ttft_ms", (int, float, type(None)), where)  # null: no token came
-    _field(raw, "decode_tps", (int, float), where)
+        _count(raw, "dropped_turns", where)
+    _rate(raw, "ttft_ms", (int, float, type(None)), where)  # null: no token came
+    _rate(raw, "decode_tps", (int, float), where)
     reason = _field(raw, "stop_reason", str, where)
     if reason not in set(StopReason):
         known = ", ".join(str(r) for r in StopReason)
-        raise ImportFormatError(f"{where}: stop_reason {reason!r} is not one of {known}")
+        raise ImportFormatError(f"{where}: stop_reason {_shown(reason)} is not one of {known}")
     return ReplyMetrics.from_dict(raw)
 
 
@@ -220,10 +304,10 @@ def _parse_message(raw: Any, conv_id: str, where: str) -> Message:
     msg_id = _field(raw, "id", str, where)
     if not msg_id:
         raise ImportFormatError(f"{where}: 'id' is empty")
-    where = f"{where.rsplit(' ', 1)[0]} {msg_id!r}"
+    where = f"{where.rsplit(' ', 1)[0]} {_shown(msg_id)}"
     role = _field(raw, "role", str, where)
     if role not in ROLES:
-        raise ImportFormatError(f"{where}: role {role!r} is not one of {', '.join(ROLES)}")
+        raise ImportFormatError(f"{where}: role {_shown(role)} is not one of {', '.join(ROLES)}")
     metrics = _metrics(_field(raw, "metrics", (dict, type(None)), where), where)
     if metrics is not None and role != "assistant":
         raise ImportFormatError(f"{where}: only assistant messages have metrics, not {role}")
@@ -240,11 +324,12 @@ def _parse_message(raw: Any, conv_id: str, where: str) -> Message:
 
 
 def _parse_conversation(
-    raw: Any, where: str, seen: dict[str, str]
+    raw: Any, where: str, seen: dict[str, str], unknown_settings: set[str]
 ) -> tuple[Conversation, list[Message]]:
     """One conversation, checked for types, duplicate ids and a well-formed message tree.
 
-    ``seen`` maps every id met so far in the file to where it was, to name duplicates.
+    ``seen`` maps every id met so far in the file to where it was, to name duplicates;
+    ``unknown_settings`` collects the setting names left out (see ``_settings``).
     """
     if not isinstance(raw, dict):
         raise ImportFormatError(f"{where} must be an object, not {_json_type(raw)}")
@@ -252,7 +337,7 @@ def _parse_conversation(
     if not conv_id:
         raise ImportFormatError(f"{where}: 'id' is empty")
     if conv_id in seen:
-        raise ImportFormatError(f"{where}: id {conv_id!r} is also used by {seen[conv_id]}")
+        raise ImportFormatError(f"{where}: id {_shown(conv_id)} is also used by {seen[conv_id]}")
     seen[conv_id] = where
     raw_messages = _field(raw, "messages", list, where)
     messages: dict[str, Message] = {}
@@ -260,21 +345,23 @@ def _parse_conversation(
         msg = _parse_message(raw_msg, conv_id, f"{where}: message {index}")
         if msg.id in seen:
             raise ImportFormatError(
-                f"{where}: message {msg.id!r} has the same id as {seen[msg.id]}"
+                f"{where}: message {_shown(msg.id)} has the same id as {seen[msg.id]}"
             )
-        seen[msg.id] = f"{where}, message {msg.id!r}"
+        seen[msg.id] = f"{where}, message {_shown(msg.id)}"
         messages[msg.id] = msg
     for msg in messages.values():
         if msg.parent_id is not None and msg.parent_id not in messages:
             elsewhere = "that is in another conversation" if msg.parent_id in seen else ""
             raise ImportFormatError(
-                f"{where}: message {msg.id!r} has parent {msg.parent_id!r} "
+                f"{where}: message {_shown(msg.id)} has parent {_shown(msg.parent_id)} "
                 + (elsewhere or "that is not in the file")
             )
     _check_no_loops(messages, where)
     leaf = _field(raw, "current_leaf_id", (str, type(None)), where)
     if leaf is not None and leaf not in messages:
-        raise ImportFormatError(f"{where}: current_leaf_id {leaf!r} is not one of its messages")
+        raise ImportFormatError(
+            f"{where}: current_leaf_id {_shown(leaf)} is not one of its messages"
+        )
     conv = Conversation(
         id=conv_id,
         title=_field(raw, "title", str, where),
@@ -282,7 +369,7 @@ def _parse_conversation(
         updated_at=_timestamp(raw, "updated_at", where),
         model=_field(raw, "model", (str, type(None)), where),
         system_prompt=_field(raw, "system_prompt", (str, type(None)), where),
-        settings=_field(raw, "settings", dict, where),
+        settings=_settings(_field(raw, "settings", dict, where), where, unknown_settings),
         pinned=_field(raw, "pinned", bool, where),
         current_leaf_id=leaf,
     )
@@ -298,44 +385,93 @@ def _check_no_loops(messages: dict[str, Message], where: str) -> None:
         current: str | None = start
         while current is not None and current not in reaches_root:
             if current in on_path:
-                raise ImportFormatError(f"{where}: message {current!r} is its own ancestor")
+                raise ImportFormatError(f"{where}: message {_shown(current)} is its own ancestor")
             path.append(current)
             on_path.add(current)
             current = messages[current].parent_id
         reaches_root.update(path)
 
 
-def parse_export(text: str) -> list[tuple[Conversation, list[Message]]]:
-    """Check a whole export and turn it into store objects, writing nothing.
+def _refuse_constant(name: str) -> NoReturn:
+    raise ImportFormatError(f"not valid JSON: {name} is not a number JSON allows")
 
-    Raises:
-        ImportFormatError: the first problem found, in one line.
-    """
+
+def _check_depth(document: object) -> None:
+    """Refuse lists and objects nested deeper than ``MAX_DEPTH`` (without recursing)."""
+    if not isinstance(document, dict | list):
+        return
+    stack: list[tuple[object, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ImportFormatError(f"nested too deeply (more than {MAX_DEPTH} levels)")
+        children = value.values() if isinstance(value, dict) else value
+        assert isinstance(children, Iterable)
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+
+
+def _load(text: str) -> object:
+    """``json.loads``, but every way it can refuse the text is an ``ImportFormatError``."""
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise ImportFormatError(
             f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from exc
+    except RecursionError:
+        raise ImportFormatError(f"nested too deeply (more than {MAX_DEPTH} levels)") from None
+    except ImportFormatError:
+        raise
+    except ValueError:  # Python reads integers of at most 4300 digits
+        raise ImportFormatError(
+            "not valid JSON: a number is far too long (more than 4300 digits)"
+        ) from None
+    _check_depth(document)
+    return document
+
+
+def parse_export(text: str) -> list[tuple[Conversation, list[Message]]]:
+    """Check a whole export and turn it into store objects, writing nothing.
+
+    Setting names this chatapp does not know are left out, with one warning logged.
+
+    Raises:
+        ImportFormatError: the first problem found, in one line.
+    """
+    document = _load(text)
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
         raise ImportFormatError(f"not a chatapp export (missing 'format': {FORMAT_NAME!r})")
     version = document.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ImportFormatError(f"'version' must be a whole number from 1, not {version!r}")
+        raise ImportFormatError(f"'version' must be a whole number from 1, not {_shown(version)}")
     if version > FORMAT_VERSION:
         raise ImportFormatError(
-            f"export version {version} is newer than this chatapp understands ({FORMAT_VERSION})"
+            f"export version {_shown(version)} is newer than this chatapp understands "
+            f"({FORMAT_VERSION})"
         )
     raw_convs = _field(document, "conversations", list, "the export")
     seen: dict[str, str] = {}
-    return [
-        _parse_conversation(raw, f"conversation {index}", seen)
+    unknown: set[str] = set()
+    parsed = [
+        _parse_conversation(raw, f"conversation {index}", seen, unknown)
         for index, raw in enumerate(raw_convs, start=1)
     ]
+    if unknown:
+        names = sorted(unknown)
+        more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+        log.warning(
+            "settings this chatapp does not know were left out: %s%s",
+            ", ".join(_shown(k) for k in names[:5]),
+            more,
+        )
+    return parsed
 
 
 def import_json(store: Store, text: str) -> list[str]:
     """Import every conversation of an export, all or nothing.
+
+    Settings this chatapp does not know are left out, with one warning logged (see
+    ``parse_export``).
 
     Returns:
         The ids of the imported conversations, in file order.

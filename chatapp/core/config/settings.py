@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import types
+from collections.abc import Mapping
 from enum import Enum, StrEnum
 from typing import Annotated, Any, Self, Union, get_args, get_origin
 
@@ -75,10 +76,24 @@ def number_type(info: FieldInfo) -> type[int] | type[float] | None:
     return None
 
 
+_SHOWN_MAX = 60  # characters of a refused value quoted in a message
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _SHOWN_MAX else text[: _SHOWN_MAX - 1] + "…"
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut short: a refused value may be a whole pasted document."""
+    if isinstance(value, int) and value.bit_length() > 3 * _SHOWN_MAX:  # repr may refuse it
+        return f"a number of more than {_SHOWN_MAX} digits"
+    return _clip(repr(value))
+
+
 def _fmt(value: float) -> str:
     """A bound or a refused value as the user typed it: 10000001, 1.5, 1.0000001 (never 1e+07)."""
     if isinstance(value, int):
-        return str(value)
+        return _shown(value)
     if value.is_integer() and abs(value) < 1e16:
         return str(int(value))
     return repr(value)  # the shortest text that reads back as this float
@@ -121,11 +136,13 @@ class _Settings(BaseModel):
         if number is not None:
             if not _is_number(value):
                 return SettingsError(
-                    f"{label} must be a number, got {value!r}", setting=name, wrong_type=True
+                    f"{label} must be a number, got {_shown(value)}", setting=name, wrong_type=True
                 )
             if number is int and isinstance(value, float):
                 return SettingsError(
-                    f"{label} must be a whole number, got {value!r}", setting=name, wrong_type=True
+                    f"{label} must be a whole number, got {_shown(value)}",
+                    setting=name,
+                    wrong_type=True,
                 )
             lo, hi = bounds(cls, name)
             return SettingsError(
@@ -134,15 +151,17 @@ class _Settings(BaseModel):
             )
         if annotation is bool:
             return SettingsError(
-                f"{label} must be true or false, got {value!r}", setting=name, wrong_type=True
+                f"{label} must be true or false, got {_shown(value)}", setting=name, wrong_type=True
             )
         if isinstance(annotation, type) and issubclass(annotation, Enum):
             choices = ", ".join(str(m.value) for m in annotation)
-            return SettingsError(f"{label} must be one of {choices}, got {value!r}", setting=name)
+            return SettingsError(
+                f"{label} must be one of {choices}, got {_shown(value)}", setting=name
+            )
         if error["type"] == "string_too_short":
             return SettingsError(f"{label} must be non-empty text", setting=name)
         return SettingsError(
-            f"{label} must be a list of text, got {value!r}", setting=name, wrong_type=True
+            f"{label} must be a list of text, got {_shown(value)}", setting=name, wrong_type=True
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -157,6 +176,31 @@ class _Settings(BaseModel):
             SettingsError: a value has the wrong type or is out of bounds; the message names it.
         """
         return cls(**{k: v for k, v in d.items() if k in cls.model_fields})
+
+    @classmethod
+    def usable_part(cls, d: Mapping[str, Any]) -> tuple[dict[str, Any], list[SettingsError]]:
+        """Split saved values into those this class accepts and the refusals of the others.
+
+        For values that were checked once but may not be any more: a conversation's overrides
+        written by an older chatapp, by another tool or by hand. Each field is checked on its
+        own, so one bad value does not cost the good ones. Unknown keys are left out silently,
+        as ``from_dict`` does (a newer chatapp may know them).
+
+        Returns:
+            The accepted entries of ``d``, as given, and one ``SettingsError`` per refused field.
+        """
+        usable: dict[str, Any] = {}
+        refused: list[SettingsError] = []
+        for key, value in d.items():
+            if key not in cls.model_fields:
+                continue
+            try:
+                cls(**{key: value})
+            except SettingsError as exc:
+                refused.append(exc)
+            else:
+                usable[key] = value
+        return usable, refused
 
     def updated(self, **changes: Any) -> Self:
         """A validated copy with the given fields changed (``None`` values are ignored).

@@ -407,7 +407,7 @@ _MSG_COLUMNS: Final = (
 def _conversation(row: sqlite3.Row) -> Conversation:
     try:
         settings = json.loads(row["settings_json"])
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack
         settings = None
     if not isinstance(settings, dict):
         log.warning("conversation %s has unreadable settings; using defaults", row["id"])

@@ -3,7 +3,6 @@ composer; sending, streaming the reply in, Stop, Regenerate and Edit."""
 
 from __future__ import annotations
 
-import logging
 import threading
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -16,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from chatapp.core.chat.service import ChatService, ThreadView, effective
+from chatapp.core.chat.service import ChatService, ThreadView, effective, saved_overrides
 from chatapp.core.config.settings import GenerationSettings
 from chatapp.core.inference.backend import TokenCount
 from chatapp.core.storage.store import Conversation, Message, Store, timestamp_now
@@ -29,8 +28,6 @@ from chatapp.ui.main.state import Stream, WindowState
 from chatapp.ui.main.theme import is_dark
 from chatapp.ui.main.widgets import ErrorBanner, clip, named
 from chatapp.ui.main.workers import EngineClient, StoreClient
-
-log = logging.getLogger(__name__)
 
 REPAINT_MS = 33  # ~30 repaints a second, however fast the model is
 
@@ -157,7 +154,10 @@ class ChatPanel(QWidget):
 
     def _show_conversation(self, view: ThreadView, focus: str | None) -> None:
         conv, messages, versions = view.conversation, view.messages, view.versions
+        opened = not self.state.is_current(conv.id)  # not just another branch of it
         self.state.current = conv
+        if opened:
+            self._point_out_unusable_settings(conv)
         self.state.set_thread(messages, versions)
         self.chat_view.dark = is_dark(self)
         self.chat_view.show_messages(messages)
@@ -178,6 +178,17 @@ class ChatPanel(QWidget):
             self.chat_view.scroll_to(focus)
         self.state.settings = self.state.settings.updated(last_conversation=conv.id)
         self.conversation_shown.emit(conv.id)
+
+    def _point_out_unusable_settings(self, conv: Conversation) -> None:
+        """Saved overrides that no longer pass (an old chatapp, an edited database) are ignored;
+        say so once, when the conversation opens, so a missing setting is not a mystery."""
+        _, refused = saved_overrides(conv)
+        if refused:
+            self.show_error(
+                "Some of this conversation's saved settings cannot be used, so the defaults "
+                f"are used for them: {'; '.join(map(str, refused))}. Choose new ones with "
+                "“change” above the conversation."
+            )
 
     def _update_header(self) -> None:
         conv = self.state.current
@@ -229,12 +240,7 @@ class ChatPanel(QWidget):
     # -- sending and streaming ------------------------------------------------------------------
 
     def generation_settings(self) -> GenerationSettings:
-        defaults = self.state.settings.generation
-        try:
-            return effective(defaults, self.state.current)
-        except ValueError as exc:
-            log.warning("conversation settings ignored: %s", exc)
-            return defaults
+        return effective(self.state.settings.generation, self.state.current)
 
     def send(self, text: str) -> None:
         state = self.state
