@@ -538,3 +538,29 @@ def test_text_that_is_not_utf8_is_one_line_and_creates_nothing(
     assert done.returncode == 1
     assert "is not UTF-8 text" in one_line(done.stderr.decode())
     assert not (data / DB_FILENAME).exists()  # no empty conversation left behind
+
+
+def test_the_window_says_saving_waits_for_a_lock_and_saves_the_whole_reply_after(
+    tmp_path: Path, long_model: Path, make_window, qtbot
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from chatapp.core.config.settings import GenerationSettings
+
+    window = make_window(long_model, generation=GenerationSettings(max_tokens=1500, seed=1))
+    banner = window.chat_panel.banner
+    other = sqlite3.connect(tmp_path / "data" / DB_FILENAME, isolation_level=None)
+    window.composer.setFocus()
+    qtbot.keyClicks(window.composer, "tell me")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.state.stream is not None, timeout=20_000)  # streaming
+    other.execute("BEGIN IMMEDIATE")  # another program takes the lock mid-reply
+    with qtbot.waitSignal(window.reply_done, timeout=60_000) as done:
+        qtbot.waitUntil(lambda: "Saving the reply waits" in banner.label.text(), timeout=20_000)
+        other.execute("COMMIT")
+    other.close()
+    reply_id = str(done.args[1])
+    with Store.open_dir(tmp_path / "data") as store:
+        saved = store.get_message(reply_id)
+    assert saved.metrics is not None
+    assert saved.content == window.chat_view.widgets[reply_id].text and len(saved.content) > 100

@@ -76,6 +76,7 @@ class ChatPanel(QWidget):
         w.token_count.connect(self._token_count)
         w.reply_finished.connect(self._reply_finished)
         w.reply_failed.connect(self._reply_failed)
+        w.save_delayed.connect(self._save_delayed)
         self.update_stack()
 
     def _build(self) -> None:
@@ -363,6 +364,11 @@ class ChatPanel(QWidget):
             self.chat_view.finish(message)
             self.chat_view.set_busy(False)
         self.reply_done.emit(conv_id, message.id)
+
+    def _save_delayed(self, _conv_id: str, reason: str) -> None:
+        self.show_error(
+            f"Saving the reply waits: {reason}. It goes on, and is saved once the lock is released."
+        )
 
     def _reply_failed(self, conv_id: str, message: str) -> None:
         self.show_error(f"The reply failed: {message}")

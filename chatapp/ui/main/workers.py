@@ -121,6 +121,8 @@ class EngineWorker(QObject):
     token_count = Signal(str, object)  # message id, TokenCount
     reply_finished = Signal(str, str)  # conversation id, message id
     reply_failed = Signal(str, str)  # conversation id, message
+    # conversation id, why saving waits (another program's lock); the reply streams on
+    save_delayed = Signal(str, str)
 
     def __init__(self, engine: Engine, store: Store) -> None:
         super().__init__()
@@ -170,7 +172,13 @@ class EngineWorker(QObject):
 
         try:
             events = self.chats.reply(
-                self.engine, conversation_id, parent_id, settings, cancel=cancel, on_begin=begun
+                self.engine,
+                conversation_id,
+                parent_id,
+                settings,
+                cancel=cancel,
+                on_begin=begun,
+                on_save_delayed=lambda why: self.save_delayed.emit(conversation_id, why),
             )
             for event in events:
                 if isinstance(event, TextDelta):
