@@ -261,9 +261,8 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
                         out.flush()
             finally:
                 events.close()
-        except (TemplateError, EngineError) as exc:
-            print(f"conversation {conv.id}", file=sys.stderr)
-            raise CliError(str(exc)) from exc
+        except (TemplateError, EngineError) as exc:  # one line, naming the conversation
+            raise CliError(f"{exc} (conversation {conv.id})") from exc
         finally:
             signal.signal(signal.SIGINT, previous)
         if stop.is_set():  # what came is saved, marked cancelled
@@ -272,7 +271,8 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
             raise KeyboardInterrupt
         out.write("\n")
         out.flush()
-        reply = store.thread(conv.id)[-1]
+        # the reply (the current leaf), for its metrics; not the whole thread, which may be huge
+        reply = store.get_message(store.get_conversation(conv.id).current_leaf_id or user.id)
         print(f"conversation {conv.id}", file=sys.stderr)
         if reply.metrics is not None:
             print(reply.metrics.summary(), file=sys.stderr)
