@@ -130,7 +130,7 @@ def export_file(path: Path, mb: int) -> None:
             }
         ],
     }
-    path.write_text(json.dumps(doc), encoding="utf-8")
+    Path(path).write_text(json.dumps(doc), encoding="utf-8")
 
 
 def cli(app_root: Path, args: list[str], timeout: float) -> tuple[float, int | None, int, str]:
