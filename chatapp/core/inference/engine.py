@@ -484,7 +484,8 @@ class Engine:
             if head and huge[0] == 0:
                 which, culprit, advice = "the system prompt", 0, "shorten it"
             elif last == len(messages) - 1:
-                which, culprit, advice = "your message", last, "shorten the message, or send a part of it"
+                which, culprit = "your message", last
+                advice = "shorten the message, or send a part of it"
             elif settings.overflow == OverflowPolicy.REFUSE:
                 which, culprit = "a message", last
                 advice = "start a new chat, or allow dropping old turns"
