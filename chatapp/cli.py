@@ -300,15 +300,15 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
                         out.flush()
             finally:
                 events.close()
-        except (TemplateError, EngineError) as exc:
-            print(f"conversation {conv.id}", file=sys.stderr)
-            raise CliError(str(exc)) from exc
+        except (TemplateError, EngineError) as exc:  # one line, naming the conversation
+            raise CliError(f"{exc} (conversation {conv.id})") from exc
         except StoreError as exc:
             out.write("\n")
-            print(f"conversation {conv.id}", file=sys.stderr)
             if not replies:
-                raise
-            raise CliError(f"{exc}; the reply stopped, saved as far as its last save") from exc
+                raise CliError(f"{exc} (conversation {conv.id})") from exc
+            raise CliError(
+                f"{exc}; the reply stopped, saved as far as its last save (conversation {conv.id})"
+            ) from exc
         finally:
             signal.signal(signal.SIGINT, previous)
         if stop.is_set():  # what came is saved, marked cancelled

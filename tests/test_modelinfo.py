@@ -109,6 +109,9 @@ def _reference_info(path: Path, out: list[gguf.GGUFReader]) -> ModelInfo:
         chat_template=field("tokenizer.chat_template"),
         eos_token=token("tokenizer.ggml.eos_token_id"),
         bos_token=token("tokenizer.ggml.bos_token_id"),
+        longest_token=(
+            max(len(t.encode()) for t in tokens.contents()) if tokens is not None else None
+        ),
     )
 
 

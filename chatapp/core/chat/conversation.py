@@ -29,19 +29,32 @@ CHECKPOINT_BUSY_MS = 50
 FINAL_SAVE_WAIT_S = 120.0
 
 
-def history(store: Store, conversation_id: str, leaf_id: str | None = None) -> list[ChatMessage]:
+def history(
+    store: Store, conversation_id: str, leaf_id: str | None = None, *, limit: int | None = None
+) -> list[ChatMessage]:
     """The messages the model sees: the system prompt, then the current thread's turns.
 
     Replies that were interrupted before producing any text are left out.
+
+    Args:
+        limit: the most bytes a message can take and still fit (``Engine.message_limit``): a
+            longer one is not read whole but passed with its ``size``, for the engine to drop
+            or refuse without reading 200 MB first.
     """
     conv = store.get_conversation(conversation_id)
     out: list[ChatMessage] = []
     if conv.system_prompt:
         out.append({"role": "system", "content": conv.system_prompt})
-    for msg in store.thread(conv.id, leaf_id):
+    for msg in store.thread(conv.id, leaf_id, preview=limit):
         if msg.role == "system" or (msg.role == "assistant" and not msg.content):
             continue
-        out.append({"role": "user" if msg.role == "user" else "assistant", "content": msg.content})
+        turn: ChatMessage = {
+            "role": "user" if msg.role == "user" else "assistant",
+            "content": msg.content,
+        }
+        if msg.full_size is not None:
+            turn["size"] = msg.full_size
+        out.append(turn)
     return out
 
 
@@ -80,9 +93,8 @@ def reply_to(
     Raises:
         EngineError and its subclasses, before any row is written; StoreError as above.
     """
-    reply: Reply = engine.stream_chat(
-        history(store, conversation_id, parent.id), settings, cancel=cancel
-    )
+    turns = history(store, conversation_id, parent.id, limit=engine.message_limit(settings))
+    reply: Reply = engine.stream_chat(turns, settings, cancel=cancel)
     model = engine.model.info.name if engine.model else None
     row = store.begin_reply(conversation_id, parent_id=parent.id, model=model)
     if on_begin is not None:

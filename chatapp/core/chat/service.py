@@ -8,16 +8,24 @@ thread); generation runs wherever the caller iterates ``reply``.
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import threading
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
 from chatapp.core.chat.conversation import reply_to
 from chatapp.core.config.settings import GenerationSettings, SettingsError
 from chatapp.core.inference.backend import Event
 from chatapp.core.inference.engine import Engine
-from chatapp.core.storage.store import Conversation, Message, Store
+from chatapp.core.storage.store import Conversation, Message, Store, StoreError
+
+#: Messages longer than this (bytes of UTF-8) are opened as their first PREVIEW_BYTES only: the
+#: window shows that much as plain text (about 30-40 ms to lay out; Markdown of the same size
+#: takes 40-800 ms) and reads the rest from the store when asked to show or save it all.
+PREVIEW_BYTES: Final = 64_000
 
 log = logging.getLogger(__name__)
 
@@ -108,14 +116,45 @@ class ChatService:
 
     # -- conversations ----------------------------------------------------------------------------
 
-    def open_thread(self, conversation_id: str, focus: str | None = None) -> ThreadView:
-        """The conversation as shown: its current thread, or the one through ``focus``."""
+    def open_thread(
+        self, conversation_id: str, focus: str | None = None, *, preview: int = PREVIEW_BYTES
+    ) -> ThreadView:
+        """The conversation as shown: its current thread, or the one through ``focus``.
+
+        A message longer than ``preview`` bytes comes with only its start (``Message.partial``).
+        """
         store = self.store
         conv = store.get_conversation(conversation_id)
-        thread = store.thread(conv.id)
+        thread = store.thread(conv.id, preview=preview)
         if focus is not None and focus not in {m.id for m in thread}:
-            thread = store.thread(conv.id, focus)
+            thread = store.thread(conv.id, focus, preview=preview)
         return ThreadView(conv, thread, store.versions(conv.id, [m.id for m in thread]))
+
+    def save_message(self, message_id: str, path: Path) -> int:
+        """Write a message's whole text to ``path``, byte for byte as stored (UTF-8), a chunk
+        at a time; a crash leaves the old file or the new one. Returns the bytes written.
+
+        Raises:
+            StoreError: the file cannot be written (the message says why).
+        """
+        path = Path(path)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        except OSError as exc:
+            raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        try:
+            with os.fdopen(fd, "wb") as out:
+                size = self.store.write_content(message_id, out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return size
 
     def start(
         self,
@@ -194,4 +233,4 @@ class ChatService:
         )
 
 
-__all__ = ["ChatService", "ThreadView", "effective", "saved_overrides"]
+__all__ = ["PREVIEW_BYTES", "ChatService", "ThreadView", "effective", "saved_overrides"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 import jinja2
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -21,6 +21,9 @@ CHATML_TEMPLATE = (
 class ChatMessage(TypedDict):
     role: Literal["system", "user", "assistant"]
     content: str
+    # Only for a message too long to read whole (see ``Engine.message_limit``): its size in
+    # bytes of UTF-8; ``content`` then holds only its start, and the engine never sends it.
+    size: NotRequired[int]
 
 
 class TemplateError(EngineError):

@@ -45,7 +45,12 @@ from chatapp.core.inference.chat_template import (
     TemplateError,
 )
 from chatapp.core.inference.metrics import ReplyMetrics, StopReason
-from chatapp.core.models.modelinfo import ModelFileError, ModelInfo, read_model_info
+from chatapp.core.models.modelinfo import (
+    ModelFileError,
+    ModelInfo,
+    file_size_label,
+    read_model_info,
+)
 
 log = logging.getLogger(__name__)
 
@@ -457,6 +462,9 @@ class Engine:
         The reply reserve is ``min(max_tokens, n_ctx // 4)``. With the drop-oldest policy the
         oldest turns go first; a leading system prompt and the last message always stay.
 
+        A message too long to fit on its own (see ``message_limit``) is found without
+        tokenizing it: it is dropped with every turn before it, or refused, at once.
+
         Returns:
             (messages kept, their prompt tokens, number of messages dropped)
 
@@ -466,11 +474,35 @@ class Engine:
         llm, _ = self._require()
         n_ctx = llm.n_ctx()
         budget = n_ctx - min(settings.max_tokens, n_ctx // 4)
-        tokens = self._prompt_tokens(messages)
-        if len(tokens) <= budget:
-            return messages, tokens, 0
         head = messages[:1] if messages and messages[0]["role"] == "system" else []
         body = messages[len(head) :]
+        early = 0
+        limit = self.message_limit(settings)
+        huge = [i for i, m in enumerate(messages) if _too_long(m, limit)]
+        if huge:
+            last = huge[-1]
+            if head and huge[0] == 0:
+                which, culprit, advice = "the system prompt", 0, "shorten it"
+            elif last == len(messages) - 1:
+                which, culprit = "your message", last
+                advice = "shorten the message, or send a part of it"
+            elif settings.overflow == OverflowPolicy.REFUSE:
+                which, culprit = "a message", last
+                advice = "start a new chat, or allow dropping old turns"
+            else:
+                culprit = -1
+            if culprit >= 0:
+                size = file_size_label(_utf8_size(messages[culprit]))
+                raise ContextOverflowError(
+                    f"{which} of {size} cannot fit the context of {n_ctx} tokens (it needs more "
+                    f"than the {budget} left after room for the reply): {advice}"
+                )
+            kept = _drop_leading(body, last + 1 - len(head))
+            early, body = len(body) - len(kept), kept
+            messages = head + body
+        tokens = self._prompt_tokens(messages)
+        if len(tokens) <= budget:
+            return messages, tokens, early
         if settings.overflow == OverflowPolicy.REFUSE:
             raise ContextOverflowError(
                 f"the conversation takes {len(tokens)} tokens but the context holds {n_ctx} "
@@ -484,17 +516,36 @@ class Engine:
             kept = _drop_leading(body, mid)
             candidate = self._prompt_tokens(head + kept)
             if len(candidate) <= budget:
-                best, hi = (head + kept, candidate, len(body) - len(kept)), mid - 1
+                best, hi = (head + kept, candidate, early + len(body) - len(kept)), mid - 1
             else:
                 lo = mid + 1
         if best is None:
-            last = self._prompt_tokens(head + body[-1:])
+            last_tokens = self._prompt_tokens(head + body[-1:])
             raise ContextOverflowError(
-                f"the system prompt and your last message take {len(last)} tokens, more than "
-                f"the {budget} the context of {n_ctx} leaves after reserving room for the reply: "
-                "shorten the message or load the model with a longer context"
+                f"the system prompt and your last message take {len(last_tokens)} tokens, more "
+                f"than the {budget} the context of {n_ctx} leaves after reserving room for the "
+                "reply: shorten the message or load the model with a longer context"
             )
         return best
+
+    def message_limit(self, settings: GenerationSettings) -> int | None:
+        """The most bytes of UTF-8 one message can have and still fit the context on its own.
+
+        A token never stands for more text than the vocabulary's longest token string (its
+        byte-level or "▁"-escaped form is at least as long as what it decodes to), and these
+        tokenizers keep every byte of their input; so a text of more than ``budget * longest``
+        bytes takes more than ``budget`` tokens. Found without tokenizing: a 200 MB message is
+        refused in microseconds. ``None`` where no such bound holds: a tokenizer that may drop
+        input (WPM, UGM normalise whitespace away) or an unknown longest token.
+        """
+        llm, _ = self._require()
+        assert self._model is not None
+        longest = self._model.info.longest_token
+        kind = llama_cpp.llama_vocab_type(llm._model.vocab)
+        if not longest or kind not in _KEEPS_EVERY_BYTE:
+            return None
+        n_ctx = llm.n_ctx()
+        return (n_ctx - min(settings.max_tokens, n_ctx // 4)) * longest
 
     def stream_chat(
         self,
@@ -711,6 +762,35 @@ def prompt_tokens_evaluated(llm: llama_cpp.Llama) -> int:
     """
     perf = llama_cpp.llama_perf_context(llm.ctx)
     return int(perf.n_p_eval) if perf.n_p_eval > 1 else 1
+
+
+# llama.cpp's vocabulary types whose tokens, put together, give back at least every input byte
+_KEEPS_EVERY_BYTE = frozenset(
+    {
+        llama_cpp.LLAMA_VOCAB_TYPE_SPM,
+        llama_cpp.LLAMA_VOCAB_TYPE_BPE,
+        llama_cpp.LLAMA_VOCAB_TYPE_RWKV,
+    }
+)
+
+
+def _too_long(message: ChatMessage, limit: int | None) -> bool:
+    """Whether a message has more than ``limit`` bytes of UTF-8, at no cost: a character is at
+    least a byte. One given only in part (with its ``size``) is too long by definition."""
+    return "size" in message or (limit is not None and len(message["content"]) > limit)
+
+
+def _utf8_size(message: ChatMessage) -> int:
+    size = message.get("size")
+    if size is not None:
+        return size
+    text = message["content"]
+    if text.isascii():
+        return len(text)
+    step = 1 << 20  # a piece at a time: no second copy of a 200 MB text
+    return sum(
+        len(text[i : i + step].encode("utf-8", "surrogatepass")) for i in range(0, len(text), step)
+    )
 
 
 def _drop_leading(body: list[ChatMessage], n: int) -> list[ChatMessage]:

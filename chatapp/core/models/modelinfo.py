@@ -58,6 +58,9 @@ class ModelInfo:
     chat_template: str | None
     eos_token: str | None
     bos_token: str | None
+    # the most bytes a token's text takes in the vocabulary (None: the header has none); a token
+    # never stands for more bytes of text than that
+    longest_token: int | None = None
 
     @property
     def parameters_label(self) -> str:
@@ -157,6 +160,15 @@ class _Field:
         if self.vtype == GGUFValueType.ARRAY:
             return [_decoded(v) for v in self.raw()]
         return _decoded(self._value)
+
+    def longest(self) -> int | None:
+        """An array of strings: the byte length of its longest element (None for others)."""
+        starts = self._offsets
+        if starts is None or not len(starts):
+            return None
+        # the strings lie one after the other, each after its 8-byte length
+        last = len(self._header.string(int(starts[-1]))[0])
+        return max(int(np.diff(starts).max(initial=8)) - 8, last)
 
     def item(self, index: int) -> Any:
         """Element ``index`` (a negative one counts from the end), or a scalar's value."""
@@ -483,6 +495,7 @@ def _model_info(path: Path, size: int, header: _Header) -> ModelInfo:
         chat_template=header.field("tokenizer.chat_template"),
         eos_token=token("tokenizer.ggml.eos_token_id"),
         bos_token=token("tokenizer.ggml.bos_token_id"),
+        longest_token=None if tokens is None else tokens.longest(),
     )
 
 

@@ -19,6 +19,7 @@ propagates unchanged.
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import os
@@ -28,12 +29,12 @@ import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, BinaryIO, Final, Self
 
 from chatapp.core.inference.metrics import ReplyMetrics, StopReason
 
@@ -138,6 +139,9 @@ class Message:
     ``metrics`` is set on finished assistant replies only. An assistant message without metrics
     is either streaming right now or was cut off (the app was killed mid-reply); the store cannot
     tell which, the caller that streams it can.
+
+    ``full_size`` is set only where ``content`` is not the whole text (a preview read by
+    ``Store.thread(preview=...)``): then it is the whole text's size in bytes of UTF-8.
     """
 
     id: str
@@ -148,6 +152,12 @@ class Message:
     created_at: str
     model: str | None = None
     metrics: ReplyMetrics | None = None
+    full_size: int | None = None
+
+    @property
+    def partial(self) -> bool:
+        """True when ``content`` holds only the start of the text (see ``full_size``)."""
+        return self.full_size is not None
 
     @property
     def interrupted(self) -> bool:
@@ -447,6 +457,19 @@ def _message(row: sqlite3.Row) -> Message:
         model=row["model"],
         metrics=metrics,
     )
+
+
+def _preview(conn: sqlite3.Connection, row: sqlite3.Row, limit: int) -> Message:
+    """A message of a ``thread(preview=...)`` query: a long text (NULL there) is read from its
+    start only, through SQLite's incremental blob I/O, and cut after its last whole character."""
+    msg = _message(row)
+    if row["content"] is not None:
+        return msg
+    with conn.blobopen("messages", "content", row["row_number"], readonly=True) as blob:
+        size = len(blob)
+        head = blob.read(limit)
+    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(head, final=False)
+    return replace(msg, content=text, full_size=size)
 
 
 def _messages_where(conn: sqlite3.Connection, column: str, value: str) -> list[Message]:
@@ -1110,8 +1133,25 @@ class Store:
         with self._reading() as conn:
             return self._msg(conn, message_id)
 
-    def thread(self, conversation_id: str, leaf_id: str | None = None) -> list[Message]:
-        """The path root → ``leaf_id`` (default: the current leaf): what the user sees."""
+    def thread(
+        self, conversation_id: str, leaf_id: str | None = None, *, preview: int | None = None
+    ) -> list[Message]:
+        """The path root → ``leaf_id`` (default: the current leaf): what the user sees.
+
+        Args:
+            preview: a size in bytes: a text longer than this comes back cut to about its first
+                ``preview`` bytes (whole characters), with ``Message.full_size`` set. The rest
+                is never read into Python, so a thread holding a 200 MB message costs little to
+                show. (SQLite itself still loads a long value once, and frees it at once, to
+                learn its size: ``octet_length``, which would not, came with SQLite 3.43.)
+        """
+        columns = _MSG_COLUMNS
+        if preview is not None:
+            columns = columns.replace(
+                "m.content,",
+                "CASE WHEN length(CAST(m.content AS BLOB)) > :preview THEN NULL"
+                " ELSE m.content END AS content, m.rowid AS row_number,",
+            )
         with self._reading() as conn:
             conv = self._conv(conn, conversation_id)
             leaf = conv.current_leaf_id if leaf_id is None else self._msg_in(conn, conv, leaf_id).id
@@ -1119,16 +1159,29 @@ class Store:
                 return []
             rows = conn.execute(
                 f"""WITH RECURSIVE path(id, depth) AS (
-                    SELECT ?, 0
+                    SELECT :leaf, 0
                     UNION ALL
                     SELECT p.parent_id, path.depth + 1 FROM path JOIN messages p ON p.id = path.id
                     WHERE p.parent_id IS NOT NULL
                 )
-                SELECT {_MSG_COLUMNS} FROM path JOIN messages m ON m.id = path.id
+                SELECT {columns} FROM path JOIN messages m ON m.id = path.id
                 ORDER BY path.depth DESC""",
-                (leaf,),
+                {"leaf": leaf, "preview": preview},
             ).fetchall()
-        return [_message(r) for r in rows]
+            if preview is None:
+                return [_message(r) for r in rows]
+            return [_preview(conn, r, preview) for r in rows]
+
+    def write_content(self, message_id: str, out: BinaryIO, chunk: int = 1 << 20) -> int:
+        """Write a message's whole text to ``out`` as stored (UTF-8), a chunk at a time: a
+        200 MB text never sits in memory whole. Returns the number of bytes written."""
+        with self._reading() as conn:
+            full = self._resolve(conn, "messages", "message", message_id)
+            (rowid,) = conn.execute("SELECT rowid FROM messages WHERE id = ?", (full,)).fetchone()
+            with conn.blobopen("messages", "content", rowid, readonly=True) as blob:
+                while data := blob.read(chunk):
+                    out.write(data)
+                return len(blob)
 
     def messages(self, conversation_id: str) -> list[Message]:
         """Every message of the conversation's tree, oldest first."""

@@ -4,9 +4,11 @@ composer; sending, streaming the reply in, Stop, Regenerate and Edit."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -15,16 +17,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from chatapp.core.chat.service import ChatService, ThreadView, effective, saved_overrides
+from chatapp.core.chat.service import (
+    PREVIEW_BYTES,
+    ChatService,
+    ThreadView,
+    effective,
+    saved_overrides,
+)
 from chatapp.core.config.settings import GenerationSettings
 from chatapp.core.inference.backend import TokenCount
-from chatapp.core.storage.store import Conversation, Message, Store, timestamp_now
+from chatapp.core.models.modelinfo import file_size_label
+from chatapp.core.storage.store import Conversation, Message, Store, StoreError, timestamp_now
 from chatapp.ui.main.composer import Composer
 from chatapp.ui.main.conversation_settings import ConversationSettingsDialog
 from chatapp.ui.main.first_run import EmptyState
 from chatapp.ui.main.messages import ChatView
 from chatapp.ui.main.render import escape_plain
 from chatapp.ui.main.state import Stream, WindowState
+from chatapp.ui.main.text_viewer import TextViewer
 from chatapp.ui.main.theme import is_dark
 from chatapp.ui.main.widgets import ErrorBanner, clip, named
 from chatapp.ui.main.workers import EngineClient, StoreClient
@@ -41,6 +51,7 @@ class ChatPanel(QWidget):
     error_shown = Signal(str)
     conversations_stale = Signal(object)  # the list needs refreshing; the id to select or None
     conversation_updated = Signal(object)  # Conversation: its settings were saved
+    message_saved = Signal(str, int)  # path, bytes: Save to file… finished
 
     def __init__(
         self,
@@ -59,6 +70,7 @@ class ChatPanel(QWidget):
         self.empty = empty
         self.closing = False
         self.conversation_dialog: ConversationSettingsDialog | None = None
+        self.viewer: TextViewer | None = None  # Show all, for the last message asked
         self._extends_view = False  # whether the coming reply goes below the last message shown
         self._replying = False  # Send or Regenerate asked for a reply that has not ended
         self._repaint = QTimer(self)
@@ -94,6 +106,8 @@ class ChatPanel(QWidget):
         self.chat_view.edit_requested.connect(self.edit_message)
         self.chat_view.regenerate_requested.connect(self.regenerate)
         self.chat_view.branch_requested.connect(self.switch_branch)
+        self.chat_view.show_all_requested.connect(self.show_all)
+        self.chat_view.save_requested.connect(self.save_message)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.chat_view)
@@ -410,10 +424,63 @@ class ChatPanel(QWidget):
         cancel = self.engine.new_reply()
         self.engine.chat(state.current.id, target.parent_id, self.generation_settings(), cancel)
 
+    # -- long messages ----------------------------------------------------------------------------
+
+    def show_all(self, message_id: str) -> None:
+        """Show all: read the whole text on the store thread, then open it in a viewer."""
+
+        def fetch(store: Store) -> Message:
+            return store.get_message(message_id)
+
+        def opened(message: Message) -> None:
+            if self.closing:
+                return
+            if self.viewer is not None:
+                self.viewer.close()
+            who = "Your message" if message.role == "user" else "Reply"
+            size = len(message.content.encode("utf-8", "surrogatepass"))
+            self.viewer = TextViewer(who, message.content, size, self)
+            self.viewer.show()
+
+        self.db.call(fetch, opened)
+
+    def save_message(self, message_id: str) -> None:
+        """Save to file…: ask where, then the store thread writes the whole text there."""
+        suggested = str(Path.home() / f"message-{message_id[:8]}.txt")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the whole message", suggested, "Text files (*.txt);;All files (*)"
+        )
+        if not path:
+            return
+        chats = self.chats
+
+        def save(_store: Store) -> int | str:
+            try:
+                return chats.save_message(message_id, Path(path))
+            except StoreError as exc:  # said here: it is the user's file, not the store
+                return str(exc)
+
+        def done(size: int | str) -> None:
+            if isinstance(size, str):
+                self.show_error(f"Could not save the message: {size}")
+                return
+            if w := self.chat_view.widgets.get(message_id):
+                w.saved(path, size)
+            self.message_saved.emit(path, size)
+
+        self.db.call(save, done)
+
     def edit_message(self, message_id: str | None) -> None:
         users = [m for m in self.state.thread_messages if m.role == "user"]
         target = next((m for m in users if m.id == message_id), users[-1] if users else None)
         if target is None or self.state.stream is not None:
+            return
+        if target.partial or len(target.content) > PREVIEW_BYTES:
+            size = target.full_size or len(target.content.encode("utf-8", "surrogatepass"))
+            self.show_error(
+                f"This message is too long to edit here ({file_size_label(size)}): save it to a "
+                "file, shorten it there, and send the part that matters."
+            )
             return
         self.state.editing = target
         self.composer.setPlainText(target.content)

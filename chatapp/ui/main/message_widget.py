@@ -1,5 +1,9 @@
 """One message on screen: who wrote it, its text as rich text (streamed in block by block), its
-footer (speed, tokens, why it stopped) and its buttons (Copy, Edit, Regenerate, versions)."""
+footer (speed, tokens, why it stopped) and its buttons (Copy, Edit, Regenerate, versions).
+
+A message longer than ``PREVIEW_BYTES`` shows only its start, as plain text, with a note
+("Showing the first 64.0 KB of 200.0 MB") and Show all / Save to file… beside it.
+"""
 
 from __future__ import annotations
 
@@ -26,9 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from chatapp.core.chat.service import PREVIEW_BYTES
+from chatapp.core.models.modelinfo import file_size_label
 from chatapp.core.storage.store import Message
 from chatapp.ui.main.render import escape_plain
 from chatapp.ui.main.render_stream import MarkdownStream, StreamUpdate, render_blocks
+from chatapp.ui.main.text_viewer import SHOW_ALL_BYTES
 
 _SAFE_SCHEMES = ("http", "https", "mailto")
 
@@ -117,6 +124,8 @@ class MessageWidget(QFrame):
     edit_requested = Signal(str)  # message id
     regenerate_requested = Signal(str)
     branch_requested = Signal(str, int)  # message id, -1 for the previous version, +1 next
+    show_all_requested = Signal(str)  # message id: open the whole of a long message
+    save_requested = Signal(str)  # message id: save its whole text to a file
 
     def __init__(
         self,
@@ -154,6 +163,7 @@ class MessageWidget(QFrame):
         if width is not None:  # lay the text out once, at the width it will have
             self.body.document().setTextWidth(max(1, width - 24))
         layout.addWidget(self.body)
+        self._build_note(layout)
         footer = QHBoxLayout()
         footer.setSpacing(6)
         self.meta = QLabel(self)
@@ -190,6 +200,70 @@ class MessageWidget(QFrame):
         self.set_text(message.content, streaming=False)
         self.set_meta(message)
 
+    def _build_note(self, layout: QVBoxLayout) -> None:
+        """The row under a long message's start: what is shown, and how to get the rest."""
+        self.note_box = QWidget(self)
+        self.note_box.setObjectName("truncationBox")
+        row = QHBoxLayout(self.note_box)
+        row.setContentsMargins(0, 2, 0, 2)
+        row.setSpacing(6)
+        self.note = QLabel(self.note_box)
+        self.note.setObjectName("truncationNote")
+        self.note.setAccessibleName("Only the start of this message is shown")
+        self.note.setWordWrap(True)
+        self.note.setMinimumWidth(1)
+        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        row.addWidget(self.note, 1)
+        self.show_all_button = self._button("Show all", "showAll", "Show the whole message")
+        self.show_all_button.clicked.connect(lambda: self.show_all_requested.emit(self.message.id))
+        self.save_button = self._button("Save to file…", "saveMessage", "Save it to a file")
+        self.save_button.clicked.connect(lambda: self.save_requested.emit(self.message.id))
+        for b in (self.show_all_button, self.save_button):
+            b.setParent(self.note_box)
+            b.setFlat(False)
+            row.addWidget(b)
+        self.note_box.hide()
+        layout.addWidget(self.note_box)
+
+    @property
+    def truncated(self) -> bool:
+        """Whether only the start of the text is shown (see the note under it)."""
+        return self.note_box.isVisibleTo(self)
+
+    def _show_start(self, text: str) -> bool:
+        """For a message over PREVIEW_BYTES: show its start as plain text, and the note.
+
+        Returns whether it was one (otherwise the caller shows the text as usual).
+        """
+        size = self.message.full_size
+        if size is None and len(text) > PREVIEW_BYTES:  # a character is at least a byte
+            size = _utf8_size(text)
+        if size is None or size <= PREVIEW_BYTES:
+            self.note_box.hide()
+            self.copy_button.show()
+            return False
+        start = text[:PREVIEW_BYTES].encode("utf-8", "surrogatepass")[:PREVIEW_BYTES]
+        shown = start.decode("utf-8", "ignore")
+        self.code_blocks = ()
+        self.body.show_html(escape_plain(shown))
+        note = (
+            f"Showing the first {file_size_label(len(shown.encode('utf-8', 'surrogatepass')))}"
+            f" of {file_size_label(size)}, as plain text."
+        )
+        fits = size <= SHOW_ALL_BYTES
+        if not fits:
+            note += f" Too long to show here (over {file_size_label(SHOW_ALL_BYTES)}): save it."
+        self.note.setText(note)
+        self.show_all_button.setVisible(fits)
+        self.copy_button.hide()  # the whole text is in Show all, or in the saved file
+        self.note_box.show()
+        return True
+
+    def saved(self, path: str, size: int) -> None:
+        """Say where Save to file put the whole text."""
+        base = self.note.text().split(" Saved ", 1)[0]
+        self.note.setText(f"{base} Saved {file_size_label(size)} to {path}.")
+
     def _button(self, text: str, name: str, accessible: str) -> QPushButton:
         b = QPushButton(text, self)
         b.setObjectName(name)
@@ -201,6 +275,9 @@ class MessageWidget(QFrame):
 
     def set_text(self, text: str, *, streaming: bool) -> None:
         self.text = text
+        if not streaming and self._show_start(text):
+            self._stream = None
+            return
         if self.message.role == "assistant":
             if streaming:
                 if self._stream is None:
@@ -257,3 +334,12 @@ class MessageWidget(QFrame):
         url = QUrl(href)
         if url.scheme() in _SAFE_SCHEMES:
             QDesktopServices.openUrl(url)
+
+
+def _utf8_size(text: str) -> int:
+    if text.isascii():
+        return len(text)
+    step = 1 << 20  # a piece at a time: no second copy of a long text
+    return sum(
+        len(text[i : i + step].encode("utf-8", "surrogatepass")) for i in range(0, len(text), step)
+    )

@@ -48,6 +48,8 @@ class ChatView(QScrollArea):
     edit_requested = Signal(str)
     regenerate_requested = Signal(str)
     branch_requested = Signal(str, int)
+    show_all_requested = Signal(str)
+    save_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -161,6 +163,8 @@ class ChatView(QScrollArea):
         w.edit_requested.connect(self.edit_requested)
         w.regenerate_requested.connect(self.regenerate_requested)
         w.branch_requested.connect(self.branch_requested)
+        w.show_all_requested.connect(self.show_all_requested)
+        w.save_requested.connect(self.save_requested)
         if message.id in self._streaming:
             w.set_meta(message, streaming=True)
         branch = self._branches.get(message.id)
