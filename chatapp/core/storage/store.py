@@ -685,7 +685,7 @@ class Store:
         if max_pages is not None:
             conn.execute(f"PRAGMA max_page_count = {max_pages:d}")
         self._conn: sqlite3.Connection | None = conn
-        if check and existed and uri:
+        if check and existed and not read_only:  # only writes need the verdict
             self._check = _IntegrityCheck(uri)
         log.debug("opened %s%s", self._path, " read-only" if read_only else "")
 

@@ -15,7 +15,7 @@ from chatapp.core.config.appsettings import AppSettings, SettingsFile, SettingsS
 from chatapp.core.inference.engine import Engine, LoadedModel
 from chatapp.core.models.downloads import Downloader
 from chatapp.core.models.hub import Hub
-from chatapp.core.storage.store import Conversation, Message, Store
+from chatapp.core.storage.store import RECOVERY_HINT, Conversation, Message, Store
 from chatapp.ui.main.about import about_html
 from chatapp.ui.main.chat_panel import ChatPanel
 from chatapp.ui.main.export import ask_and_export
@@ -401,7 +401,9 @@ class MainWindow(QMainWindow):
         self._unsaved = problem
 
     def _store_failed(self, message: str) -> None:
-        if not self._closing:
+        if RECOVERY_HINT in message:  # damage met while reading or writing
+            self._store_checked(message)
+        elif not self._closing:
             self.show_error(f"{message[:1].upper()}{message[1:]}")
 
     def _store_checked(self, damage: str | None) -> None:
