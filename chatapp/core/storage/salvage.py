@@ -174,15 +174,19 @@ def _rebuild(
         fixed[m.id] = m
     # Break any loop (damage can leave nonsense ids): a message whose ancestors come back to it
     # becomes a root.
+    reaches_root: set[str] = set()
     for start in list(fixed):
-        seen: set[str] = set()
+        path: list[str] = []
+        on_path: set[str] = set()
         current: str | None = start
-        while current is not None:
-            if current in seen:
+        while current is not None and current not in reaches_root:
+            if current in on_path:
                 fixed[current] = replace(fixed[current], parent_id=None)
                 break
-            seen.add(current)
+            path.append(current)
+            on_path.add(current)
             current = fixed[current].parent_id
+        reaches_root.update(path)
     if orphans:
         notes.append(
             f"conversation {conv.title or conv.id[:8]!r}: {orphans} messages lost their parent "
