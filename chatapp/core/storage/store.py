@@ -310,21 +310,7 @@ def migrate(conn: sqlite3.Connection, target: int | None = None) -> int:
     while True:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            version = _schema_version(conn)
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"the database {_db_path(conn)} was written by a newer chatapp "
-                    f"(schema {version}; this version knows {SCHEMA_VERSION})"
-                )
-            if (
-                version == 0
-                and conn.execute(
-                    "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
-                ).fetchone()[0]
-            ):
-                raise StoreError(
-                    f"{_db_path(conn)} is not a chatapp database (it holds other tables)"
-                )
+            version = _refuse_foreign(conn)  # another program's file, or a newer chatapp's
             if version >= goal:
                 conn.execute("COMMIT")
                 return version
