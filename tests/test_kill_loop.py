@@ -17,11 +17,13 @@ at random in four phases, at least 50 kills in all:
 
 Moments come from the process's observed progress: a line it logs (``-v``: "opened" once the
 store is open, llama.cpp's own lines while the model loads, "loaded" once it has), a number of
-bytes of the reply on stdout, the database file appearing (then a short random delay), or an
+bytes of the reply on stdout (and the write-ahead log changing while it streams: the reply's
+first checkpoint), the database file appearing (then a short random delay), or an
 amount of the process's own work since one of those: CPU seconds, or bytes it has written (the
 pages of an import's transaction), from Linux's /proc/PID/stat and /proc/PID/io. Each amount is
 drawn at random within what one full run of that phase measured first; counting work rather than
-time keeps the moments inside their phase on a machine busy with other tests.
+time keeps the moments inside their phase on a machine busy with other tests. Each phase prints
+what its kills left behind (e.g. "12x a cut-off reply, with text"), to show they landed all over.
 
 After every kill, a copy of the files exactly as the dead process left them (database, -wal and
 -shm) is opened with plain ``sqlite3``: ``PRAGMA integrity_check`` says ok, ``foreign_key_check``
@@ -53,6 +55,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -179,6 +182,17 @@ def after_work(start: str, *, cpu: float = 0.0, written: int = 0) -> Moment:
     return Moment(f"after {what} following {start.strip()!r}", due)
 
 
+def after_mark(text: str, delay: float) -> Moment:
+    """``delay`` seconds after the stderr line containing ``text``: for short random delays
+    after a readiness point."""
+
+    def due(p: Progress) -> bool:
+        found = p.mark(text)
+        return found is not None and p.now() >= found[0] + delay
+
+    return Moment(f"{delay * 1000:.1f} ms after the line {text.strip()!r}", due)
+
+
 def after_lines(text: str, count: int, prefix: str = LLAMA_LINE) -> Moment:
     def due(p: Progress) -> bool:
         seen = p.lines_after(text, prefix)
@@ -192,6 +206,30 @@ def after_stdout(n_bytes: int) -> Moment:
         return len(p.stdout) >= n_bytes
 
     return Moment(f"after {n_bytes} byte(s) of the reply on stdout", due)
+
+
+def after_checkpoint(wal: Path, n_bytes: int) -> Moment:
+    """``n_bytes`` more of the reply on stdout after the first write to the write-ahead log
+    once the reply streams: its first checkpoint (the reply row was begun before)."""
+    seen: list[tuple[int, int]] = []
+    at: list[int] = []
+
+    def due(p: Progress) -> bool:
+        if p.first_stdout is None:
+            return False
+        if not at:
+            try:
+                stat = wal.stat()
+                now = (stat.st_size, stat.st_mtime_ns)
+            except FileNotFoundError:
+                now = (-1, -1)
+            seen.append(now)
+            if now == seen[0]:
+                return False
+            at.append(len(p.stdout))
+        return len(p.stdout) >= at[0] + n_bytes
+
+    return Moment(f"after the first checkpoint, then {n_bytes} byte(s) of the reply", due)
 
 
 def once_file(path: Path, delay: float) -> Moment:
@@ -374,8 +412,9 @@ def assert_kept(before: Snapshot, after: Snapshot, *, continued: str | None = No
 
 def check_chat_run(
     before: Snapshot, after: Snapshot, run: Outcome, message: str, continued: str | None
-) -> str | None:
-    """The checks after one ``chatapp chat`` run; returns the conversation it wrote to."""
+) -> tuple[str | None, str]:
+    """The checks after one ``chatapp chat`` run; returns the conversation it wrote to, and
+    what it left, in words."""
     if not run.killed:
         assert run.returncode == 0, "\n".join(run.stderr[-20:])
     assert_kept(before, after, continued=continued)
@@ -394,10 +433,12 @@ def check_chat_run(
     replies = [m for m in new if m[M_ROLE] == "assistant"]
     assert len(users) + len(replies) == len(new) and len(users) <= 1 and len(replies) <= 1, new
     leaf = parent
+    state = "an empty new conversation" if target and continued is None else "nothing new"
     if users:
         (user,) = users
         assert user[M_CONTENT] == message and user[M_PARENT] == parent, user
         leaf = user[0]
+        state = "the question, no reply yet"
     if replies:
         (reply,) = replies
         assert users and reply[M_PARENT] == users[0][0], "a reply without its question"
@@ -408,11 +449,15 @@ def check_chat_run(
         else:  # finished: exactly what was printed (the final newline comes after the commit)
             assert run.stdout in (text, text + "\n"), (text[:80], run.stdout[:80])
         leaf = reply[0]
+        if reply[M_STOP] is not None:
+            state = "the finished reply"
+        else:
+            state = f"a cut-off reply, {'with text' if text else 'still empty'}"
     if not run.killed:
         assert users and replies and replies[0][M_STOP] is not None
     if target is not None:
         assert after.conversations[target][C_LEAF] == leaf, "the conversation's leaf is wrong"
-    return target
+    return target, state
 
 
 # --- export files ---------------------------------------------------------------------------------
@@ -536,15 +581,10 @@ def replay(phase: str, index: int, run: Outcome | None = None) -> Iterator[None]
         raise
 
 
-def _cpu_seconds() -> float:
-    """CPU time used so far by this process and its finished children."""
-    return sum(
-        u.ru_utime + u.ru_stime
-        for u in (
-            resource.getrusage(resource.RUSAGE_SELF),
-            resource.getrusage(resource.RUSAGE_CHILDREN),
-        )
-    )
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU seconds used so far by this process, and by its children that have ended."""
+    me, children = map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return me.ru_utime + me.ru_stime, children.ru_utime + children.ru_stime
 
 
 @dataclass
@@ -554,22 +594,27 @@ class Tally:
     kills: int = 0
     runs: int = 0
     started: float = field(default_factory=time.monotonic)
-    cpu: float = field(default_factory=_cpu_seconds)
+    cpu: tuple[float, float] = field(default_factory=_cpu_seconds)
+    states: Counter[str] = field(default_factory=Counter)
 
     def more(self) -> bool:
         # a few spare runs for moments that came after the process had already finished
         return self.kills < self.target and self.runs < self.target * 2
 
-    def count(self, run: Outcome) -> None:
+    def count(self, run: Outcome, state: str) -> None:
         self.runs += 1
         self.kills += run.killed
-        print(f"[{self.phase} {self.runs}] rc {run.returncode}: {run.moment}")
+        self.states[state if run.killed else "(ran to its end)"] += 1
+        print(f"[{self.phase} {self.runs}] rc {run.returncode}, left {state}: {run.moment}")
 
     def check(self) -> None:
+        cpu = _cpu_seconds()
         print(
             f"kill loop {self.phase}: {self.kills} kills in {self.runs} runs (seed {SEED}),"
-            f" {time.monotonic() - self.started:.1f} s, {_cpu_seconds() - self.cpu:.1f} s of CPU"
+            f" {time.monotonic() - self.started:.1f} s; CPU: {cpu[1] - self.cpu[1]:.1f} s in the"
+            f" chatapp processes, {cpu[0] - self.cpu[0]:.1f} s in the test"
         )
+        print("  the kills left: " + "; ".join(f"{n}x {s}" for s, n in self.states.most_common()))
         assert self.kills >= self.target, (
             f"only {self.kills} of {self.runs} runs were killed before they finished; "
             f"CHATAPP_KILL_SEED={SEED}"
@@ -646,7 +691,7 @@ def test_kill_during_startup_and_model_load(tmp_path: Path, wide_model: Path) ->
             moment = once_file(here / DB_FILENAME, rng.uniform(0, 0.05))
             run = drive(chat_args(here, wide_model, message, "--max-tokens", "4"), moment)
             with replay("load", index, run):
-                check_chat_run(EMPTY, inspect(here, scratch), run, message, None)
+                _, state = check_chat_run(EMPTY, inspect(here, scratch), run, message, None)
         else:
             if draw < 0.6:
                 moment = after_lines(OPENED, rng.randint(0, n_lines))
@@ -656,9 +701,9 @@ def test_kill_during_startup_and_model_load(tmp_path: Path, wide_model: Path) ->
             run = drive(args, moment)
             with replay("load", index, run):
                 after = inspect(data, scratch)
-                check_chat_run(before, after, run, message, conv)
+                _, state = check_chat_run(before, after, run, message, conv)
             before = after
-        tally.count(run)
+        tally.count(run, state)
     tally.check()
     with replay("load", 0):
         still_works(data, conv, wide_model, scratch)
@@ -681,13 +726,17 @@ def test_kill_during_prompt_processing(tmp_path: Path, long_model: Path) -> None
     while tally.more():
         index = tally.runs + 1
         message = prompt()
-        moment = after_work(LOADED, cpu=rng.uniform(0, evaluating * 1.05))
+        if rng.random() < 0.3:  # the conversation, question and empty reply being committed
+            moment = after_mark(LOADED, rng.uniform(0, 0.015))
+        else:  # the prompt being evaluated
+            moment = after_work(LOADED, cpu=rng.uniform(0, evaluating * 1.05))
         run = drive(chat_args(data, long_model, message, "--max-tokens", "4"), moment)
         with replay("prompt", index, run):
             after = inspect(data, scratch)
-            conv = check_chat_run(before, after, run, message, None) or conv
+            target, state = check_chat_run(before, after, run, message, None)
+            conv = target or conv
         before = after
-        tally.count(run)
+        tally.count(run, state)
     tally.check()
     with replay("prompt", 0):
         still_works(data, conv, long_model, scratch)
@@ -700,7 +749,8 @@ def test_kill_mid_reply(tmp_path: Path, long_model: Path) -> None:
     rng, tally = _rng("reply"), Tally("reply", target=14)
     data, _ = base_data(tmp_path / "data")
     scratch = tmp_path / "scratch"
-    max_tokens = ("--max-tokens", "500")
+    wal = data / (DB_FILENAME + "-wal")
+    max_tokens = ("--max-tokens", "1000")
     first = full_run(chat_args(data, long_model, "a first question", *max_tokens))
     streamed = len(first.progress.stdout)
     streaming, _ = first.work(FIRST_BYTE)
@@ -710,21 +760,24 @@ def test_kill_mid_reply(tmp_path: Path, long_model: Path) -> None:
     while tally.more():
         index = tally.runs + 1
         message = f"question {index}: " + " ".join(rng.choices(WORDS, k=5))
-        if rng.random() < 0.65:
+        draw = rng.random()
+        if draw < 0.4:
             moment = after_stdout(rng.randint(1, streamed))
-        else:
+        elif draw < 0.7:
             moment = after_work(FIRST_BYTE, cpu=rng.uniform(0, streaming * 1.05))
+        else:  # the reply's text is being saved, or has just been
+            moment = after_checkpoint(wal, rng.randint(0, 200))
         if chained >= 3:
             conv, chained = None, 0
         extra = (*max_tokens, "--continue", conv) if conv else max_tokens
         run = drive(chat_args(data, long_model, message, *extra), moment)
         with replay("reply", index, run):
             after = inspect(data, scratch)
-            conv = check_chat_run(before, after, run, message, conv)
+            conv, state = check_chat_run(before, after, run, message, conv)
         last = conv or last
         chained += 1
         before = after
-        tally.count(run)
+        tally.count(run, state)
     tally.check()
     with replay("reply", 0):
         still_works(data, last, long_model, scratch)
@@ -765,13 +818,15 @@ def test_kill_during_import(tmp_path: Path, tiny_model: Path) -> None:
             convs, msgs = expected_rows(document)
             new_convs = set(after.conversations) - set(before.conversations)
             new_msgs = set(after.messages) - set(before.messages)
+            state = "none of the file"
             if new_convs or new_msgs or not run.killed:  # all of it, exactly as in the file
                 assert new_convs == set(convs), f"{len(new_convs)} of {len(convs)} imported"
                 assert new_msgs == set(msgs), f"{len(new_msgs)} of {len(msgs)} messages"
                 assert {c: after.conversations[c] for c in convs} == convs
                 assert {m: after.messages[m] for m in msgs} == msgs
+                state = "all of the file"
         before = after
-        tally.count(run)
+        tally.count(run, state)
     tally.check()
     with replay("import", 0):
         still_works(data, conv, tiny_model, scratch)
