@@ -173,10 +173,14 @@ def _desktop(*, install: bool) -> int:
 def _open_store(data_dir: Path | None, *, read_only: bool = False) -> Store:
     """The store; ``read_only`` for commands that only read (they work on a read-only medium)."""
     from chatapp.core.storage.paths import data_dir as resolve
-    from chatapp.core.storage.store import Store, StoreError
+    from chatapp.core.storage.store import Store, StoreError, StoreOutdated
 
+    folder = resolve(data_dir)
     try:
-        return Store.open_dir(resolve(data_dir), read_only=read_only)
+        try:
+            return Store.open_dir(folder, read_only=read_only)
+        except StoreOutdated:  # an older chatapp's file: upgrade it first, where it can be
+            return Store.open_dir(folder)
     except StoreError as exc:
         raise CliError(str(exc)) from exc
 
@@ -262,14 +266,14 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
         log.info("%s", loaded.describe())
 
         system = args.system if args.system is not None else user_settings.system_prompt or None
-        if conv is None:
-            conv = chats.start(model=loaded.info.name, system_prompt=system, overrides=overrides)
-        else:
+        if conv is not None:
             changes: dict[str, object] = {"model": loaded.info.name, "settings": overrides}
             if args.system is not None:
                 changes["system_prompt"] = args.system
-            store.update_conversation(conv.id, **changes)  # type: ignore[arg-type]
-        conv, user = chats.send(store.get_conversation(conv.id), message, model=loaded.info.name)
+            conv = store.update_conversation(conv.id, **changes)  # type: ignore[arg-type]
+        conv, user = chats.send(
+            conv, message, model=loaded.info.name, system_prompt=system, overrides=overrides
+        )
         out = sys.stdout
         # Ctrl+C is the reply's Stop: a KeyboardInterrupt raised while llama.cpp reads the
         # prompt would land inside its abort callback, where ctypes swallows it.

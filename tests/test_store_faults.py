@@ -564,3 +564,33 @@ def test_the_window_says_saving_waits_for_a_lock_and_saves_the_whole_reply_after
         saved = store.get_message(reply_id)
     assert saved.metrics is not None
     assert saved.content == window.chat_view.widgets[reply_id].text and len(saved.content) > 100
+
+
+def test_export_of_an_older_chatapps_database_upgrades_it_first(tmp_path: Path) -> None:
+    from chatapp.core.storage.store import migrate
+
+    data = tmp_path / "data"
+    data.mkdir()
+    conn = sqlite3.connect(data / DB_FILENAME, isolation_level=None)
+    assert migrate(conn, target=1) == 1
+    conn.execute(
+        "INSERT INTO conversations (id, title, created_at, updated_at) VALUES"
+        " ('c1', 'Old chat', '2025-01-01T10:00:00.000Z', '2025-01-01T10:01:00.000Z')"
+    )
+    conn.close()
+    done = run_cli("export", "--data-dir", data, "--format", "markdown")
+    assert done.returncode == 0, done.stderr
+    assert "# Old chat" in done.stdout
+
+
+def test_a_message_that_cannot_be_saved_leaves_no_empty_conversation(tmp_path: Path) -> None:
+    from chatapp.core.chat.service import ChatService
+    from chatapp.core.storage.store import InvalidText
+
+    with Store.open_dir(tmp_path) as store:
+        chats = ChatService(store, GenerationSettings)
+        with pytest.raises(InvalidText, match="not valid Unicode"):
+            chats.send(None, "half a pair \ud800", model="m")
+        assert store.list_conversations() == []
+        conv, msg = chats.send(None, "a good one", model="m")
+        assert store.thread(conv.id) == [msg] and conv.title == "a good one"

@@ -177,12 +177,22 @@ class ChatService:
         model: str | None,
         system_prompt: str | None = None,
         edit_of: Message | None = None,
+        overrides: Mapping[str, Any] | None = None,
     ) -> tuple[Conversation, Message]:
-        """Save the user's message (in a new conversation when there is none yet).
+        """Save the user's message (in a new conversation when there is none yet: both in one
+        transaction, so nothing is left half made).
 
         ``edit_of``: the message being edited; the new one becomes its sibling, a new branch.
+        ``overrides``: a new conversation's own settings (see ``start``).
         """
-        conv = conversation or self.start(model=model, system_prompt=system_prompt)
+        if conversation is None:
+            return self.store.start_conversation(
+                text,
+                model=model,
+                system_prompt=system_prompt,
+                settings=self.with_overrides(None, overrides or {}),
+            )
+        conv = conversation
         parent = edit_of.parent_id if edit_of is not None else None
         if edit_of is not None:
             msg = self.store.add_message(conv.id, "user", text, parent_id=parent)

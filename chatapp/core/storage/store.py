@@ -58,6 +58,10 @@ class StoreBusy(StoreError):
     """Another program holds the database's write lock; trying again later may succeed."""
 
 
+class StoreOutdated(StoreError):
+    """Opened read-only, the file has an older schema: it must be upgraded (written) first."""
+
+
 class StoreDamaged(StoreError):
     """The file fails SQLite's integrity check: nothing more is written into it.
 
@@ -728,7 +732,7 @@ class Store:
                 raise
             if version < SCHEMA_VERSION:
                 conn.close()
-                raise StoreError(
+                raise StoreOutdated(
                     f"the database {self._path} was written by an older chatapp (schema "
                     f"{version}); open it once where it can be written, to upgrade it"
                 )
@@ -960,15 +964,38 @@ class Store:
     ) -> Conversation:
         """Create an empty conversation. An empty title is filled from the first user message."""
         with self._writing() as conn:
-            now = self._tick()
-            conv = Conversation(
-                new_id(), title.strip(), now, now, model, system_prompt, settings or {}
-            )
-            conn.execute(
-                "INSERT INTO conversations (id, title, created_at, updated_at, model,"
-                " system_prompt, settings_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (conv.id, conv.title, now, now, model, system_prompt, json.dumps(conv.settings)),
-            )
+            return self._insert_conversation(conn, title, model, system_prompt, settings)
+
+    def start_conversation(
+        self,
+        first_message: str,
+        *,
+        model: str | None = None,
+        system_prompt: str | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> tuple[Conversation, Message]:
+        """A new conversation with its first user message, in one transaction: a crash (or a
+        refused message) never leaves an empty conversation behind."""
+        with self._writing() as conn:
+            conv = self._insert_conversation(conn, "", model, system_prompt, settings)
+            msg = self._append(conn, conv.id, "user", first_message, _UNSET, None)
+            return self._conv(conn, conv.id), msg
+
+    def _insert_conversation(
+        self,
+        conn: sqlite3.Connection,
+        title: str,
+        model: str | None,
+        system_prompt: str | None,
+        settings: dict[str, Any] | None,
+    ) -> Conversation:
+        now = self._tick()
+        conv = Conversation(new_id(), title.strip(), now, now, model, system_prompt, settings or {})
+        conn.execute(
+            "INSERT INTO conversations (id, title, created_at, updated_at, model,"
+            " system_prompt, settings_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (conv.id, conv.title, now, now, model, system_prompt, json.dumps(conv.settings)),
+        )
         return conv
 
     def get_conversation(self, conversation_id: str) -> Conversation:
