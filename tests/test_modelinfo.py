@@ -15,7 +15,13 @@ import gguf
 import numpy as np
 import pytest
 
-from chatapp.core.models.modelinfo import ModelFileError, ModelInfo, header_end, read_model_info
+from chatapp.core.models.modelinfo import (
+    TURN_MARKER_TOKENS,
+    ModelFileError,
+    ModelInfo,
+    header_end,
+    read_model_info,
+)
 
 
 def reference_info(path: Path) -> ModelInfo | str:
@@ -112,6 +118,11 @@ def _reference_info(path: Path, out: list[gguf.GGUFReader]) -> ModelInfo:
         longest_token=(
             max(len(t.encode()) for t in tokens.contents()) if tokens is not None else None
         ),
+        marker_tokens=frozenset(
+            TURN_MARKER_TOKENS & set(tokens.contents())
+            if tokens is not None and field("tokenizer.chat_template") is None
+            else ()
+        ),
     )
 
 
@@ -167,7 +178,9 @@ def _odd_tokens(n: int) -> list[str]:
     return tokens
 
 
-def write_vocab_model(path: Path, tokens: list[str], *, big_endian: bool) -> Path:
+def write_vocab_model(
+    path: Path, tokens: list[str], *, big_endian: bool, template: bool = True
+) -> Path:
     """A small model with the given vocabulary, in either byte order."""
     endian = gguf.GGUFEndian.BIG if big_endian else gguf.GGUFEndian.LITTLE
     w = gguf.GGUFWriter(path, "llama", endianess=endian)
@@ -182,7 +195,8 @@ def write_vocab_model(path: Path, tokens: list[str], *, big_endian: bool) -> Pat
     w.add_token_types([1] * len(tokens))
     w.add_bos_token_id(len(tokens) // 3)
     w.add_eos_token_id(len(tokens) - 2)
-    w.add_chat_template("{{ messages[0]['content'] }}")
+    if template:
+        w.add_chat_template("{{ messages[0]['content'] }}")
     w.add_tensor("token_embd.weight", np.arange(64, dtype=np.float32).reshape(4, 16))
     w.add_tensor("output_norm.weight", np.ones(16, dtype=np.float16))
     w.write_header_to_file()
@@ -290,3 +304,19 @@ def test_a_name_that_is_not_utf8_is_refused_where_it_used_to_crash(
         "bad-name.gguf is truncated or damaged (an unfinished download?): "
         "its GGUF header cannot be read"
     )
+
+
+@pytest.mark.parametrize("big_endian", [False, True], ids=["little-endian", "big-endian"])
+def test_a_file_without_a_template_names_the_turn_markers_its_vocabulary_has(
+    tmp_path: Path, big_endian: bool
+) -> None:
+    tokens = _odd_tokens(12_000)
+    # markers as whole tokens, and others only inside longer tokens (which do not count)
+    tokens[5000:5000] = ["<start_of_turn>", "<end_of_turn>", "x<|im_start|>", "<|im_end|>y"]
+    tokens.append("[INST]")  # the very last token
+    path = write_vocab_model(tmp_path / "bare.gguf", tokens, big_endian=big_endian, template=False)
+    info = read_model_info(path)
+    assert info.marker_tokens == {"<start_of_turn>", "<end_of_turn>", "[INST]"}
+    assert (info, header_end(path)) == reference(path)
+    with_template = write_vocab_model(tmp_path / "t.gguf", tokens, big_endian=big_endian)
+    assert read_model_info(with_template).marker_tokens == frozenset()  # not looked for

@@ -61,6 +61,9 @@ class ModelInfo:
     # the most bytes a token's text takes in the vocabulary (None: the header has none); a token
     # never stands for more bytes of text than that
     longest_token: int | None = None
+    # which of ``TURN_MARKER_TOKENS`` the vocabulary has, looked for only in a file with no chat
+    # template: they tell which turn format the model was trained on
+    marker_tokens: frozenset[str] = frozenset()
 
     @property
     def parameters_label(self) -> str:
@@ -72,6 +75,29 @@ class ModelInfo:
             return f"{n / 1e6:.0f}M"
         return f"{n / 1e3:.0f}K"
 
+
+# Special tokens that tell a chat format apart, looked for in the vocabulary of a file with no
+# chat template (see ``chat_template.choose_turn_format``, whose formats use only these).
+TURN_MARKER_TOKENS: frozenset[str] = frozenset(
+    {
+        "<start_of_turn>",
+        "<end_of_turn>",
+        "<|im_start|>",
+        "<|im_end|>",
+        "<|start_header_id|>",
+        "<|end_header_id|>",
+        "<|eot_id|>",
+        "[INST]",
+        "[/INST]",
+        "<|user|>",
+        "<|assistant|>",
+        "<|end|>",
+        "<|START_OF_TURN_TOKEN|>",
+        "<|END_OF_TURN_TOKEN|>",
+        "<\uff5cUser\uff5c>",  # DeepSeek V3's, with FULLWIDTH VERTICAL LINEs
+        "<\uff5cAssistant\uff5c>",
+    }
+)
 
 # Versions GGUFReader reads: 2 (the first with 64-bit counts) and the current one.
 _VERSIONS = (2, gguf.GGUF_VERSION)
@@ -169,6 +195,35 @@ class _Field:
         # the strings lie one after the other, each after its 8-byte length
         last = len(self._header.string(int(starts[-1]))[0])
         return max(int(np.diff(starts).max(initial=8)) - 8, last)
+
+    def has_strings(self, wanted: frozenset[str]) -> frozenset[str]:
+        """An array of strings: which of ``wanted`` are among its elements.
+
+        Only elements of a wanted length whose first and last bytes are those of a wanted
+        string are read (a few in a 150k-token vocabulary), found with numpy from the offsets.
+        """
+        starts = self._offsets
+        if starts is None or not len(starts) or not wanted:
+            return frozenset()
+        h = self._header
+        encoded = {w.encode("utf-8"): w for w in wanted}
+        last_end = h.string(int(starts[-1]))[1]
+        lengths = np.append(np.diff(starts), last_end - starts[-1]) - 8
+        pick = np.isin(lengths, [len(b) for b in encoded])
+        if not pick.any():
+            return frozenset()
+        at, n = starts[pick] + 8, lengths[pick]
+        view = np.frombuffer(h.mm, np.uint8)
+        try:
+            first, last = view[at], view[at + np.maximum(n, 1) - 1]
+            pick = np.isin(first, [b[0] for b in encoded if b]) & np.isin(
+                last, [b[-1] for b in encoded if b]
+            )
+            candidates = [(int(a), int(k)) for a, k in zip(at[pick], n[pick], strict=True)]
+        finally:
+            del view  # the mmap cannot close while numpy holds a view of it
+        found = {encoded[b] for a, k in candidates if (b := h.mm[a : a + k]) in encoded}
+        return frozenset(found)
 
     def item(self, index: int) -> Any:
         """Element ``index`` (a negative one counts from the end), or a scalar's value."""
@@ -496,6 +551,9 @@ def _model_info(path: Path, size: int, header: _Header) -> ModelInfo:
         eos_token=token("tokenizer.ggml.eos_token_id"),
         bos_token=token("tokenizer.ggml.bos_token_id"),
         longest_token=None if tokens is None else tokens.longest(),
+        marker_tokens=frozenset()
+        if tokens is None or header.fields.get("tokenizer.chat_template") is not None
+        else tokens.has_strings(TURN_MARKER_TOKENS),
     )
 
 
@@ -597,4 +655,11 @@ def file_size_label(n: int) -> str:
     raise AssertionError("unreachable")
 
 
-__all__ = ["ModelFileError", "ModelInfo", "file_size_label", "header_end", "read_model_info"]
+__all__ = [
+    "TURN_MARKER_TOKENS",
+    "ModelFileError",
+    "ModelInfo",
+    "file_size_label",
+    "header_end",
+    "read_model_info",
+]
