@@ -45,7 +45,7 @@ def test_load_reports_what_the_user_needs(tiny_model: Path, long_model: Path) ->
     assert m.info.quantization == "F32"
     assert 100_000 < m.info.parameter_count < 120_000
     assert m.n_ctx == 4096  # the trained length, under the 8192 cap
-    assert m.template_source == "model"
+    assert m.template_source == "from the file" and not m.system_folded
     build = build_info()
     assert m.gpu_offload_supported == build.gpu_offload
     if not build.gpu_offload:

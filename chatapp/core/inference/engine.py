@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -39,10 +39,11 @@ from chatapp.core.errors import EngineError
 from chatapp.core.inference import llamalog
 from chatapp.core.inference.backend import Event, Finished, PromptProgress, TextDelta, TokenCount
 from chatapp.core.inference.chat_template import (
-    CHATML_TEMPLATE,
+    PLAIN,
     ChatMessage,
     ChatTemplate,
     TemplateError,
+    choose_turn_format,
 )
 from chatapp.core.inference.metrics import ReplyMetrics, StopReason
 from chatapp.core.models.modelinfo import (
@@ -169,8 +170,13 @@ class LoadedModel:
     layers_offloaded: int
     backend: str  # the backend the weights actually run on: "CPU" when nothing was offloaded
     gpu_offload_supported: bool
+    # where the chat template in effect came from, in words: "from the file", "set by the
+    # user", "chosen from the vocabulary: Gemma", "plain transcript: the file has no chat
+    # template", or "invalid: ..."
     template_source: str
     load_seconds: float
+    # the template has no system role, so the system prompt opens the first user turn
+    system_folded: bool = False
 
     def describe(self) -> str:
         i = self.info
@@ -179,9 +185,11 @@ class LoadedModel:
             if self.layers_offloaded
             else "CPU only" + ("" if self.gpu_offload_supported else " (no GPU support in build)")
         )
+        folded = "; system prompt sent in the first user turn" if self.system_folded else ""
         return (
             f"{i.name} ({i.architecture}, {i.parameters_label} params, {i.quantization}), "
-            f"context {self.n_ctx}, {where}, loaded in {self.load_seconds:.2f} s"
+            f"context {self.n_ctx}, {where}, loaded in {self.load_seconds:.2f} s; "
+            f"chat template {self.template_source}{folded}"
         )
 
 
@@ -362,8 +370,6 @@ class Engine:
             if old is not None:
                 old.close()
             self._set_template(info, chat_template)
-            assert self._template is not None or self._template_error is not None
-            source = self._template.source if self._template else "invalid"
             self._model = LoadedModel(
                 info=info,
                 n_ctx=llm.n_ctx(),
@@ -374,19 +380,27 @@ class Engine:
                 layers_offloaded=offloaded,
                 backend=build.backend if offloaded else "CPU",
                 gpu_offload_supported=build.gpu_offload,
-                template_source=source,
+                template_source="",
                 load_seconds=time.perf_counter() - started,
             )
+            self._report_template()
         log.info("loaded %s", self._model.describe())
         return self._model
 
     def _set_template(self, info: ModelInfo, override: str | None) -> None:
+        stop: tuple[str, ...] = ()
         if override:
-            text, source = override, "user"
+            text, source = override, "set by the user"
         elif info.chat_template:
-            text, source = info.chat_template, "model"
+            text, source = info.chat_template, "from the file"
         else:
-            text, source = CHATML_TEMPLATE, "fallback (ChatML)"
+            chosen = choose_turn_format(info.marker_tokens, info.architecture)
+            text, stop = chosen.template, chosen.stop
+            source = (
+                "plain transcript: the file has no chat template"
+                if chosen is PLAIN
+                else f"chosen from the vocabulary: {chosen.name} (the file has no chat template)"
+            )
         self._template, self._template_error = None, None
         try:
             self._template = ChatTemplate(
@@ -395,9 +409,19 @@ class Engine:
                 eos_token=info.eos_token or "",
                 model_name=info.name,
                 source=source,
+                stop=stop,
             )
         except TemplateError as exc:
             self._template_error = exc
+
+    def _report_template(self) -> None:
+        """Put the template in effect, and where it came from, in the load report."""
+        if self._model is None:
+            return
+        t = self._template
+        source = t.source if t else f"invalid: {self._template_error}"
+        folded = t.folds_system if t else False
+        self._model = replace(self._model, template_source=source, system_folded=folded)
 
     def set_chat_template(self, template: str | None) -> None:
         """Override the loaded model's chat template (``None`` restores the model's own)."""
@@ -405,6 +429,7 @@ class Engine:
             if self._model is None:
                 raise NoModelError("no model is loaded")
             self._set_template(self._model.info, template)
+            self._report_template()
 
     def unload(self) -> None:
         """Free the model and its context."""
@@ -594,7 +619,7 @@ class Engine:
         dropped: int,
         cancel: threading.Event,
     ) -> Iterator[Event]:
-        llm, _ = self._require()
+        llm, template = self._require()
         n_ctx = llm.n_ctx()
         room = n_ctx - len(tokens)
         limit = min(settings.max_tokens, room)
@@ -603,7 +628,7 @@ class Engine:
         llama_cpp.llama_perf_context_reset(llm.ctx)
         vocab = llm._model.vocab  # llama-cpp-python exposes no public accessor
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        stops = _StopMatcher(settings.stop)
+        stops = _StopMatcher(tuple(settings.stop) + template.stop)
 
         def cancelled(_ids: npt.NDArray[np.intc], _logits: npt.NDArray[np.single]) -> bool:
             return cancel.is_set()

@@ -64,6 +64,9 @@ def write_chat_model(
     eos_bias: float = -3.0,
     seed: int = 1234,
     dtype: type[np.floating] = np.float32,
+    specials: tuple[str, str] = ("<|im_start|>", "<|im_end|>"),
+    extra_specials: tuple[str, ...] = (),
+    extra_tokens: dict[str, float] | None = None,
 ) -> Path:
     """Write a synthetic GGUF chat model to ``path`` and return it.
 
@@ -74,6 +77,11 @@ def write_chat_model(
         eos_bias: logit bias (divided by ~8) of ``<|im_end|>``; about +0.6 makes replies end by
             themselves after a dozen tokens or so, the default never.
         dtype: float32 or float16 weights.
+        specials: the begin and end-of-turn (end-of-generation) control tokens.
+        extra_specials: more control tokens (a chat format's markers), never sampled.
+        extra_tokens: more normal tokens, in byte-level spelling ("Ċ" for a newline), each
+            with its logit bias (divided by ~8), e.g. ``{"ĊUser:": 0.8}`` for a reply that
+            soon writes a next turn of its own.
     """
     shape = shape or ModelShape()
     rng = np.random.default_rng(seed)
@@ -84,9 +92,13 @@ def write_chat_model(
     for i in range(shape.extra_vocab):
         filler = "".join(letters[(i // 26**k) % 26] for k in range(4))
         tokens.append("Ġ" + filler)
+    extra = extra_tokens or {}
+    tokens += list(extra)
     im_start, im_end = len(tokens), len(tokens) + 1
-    tokens += ["<|im_start|>", "<|im_end|>"]
-    token_types = [gguf.TokenType.NORMAL] * im_start + [gguf.TokenType.CONTROL] * 2
+    tokens += [*specials, *extra_specials]
+    token_types = [gguf.TokenType.NORMAL] * im_start + [gguf.TokenType.CONTROL] * (
+        2 + len(extra_specials)
+    )
     n_vocab = len(tokens)
 
     w = gguf.GGUFWriter(str(path), architecture)
@@ -137,7 +149,9 @@ def write_chat_model(
     bias = np.zeros(n_vocab, dtype=np.float32)
     for ch in letters + " ":
         bias[ord(ch)] = 0.5  # byte tokens sit at their byte value
-    bias[im_start] = -3.0
+    for i, token_bias in enumerate(extra.values(), start=im_start - len(extra)):
+        bias[i] = token_bias
+    bias[im_start:] = -3.0
     bias[im_end] = eos_bias
     out[:, 0] = bias.astype(dtype)
     w.add_tensor("output.weight", out)
