@@ -594,3 +594,21 @@ def test_a_message_that_cannot_be_saved_leaves_no_empty_conversation(tmp_path: P
         assert store.list_conversations() == []
         conv, msg = chats.send(None, "a good one", model="m")
         assert store.thread(conv.id) == [msg] and conv.title == "a good one"
+
+
+def test_a_send_that_cannot_be_saved_gives_the_text_back_and_the_window_stays_usable(
+    read_only_data: Path, tiny_model: Path, make_window, qtbot
+) -> None:
+    from PySide6.QtCore import Qt
+
+    window = make_window(tiny_model, data=read_only_data)
+    banner, panel = window.chat_panel.banner, window.chat_panel
+    for attempt in range(2):  # the second try meets the same clear refusal, not "still streaming"
+        window.composer.setFocus()
+        if attempt == 0:
+            qtbot.keyClicks(window.composer, "will not be saved")
+        qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: not panel.busy)
+        assert "cannot write" in banner.label.text()
+        assert window.composer.toPlainText() == "will not be saved"  # nothing typed is lost
+        assert not panel.stop_button.isVisible()

@@ -282,7 +282,14 @@ class ChatPanel(QWidget):
         self.composer.setFocus()
         state.editing = None
         self._set_streaming_ui(True)
-        self.db.call(save, lambda result: self._sent(result[0], result[1], cancel))
+
+        def not_saved(_message: str) -> None:  # the banner says why (StoreClient.error)
+            self._set_streaming_ui(False)
+            if not self.composer.toPlainText().strip():
+                self.composer.setPlainText(text)  # nothing typed is lost
+            state.editing = editing
+
+        self.db.call(save, lambda result: self._sent(result[0], result[1], cancel), not_saved)
 
     def _sent(self, conv: Conversation, user: Message, cancel: threading.Event) -> None:
         created = not self.state.is_current(conv.id)

@@ -74,14 +74,22 @@ class StoreClient(QObject):
         self.worker.failed.connect(self._failed)
         self._ids = itertools.count(1)
         self._callbacks: dict[int, Callable[[Any], None] | None] = {}
+        self._errbacks: dict[int, Callable[[str], None]] = {}
         self._pending = 0
         self.worker_thread.start()
 
     def call(
-        self, fn: Callable[[Store], Any], on_done: Callable[[Any], None] | None = None
+        self,
+        fn: Callable[[Store], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
+        """Run ``fn(store)`` on the store thread; ``on_done(result)`` or, when it fails,
+        ``on_error(message)`` then runs on the GUI thread (the ``error`` signal fires as well)."""
         job_id = next(self._ids)
         self._callbacks[job_id] = on_done
+        if on_error is not None:
+            self._errbacks[job_id] = on_error
         self.worker._submitted.emit(job_id, fn)  # queued to the store thread
 
     @property
@@ -91,12 +99,16 @@ class StoreClient(QObject):
     @Slot(int, object)
     def _finished(self, job_id: int, result: object) -> None:
         callback = self._callbacks.pop(job_id, None)
+        self._errbacks.pop(job_id, None)
         if callback is not None:
             callback(result)
 
     @Slot(int, str)
     def _failed(self, job_id: int, message: str) -> None:
         self._callbacks.pop(job_id, None)
+        errback = self._errbacks.pop(job_id, None)
+        if errback is not None:
+            errback(message)
         self.error.emit(message)
 
     def stop(self) -> None:
