@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -93,10 +94,13 @@ def _parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", parents=[common], help="import a JSON export")
     imp.add_argument("file", type=Path)
-    sub.add_parser(
+    fix = sub.add_parser(
         "repair",
         parents=[common],
         help="copy what a damaged database still holds into a new one (the old file is kept)",
+    )
+    fix.add_argument(
+        "--force", action="store_true", help="repair even when most messages cannot be read"
     )
     cli_models.add_parser(sub, common)
     return p
@@ -136,13 +140,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "search":
             return _search(args, data_dir)
         if args.command == "repair":
-            return _repair(data_dir)
+            return _repair(data_dir, force=args.force)
         if args.command == "models":
             from chatapp.core.storage.paths import data_dir as resolve
 
             return cli_models.run(args, resolve(data_dir))
     except (CliError, cli_models.ModelsCliError) as exc:
         print(f"chatapp: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:  # `chatapp search … | head`: the reader has all it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the exit's flush does not fail again
         return EXIT_ERROR
     except Exception as exc:
         from chatapp.core.storage.store import StoreError
@@ -403,20 +411,20 @@ def _export(args: argparse.Namespace, data_dir: Path | None) -> int:
     return 0
 
 
-def _repair(data_dir: Path | None) -> int:
+def _repair(data_dir: Path | None, *, force: bool) -> int:
     from chatapp.core.storage.paths import data_dir as resolve
-    from chatapp.core.storage.salvage import integrity_problems, repair
+    from chatapp.core.storage.salvage import needs_repair, repair
     from chatapp.core.storage.store import DB_FILENAME, first_problem
 
     path = resolve(data_dir) / DB_FILENAME
     if not path.is_file():
         raise CliError(f"there is no database to repair at {path}")
-    problems = integrity_problems(path)
+    problems = needs_repair(path)
     if not problems:
         print(f"chatapp: {path} passes its integrity check; nothing to repair", file=sys.stderr)
         return 0
     log.info("integrity check: %s", problems)
-    done = repair(path)
+    done = repair(path, force=force)
     print(
         f"chatapp: repaired {path} ({first_problem(problems)}): {done.salvage.summary()}; "
         f"the damaged file is kept as {done.kept_as}",

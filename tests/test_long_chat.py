@@ -20,6 +20,7 @@ from chatapp.core.inference.metrics import ReplyMetrics, StopReason
 from chatapp.core.storage.store import Message, Store
 from chatapp.ui.main.messages import MAX_WIDGETS, ChatView, MessageWidget
 from chatapp.ui.main.window import MainWindow
+from tests.helpers import TIMEOUT
 
 REPLY = (
     "Sure, here it is:\n\n```python\ndef mean(xs):\n    return sum(xs) / len(xs)\n```\n\n"
@@ -113,7 +114,7 @@ def test_scrolling_up_adds_older_pages_without_moving_what_is_shown(
         offset = top.y() - bar.value()
         if lo == 0:
             break
-        qtbot.waitUntil(lambda lo=lo: view.lo < lo and settled(view))
+        qtbot.waitUntil(lambda lo=lo: view.lo < lo and settled(view), timeout=TIMEOUT)
         # the message that was at the top stays where it was on the screen
         assert top.y() - bar.value() == offset
         seen_max = max(seen_max, len(view.widgets), count(view))

@@ -92,26 +92,45 @@ def test_ctrl_c_while_chatapp_chat_reads_a_long_prompt_stops_it_at_once(
     import signal
     import subprocess
     import sys
+    import threading
     import time
 
     prompt = "Summarise this log:\n" + "WARN disk 93% full on /var, rotating logs\n" * 400
-    cmd = [sys.executable, "-m", "chatapp", "chat", "--data-dir", str(tmp_path)]
+    cmd = [sys.executable, "-m", "chatapp", "chat", "-v", "--data-dir", str(tmp_path)]
     cmd += ["--model", str(real_model), "--ctx", "8192", "-"]
+    lines: list[str] = []
+    loaded = threading.Event()
     with subprocess.Popen(
         cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as proc:
         assert proc.stdin is not None and proc.stderr is not None
+        stderr = proc.stderr
+
+        def read() -> None:
+            for line in stderr:
+                lines.append(line)
+                if line.startswith("INFO chatapp: ") and "loaded in" in line:
+                    loaded.set()  # the load report: the prompt is read next
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
         proc.stdin.write(prompt)
         proc.stdin.close()
-        # No output comes while the prompt (~6,000 tokens, many seconds here) is read: wait for
-        # the model to load, then press Ctrl+C.
-        time.sleep(4)
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
-        took = time.monotonic() - sent
-        err = proc.stderr.read()
+        try:
+            # No output comes while the prompt (~6,000 tokens, many seconds here) is read: wait
+            # for the load report, then give llama.cpp a moment inside the prompt's first batch.
+            assert loaded.wait(120), "".join(lines)[-3000:]
+            time.sleep(0.5)
+            sent = time.monotonic()
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=60)
+            took = time.monotonic() - sent
+        finally:
+            proc.kill()
+        reader.join(10)
+        err = "".join(lines)
     assert proc.returncode == 130, err
-    assert err.strip().splitlines()[-1] == "chatapp: interrupted"
+    ours = [ln for ln in err.splitlines() if ln.startswith("chatapp: ")]  # not -v's log lines
+    assert ours == ["chatapp: interrupted"], err[-3000:]
     assert "Exception ignored" not in err and "Traceback" not in err
     assert took < 3.0, took  # the batch stopped between graph nodes, not at its end

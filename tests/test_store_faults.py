@@ -612,3 +612,105 @@ def test_a_send_that_cannot_be_saved_gives_the_text_back_and_the_window_stays_us
         assert "cannot write" in banner.label.text()
         assert window.composer.toPlainText() == "will not be saved"  # nothing typed is lost
         assert not panel.stop_button.isVisible()
+
+
+def _damage_with_sql(data: Path, *statements: str) -> Path:
+    """A database damaged the way flipped bytes damage one: through raw SQL on the file."""
+    with Store.open_dir(data) as store:
+        for c in range(3):
+            conv = store.create_conversation()
+            for i in range(4):
+                store.add_message(conv.id, "user", f"question {c}.{i}")
+                store.begin_reply(conv.id)
+    conn = sqlite3.connect(data / DB_FILENAME, isolation_level=None)
+    for sql in statements:
+        conn.execute(sql)
+    conn.close()
+    return data
+
+
+def test_text_whose_bytes_were_damaged_is_exported_and_repaired(tmp_path: Path) -> None:
+    data = _damage_with_sql(
+        tmp_path / "data",
+        "UPDATE messages SET content = CAST(x'71fffe21' AS TEXT) WHERE rowid = 3",
+        "UPDATE messages SET content = x'68656c6c6f' WHERE rowid = 5",  # a BLOB where text was
+        "UPDATE messages SET created_at = 12345 WHERE rowid = 7",  # a number where text was
+    )
+    out = tmp_path / "out.json"
+    done = run_cli("export", "--data-dir", data, "-o", out)
+    assert done.returncode == 0, done.stderr
+    assert "damaged; exported what could be read" in one_line(done.stderr)
+    contents = {
+        m["content"] for c in json.loads(out.read_text())["conversations"] for m in c["messages"]
+    }
+    assert "q\ufffd\ufffd!" in contents and "hello" in contents and "question 2.3" in contents
+    fixed = run_cli("repair", "--data-dir", data)
+    assert fixed.returncode == 0 and "repaired" in one_line(fixed.stderr)
+    again = run_cli("export", "--data-dir", data, "--format", "markdown")
+    assert again.returncode == 0 and "Traceback" not in again.stderr
+    assert "question 2.3" in again.stdout
+
+
+def test_a_damaged_page_high_in_the_tree_makes_repair_refuse_rather_than_lose_rows(
+    damaged: Path, tmp_path: Path
+) -> None:
+    db = damaged / DB_FILENAME
+    conn = sqlite3.connect(db)
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'messages'").fetchone()[0]
+    conn.close()
+    raw = bytearray(db.read_bytes())
+    raw[(root - 1) * 4096 : root * 4096] = os.urandom(4096)
+    db.write_bytes(bytes(raw))
+    before = digest(db)
+    done = run_cli("repair", "--data-dir", damaged)
+    assert done.returncode == 1
+    assert "the file is left as it is" in one_line(done.stderr)
+    assert digest(db) == before
+    out = tmp_path / "what.json"
+    exported = run_cli("export", "--data-dir", damaged, "-o", out)
+    assert exported.returncode == 0 and "rows could not" in one_line(exported.stderr)
+    assert len(json.loads(out.read_text())["conversations"]) == 50  # their rows are intact
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path, tiny_model: Path) -> None:
+    data = tmp_path / "data"
+    for i in range(3):
+        assert chat(data, tiny_model, f"hello number {i}", "--max-tokens", "2").returncode == 0
+    done = subprocess.run(
+        f"{sys.executable} -m chatapp search --data-dir {data} hello | head -c 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
+def test_a_read_only_medium_with_a_wal_left_by_a_crash_shows_the_newest_messages(
+    tmp_path: Path,
+) -> None:
+    if not IS_ROOT:
+        pytest.skip("a read-only medium needs root to mount; chmod cannot strand a -wal")
+    mount = tmp_path / "medium"
+    mount.mkdir()
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], capture_output=True
+    ).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    data = mount / "data"
+    try:
+        crash = (
+            "import os, sys; from pathlib import Path;"
+            "from chatapp.core.storage.store import Store;"
+            "s = Store.open_dir(Path(sys.argv[1])); c = s.create_conversation('Kept in the wal');"
+            "s.add_message(c.id, 'user', 'the newest words'); os._exit(0)"
+        )
+        subprocess.run([sys.executable, "-c", crash, str(data)], check=True)
+        assert (data / f"{DB_FILENAME}-wal").stat().st_size > 0  # the crash left it unmerged
+        (data / f"{DB_FILENAME}-shm").unlink()
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        done = run_cli("export", "--data-dir", data, "--format", "markdown")
+        assert done.returncode == 0, done.stderr
+        assert "# Kept in the wal" in done.stdout and "the newest words" in done.stdout
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)

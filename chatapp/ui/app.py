@@ -25,7 +25,7 @@ from chatapp import __version__
 from chatapp.core.config.appsettings import SETTINGS_FILENAME, SettingsFile
 from chatapp.core.inference.engine import Engine
 from chatapp.core.storage.paths import config_dir, data_dir
-from chatapp.core.storage.store import DB_FILENAME, Store, StoreError
+from chatapp.core.storage.store import DB_FILENAME, Store, StoreBusy, StoreError
 from chatapp.desktop import APP_ID, PNG_SIZES
 from chatapp.ui.main.render import warm_up
 from chatapp.ui.main.theme import apply_theme
@@ -57,7 +57,8 @@ def open_store(folder: Path) -> Store:
     try:
         return Store.open_dir(folder)
     except StoreError as exc:
-        if not (folder / DB_FILENAME).is_file():
+        # Another program's lock (StoreBusy) passes: the file is writable, just not now.
+        if isinstance(exc, StoreBusy) or not (folder / DB_FILENAME).is_file():
             raise
         try:
             store = Store.open_dir(folder, read_only=True, reason=str(exc))

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from chatapp.core.storage.store import (
     _CONV_COLUMNS,
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 # After a failed read, how many rowids past the last known one are tried before giving up.
 PROBE_BEYOND: Final = 10_000
+MAX_ROWID: Final = 2**63 - 1
 
 
 @dataclass
@@ -65,19 +66,38 @@ class Salvage:
         return line
 
 
+def _text(raw: bytes) -> str:
+    """Damaged bytes in a text column read as U+FFFD instead of failing the whole row."""
+    return raw.decode("utf-8", errors="replace")
+
+
 def _connect(path: Path) -> sqlite3.Connection:
-    """A connection that never writes to the damaged file."""
-    last: sqlite3.Error | None = None
+    """A connection that never writes to the damaged file.
+
+    Where the schema itself is damaged, ``writable_schema`` (on a read-only connection, so
+    nothing is written) makes SQLite read the tables it can still parse.
+    """
+    last: Exception | None = None
     for immutable in (False, True):
-        try:
-            conn = sqlite3.connect(_read_only_uri(path, immutable=immutable), uri=True)
-            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
-        except sqlite3.Error as exc:
-            last = exc
-            continue
-        conn.row_factory = sqlite3.Row
-        return conn
-    raise StoreError(f"nothing can be read from {path}: {last}")
+        for lenient_schema in (False, True):
+            try:
+                conn = sqlite3.connect(_read_only_uri(path, immutable=immutable), uri=True)
+            except sqlite3.Error as exc:
+                last = exc
+                continue
+            try:
+                conn.text_factory = _text
+                if lenient_schema:
+                    conn.execute("PRAGMA writable_schema = ON")
+                conn.execute("SELECT count(*) FROM messages").fetchall()
+            except (sqlite3.Error, UnicodeDecodeError) as exc:
+                conn.close()
+                last = exc
+                continue
+            conn.row_factory = sqlite3.Row
+            return conn
+    detail = "its list of tables is unreadable" if isinstance(last, UnicodeDecodeError) else last
+    raise StoreError(f"nothing can be read from {path}: {detail}")
 
 
 def _indexed_rowids(conn: sqlite3.Connection, table: str, index: str) -> list[int]:
@@ -90,7 +110,7 @@ def _indexed_rowids(conn: sqlite3.Connection, table: str, index: str) -> list[in
         try:
             for (rowid,) in conn.execute(sql):
                 found.add(int(rowid))
-        except sqlite3.DatabaseError:
+        except (sqlite3.DatabaseError, UnicodeDecodeError):
             continue
     return sorted(found)
 
@@ -114,19 +134,19 @@ def _rows(
                 rows.append(row)
                 after = int(row["_rowid"])
             break
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             log.info("%s: unreadable after rowid %d: %s", table, after, exc)
         if indexed is None:
             indexed = _indexed_rowids(conn, table, index)
         later = [r for r in indexed if r > after]
-        candidates = later or range(after + 1, after + 1 + PROBE_BEYOND)
+        candidates = later or range(after + 1, min(after + 1 + PROBE_BEYOND, MAX_ROWID + 1))
         found = None
         for rowid in candidates:
             try:
                 found = conn.execute(
                     scan.replace("m.rowid > ?", "m.rowid = ?"), (rowid,)
                 ).fetchone()
-            except sqlite3.DatabaseError:
+            except (sqlite3.DatabaseError, UnicodeDecodeError):
                 found = None
             if found is not None:
                 break
@@ -141,22 +161,57 @@ def _rows(
     return rows, lost
 
 
+_TEXT_COLUMNS: Final = ("title", "content", "settings_json")  # may be read as '' when lost
+_KEY_COLUMNS: Final = ("id", "conversation_id", "created_at", "updated_at")  # must be text
+
+
+def _cleaned(row: sqlite3.Row) -> dict[str, Any] | None:
+    """The row with damage-flipped types put right, or None when its keys are unusable.
+
+    A damaged cell can hold another type than its column's: a BLOB or number where text was,
+    NULL in a NOT NULL column.
+    """
+    out = dict(zip(row.keys(), tuple(row), strict=True))
+    for key, value in out.items():
+        if isinstance(value, bytes):
+            out[key] = _text(value)
+    for key in _KEY_COLUMNS:
+        if key in out and isinstance(out[key], int | float):
+            out[key] = str(out[key])
+        if key in out and not (isinstance(out[key], str) and out[key]):
+            return None
+    for key in _TEXT_COLUMNS:
+        if key in out and not isinstance(out[key], str):
+            out[key] = "" if key != "settings_json" else "{}"
+    for key in ("parent_id", "current_leaf_id", "model", "system_prompt", "stop_reason"):
+        if key in out and out[key] is not None and not isinstance(out[key], str):
+            out[key] = None
+    return out
+
+
 def _conversations(rows: list[sqlite3.Row]) -> Iterator[Conversation]:
     for row in rows:
+        clean = _cleaned(row)
         try:
-            yield _conversation(row)
+            if clean is not None:
+                yield _conversation(clean)  # type: ignore[arg-type]
+                continue
         except (ValueError, TypeError, KeyError) as exc:  # a row that reads as nonsense
             log.info("skipping an unreadable conversation row: %s", exc)
+        log.info("skipping a conversation row without a usable id or time")
 
 
 def _messages(rows: list[sqlite3.Row]) -> Iterator[Message]:
     for row in rows:
+        clean = _cleaned(row)
+        if clean is None:
+            continue
         try:
-            msg = _message(row)
+            msg = _message(clean)  # type: ignore[arg-type]
         except (ValueError, TypeError, KeyError) as exc:
             log.info("skipping an unreadable message row: %s", exc)
             continue
-        if msg.role in ROLES and msg.id and msg.conversation_id:
+        if msg.role in ROLES:
             yield msg
 
 
@@ -252,33 +307,97 @@ def _sidecars(path: Path) -> list[Path]:
     return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
 
 
-def repair(path: Path) -> Repair:
+class RepairRefused(StoreError):
+    """Repairing would keep too little of what the file lists; it was left as it is."""
+
+
+def _kept_name(path: Path) -> Path:
+    """``<name>.damaged-<time>``, with a counter where that name is taken: never overwrite."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    candidate = path.with_name(f"{path.name}.damaged-{stamp}")
+    n = 1
+    while any(p.exists() for p in _sidecars(candidate)):
+        n += 1
+        candidate = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+    return candidate
+
+
+def repair(path: Path, *, force: bool = False) -> Repair:
     """Copy what can be read into a new database at ``path``; keep the old file beside it.
 
     The damaged file (with its -wal, so the pair stays readable) is renamed to
-    ``<name>.damaged-<time>`` and never written to. Nothing else may have the database open.
+    ``<name>.damaged-<time>`` and never written to. The renames are undone if one fails, so
+    the user's file is always where it was or kept beside the repaired one. Nothing else may
+    have the database open.
+
+    Args:
+        force: repair even when less than half of the messages its index lists can be read
+            (a damaged page high in the tree hides all the rows below it).
 
     Raises:
+        RepairRefused: too little could be read (see ``force``); nothing was changed.
         StoreError: nothing could be read, or the new file cannot be written.
     """
     salvage = read_damaged(path)
+    if not force and not salvage.message_count:
+        raise RepairRefused(
+            f"no message of {path} can be read; the file is left as it is "
+            "(`chatapp repair --force` replaces it with an empty database anyway)"
+        )
+    if not force and salvage.unreadable_rows > salvage.message_count:
+        raise RepairRefused(
+            f"only {salvage.message_count} messages of {path} can be read and "
+            f"{salvage.unreadable_rows} rows cannot; a repair would lose those, so the file is "
+            "left as it is. `chatapp export` saves what can be read; `chatapp repair --force` "
+            "repairs anyway"
+        )
     fresh = path.with_name(path.name + ".repairing")
     for leftover in _sidecars(fresh):
         leftover.unlink(missing_ok=True)
     try:
         with Store(fresh, check=False) as store:
             store.import_conversations(salvage.conversations)
-        kept = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
-        for old, new in zip(_sidecars(path), _sidecars(kept), strict=True):
-            if old.exists():
+        kept = _kept_name(path)
+        # The old -wal and -shm move first, so they can never sit beside the new file; the
+        # main file moves last. Each done rename is undone if a later one fails.
+        moves = [
+            (old, new)
+            for old, new in zip(_sidecars(path)[::-1], _sidecars(kept)[::-1], strict=True)
+            if old.exists()
+        ]
+        moves.append((fresh, path))
+        done: list[tuple[Path, Path]] = []
+        try:
+            for old, new in moves:
                 os.replace(old, new)
-        os.replace(fresh, path)
+                done.append((old, new))
+        except OSError:
+            for old, new in reversed(done):
+                os.replace(new, old)
+            raise
     except OSError as exc:
-        raise StoreError(f"cannot write the repaired database next to {path}: {exc}") from exc
+        raise StoreError(
+            f"cannot write the repaired database next to {path}: {exc}; the file was left as it is"
+        ) from exc
     finally:
         for leftover in _sidecars(fresh):
             leftover.unlink(missing_ok=True)
     return Repair(salvage, kept)
+
+
+def needs_repair(path: Path) -> list[str]:
+    """Why the file needs repairing (empty: it does not): integrity_check's findings, or text
+    whose bytes were damaged (which integrity_check does not look at)."""
+    problems = integrity_problems(path)
+    if problems:
+        return problems
+    try:
+        with Store(path, read_only=True) as store:
+            for conv in store.list_conversations():
+                store.messages(conv.id)
+    except StoreError as exc:
+        return [str(exc.__cause__ or exc)]
+    return []
 
 
 def integrity_problems(path: Path) -> list[str]:
@@ -289,8 +408,8 @@ def integrity_problems(path: Path) -> list[str]:
         return [str(exc)]
     try:
         rows = conn.execute("PRAGMA integrity_check(20)").fetchall()
-    except sqlite3.DatabaseError as exc:
-        return [str(exc)]
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+        return [str(exc) if isinstance(exc, sqlite3.Error) else "the schema is unreadable"]
     finally:
         conn.close()
     return [str(r[0]) for r in rows if r[0] != "ok"]

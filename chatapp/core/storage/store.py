@@ -23,7 +23,9 @@ import codecs
 import json
 import logging
 import os
+import shutil
 import sqlite3
+import tempfile
 import threading
 import urllib.parse
 import uuid
@@ -375,7 +377,11 @@ def _environment_errors(path: Path) -> Iterator[None]:
     """Turn SQLite errors that are the environment's fault into StoreError; let bugs through."""
     try:
         yield
+    except UnicodeDecodeError as exc:  # SQLite quoting a damaged schema's bytes in its message
+        raise StoreDamaged(damaged_message(path, "its list of tables is unreadable")) from exc
     except sqlite3.DatabaseError as exc:
+        if "Could not decode to UTF-8" in str(exc):  # text whose bytes were damaged
+            raise StoreDamaged(damaged_message(path, str(exc))) from exc
         code = getattr(exc, "sqlite_errorcode", None)
         primary = None if code is None else code & 0xFF
         template = None if primary is None else _ENVIRONMENT_ERRORS.get(primary)
@@ -665,6 +671,7 @@ class Store:
         self._read_only_reason = read_only_reason or "it was opened read-only"
         self._damage: str | None = None
         self._check: _IntegrityCheck | None = None
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
         existed = self._path.is_file() and self._path.stat().st_size > 0
         if not (read_only or self._path.parent.is_dir()):
             raise StoreError(f"cannot open {self._path}: the folder {self._path.parent} is missing")
@@ -707,10 +714,17 @@ class Store:
             migrate(conn)
             return conn, ""
         # A WAL database needs its -shm file; where the folder is read-only and no -shm was
-        # left behind, SQLite can only read the file as immutable (ignoring any -wal).
+        # left behind, SQLite can only read the file as immutable, which ignores the -wal. A
+        # -wal left by a crash holds the newest messages: then a copy of both, in a temporary
+        # folder, is what gets read.
         last: StoreError | None = None
+        wal = self._path.with_name(self._path.name + "-wal")
         for immutable in (False, True):
-            uri = _read_only_uri(self._path, immutable=immutable)
+            source = self._path
+            if immutable and wal.is_file() and wal.stat().st_size:
+                source = self._copy_with_wal(wal)
+                immutable = False
+            uri = _read_only_uri(source, immutable=immutable)
             try:
                 with _environment_errors(self._path):
                     conn = sqlite3.connect(
@@ -740,6 +754,18 @@ class Store:
         assert last is not None
         raise last
 
+    def _copy_with_wal(self, wal: Path) -> Path:
+        """The database and its -wal, copied to a temporary folder (removed on close)."""
+        self._scratch = tempfile.TemporaryDirectory(prefix="chatapp-read-")
+        copy = Path(self._scratch.name) / self._path.name
+        try:
+            shutil.copyfile(self._path, copy)
+            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        except OSError as exc:
+            raise StoreError(f"cannot read {self._path}: {exc.strerror or exc}") from exc
+        log.info("%s: reading a copy with its -wal, as the folder is read-only", self._path)
+        return copy
+
     @classmethod
     def open_dir(
         cls, data_dir: Path, *, read_only: bool = False, reason: str | None = None
@@ -753,8 +779,13 @@ class Store:
             StoreError: the folder cannot be created or written, or the database cannot be used.
         """
         data_dir = Path(data_dir)
-        if data_dir.exists() and not data_dir.is_dir():
-            raise StoreError(f"the data directory {data_dir} is a file, not a directory")
+        try:
+            if data_dir.exists() and not data_dir.is_dir():
+                raise StoreError(f"the data directory {data_dir} is a file, not a directory")
+            (data_dir / DB_FILENAME).is_file()  # a folder above that cannot be entered raises
+        except OSError as exc:
+            reason = (exc.strerror or str(exc)).lower()
+            raise StoreError(f"cannot open the data directory {data_dir}: {reason}") from exc
         if read_only:
             return cls(data_dir / DB_FILENAME, read_only=True, read_only_reason=reason or "")
         try:
@@ -808,6 +839,8 @@ class Store:
                     log.debug("PRAGMA optimize failed on close: %s", exc)
             self._conn.close()
             self._conn = None
+            if self._scratch is not None:
+                self._scratch.cleanup()
 
     def __enter__(self) -> Self:
         return self
