@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,38 @@ def test_adding_and_deleting_a_library_file_updates_the_list_and_the_disk(
     assert not mine.exists()
     assert "freed" in dialog.status.text()
     qtbot.waitUntil(lambda: str(mine) not in listed(), timeout=TIMEOUT)
+
+
+def test_a_search_without_network_fails_at_once_in_words_and_offers_to_work_offline(
+    qtbot: QtBot, make_window: MakeWindow, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huggingface_hub import constants
+
+    # a reserved name: it never resolves, and the lookup never leaves the machine
+    monkeypatch.setattr(constants, "ENDPOINT", "http://huggingface.chatapp-test.invalid")
+    window: MainWindow = make_window()
+    dialog = window.open_models()
+    assert not dialog.work_offline_button.isVisible()
+    began = time.monotonic()
+    qtbot.keyClicks(dialog.search_box, "qwen")
+    qtbot.keyClick(dialog.search_box, Qt.Key.Key_Return)
+    assert dialog.status.text() == "Searching the Hub…"
+    qtbot.waitUntil(lambda: dialog.work_offline_button.isVisible(), timeout=TIMEOUT)
+    assert time.monotonic() - began < 3  # not five retries' worth of "Searching…"
+    said = dialog.status.text()
+    assert said.startswith(
+        "cannot reach the Hugging Face Hub: the name huggingface.chatapp-test.invalid does "
+        "not resolve — are you offline?"
+    ), said
+    assert "Errno" not in said and "Work offline" in said
+
+    qtbot.mouseClick(dialog.work_offline_button, Qt.MouseButton.LeftButton)
+    assert dialog.offline.isChecked() and not dialog.work_offline_button.isVisible()
+    assert window.offline_action.isChecked()  # File > Work offline shows it too
+    qtbot.waitUntil(lambda: window.settings.offline, timeout=TIMEOUT)
+    qtbot.keyClick(dialog.search_box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.status.text().startswith("offline mode is on"), timeout=TIMEOUT)
+    assert hub.requests == []  # nothing asked of the network, ever
+
+    window.offline_action.trigger()  # and the menu turns it off again, everywhere
+    assert not dialog.offline.isChecked() and not window.settings.offline

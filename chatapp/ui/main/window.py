@@ -44,6 +44,7 @@ class MainWindow(QMainWindow):
     search_done = Signal()
     error_shown = Signal(str)
     new_action: QAction  # set by build_menus
+    offline_action: QAction
     recent_menu: QMenu
 
     def __init__(
@@ -334,8 +335,18 @@ class MainWindow(QMainWindow):
         return self.settings.load.n_ctx or 8192
 
     def _set_offline(self, offline: bool) -> None:
-        self.settings = self.settings.updated(offline=offline)
-        self._save_settings()
+        """File > Work offline, or the model manager's switch: both show it, the Hub client and
+        the downloader obey it, and it is saved."""
+        if self.offline_action.isChecked() != offline:
+            self.offline_action.setChecked(offline)
+        if self.models is not None:
+            self.models.hub.hub.offline_switch = offline
+            self.models.downloader.offline = offline
+        if self.models_dialog is not None and self.models_dialog.offline.isChecked() != offline:
+            self.models_dialog.offline.setChecked(offline)
+        if self.settings.offline != offline:
+            self.settings = self.settings.updated(offline=offline)
+            self._save_settings()
 
     def _gpu_hint(self) -> None:
         """Once: this machine has a GPU that this llama.cpp build cannot use (the "why is it

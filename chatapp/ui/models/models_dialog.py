@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from chatapp.core.models.downloads import Item, Progress, State
 from chatapp.core.models.fit import Fit, recommend
-from chatapp.core.models.hub import HubFile, HubModel, Recommended, save_token
+from chatapp.core.models.hub import HubFile, HubModel, Recommended, is_unreachable, save_token
 from chatapp.core.models.modelinfo import file_size_label
 from chatapp.ui.models.library_tab import LibraryTab
 from chatapp.ui.models.model_workers import ModelServices
@@ -75,15 +75,21 @@ class ModelsDialog(QDialog):
         self.status = QLabel(self)
         self.status.setObjectName("modelsStatus")
         self.status.setWordWrap(True)
-        self.offline = QCheckBox("&Offline: make no network requests", self)
+        self.offline = QCheckBox("Work &offline (make no network requests)", self)
         self.offline.setObjectName("offlineSwitch")
-        self.offline.setAccessibleName("Offline mode")
+        self.offline.setAccessibleName("Work offline")
         self.offline.setChecked(services.hub.hub.offline)
         self.offline.toggled.connect(self._set_offline)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.status, 1)
+        # shown when the Hub cannot be reached at all: one click to work with what is here
+        self.work_offline_button = button("Work offline", "workOfflineButton", "Work offline")
+        self.work_offline_button.setToolTip("Use the models on this computer; ask no network")
+        self.work_offline_button.clicked.connect(lambda: self.offline.setChecked(True))
+        self.work_offline_button.hide()
+        bottom.addWidget(self.work_offline_button)
         bottom.addWidget(self.offline)
         layout.addLayout(bottom)
 
@@ -98,7 +104,7 @@ class ModelsDialog(QDialog):
         lib.load_requested.connect(self.load_requested)
         lib.library_changed.connect(self.library_changed)
         lib.library_shown.connect(self.library_shown)
-        lib.status_changed.connect(self.status.setText)
+        lib.status_changed.connect(self._say)
         hub.recommended_listed.connect(self._show_recommended_fits)
         dl = services.downloads
         dl.progress.connect(self._progress)
@@ -204,7 +210,7 @@ class ModelsDialog(QDialog):
         self.open_repo(model.repo_id)
 
     def search(self) -> None:
-        self.status.setText("Searching…")
+        self._say("Searching the Hub…")
         self.services.hub.search_requested.emit(
             self.search_box.text().strip(), self.sort.currentData()
         )
@@ -218,7 +224,7 @@ class ModelsDialog(QDialog):
             self.results.setItem(row, 1, make_cell(f"{m.downloads:,}"))
             self.results.setItem(row, 2, make_cell(f"{m.likes:,}"))
             self.results.setItem(row, 3, make_cell(m.last_modified[:10]))
-        self.status.setText(f"{len(models)} repositories" if models else "Nothing found.")
+        self._say(f"{len(models)} repositories" if models else "Nothing found.")
         self.results_shown.emit()
 
     def _repo_selected(self) -> None:
@@ -235,7 +241,7 @@ class ModelsDialog(QDialog):
         self.fits = {}
         self.files_table.setRowCount(0)
         self.card.setPlainText("")
-        self.status.setText(f"Listing {repo}…")
+        self._say(f"Listing {repo}…")
         self.services.hub.files_requested.emit(repo, self.n_ctx)
 
     def _show_files(self, repo: str, files: list[HubFile], card: str) -> None:
@@ -253,12 +259,12 @@ class ModelsDialog(QDialog):
             self.files_table.setItem(row, 2, make_cell(file_size_label(f.size)))
             self.files_table.setItem(row, 3, make_cell("checking…"))
         self.card.setPlainText(card or "(no model card)")
-        self.status.setText(f"{repo}: {len(files)} GGUF files")
+        self._say(f"{repo}: {len(files)} GGUF files")
         pending, self._pending = self._pending, None
         chosen = next((f for f in files if pending in f.parts), None) if pending else None
         if chosen is not None:
             self.services.add(chosen, self._queued)
-            self.status.setText(f"Queued {chosen.filename}.")
+            self._say(f"Queued {chosen.filename}.")
             self.tabs.setCurrentIndex(1)
         elif pending:
             self._recommended_failed(pending, f"{repo} no longer has {pending}")
@@ -299,18 +305,23 @@ class ModelsDialog(QDialog):
     def download_selected(self) -> None:
         rows = self.files_table.selectionModel().selectedRows()
         if not rows:
-            self.status.setText("Choose a file first.")
+            self._say("Choose a file first.")
             return
         data = row_data(self.files_table, rows[0].row())
         if isinstance(data, HubFile):
             self.services.add(data, self._queued)
-            self.status.setText(f"Queued {data.filename}.")
+            self._say(f"Queued {data.filename}.")
             self.tabs.setCurrentIndex(1)
         else:
             self.download_recommended(data)
 
-    def _failed(self, message: str) -> None:
+    def _say(self, message: str, *, unreachable: bool = False) -> None:
+        """The status line; where the Hub cannot be reached, with the offline switch beside it."""
         self.status.setText(message)
+        self.work_offline_button.setVisible(unreachable and not self.offline.isChecked())
+
+    def _failed(self, message: str, unreachable: bool = False) -> None:
+        self._say(message, unreachable=unreachable)
         if self._pending is not None:  # a recommended file whose repository could not be listed
             pending, self._pending = self._pending, None
             self.repo = ""
@@ -330,27 +341,31 @@ class ModelsDialog(QDialog):
             self.services.downloader.token = token.strip()
             self.services.on_disk(lambda: save_token(token), self._token_saved)
         else:
-            self.status.setText(message)
+            self._say(message)
             if self._pending is not None:  # no token, so the recommended file cannot be queued
                 pending, self._pending = self._pending, None
                 self._recommended_failed(pending, message)
 
     def _token_saved(self, result: object) -> None:
         if isinstance(result, Exception):
-            self.status.setText(f"The token could not be saved: {result}")
+            self._say(f"The token could not be saved: {result}")
         if self.repo:
             self.open_repo(self.repo)
 
     def _queued(self, result: object) -> None:
         if isinstance(result, Exception):
-            self.status.setText(f"The download could not be queued: {result}")
+            self._say(f"The download could not be queued: {result}")
         self.refresh_downloads()
 
     def _set_offline(self, offline: bool) -> None:
         self.services.hub.hub.offline_switch = offline
         self.services.downloader.offline = offline
         self.offline_changed.emit(offline)
-        self.status.setText("Offline: no network requests." if offline else "Online.")
+        self._say(
+            "Working offline: no network requests; the Library's models work as ever."
+            if offline
+            else "Online: the Hub can be searched."
+        )
 
     # -- downloads ------------------------------------------------------------------------------
 
@@ -406,11 +421,11 @@ class ModelsDialog(QDialog):
     def _item_changed(self, item: Item) -> None:
         self.refresh_downloads()
         if item.state == State.DONE:
-            self.status.setText(f"Downloaded and verified {item.filename}.")
+            self._say(f"Downloaded and verified {item.filename}.")
             self.refresh_library()
             self.library_changed.emit()
         elif item.state == State.FAILED:
-            self.status.setText(f"{item.filename}: {item.error}")
+            self._say(f"{item.filename}: {item.error}", unreachable=is_unreachable(item.error))
         if item.state in (State.DONE, State.FAILED, State.PAUSED):
             self.download_finished.emit(item)
 
