@@ -211,3 +211,76 @@ def test_a_search_without_network_fails_at_once_in_words_and_offers_to_work_offl
 
     window.offline_action.trigger()  # and the menu turns it off again, everywhere
     assert not dialog.offline.isChecked() and not window.settings.offline
+
+
+def test_the_lists_are_one_line_a_row_and_say_something_when_empty(
+    qtbot: QtBot, make_window: MakeWindow
+) -> None:
+    from chatapp.core.models.hub import recommended
+
+    window: MainWindow = make_window()
+    dialog = window.open_models()
+    files = dialog.files_table
+    headers = [files.horizontalHeaderItem(c).text() for c in range(files.columnCount())]
+    assert headers == ["Model", "Size", "Fit on this machine", "About"]
+    one_line = files.verticalHeader().defaultSectionSize()
+    for row, r in enumerate(recommended()):
+        assert files.item(row, 0).text() == r.name  # the name, not wrapped with its file name
+        assert files.rowHeight(row) == one_line  # not grown to wrap a long name or text
+        assert (
+            r.filename in files.item(row, 0).toolTip() and r.about in files.item(row, 3).toolTip()
+        )
+    # every header is readable in full at the dialog's size
+    header = files.horizontalHeader()
+    for c, text in enumerate(headers):
+        assert header.fontMetrics().horizontalAdvance(text) < header.sectionSize(c), text
+
+    files.selectRow(1)  # the card says all that the row elides
+    assert recommended()[1].about in dialog.card.toPlainText()
+    assert dialog.download_button.isEnabled()
+
+    assert dialog.results_empty.isVisible() and "Search the Hub" in dialog.results_empty.text()
+    dialog.tabs.setCurrentIndex(1)
+    assert dialog.downloads_empty.isVisible()
+    assert dialog.downloads_empty.text().startswith("No downloads yet")
+    assert not any(
+        b.isEnabled() for b in (dialog.pause_button, dialog.resume_button, dialog.cancel_button)
+    )
+    dialog.tabs.setCurrentIndex(2)
+    assert dialog.library_tab.library_empty.isVisible()
+    assert dialog.library_tab.library_empty.text().startswith("No models in your library yet")
+    buttons = dialog.library_tab.buttons
+    assert not buttons["loadModel"].isEnabled() and not buttons["modelMetadata"].isEnabled()
+    assert buttons["addModelFile"].isEnabled()
+
+
+def test_pause_resume_and_cancel_are_enabled_only_where_they_act(
+    qtbot: QtBot, make_window: MakeWindow, hub: FakeHub
+) -> None:
+    from chatapp.core.models.downloads import State
+    from chatapp.core.models.hub import recommended
+
+    first = recommended()[0]
+    hub.add_repo(first.repo_id, {first.filename: bytes(4 << 20)})
+    hub.bytes_per_second = 1_000_000  # 4 s: time to look at the buttons while it runs
+    window: MainWindow = make_window()
+    dialog = window.open_models()
+    dialog.files_table.selectRow(0)
+    dialog.download_button.click()
+    qtbot.waitUntil(lambda: dialog.pause_button.isEnabled(), timeout=TIMEOUT)
+    assert dialog.downloads.selectionModel().selectedRows()  # the only download is chosen
+    assert dialog.cancel_button.isEnabled() and not dialog.resume_button.isEnabled()
+
+    with qtbot.waitSignal(dialog.download_finished, timeout=TIMEOUT) as paused:
+        qtbot.mouseClick(dialog.pause_button, Qt.MouseButton.LeftButton)
+    assert paused.args[0].state == State.PAUSED
+    qtbot.waitUntil(lambda: dialog.resume_button.isEnabled(), timeout=TIMEOUT)
+    assert not dialog.pause_button.isEnabled() and dialog.cancel_button.isEnabled()
+
+    hub.bytes_per_second = None  # as fast as it goes
+    with qtbot.waitSignal(dialog.download_finished, timeout=TIMEOUT) as done:
+        qtbot.mouseClick(dialog.resume_button, Qt.MouseButton.LeftButton)
+    assert done.args[0].state == State.DONE
+    assert not any(
+        b.isEnabled() for b in (dialog.pause_button, dialog.resume_button, dialog.cancel_button)
+    )

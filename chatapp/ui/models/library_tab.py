@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMessageBox,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 from chatapp.core.models.library import Entry, LibraryError
 from chatapp.core.models.modelinfo import ModelFileError, file_size_label
 from chatapp.ui.models.model_workers import ModelServices
-from chatapp.ui.models.tables import button, make_cell, row_data, table
+from chatapp.ui.models.tables import EmptyNote, button, make_cell, row_data, stretch, table
 
 
 class LibraryTab(QWidget):
@@ -55,6 +56,13 @@ class LibraryTab(QWidget):
             ],
         )
         self.library_table.doubleClicked.connect(lambda _i: self.load_selected())
+        self.library_empty = EmptyNote(
+            self.library_table,
+            "No models in your library yet — download one in Discover, or add a GGUF file or a "
+            "folder of models you already have (Add file…, Add folder…).",
+        )
+        self.library_table.itemSelectionChanged.connect(self._buttons)
+        self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
         buttons = [
             ("Lo&ad", "loadModel", "Load the model", self.load_selected),
@@ -68,6 +76,7 @@ class LibraryTab(QWidget):
             b = button(text, name, acc)
             b.clicked.connect(slot)
             row.addWidget(b)
+            self.buttons[name] = b
         row.addStretch(1)
         self.other_apps = QLabel()
         self.other_apps.setObjectName("otherApps")
@@ -77,6 +86,21 @@ class LibraryTab(QWidget):
         v.addWidget(self.other_apps)
         v.addLayout(row)
         services.hub.library_listed.connect(self._show_library)
+        self._buttons()
+
+    def _buttons(self) -> None:
+        """What acts on a model is enabled once one is chosen (and, to open it, is there)."""
+        rows = self.library_table.selectionModel().selectedRows()
+        entry = row_data(self.library_table, rows[0].row()) if rows else None
+        chosen = isinstance(entry, Entry)
+        present = isinstance(entry, Entry) and entry.info is not None and not entry.missing
+        for name, on in (
+            ("loadModel", present),
+            ("deleteModel", chosen),
+            ("revealModel", chosen),
+            ("modelMetadata", present),
+        ):
+            self.buttons[name].setEnabled(on)
 
     def refresh_library(self) -> None:
         self.services.hub.library_requested.emit()
@@ -105,9 +129,10 @@ class LibraryTab(QWidget):
                     (e.last_used or "never")[:10],
                 ]
             for col, text in enumerate(values):
-                cell = make_cell(text, e if col == 0 else None)
-                cell.setToolTip(str(e.path))
-                t.setItem(row, col, cell)
+                tip = str(e.path) if col == 0 else None  # where it is: names can repeat
+                t.setItem(row, col, make_cell(text, e if col == 0 else None, tip))
+        stretch(t, 0)
+        self._buttons()
         self.other_apps.setText(
             "Models from other apps found: "
             + ", ".join(f"<a href='{f}'>add {f}</a>" for f in offer)
