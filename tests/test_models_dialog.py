@@ -284,3 +284,49 @@ def test_pause_resume_and_cancel_are_enabled_only_where_they_act(
     assert not any(
         b.isEnabled() for b in (dialog.pause_button, dialog.resume_button, dialog.cancel_button)
     )
+
+
+def _library_with(tmp_path: Path, *models: Path) -> Path:
+    """A data folder whose library holds ``models`` (written before the window opens)."""
+    from chatapp.core.models.library import Library
+
+    data = tmp_path / "data"
+    library = Library(data)
+    for m in models:
+        library.add_file(m)
+    return data
+
+
+def test_metadata_is_a_searchable_table_of_every_key(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path, tiny_model: Path
+) -> None:
+    window: MainWindow = make_window(data=_library_with(tmp_path, tiny_model))
+    dialog = window.open_models()
+    tab = dialog.library_tab
+    qtbot.waitUntil(lambda: dialog.library_table.rowCount() == 1, timeout=TIMEOUT)
+    dialog.library_table.selectRow(0)
+    qtbot.mouseClick(tab.buttons["modelMetadata"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.metadata_dialog is not None, timeout=TIMEOUT)
+    meta = tab.metadata_dialog
+    assert meta is not None and meta.isVisible()
+    assert meta.width() >= 800 and meta.height() >= 500  # a window, not a 270x90 box
+    keys = meta.shown_keys()
+    assert keys == sorted(keys) and "general.name" in keys and "tokenizer.ggml.tokens" in keys
+    assert meta.summary.text().startswith(f"21 tensors · {len(keys)} keys")
+    row = keys.index("tokenizer.ggml.tokens")
+    assert meta.table.item(row, 1).text() == "array of 263 string"
+    assert meta.table.item(row, 2).text().startswith("[263 items: ")  # summarized, not dumped
+    assert "… 255 more]" in meta.table.item(row, 2).text()
+
+    qtbot.keyClicks(meta.filter, "context")
+    assert meta.shown_keys() == ["llama.context_length"]
+    assert meta.summary.text().endswith(f"1 of {len(keys)} keys")
+    meta.filter.clear()
+    qtbot.keyClicks(meta.filter, "Tiny Test")  # values are searched too
+    assert meta.shown_keys() == ["general.name"]
+    meta.filter.setText("no such key anywhere")
+    assert meta.shown_keys() == [] and meta.empty.isVisible()
+
+    meta.filter.setText("chat_template")
+    meta.table.selectRow(keys.index("tokenizer.chat_template"))
+    assert "{% for message in messages %}" in meta.value.toPlainText()  # all of it, below

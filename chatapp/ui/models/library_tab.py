@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from chatapp.core.models.library import Entry, LibraryError
+from chatapp.core.models.metadata import Metadata, read_metadata
 from chatapp.core.models.modelinfo import ModelFileError, file_size_label
+from chatapp.ui.models.metadata_dialog import MetadataDialog
 from chatapp.ui.models.model_workers import ModelServices
 from chatapp.ui.models.tables import EmptyNote, button, make_cell, row_data, stretch, table
 
@@ -40,6 +42,7 @@ class LibraryTab(QWidget):
         self.services = services
         self.library = services.library
         self._entries: list[Entry] = []
+        self.metadata_dialog: MetadataDialog | None = None
         page = self
         self.library_table = table(
             "libraryTable",
@@ -191,19 +194,18 @@ class LibraryTab(QWidget):
         entry = self._selected_entry()
         if entry is None or entry.missing:
             return
-        self.services.on_disk(lambda: _metadata(entry.path), partial(self._show_metadata, entry))
+        path = entry.path
+        self.services.on_disk(lambda: read_metadata(path), partial(self._show_metadata, entry))
 
     def _show_metadata(self, entry: Entry, result: object) -> None:
         if isinstance(result, Exception):
             self.status_changed.emit(f"Could not read {entry.name}: {result}")
             return
-        assert isinstance(result, tuple)
-        tensors, lines = result
-        box = QMessageBox(self)
-        box.setWindowTitle(f"Metadata of {entry.name}")
-        box.setText(f"{tensors} tensors; {len(lines)} metadata keys")
-        box.setDetailedText("\n".join(lines))
-        box.exec()
+        assert isinstance(result, Metadata)
+        if self.metadata_dialog is not None:
+            self.metadata_dialog.close()
+        self.metadata_dialog = MetadataDialog(entry.name, result, self)
+        self.metadata_dialog.show()
 
     def add_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Add a GGUF model", "", "GGUF models (*.gguf)")
@@ -225,22 +227,3 @@ class LibraryTab(QWidget):
             self.status_changed.emit(str(result))
         self.refresh_library()
         self.library_changed.emit()
-
-
-def _metadata(path: Path) -> tuple[int, list[str]]:
-    """A GGUF file's tensor count and metadata lines (not its vocabulary): on the files thread."""
-    import gguf
-
-    reader = gguf.GGUFReader(path)
-    lines = []
-    for key, field in reader.fields.items():
-        if key.startswith("GGUF.") or key in (
-            "tokenizer.ggml.tokens",
-            "tokenizer.ggml.token_type",
-            "tokenizer.ggml.merges",
-            "tokenizer.ggml.scores",
-        ):
-            continue
-        value = str(field.contents())
-        lines.append(f"{key} = {value[:300]}{'…' if len(value) > 300 else ''}")
-    return len(reader.tensors), lines
