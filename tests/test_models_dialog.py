@@ -330,3 +330,34 @@ def test_metadata_is_a_searchable_table_of_every_key(
     meta.filter.setText("chat_template")
     meta.table.selectRow(keys.index("tokenizer.chat_template"))
     assert "{% for message in messages %}" in meta.value.toPlainText()  # all of it, below
+
+
+def test_the_library_shows_the_loaded_model_and_the_context_it_runs_with(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path, tiny_model: Path, long_model: Path
+) -> None:
+    from chatapp.core.config.settings import LoadSettings
+
+    data = _library_with(tmp_path, tiny_model, long_model)
+    window: MainWindow = make_window(tiny_model, load=LoadSettings(n_ctx=2048), data=data)
+    dialog = window.open_models()
+    t = dialog.library_table
+    qtbot.waitUntil(lambda: t.rowCount() == 2, timeout=TIMEOUT)
+    header = t.horizontalHeaderItem(5).text()
+    assert header == "Context: used / trained"
+
+    def rows() -> dict[str, str]:
+        return {t.item(r, 0).text(): t.item(r, 5).text() for r in range(t.rowCount())}
+
+    shown = rows()
+    loaded = [name for name in shown if name.endswith("— loaded")]
+    assert loaded == [f"● {window.model.info.name} — loaded"]  # type: ignore[union-attr]
+    assert t.item(list(shown).index(loaded[0]), 0).font().bold()
+    trained = window.model.info.context_length  # type: ignore[union-attr]
+    assert shown[loaded[0]] == f"2,048 / {trained:,}"  # what runs, next to what it knows
+
+    # with the setting at 0 (the model's own, capped), the other file would get its trained
+    # length up to 8,192: the Library says so as soon as the setting changes
+    window.settings = window.settings.updated(load=LoadSettings(n_ctx=0))
+    other = next(name for name in rows() if not name.endswith("loaded"))
+    other_trained = int(rows()[other].split(" / ")[1].replace(",", ""))
+    assert rows()[other] == f"{min(other_trained, 8192):,} / {other_trained:,}"

@@ -325,11 +325,22 @@ class MainWindow(QMainWindow):
             dialog.offline_changed.connect(self._set_offline)
             self.empty.watch_dialog(dialog)
             self.models_dialog = dialog
+            self.state.model_changed.connect(self._show_running)
+            self.state.settings_changed.connect(self._show_running)
+        self._show_running()
         self.models_dialog.n_ctx = self._fit_context()
         self.models_dialog.show()
         self.models_dialog.raise_()
         self.models_dialog.activateWindow()
         return self.models_dialog
+
+    def _show_running(self) -> None:
+        """The Library marks the loaded model and the context each model runs with."""
+        if self.models_dialog is None:
+            return
+        model = self.state.model
+        loaded = (str(model.info.path), model.n_ctx) if model is not None else None
+        self.models_dialog.library_tab.set_running(self.settings.load, loaded)
 
     def _fit_context(self) -> int:
         return self.settings.load.n_ctx or 8192

@@ -6,6 +6,7 @@ on the hub thread (the listing) and the model files thread (``ModelServices.on_d
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from chatapp.core.config.settings import LoadSettings
 from chatapp.core.models.library import Entry, LibraryError
 from chatapp.core.models.metadata import Metadata, read_metadata
 from chatapp.core.models.modelinfo import ModelFileError, file_size_label
@@ -43,6 +45,8 @@ class LibraryTab(QWidget):
         self.library = services.library
         self._entries: list[Entry] = []
         self.metadata_dialog: MetadataDialog | None = None
+        self.load_settings = LoadSettings()  # the context each model would get
+        self.loaded: tuple[str, int] | None = None  # the loaded model's path and its context
         page = self
         self.library_table = table(
             "libraryTable",
@@ -53,7 +57,7 @@ class LibraryTab(QWidget):
                 "Parameters",
                 "Quantization",
                 "Size",
-                "Context",
+                "Context: used / trained",
                 "Template",
                 "Last used",
             ],
@@ -108,8 +112,30 @@ class LibraryTab(QWidget):
     def refresh_library(self) -> None:
         self.services.hub.library_requested.emit()
 
+    def set_running(self, load: LoadSettings, loaded: tuple[str, int] | None) -> None:
+        """What runs: the load settings (the context in effect), the loaded model and its
+        context. The rows are shown again at once (from memory: no disk)."""
+        if (load, loaded) != (self.load_settings, self.loaded):
+            self.load_settings, self.loaded = load, loaded
+            self._fill()
+
     def _show_library(self, entries: list[Entry], offer: list[Path]) -> None:
         self._entries = entries
+        self._fill()
+        self.other_apps.setText(
+            "Models from other apps found: "
+            + ", ".join(f"<a href='{f}'>add {f}</a>" for f in offer)
+            if offer
+            else ""
+        )
+        self.library_shown.emit()
+
+    def _is_loaded(self, e: Entry) -> bool:
+        # the same file, however it was named when loaded (no disk: the names are compared)
+        return self.loaded is not None and os.path.abspath(self.loaded[0]) == str(e.path)
+
+    def _fill(self) -> None:
+        chosen = self._chosen_path()
         t = self.library_table
         t.setRowCount(0)
         for e in self._entries:
@@ -121,28 +147,47 @@ class LibraryTab(QWidget):
             elif i is None:
                 values = [f"{e.name} (unreadable)", e.error or "", "", "", "", "", "", ""]
             else:
+                loaded = self._is_loaded(e)
+                used = (
+                    self.loaded[1]
+                    if loaded and self.loaded
+                    else self.load_settings.context_for(i.context_length)
+                )
+                trained = f"{i.context_length:,}" if i.context_length else "?"
+                name = i.name if i.name != e.path.stem else e.name
                 values = [
-                    i.name if i.name != e.path.stem else e.name,
+                    f"● {name} — loaded" if loaded else name,
                     i.architecture,
                     i.parameters_label,
                     i.quantization,
                     file_size_label(e.size),
-                    str(i.context_length or "?"),
+                    f"{used:,} / {trained}",
                     "yes" if i.chat_template else "no",
                     (e.last_used or "never")[:10],
                 ]
             for col, text in enumerate(values):
                 tip = str(e.path) if col == 0 else None  # where it is: names can repeat
-                t.setItem(row, col, make_cell(text, e if col == 0 else None, tip))
+                if col == 5 and i is not None:
+                    tip = (
+                        "The context it runs with now"
+                        if self._is_loaded(e)
+                        else "The context it would get (Preferences: context length)"
+                    ) + " / the context it was trained for"
+                cell = make_cell(text, e if col == 0 else None, tip)
+                if self._is_loaded(e):
+                    font = cell.font()
+                    font.setBold(True)
+                    cell.setFont(font)
+                t.setItem(row, col, cell)
+            if str(e.path) == chosen:
+                t.selectRow(row)
         stretch(t, 0)
         self._buttons()
-        self.other_apps.setText(
-            "Models from other apps found: "
-            + ", ".join(f"<a href='{f}'>add {f}</a>" for f in offer)
-            if offer
-            else ""
-        )
-        self.library_shown.emit()
+
+    def _chosen_path(self) -> str | None:
+        rows = self.library_table.selectionModel().selectedRows()
+        entry = row_data(self.library_table, rows[0].row()) if rows else None
+        return str(entry.path) if isinstance(entry, Entry) else None
 
     def _selected_entry(self) -> Entry | None:
         rows = self.library_table.selectionModel().selectedRows()

@@ -65,9 +65,7 @@ class MetadataDialog(QDialog):
 
     def shown_keys(self) -> list[str]:
         """The keys the table shows now, in order."""
-        return [
-            f.key for r, f in enumerate(self.metadata.fields) if not self.table.isRowHidden(r)
-        ]
+        return [f.key for r, f in enumerate(self.metadata.fields) if not self.table.isRowHidden(r)]
 
     def _filter(self, text: str) -> None:
         words = text.lower().split()
