@@ -361,3 +361,19 @@ def test_the_library_shows_the_loaded_model_and_the_context_it_runs_with(
     other = next(name for name in rows() if not name.endswith("loaded"))
     other_trained = int(rows()[other].split(" / ")[1].replace(",", ""))
     assert rows()[other] == f"{min(other_trained, 8192):,} / {other_trained:,}"
+
+
+def test_recent_models_are_listed_by_their_model_name(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path, tiny_model: Path, long_model: Path
+) -> None:
+    data = _library_with(tmp_path, tiny_model, long_model)
+    window: MainWindow = make_window(tiny_model, data=data)
+    with qtbot.waitSignal(window.model_loaded, timeout=TIMEOUT):
+        window.load_model(long_model)
+    for menu in (window.recent_menu, window.model_menu):  # File > Recent, the status bar's
+        window.status.fill_recent(menu)
+        names = [a.text() for a in menu.actions() if not a.isSeparator()]
+        assert names[0].startswith("Tiny Long · ") and names[1].startswith("Tiny Test Chat · ")
+        assert not any(n.endswith(".gguf") for n in names)
+        assert names[-1] == "Open a GGUF model file…"
+        assert menu.actions()[0].toolTip() == str(long_model)  # the file, where to find it

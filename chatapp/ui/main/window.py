@@ -4,6 +4,7 @@ one ``WindowState``; menus, geometry, models and settings, and closing."""
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QTimer, Signal
@@ -117,7 +118,10 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         self.chat_panel = ChatPanel(state, self.db, self.chats, self.engine, self.empty, self)
-        self.status = ModelStatusBar(state, self.statusBar())
+        library = self.model_files.library
+        self.status = ModelStatusBar(
+            state, self.statusBar(), lambda path: library.cached_info(os.path.abspath(path))
+        )
         self.splitter = QSplitter(self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.sidebar)
