@@ -41,7 +41,7 @@ class MetadataDialog(QDialog):
             self.table.setItem(row, 0, make_cell(f.key, f))
             self.table.setItem(row, 1, make_cell(f.kind))
             self.table.setItem(row, 2, make_cell(f.summary, tip=f.full[:2000]))
-        stretch(self.table, 2)
+        stretch(self.table, 2, widest=420)  # keys in full: they are what is searched
         self.empty = EmptyNote(self.table, "")
         self.value = QPlainTextEdit(self)
         self.value.setObjectName("metadataValue")

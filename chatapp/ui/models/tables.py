@@ -37,7 +37,7 @@ def table(name: str, accessible: str, headers: list[str]) -> QTableWidget:
     return t
 
 
-def stretch(t: QTableWidget, column: int) -> None:
+def stretch(t: QTableWidget, column: int, widest: int = 260) -> None:
     """``column`` takes the room left; the others are as wide as what they show."""
     header = t.horizontalHeader()
     for c in range(t.columnCount()):
@@ -45,8 +45,8 @@ def stretch(t: QTableWidget, column: int) -> None:
         header.setSectionResizeMode(c, mode)
     t.resizeColumnsToContents()
     for c in range(t.columnCount()):  # within reason: a long cell is elided, not a wide column
-        if c != column and t.columnWidth(c) > 260:
-            t.setColumnWidth(c, 260)
+        if c != column and t.columnWidth(c) > widest:
+            t.setColumnWidth(c, widest)
 
 
 class EmptyNote(QLabel):
