@@ -147,14 +147,14 @@ def test_the_app_icon_is_found_in_every_size(qtbot: QtBot) -> None:
     assert not icon.pixmap(48, 48).toImage().isNull()
 
 
-@pytest.mark.parametrize("why", ["offline mode is on", "cannot reach the Hub"])
+@pytest.mark.parametrize("why", ["offline mode is on", "cannot reach the Hugging Face Hub"])
 def test_a_first_run_download_that_cannot_start_says_why_and_can_be_retried(
     qtbot: QtBot,
     make_window: MakeWindow,
     request: pytest.FixtureRequest,
     why: str,
 ) -> None:
-    if why == "cannot reach the Hub":  # online, but nothing answers at the Hub's address
+    if why.startswith("cannot reach"):  # online, but nothing answers at the Hub's address
         request.getfixturevalue("hub").stop()
     # else no Hub fixture: HF_HUB_OFFLINE=1 holds, as for a user who chose offline mode
     window: MainWindow = make_window()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,204 @@ def test_adding_and_deleting_a_library_file_updates_the_list_and_the_disk(
     assert not mine.exists()
     assert "freed" in dialog.status.text()
     qtbot.waitUntil(lambda: str(mine) not in listed(), timeout=TIMEOUT)
+
+
+def test_a_search_without_network_fails_at_once_in_words_and_offers_to_work_offline(
+    qtbot: QtBot, make_window: MakeWindow, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huggingface_hub import constants
+
+    # a reserved name: it never resolves, and the lookup never leaves the machine
+    monkeypatch.setattr(constants, "ENDPOINT", "http://huggingface.chatapp-test.invalid")
+    window: MainWindow = make_window()
+    dialog = window.open_models()
+    assert not dialog.work_offline_button.isVisible()
+    began = time.monotonic()
+    qtbot.keyClicks(dialog.search_box, "qwen")
+    qtbot.keyClick(dialog.search_box, Qt.Key.Key_Return)
+    assert dialog.status.text() == "Searching the Hub…"
+    qtbot.waitUntil(lambda: dialog.work_offline_button.isVisible(), timeout=TIMEOUT)
+    assert time.monotonic() - began < 3  # not five retries' worth of "Searching…"
+    said = dialog.status.text()
+    assert said.startswith(
+        "cannot reach the Hugging Face Hub: the name huggingface.chatapp-test.invalid does "
+        "not resolve — are you offline?"
+    ), said
+    assert "Errno" not in said and "Work offline" in said
+
+    qtbot.mouseClick(dialog.work_offline_button, Qt.MouseButton.LeftButton)
+    assert dialog.offline.isChecked() and not dialog.work_offline_button.isVisible()
+    assert window.offline_action.isChecked()  # File > Work offline shows it too
+    qtbot.waitUntil(lambda: window.settings.offline, timeout=TIMEOUT)
+    qtbot.keyClick(dialog.search_box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.status.text().startswith("offline mode is on"), timeout=TIMEOUT)
+    assert hub.requests == []  # nothing asked of the network, ever
+
+    window.offline_action.trigger()  # and the menu turns it off again, everywhere
+    assert not dialog.offline.isChecked() and not window.settings.offline
+
+
+def test_the_lists_are_one_line_a_row_and_say_something_when_empty(
+    qtbot: QtBot, make_window: MakeWindow
+) -> None:
+    from chatapp.core.models.hub import recommended
+
+    window: MainWindow = make_window()
+    dialog = window.open_models()
+    files = dialog.files_table
+    headers = [files.horizontalHeaderItem(c).text() for c in range(files.columnCount())]
+    assert headers == ["Model", "Size", "Fit on this machine", "About"]
+    one_line = files.verticalHeader().defaultSectionSize()
+    for row, r in enumerate(recommended()):
+        assert files.item(row, 0).text() == r.name  # the name, not wrapped with its file name
+        assert files.rowHeight(row) == one_line  # not grown to wrap a long name or text
+        assert (
+            r.filename in files.item(row, 0).toolTip() and r.about in files.item(row, 3).toolTip()
+        )
+    # every header is readable in full at the dialog's size
+    header = files.horizontalHeader()
+    for c, text in enumerate(headers):
+        assert header.fontMetrics().horizontalAdvance(text) < header.sectionSize(c), text
+
+    files.selectRow(1)  # the card says all that the row elides
+    assert recommended()[1].about in dialog.card.toPlainText()
+    assert dialog.download_button.isEnabled()
+
+    assert dialog.results_empty.isVisible() and "Search the Hub" in dialog.results_empty.text()
+    dialog.tabs.setCurrentIndex(1)
+    assert dialog.downloads_empty.isVisible()
+    assert dialog.downloads_empty.text().startswith("No downloads yet")
+    assert not any(
+        b.isEnabled() for b in (dialog.pause_button, dialog.resume_button, dialog.cancel_button)
+    )
+    dialog.tabs.setCurrentIndex(2)
+    assert dialog.library_tab.library_empty.isVisible()
+    assert dialog.library_tab.library_empty.text().startswith("No models in your library yet")
+    buttons = dialog.library_tab.buttons
+    assert not buttons["loadModel"].isEnabled() and not buttons["modelMetadata"].isEnabled()
+    assert buttons["addModelFile"].isEnabled()
+
+
+def test_pause_resume_and_cancel_are_enabled_only_where_they_act(
+    qtbot: QtBot, make_window: MakeWindow, hub: FakeHub
+) -> None:
+    from chatapp.core.models.downloads import State
+    from chatapp.core.models.hub import recommended
+
+    first = recommended()[0]
+    hub.add_repo(first.repo_id, {first.filename: bytes(4 << 20)})
+    hub.bytes_per_second = 1_000_000  # 4 s: time to look at the buttons while it runs
+    window: MainWindow = make_window()
+    dialog = window.open_models()
+    dialog.files_table.selectRow(0)
+    dialog.download_button.click()
+    qtbot.waitUntil(lambda: dialog.pause_button.isEnabled(), timeout=TIMEOUT)
+    assert dialog.downloads.selectionModel().selectedRows()  # the only download is chosen
+    assert dialog.cancel_button.isEnabled() and not dialog.resume_button.isEnabled()
+
+    with qtbot.waitSignal(dialog.download_finished, timeout=TIMEOUT) as paused:
+        qtbot.mouseClick(dialog.pause_button, Qt.MouseButton.LeftButton)
+    assert paused.args[0].state == State.PAUSED
+    qtbot.waitUntil(lambda: dialog.resume_button.isEnabled(), timeout=TIMEOUT)
+    assert not dialog.pause_button.isEnabled() and dialog.cancel_button.isEnabled()
+
+    hub.bytes_per_second = None  # as fast as it goes
+    with qtbot.waitSignal(dialog.download_finished, timeout=TIMEOUT) as done:
+        qtbot.mouseClick(dialog.resume_button, Qt.MouseButton.LeftButton)
+    assert done.args[0].state == State.DONE
+    assert not any(
+        b.isEnabled() for b in (dialog.pause_button, dialog.resume_button, dialog.cancel_button)
+    )
+
+
+def _library_with(tmp_path: Path, *models: Path) -> Path:
+    """A data folder whose library holds ``models`` (written before the window opens)."""
+    from chatapp.core.models.library import Library
+
+    data = tmp_path / "data"
+    library = Library(data)
+    for m in models:
+        library.add_file(m)
+    return data
+
+
+def test_metadata_is_a_searchable_table_of_every_key(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path, tiny_model: Path
+) -> None:
+    window: MainWindow = make_window(data=_library_with(tmp_path, tiny_model))
+    dialog = window.open_models()
+    tab = dialog.library_tab
+    qtbot.waitUntil(lambda: dialog.library_table.rowCount() == 1, timeout=TIMEOUT)
+    dialog.library_table.selectRow(0)
+    qtbot.mouseClick(tab.buttons["modelMetadata"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.metadata_dialog is not None, timeout=TIMEOUT)
+    meta = tab.metadata_dialog
+    assert meta is not None and meta.isVisible()
+    assert meta.width() >= 800 and meta.height() >= 500  # a window, not a 270x90 box
+    keys = meta.shown_keys()
+    assert keys == sorted(keys) and "general.name" in keys and "tokenizer.ggml.tokens" in keys
+    assert meta.summary.text().startswith(f"21 tensors · {len(keys)} keys")
+    row = keys.index("tokenizer.ggml.tokens")
+    assert meta.table.item(row, 1).text() == "array of 263 string"
+    assert meta.table.item(row, 2).text().startswith("[263 items: ")  # summarized, not dumped
+    assert "… 255 more]" in meta.table.item(row, 2).text()
+
+    qtbot.keyClicks(meta.filter, "context")
+    assert meta.shown_keys() == ["llama.context_length"]
+    assert meta.summary.text().endswith(f"1 of {len(keys)} keys")
+    meta.filter.clear()
+    qtbot.keyClicks(meta.filter, "Tiny Test")  # values are searched too
+    assert meta.shown_keys() == ["general.name"]
+    meta.filter.setText("no such key anywhere")
+    assert meta.shown_keys() == [] and meta.empty.isVisible()
+
+    meta.filter.setText("chat_template")
+    meta.table.selectRow(keys.index("tokenizer.chat_template"))
+    assert "{% for message in messages %}" in meta.value.toPlainText()  # all of it, below
+
+
+def test_the_library_shows_the_loaded_model_and_the_context_it_runs_with(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path, tiny_model: Path, long_model: Path
+) -> None:
+    from chatapp.core.config.settings import LoadSettings
+
+    data = _library_with(tmp_path, tiny_model, long_model)
+    window: MainWindow = make_window(tiny_model, load=LoadSettings(n_ctx=2048), data=data)
+    dialog = window.open_models()
+    t = dialog.library_table
+    qtbot.waitUntil(lambda: t.rowCount() == 2, timeout=TIMEOUT)
+    header = t.horizontalHeaderItem(5).text()
+    assert header == "Context: used / trained"
+
+    def rows() -> dict[str, str]:
+        return {t.item(r, 0).text(): t.item(r, 5).text() for r in range(t.rowCount())}
+
+    shown = rows()
+    loaded = [name for name in shown if name.endswith("— loaded")]
+    assert loaded == [f"● {window.model.info.name} — loaded"]  # type: ignore[union-attr]
+    assert t.item(list(shown).index(loaded[0]), 0).font().bold()
+    trained = window.model.info.context_length  # type: ignore[union-attr]
+    assert shown[loaded[0]] == f"2,048 / {trained:,}"  # what runs, next to what it knows
+
+    # with the setting at 0 (the model's own, capped), the other file would get its trained
+    # length up to 8,192: the Library says so as soon as the setting changes
+    window.settings = window.settings.updated(load=LoadSettings(n_ctx=0))
+    other = next(name for name in rows() if not name.endswith("loaded"))
+    other_trained = int(rows()[other].split(" / ")[1].replace(",", ""))
+    assert rows()[other] == f"{min(other_trained, 8192):,} / {other_trained:,}"
+
+
+def test_recent_models_are_listed_by_their_model_name(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path, tiny_model: Path, long_model: Path
+) -> None:
+    data = _library_with(tmp_path, tiny_model, long_model)
+    window: MainWindow = make_window(tiny_model, data=data)
+    with qtbot.waitSignal(window.model_loaded, timeout=TIMEOUT):
+        window.load_model(long_model)
+    for menu in (window.recent_menu, window.model_menu):  # File > Recent, the status bar's
+        window.status.fill_recent(menu)
+        names = [a.text() for a in menu.actions() if not a.isSeparator()]
+        assert names[0].startswith("Tiny Long · ") and names[1].startswith("Tiny Test Chat · ")
+        assert not any(n.endswith(".gguf") for n in names)
+        assert names[-1] == "Open a GGUF model file…"
+        assert menu.actions()[0].toolTip() == str(long_model)  # the file, where to find it

@@ -141,7 +141,7 @@ def test_no_network_fails_at_once_and_points_to_offline_mode(
     with pytest.raises(Unreachable) as raised:
         Hub().search("tiny")
     message = str(raised.value)
-    assert message.startswith("cannot reach the Hub") and why in message
+    assert message.startswith("cannot reach the Hugging Face Hub") and why in message
     assert "offline mode" in message and "--offline" in message
 
     slept: list[float] = []
@@ -149,7 +149,7 @@ def test_no_network_fails_at_once_and_points_to_offline_mode(
     done = d.run(d.queue.add(file))  # type: ignore[arg-type]
     took = time.monotonic() - began
     assert done.state == State.FAILED
-    assert done.error.startswith("cannot reach the Hub") and why in done.error
+    assert done.error.startswith("cannot reach the Hugging Face Hub") and why in done.error
     assert "offline mode" in done.error
     assert slept == []  # not one retry
     assert took < 2.0, took
@@ -164,7 +164,8 @@ def test_the_cli_says_in_one_line_that_the_hub_cannot_be_reached(
     found = run_cli("models", "search", "tiny", "--data-dir", tmp_path)
     assert found.returncode == 1
     (line,) = found.stderr.strip().splitlines()
-    assert "cannot reach the Hub" in line and "does not resolve" in line and "--offline" in line
+    assert "cannot reach the Hugging Face Hub" in line and "does not resolve" in line
+    assert "are you offline?" in line and "--offline" in line
 
 
 # -- downloads: stalls and resets are retried with back-off, then fail clearly -------------------

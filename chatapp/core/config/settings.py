@@ -365,3 +365,8 @@ class LoadSettings(_Settings):
         description="The random seed the model is loaded with; -1 picks a fresh one.",
         json_schema_extra=_step(1),
     )
+
+    def context_for(self, trained: int | None) -> int:
+        """The context a model trained for ``trained`` tokens gets with these settings (as the
+        engine chooses it: the setting, else the trained length capped at DEFAULT_CTX_CAP)."""
+        return self.n_ctx or min(trained or 4096, DEFAULT_CTX_CAP)

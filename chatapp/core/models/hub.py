@@ -55,9 +55,10 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 10.0  # seconds to open a connection
 READ_TIMEOUT = 30.0  # seconds of silence from a server before a request gives up
 OFFLINE_HINT = (
-    "to use the models on this machine without a network, turn on offline mode "
-    "(the Offline switch in the model manager, or --offline)"
+    "to use the models on this computer without a network, switch on offline mode "
+    "(Work offline, in the File menu and the model manager; --offline on the command line)"
 )
+_CANNOT_REACH = "cannot reach the Hugging Face Hub"
 #: what a failed request raises: the transport's errors (which are not OSErrors) and the socket's
 NETWORK_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError, OSError)
 
@@ -237,7 +238,7 @@ def network_reason(exc: BaseException, *, read_timeout: float | None = None) -> 
     causes = _causes(exc)
     host = _host(exc)
     if any(isinstance(c, socket.gaierror) for c in causes):
-        return f"the name {host} does not resolve (is this machine online?)"
+        return f"the name {host} does not resolve — are you offline?"
     if any(isinstance(c, ConnectionRefusedError) for c in causes):
         return f"{host} refused the connection"
     if any(isinstance(c, OSError) and c.errno in _NO_ROUTE for c in causes):
@@ -264,7 +265,12 @@ def unreachable(exc: BaseException) -> bool:
 
 
 def cannot_reach(exc: BaseException) -> Unreachable:
-    return Unreachable(f"cannot reach the Hub: {network_reason(exc)}; {OFFLINE_HINT}")
+    return Unreachable(f"{_CANNOT_REACH}: {network_reason(exc)}; {OFFLINE_HINT}")
+
+
+def is_unreachable(message: str) -> bool:
+    """Whether a message (a download's error, say) is ``cannot_reach``'s."""
+    return message.startswith(_CANNOT_REACH)
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -280,7 +286,7 @@ def _host(exc: BaseException) -> str:
     for c in _causes(exc):
         with contextlib.suppress(AttributeError, RuntimeError):
             return str(c.request.url.host)  # type: ignore[attr-defined]
-    return "the Hub"
+    return "the Hugging Face Hub"
 
 
 def _first_line(exc: BaseException) -> str:

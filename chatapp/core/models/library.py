@@ -206,6 +206,13 @@ class Library:
                 self._save()
         return sorted(out, key=lambda e: (-(_ts(e.last_used)), e.name.lower()))
 
+    def cached_info(self, path: str) -> ModelInfo | None:
+        """What the header of ``path`` said when last read, from memory: no disk (the window's
+        menus name recent models with it)."""
+        with self._lock:
+            cached = self._headers.get(path)
+        return _info_from_dict(cached.get("info"), Path(path)) if cached else None
+
     def find(self, name: str) -> list[Entry]:
         """Entries whose file name or path matches ``name`` (exact name first)."""
         entries = self.entries()

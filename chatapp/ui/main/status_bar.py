@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QMenu, QProgressBar, QStatusBar, QToolButton
 
 from chatapp.core.inference.backend import TokenCount
+from chatapp.core.models.modelinfo import ModelInfo
 from chatapp.ui.main.state import WindowState
 from chatapp.ui.main.widgets import named
 
@@ -20,9 +22,16 @@ class ModelStatusBar(QObject):
     open_requested = Signal()  # "Open a GGUF model file…"
     cancel_load_requested = Signal()
 
-    def __init__(self, state: WindowState, bar: QStatusBar) -> None:
+    def __init__(
+        self,
+        state: WindowState,
+        bar: QStatusBar,
+        known: Callable[[str], ModelInfo | None] = lambda _path: None,
+    ) -> None:
+        """``known(path)``: what the library knows of a model file, from memory (no disk)."""
         super().__init__(bar)
         self.state = state
+        self.known = known
         self.model_button = QToolButton(bar)
         named(self.model_button, "modelButton", "Model")
         self.model_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -103,11 +112,23 @@ class ModelStatusBar(QObject):
         if self.state.model is not None and self.state.stream is not None:
             self.context_meter.setValue(min(count.context, self.context_meter.maximum()))
 
+    def recent_label(self, path: str) -> str:
+        """A recent model as its metadata names it ("Qwen2.5 7B Instruct · 7.6B · Q4_K_M"), as
+        the library has it; its file name where the library does not know it."""
+        model = self.state.model
+        info = model.info if model is not None and str(model.info.path) == path else None
+        info = info or self.known(path)
+        if info is None or not info.name:
+            return Path(path).name
+        return f"{info.name} · {info.parameters_label} · {info.quantization}".replace("&", "&&")
+
     def fill_recent(self, menu: QMenu) -> None:
         menu.clear()
         recent = self.state.settings.recent_models
         for path in recent:
-            action = menu.addAction(Path(path).name, partial(self.load_requested.emit, Path(path)))
+            action = menu.addAction(
+                self.recent_label(path), partial(self.load_requested.emit, Path(path))
+            )
             action.setToolTip(path)
         if recent:
             menu.addSeparator()

@@ -4,6 +4,7 @@ one ``WindowState``; menus, geometry, models and settings, and closing."""
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QTimer, Signal
@@ -44,6 +45,7 @@ class MainWindow(QMainWindow):
     search_done = Signal()
     error_shown = Signal(str)
     new_action: QAction  # set by build_menus
+    offline_action: QAction
     recent_menu: QMenu
 
     def __init__(
@@ -116,7 +118,10 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         self.chat_panel = ChatPanel(state, self.db, self.chats, self.engine, self.empty, self)
-        self.status = ModelStatusBar(state, self.statusBar())
+        library = self.model_files.library
+        self.status = ModelStatusBar(
+            state, self.statusBar(), lambda path: library.cached_info(os.path.abspath(path))
+        )
         self.splitter = QSplitter(self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.sidebar)
@@ -324,18 +329,39 @@ class MainWindow(QMainWindow):
             dialog.offline_changed.connect(self._set_offline)
             self.empty.watch_dialog(dialog)
             self.models_dialog = dialog
+            self.state.model_changed.connect(self._show_running)
+            self.state.settings_changed.connect(self._show_running)
+        self._show_running()
         self.models_dialog.n_ctx = self._fit_context()
         self.models_dialog.show()
         self.models_dialog.raise_()
         self.models_dialog.activateWindow()
         return self.models_dialog
 
+    def _show_running(self) -> None:
+        """The Library marks the loaded model and the context each model runs with."""
+        if self.models_dialog is None:
+            return
+        model = self.state.model
+        loaded = (str(model.info.path), model.n_ctx) if model is not None else None
+        self.models_dialog.library_tab.set_running(self.settings.load, loaded)
+
     def _fit_context(self) -> int:
         return self.settings.load.n_ctx or 8192
 
     def _set_offline(self, offline: bool) -> None:
-        self.settings = self.settings.updated(offline=offline)
-        self._save_settings()
+        """File > Work offline, or the model manager's switch: both show it, the Hub client and
+        the downloader obey it, and it is saved."""
+        if self.offline_action.isChecked() != offline:
+            self.offline_action.setChecked(offline)
+        if self.models is not None:
+            self.models.hub.hub.offline_switch = offline
+            self.models.downloader.offline = offline
+        if self.models_dialog is not None and self.models_dialog.offline.isChecked() != offline:
+            self.models_dialog.offline.setChecked(offline)
+        if self.settings.offline != offline:
+            self.settings = self.settings.updated(offline=offline)
+            self._save_settings()
 
     def _gpu_hint(self) -> None:
         """Once: this machine has a GPU that this llama.cpp build cannot use (the "why is it

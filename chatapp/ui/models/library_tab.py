@@ -6,6 +6,7 @@ on the hub thread (the listing) and the model files thread (``ModelServices.on_d
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from pathlib import Path
 
@@ -16,14 +17,18 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMessageBox,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from chatapp.core.config.settings import LoadSettings
 from chatapp.core.models.library import Entry, LibraryError
+from chatapp.core.models.metadata import Metadata, read_metadata
 from chatapp.core.models.modelinfo import ModelFileError, file_size_label
+from chatapp.ui.models.metadata_dialog import MetadataDialog
 from chatapp.ui.models.model_workers import ModelServices
-from chatapp.ui.models.tables import button, make_cell, row_data, table
+from chatapp.ui.models.tables import EmptyNote, button, make_cell, row_data, stretch, table
 
 
 class LibraryTab(QWidget):
@@ -39,6 +44,9 @@ class LibraryTab(QWidget):
         self.services = services
         self.library = services.library
         self._entries: list[Entry] = []
+        self.metadata_dialog: MetadataDialog | None = None
+        self.load_settings = LoadSettings()  # the context each model would get
+        self.loaded: tuple[str, int] | None = None  # the loaded model's path and its context
         page = self
         self.library_table = table(
             "libraryTable",
@@ -49,12 +57,19 @@ class LibraryTab(QWidget):
                 "Parameters",
                 "Quantization",
                 "Size",
-                "Context",
+                "Context: used / trained",
                 "Template",
                 "Last used",
             ],
         )
         self.library_table.doubleClicked.connect(lambda _i: self.load_selected())
+        self.library_empty = EmptyNote(
+            self.library_table,
+            "No models in your library yet — download one in Discover, or add a GGUF file or a "
+            "folder of models you already have (Add file…, Add folder…).",
+        )
+        self.library_table.itemSelectionChanged.connect(self._buttons)
+        self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
         buttons = [
             ("Lo&ad", "loadModel", "Load the model", self.load_selected),
@@ -68,6 +83,7 @@ class LibraryTab(QWidget):
             b = button(text, name, acc)
             b.clicked.connect(slot)
             row.addWidget(b)
+            self.buttons[name] = b
         row.addStretch(1)
         self.other_apps = QLabel()
         self.other_apps.setObjectName("otherApps")
@@ -77,12 +93,49 @@ class LibraryTab(QWidget):
         v.addWidget(self.other_apps)
         v.addLayout(row)
         services.hub.library_listed.connect(self._show_library)
+        self._buttons()
+
+    def _buttons(self) -> None:
+        """What acts on a model is enabled once one is chosen (and, to open it, is there)."""
+        rows = self.library_table.selectionModel().selectedRows()
+        entry = row_data(self.library_table, rows[0].row()) if rows else None
+        chosen = isinstance(entry, Entry)
+        present = isinstance(entry, Entry) and entry.info is not None and not entry.missing
+        for name, on in (
+            ("loadModel", present),
+            ("deleteModel", chosen),
+            ("revealModel", chosen),
+            ("modelMetadata", present),
+        ):
+            self.buttons[name].setEnabled(on)
 
     def refresh_library(self) -> None:
         self.services.hub.library_requested.emit()
 
+    def set_running(self, load: LoadSettings, loaded: tuple[str, int] | None) -> None:
+        """What runs: the load settings (the context in effect), the loaded model and its
+        context. The rows are shown again at once (from memory: no disk)."""
+        if (load, loaded) != (self.load_settings, self.loaded):
+            self.load_settings, self.loaded = load, loaded
+            self._fill()
+
     def _show_library(self, entries: list[Entry], offer: list[Path]) -> None:
         self._entries = entries
+        self._fill()
+        self.other_apps.setText(
+            "Models from other apps found: "
+            + ", ".join(f"<a href='{f}'>add {f}</a>" for f in offer)
+            if offer
+            else ""
+        )
+        self.library_shown.emit()
+
+    def _is_loaded(self, e: Entry) -> bool:
+        # the same file, however it was named when loaded (no disk: the names are compared)
+        return self.loaded is not None and os.path.abspath(self.loaded[0]) == str(e.path)
+
+    def _fill(self) -> None:
+        chosen = self._chosen_path()
         t = self.library_table
         t.setRowCount(0)
         for e in self._entries:
@@ -94,27 +147,47 @@ class LibraryTab(QWidget):
             elif i is None:
                 values = [f"{e.name} (unreadable)", e.error or "", "", "", "", "", "", ""]
             else:
+                loaded = self._is_loaded(e)
+                used = (
+                    self.loaded[1]
+                    if loaded and self.loaded
+                    else self.load_settings.context_for(i.context_length)
+                )
+                trained = f"{i.context_length:,}" if i.context_length else "?"
+                name = i.name if i.name != e.path.stem else e.name
                 values = [
-                    i.name if i.name != e.path.stem else e.name,
+                    f"● {name} — loaded" if loaded else name,
                     i.architecture,
                     i.parameters_label,
                     i.quantization,
                     file_size_label(e.size),
-                    str(i.context_length or "?"),
+                    f"{used:,} / {trained}",
                     "yes" if i.chat_template else "no",
                     (e.last_used or "never")[:10],
                 ]
             for col, text in enumerate(values):
-                cell = make_cell(text, e if col == 0 else None)
-                cell.setToolTip(str(e.path))
+                tip = str(e.path) if col == 0 else None  # where it is: names can repeat
+                if col == 5 and i is not None:
+                    tip = (
+                        "The context it runs with now"
+                        if self._is_loaded(e)
+                        else "The context it would get (Preferences: context length)"
+                    ) + " / the context it was trained for"
+                cell = make_cell(text, e if col == 0 else None, tip)
+                if self._is_loaded(e):
+                    font = cell.font()
+                    font.setBold(True)
+                    cell.setFont(font)
                 t.setItem(row, col, cell)
-        self.other_apps.setText(
-            "Models from other apps found: "
-            + ", ".join(f"<a href='{f}'>add {f}</a>" for f in offer)
-            if offer
-            else ""
-        )
-        self.library_shown.emit()
+            if str(e.path) == chosen:
+                t.selectRow(row)
+        stretch(t, 0)
+        self._buttons()
+
+    def _chosen_path(self) -> str | None:
+        rows = self.library_table.selectionModel().selectedRows()
+        entry = row_data(self.library_table, rows[0].row()) if rows else None
+        return str(entry.path) if isinstance(entry, Entry) else None
 
     def _selected_entry(self) -> Entry | None:
         rows = self.library_table.selectionModel().selectedRows()
@@ -166,19 +239,18 @@ class LibraryTab(QWidget):
         entry = self._selected_entry()
         if entry is None or entry.missing:
             return
-        self.services.on_disk(lambda: _metadata(entry.path), partial(self._show_metadata, entry))
+        path = entry.path
+        self.services.on_disk(lambda: read_metadata(path), partial(self._show_metadata, entry))
 
     def _show_metadata(self, entry: Entry, result: object) -> None:
         if isinstance(result, Exception):
             self.status_changed.emit(f"Could not read {entry.name}: {result}")
             return
-        assert isinstance(result, tuple)
-        tensors, lines = result
-        box = QMessageBox(self)
-        box.setWindowTitle(f"Metadata of {entry.name}")
-        box.setText(f"{tensors} tensors; {len(lines)} metadata keys")
-        box.setDetailedText("\n".join(lines))
-        box.exec()
+        assert isinstance(result, Metadata)
+        if self.metadata_dialog is not None:
+            self.metadata_dialog.close()
+        self.metadata_dialog = MetadataDialog(entry.name, result, self)
+        self.metadata_dialog.show()
 
     def add_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Add a GGUF model", "", "GGUF models (*.gguf)")
@@ -200,22 +272,3 @@ class LibraryTab(QWidget):
             self.status_changed.emit(str(result))
         self.refresh_library()
         self.library_changed.emit()
-
-
-def _metadata(path: Path) -> tuple[int, list[str]]:
-    """A GGUF file's tensor count and metadata lines (not its vocabulary): on the files thread."""
-    import gguf
-
-    reader = gguf.GGUFReader(path)
-    lines = []
-    for key, field in reader.fields.items():
-        if key.startswith("GGUF.") or key in (
-            "tokenizer.ggml.tokens",
-            "tokenizer.ggml.token_type",
-            "tokenizer.ggml.merges",
-            "tokenizer.ggml.scores",
-        ):
-            continue
-        value = str(field.contents())
-        lines.append(f"{key} = {value[:300]}{'…' if len(value) > 300 else ''}")
-    return len(reader.tensors), lines

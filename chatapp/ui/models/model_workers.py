@@ -30,6 +30,7 @@ from chatapp.core.models.hub import (
     HubFile,
     NeedsTokenError,
     Recommended,
+    Unreachable,
     recommended,
 )
 from chatapp.core.models.library import Library, other_app_folders
@@ -64,7 +65,7 @@ class HubWorker(QObject):
     fit_failed = Signal(str, str, str)  # repo, filename, why there is no fit (its header)
     library_listed = Signal(object, object)  # list[Entry], other apps' folders to offer
     recommended_listed = Signal(object)  # list[tuple[Recommended, Fit | None]]
-    failed = Signal(str)
+    failed = Signal(str, bool)  # why, and whether the Hub cannot be reached at all (offline?)
     needs_token = Signal(str)
 
     def __init__(self, hub: Hub, library: Library) -> None:
@@ -103,10 +104,10 @@ class HubWorker(QObject):
         except Cancelled:  # closing: nobody to tell
             return
         except HubError as exc:
-            self.failed.emit(str(exc))
+            self.failed.emit(str(exc), isinstance(exc, Unreachable))
         except Exception as exc:  # unforeseen: said in words rather than lost in the event loop
             log.exception("search failed")
-            self.failed.emit(f"searching the Hub failed: {exc}")
+            self.failed.emit(f"searching the Hub failed: {exc}", False)
 
     @Slot(str, int)
     def _files(self, repo: str, n_ctx: int) -> None:
@@ -119,11 +120,11 @@ class HubWorker(QObject):
             self.needs_token.emit(str(exc))
             return
         except HubError as exc:
-            self.failed.emit(str(exc))
+            self.failed.emit(str(exc), isinstance(exc, Unreachable))
             return
         except Exception as exc:  # unforeseen: said in words rather than lost in the event loop
             log.exception("listing %s failed", repo)
-            self.failed.emit(f"listing {repo} failed: {exc}")
+            self.failed.emit(f"listing {repo} failed: {exc}", False)
             return
         self.files_listed.emit(repo, files, card)
         try:

@@ -22,13 +22,15 @@ from PySide6.QtWidgets import (
 
 from chatapp.core.models.downloads import Item, Progress, State
 from chatapp.core.models.fit import Fit, recommend
-from chatapp.core.models.hub import HubFile, HubModel, Recommended, save_token
+from chatapp.core.models.hub import HubFile, HubModel, Recommended, is_unreachable, save_token
 from chatapp.core.models.modelinfo import file_size_label
 from chatapp.ui.models.library_tab import LibraryTab
 from chatapp.ui.models.model_workers import ModelServices
-from chatapp.ui.models.tables import button, make_cell, row_data, table
+from chatapp.ui.models.tables import EmptyNote, button, make_cell, row_data, stretch, table
 
 FILE_COLUMNS = ["File", "Quantization", "Size", "Fit on this machine"]
+RECOMMENDED_COLUMNS = ["Model", "Size", "Fit on this machine", "About"]
+NO_SEARCH_YET = "Search the Hub for GGUF models above, or start with one of the recommended models."
 
 
 class ModelsDialog(QDialog):
@@ -60,6 +62,7 @@ class ModelsDialog(QDialog):
         self.repo = ""
         self._pending: str | None = None  # a recommended file to queue once its repo is listed
         self.progress_bars: dict[str, QProgressBar] = {}
+        self._states: dict[str, State] = {}  # each download's state, as shown
 
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("modelsTabs")
@@ -75,15 +78,21 @@ class ModelsDialog(QDialog):
         self.status = QLabel(self)
         self.status.setObjectName("modelsStatus")
         self.status.setWordWrap(True)
-        self.offline = QCheckBox("&Offline: make no network requests", self)
+        self.offline = QCheckBox("Work &offline (make no network requests)", self)
         self.offline.setObjectName("offlineSwitch")
-        self.offline.setAccessibleName("Offline mode")
+        self.offline.setAccessibleName("Work offline")
         self.offline.setChecked(services.hub.hub.offline)
         self.offline.toggled.connect(self._set_offline)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.status, 1)
+        # shown when the Hub cannot be reached at all: one click to work with what is here
+        self.work_offline_button = button("Work offline", "workOfflineButton", "Work offline")
+        self.work_offline_button.setToolTip("Use the models on this computer; ask no network")
+        self.work_offline_button.clicked.connect(lambda: self.offline.setChecked(True))
+        self.work_offline_button.hide()
+        bottom.addWidget(self.work_offline_button)
         bottom.addWidget(self.offline)
         layout.addLayout(bottom)
 
@@ -98,7 +107,7 @@ class ModelsDialog(QDialog):
         lib.load_requested.connect(self.load_requested)
         lib.library_changed.connect(self.library_changed)
         lib.library_shown.connect(self.library_shown)
-        lib.status_changed.connect(self.status.setText)
+        lib.status_changed.connect(self._say)
         hub.recommended_listed.connect(self._show_recommended_fits)
         dl = services.downloads
         dl.progress.connect(self._progress)
@@ -136,12 +145,10 @@ class ModelsDialog(QDialog):
             "hubResults", "Repositories", ["Repository", "Downloads", "Likes", "Updated"]
         )
         self.results.itemSelectionChanged.connect(self._repo_selected)
-        self.files_table = table(
-            "hubFiles",
-            "Files in the repository",
-            ["File", "Quantization", "Size", "Fit on this machine"],
-        )
-        self.files_table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.results_empty = EmptyNote(self.results, NO_SEARCH_YET)
+        self.files_table = table("hubFiles", "Files in the repository", FILE_COLUMNS)
+        self.files_empty = EmptyNote(self.files_table, "")
+        self.files_table.itemSelectionChanged.connect(self._file_selected)
         self.card = QPlainTextEdit()
         self.card.setObjectName("modelCard")
         self.card.setAccessibleName("Model card")
@@ -149,6 +156,7 @@ class ModelsDialog(QDialog):
         self.card.setMaximumHeight(120)
         self.download_button = button("&Download selected file", "downloadFile", "Download")
         self.download_button.clicked.connect(self.download_selected)
+        self.download_button.setEnabled(False)  # until a file is chosen
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
@@ -168,9 +176,9 @@ class ModelsDialog(QDialog):
         """Before any search: the curated list, so a first-time user has one click to make."""
         self.results.setRowCount(0)
         self.files_table.setRowCount(0)
-        self.files_table.setHorizontalHeaderLabels(
-            ["Recommended model", "Size", "Fit on this machine", "About"]
-        )
+        self.files_table.setHorizontalHeaderLabels(RECOMMENDED_COLUMNS)
+        self.files_table.setTextElideMode(Qt.TextElideMode.ElideRight)  # sentences: their start
+        self.results_empty.setText(NO_SEARCH_YET)
         self.files = []
         self.card.setPlainText(
             "Recommended to start with. Everything runs on this computer; the only thing "
@@ -179,23 +187,21 @@ class ModelsDialog(QDialog):
         for r in self.services.recommended:
             row = self.files_table.rowCount()
             self.files_table.insertRow(row)
-            name = make_cell(f"{r.name} — {r.filename}", r)
-            name.setToolTip(r.repo_id)
-            self.files_table.setItem(row, 0, name)
+            tip = f"{r.name}\n{r.repo_id} / {r.filename}\n{r.about}"
+            self.files_table.setItem(row, 0, make_cell(r.name, r, tip))
             self.files_table.setItem(row, 1, make_cell(file_size_label(r.size)))
             self.files_table.setItem(row, 2, make_cell("checking…"))
             self.files_table.setItem(row, 3, make_cell(r.about))
-        self.files_table.setWordWrap(True)
-        self.files_table.resizeRowsToContents()
+        stretch(self.files_table, 3)
         self.services.hub.recommended_requested.emit(self.n_ctx)
 
     def _show_recommended_fits(self, fits: list[tuple[Recommended, Fit | None]]) -> None:
         if self.repo:  # a repository has replaced the list meanwhile
             return
         for row, (_r, fit) in enumerate(fits[: self.files_table.rowCount()]):
-            cell = make_cell(fit.label if fit else "unknown")
-            cell.setToolTip(fit.explanation if fit else "")
+            cell = make_cell(fit.label if fit else "unknown", tip=fit.explanation if fit else "")
             self.files_table.setItem(row, 2, cell)
+        stretch(self.files_table, 3)
 
     def download_recommended(self, model: Recommended) -> None:
         """List the model's repository (for the exact size and checksum), then queue its file."""
@@ -204,7 +210,9 @@ class ModelsDialog(QDialog):
         self.open_repo(model.repo_id)
 
     def search(self) -> None:
-        self.status.setText("Searching…")
+        self.results.setRowCount(0)
+        self.results_empty.setText("Searching the Hub…")
+        self._say("Searching the Hub…")
         self.services.hub.search_requested.emit(
             self.search_box.text().strip(), self.sort.currentData()
         )
@@ -218,7 +226,11 @@ class ModelsDialog(QDialog):
             self.results.setItem(row, 1, make_cell(f"{m.downloads:,}"))
             self.results.setItem(row, 2, make_cell(f"{m.likes:,}"))
             self.results.setItem(row, 3, make_cell(m.last_modified[:10]))
-        self.status.setText(f"{len(models)} repositories" if models else "Nothing found.")
+        stretch(self.results, 0)
+        self.results_empty.setText(
+            f"Nothing on the Hub matches “{self.search_box.text().strip()}”: try fewer words."
+        )
+        self._say(f"{len(models)} repositories" if models else "Nothing found.")
         self.results_shown.emit()
 
     def _repo_selected(self) -> None:
@@ -234,8 +246,9 @@ class ModelsDialog(QDialog):
         self.repo = repo
         self.fits = {}
         self.files_table.setRowCount(0)
+        self.files_empty.setText(f"Listing the files of {repo}…")
         self.card.setPlainText("")
-        self.status.setText(f"Listing {repo}…")
+        self._say(f"Listing {repo}…")
         self.services.hub.files_requested.emit(repo, self.n_ctx)
 
     def _show_files(self, repo: str, files: list[HubFile], card: str) -> None:
@@ -244,6 +257,7 @@ class ModelsDialog(QDialog):
         self.files = files
         self.files_table.setRowCount(0)
         self.files_table.setHorizontalHeaderLabels(FILE_COLUMNS)
+        self.files_table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # names: their quant too
         for f in files:
             row = self.files_table.rowCount()
             self.files_table.insertRow(row)
@@ -252,13 +266,15 @@ class ModelsDialog(QDialog):
             self.files_table.setItem(row, 1, make_cell(f.quantization))
             self.files_table.setItem(row, 2, make_cell(file_size_label(f.size)))
             self.files_table.setItem(row, 3, make_cell("checking…"))
+        stretch(self.files_table, 0)
+        self.files_empty.setText(f"{repo} has no GGUF model files.")
         self.card.setPlainText(card or "(no model card)")
-        self.status.setText(f"{repo}: {len(files)} GGUF files")
+        self._say(f"{repo}: {len(files)} GGUF files")
         pending, self._pending = self._pending, None
         chosen = next((f for f in files if pending in f.parts), None) if pending else None
         if chosen is not None:
             self.services.add(chosen, self._queued)
-            self.status.setText(f"Queued {chosen.filename}.")
+            self._say(f"Queued {chosen.filename}.")
             self.tabs.setCurrentIndex(1)
         elif pending:
             self._recommended_failed(pending, f"{repo} no longer has {pending}")
@@ -280,8 +296,7 @@ class ModelsDialog(QDialog):
             if fit_here is None:
                 continue
             star = "★ recommended · " if best and f.quantization == best else ""
-            cell = make_cell(f"{star}{fit_here.label}")
-            cell.setToolTip(fit_here.explanation)
+            cell = make_cell(f"{star}{fit_here.label}", tip=fit_here.explanation)
             self.files_table.setItem(row, 3, cell)
         self.fit_shown.emit(filename)
 
@@ -291,26 +306,40 @@ class ModelsDialog(QDialog):
             return
         for row, f in enumerate(self.files):
             if f.filename == filename:
-                cell = make_cell(reason)
-                cell.setToolTip(reason)
-                self.files_table.setItem(row, 3, cell)
+                self.files_table.setItem(row, 3, make_cell(reason))
         self.fit_shown.emit(filename)
+
+    def _file_selected(self) -> None:
+        rows = self.files_table.selectionModel().selectedRows()
+        self.download_button.setEnabled(bool(rows))
+        chosen = row_data(self.files_table, rows[0].row()) if rows else None
+        if isinstance(chosen, Recommended):  # all of what its row elides
+            fit = self.files_table.item(rows[0].row(), 2)
+            self.card.setPlainText(
+                f"{chosen.name} — {chosen.about}\n{chosen.repo_id} / {chosen.filename}, "
+                f"{file_size_label(chosen.size)}\n{fit.toolTip() if fit else ''}".strip()
+            )
 
     def download_selected(self) -> None:
         rows = self.files_table.selectionModel().selectedRows()
         if not rows:
-            self.status.setText("Choose a file first.")
+            self._say("Choose a file first.")
             return
         data = row_data(self.files_table, rows[0].row())
         if isinstance(data, HubFile):
             self.services.add(data, self._queued)
-            self.status.setText(f"Queued {data.filename}.")
+            self._say(f"Queued {data.filename}.")
             self.tabs.setCurrentIndex(1)
         else:
             self.download_recommended(data)
 
-    def _failed(self, message: str) -> None:
+    def _say(self, message: str, *, unreachable: bool = False) -> None:
+        """The status line; where the Hub cannot be reached, with the offline switch beside it."""
         self.status.setText(message)
+        self.work_offline_button.setVisible(unreachable and not self.offline.isChecked())
+
+    def _failed(self, message: str, unreachable: bool = False) -> None:
+        self._say(message, unreachable=unreachable)
         if self._pending is not None:  # a recommended file whose repository could not be listed
             pending, self._pending = self._pending, None
             self.repo = ""
@@ -330,27 +359,31 @@ class ModelsDialog(QDialog):
             self.services.downloader.token = token.strip()
             self.services.on_disk(lambda: save_token(token), self._token_saved)
         else:
-            self.status.setText(message)
+            self._say(message)
             if self._pending is not None:  # no token, so the recommended file cannot be queued
                 pending, self._pending = self._pending, None
                 self._recommended_failed(pending, message)
 
     def _token_saved(self, result: object) -> None:
         if isinstance(result, Exception):
-            self.status.setText(f"The token could not be saved: {result}")
+            self._say(f"The token could not be saved: {result}")
         if self.repo:
             self.open_repo(self.repo)
 
     def _queued(self, result: object) -> None:
         if isinstance(result, Exception):
-            self.status.setText(f"The download could not be queued: {result}")
+            self._say(f"The download could not be queued: {result}")
         self.refresh_downloads()
 
     def _set_offline(self, offline: bool) -> None:
         self.services.hub.hub.offline_switch = offline
         self.services.downloader.offline = offline
         self.offline_changed.emit(offline)
-        self.status.setText("Offline: no network requests." if offline else "Online.")
+        self._say(
+            "Working offline: no network requests; the Library's models work as ever."
+            if offline
+            else "Online: the Hub can be searched."
+        )
 
     # -- downloads ------------------------------------------------------------------------------
 
@@ -358,6 +391,11 @@ class ModelsDialog(QDialog):
         page = QWidget()
         self.downloads = table("downloadsTable", "Downloads", ["File", "State", "Progress"])
         self.downloads.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.downloads_empty = EmptyNote(
+            self.downloads,
+            "No downloads yet — choose a model in Discover and press Download.",
+        )
+        self.downloads.itemSelectionChanged.connect(self._download_buttons)
         row = QHBoxLayout()
         self.pause_button = button("&Pause", "pauseDownload", "Pause the download")
         self.resume_button = button("&Resume", "resumeDownload", "Resume the download")
@@ -366,6 +404,7 @@ class ModelsDialog(QDialog):
         self.resume_button.clicked.connect(lambda: self._on_selected_download("resume"))
         self.cancel_button.clicked.connect(lambda: self._on_selected_download("cancel"))
         for b in (self.pause_button, self.resume_button, self.cancel_button):
+            b.setEnabled(False)  # until a download they apply to is chosen
             row.addWidget(b)
         row.addStretch(1)
         v = QVBoxLayout(page)
@@ -375,16 +414,16 @@ class ModelsDialog(QDialog):
 
     def refresh_downloads(self) -> None:
         items = self.services.downloader.queue.items()
+        chosen = self._chosen_download()
         self.downloads.setRowCount(0)
         self.progress_bars = {}
+        self._states = {item.id: item.state for item in items}
         for item in items:
             row = self.downloads.rowCount()
             self.downloads.insertRow(row)
             self.downloads.setItem(row, 0, make_cell(f"{item.repo_id} / {item.filename}", item.id))
             state = item.state.value + (f": {item.error}" if item.error else "")
-            cell = make_cell(state)
-            cell.setToolTip(item.error)
-            self.downloads.setItem(row, 1, cell)
+            self.downloads.setItem(row, 1, make_cell(state, tip=item.error or state))
             bar = QProgressBar()
             bar.setObjectName("downloadProgress")
             bar.setAccessibleName(f"Progress of {item.filename}")
@@ -393,6 +432,22 @@ class ModelsDialog(QDialog):
             bar.setFormat("done" if item.state == State.DONE else "%p%")
             self.downloads.setCellWidget(row, 2, bar)
             self.progress_bars[item.id] = bar
+            if item.id == chosen or (chosen is None and len(items) == 1):
+                self.downloads.selectRow(row)  # what was chosen stays chosen, or the only one
+        self._download_buttons()
+
+    def _chosen_download(self) -> str | None:
+        rows = self.downloads.selectionModel().selectedRows()
+        item_id = row_data(self.downloads, rows[0].row()) if rows else None
+        return item_id if isinstance(item_id, str) else None
+
+    def _download_buttons(self) -> None:
+        """Each button is enabled only where the chosen download is in a state it changes."""
+        item_id = self._chosen_download()
+        state = self._states.get(item_id) if item_id is not None else None
+        self.pause_button.setEnabled(state == State.DOWNLOADING)  # a queued one starts anew
+        self.resume_button.setEnabled(state in (State.PAUSED, State.FAILED))
+        self.cancel_button.setEnabled(state is not None and state != State.DONE)
 
     def _progress(self, p: Progress) -> None:
         bar = self.progress_bars.get(p.item_id)
@@ -406,19 +461,18 @@ class ModelsDialog(QDialog):
     def _item_changed(self, item: Item) -> None:
         self.refresh_downloads()
         if item.state == State.DONE:
-            self.status.setText(f"Downloaded and verified {item.filename}.")
+            self._say(f"Downloaded and verified {item.filename}.")
             self.refresh_library()
             self.library_changed.emit()
         elif item.state == State.FAILED:
-            self.status.setText(f"{item.filename}: {item.error}")
+            self._say(f"{item.filename}: {item.error}", unreachable=is_unreachable(item.error))
         if item.state in (State.DONE, State.FAILED, State.PAUSED):
             self.download_finished.emit(item)
 
     def _on_selected_download(self, action: str) -> None:
-        rows = self.downloads.selectionModel().selectedRows()
-        if not rows:
+        item_id = self._chosen_download()
+        if item_id is None:
             return
-        item_id = row_data(self.downloads, rows[0].row())
         if action == "pause":
             self.services.downloader.pause(item_id)
             self.refresh_downloads()
