@@ -245,6 +245,7 @@ class Library:
             return None, str(exc), True
         d = asdict(info)
         d["path"] = str(info.path)
+        d["marker_tokens"] = sorted(info.marker_tokens)  # JSON has lists, not sets
         with self._lock:
             self._headers[key] = {**stamp, "info": d}
         return info, None, True
@@ -254,6 +255,7 @@ def _info_from_dict(d: Any, path: Path) -> ModelInfo | None:
     """A cached ModelInfo, or None where the cache holds something else (an older layout)."""
     if not isinstance(d, dict) or set(d) != {f.name for f in fields(ModelInfo)}:
         return None
+    d = {**d, "marker_tokens": frozenset(d.get("marker_tokens") or ())}
     return replace(ModelInfo(**d), path=path)
 
 
