@@ -365,3 +365,21 @@ class LoadSettings(_Settings):
         description="The random seed the model is loaded with; -1 picks a fresh one.",
         json_schema_extra=_step(1),
     )
+    prompt_lookup: bool = Field(
+        default=False,
+        strict=True,
+        title="prompt lookup",
+        description="Speculative decoding that guesses the next tokens from text already in the "
+        "conversation and checks them in one step: faster when the reply repeats its input "
+        "(code edits, quotes), the same reply either way.",
+    )
+    lookup_tokens: int = Field(
+        default=10,
+        ge=1,
+        le=64,
+        strict=True,
+        title="prompt lookup tokens",
+        description="How many tokens prompt lookup guesses ahead at most; each guess is checked "
+        "in the same step as the next token.",
+        json_schema_extra=_step(1),
+    )
