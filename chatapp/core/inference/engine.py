@@ -333,6 +333,12 @@ class Engine:
         """
         settings = settings or LoadSettings()
         info = read_model_info(path)
+        if info.is_adapter:
+            base = f" ({info.base_model})" if info.base_model else ""
+            raise ModelLoadError(
+                f"{info.path.name} is a LoRA adapter, not a model: load its base model{base} "
+                "and apply the adapter on top of it"
+            )
         if lora is not None and not Path(lora.path).is_file():
             raise ModelLoadError(f"LoRA adapter {lora.path} does not exist or is not a file")
         # Prompt lookup drafts tokens from the conversation itself; Llama.generate checks the

@@ -206,6 +206,29 @@ class Library:
                 self._save()
         return sorted(out, key=lambda e: (-(_ts(e.last_used)), e.name.lower()))
 
+    def adapters_for(self, model: Entry, entries: list[Entry] | None = None) -> list[Entry]:
+        """The adapters in the library made for ``model``, by the base model their header names.
+
+        An adapter belongs to a model of its architecture whose Hub repository or name is the
+        one the adapter names ("Qwen/Qwen2.5-0.5B-Instruct" matches the repository, and a file
+        named "Qwen2.5 0.5B Instruct"), compared without case, spaces or punctuation.
+        """
+        if model.info is None or model.info.is_adapter:
+            return []
+        own = {_plain(model.info.name)}
+        if model.repo_id:
+            own |= {_plain(model.repo_id), _plain(model.repo_id.split("/")[-1])}
+        found = []
+        for e in self.entries() if entries is None else entries:
+            i = e.info
+            if i is None or not i.is_adapter or not i.base_model:
+                continue
+            if i.architecture != model.info.architecture:
+                continue
+            if {_plain(i.base_model), _plain(i.base_model.split("/")[-1])} & own:
+                found.append(e)
+        return found
+
     def find(self, name: str) -> list[Entry]:
         """Entries whose file name or path matches ``name`` (exact name first)."""
         entries = self.entries()
@@ -248,6 +271,11 @@ def _info_from_dict(d: Any, path: Path) -> ModelInfo | None:
     if not isinstance(d, dict) or set(d) != {f.name for f in fields(ModelInfo)}:
         return None
     return replace(ModelInfo(**d), path=path)
+
+
+def _plain(name: str) -> str:
+    """A model name for comparing: lower case, letters and digits only."""
+    return re.sub(r"[^0-9a-z]", "", name.lower())
 
 
 def _ts(stamp: str | None) -> float:

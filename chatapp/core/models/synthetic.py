@@ -202,6 +202,7 @@ def write_lora_adapter(
     rank: int = 4,
     alpha: float = 8.0,
     base_model: str = "Tiny Test Chat",
+    base_repo_url: str | None = None,
     name: str = "Tiny Test LoRA",
     extra_vocab: int = 0,
     seed: int = 99,
@@ -215,6 +216,7 @@ def write_lora_adapter(
     ``general.base_model.0.name``, as the converter copies it from the adapter's model card.
 
     Args:
+        base_repo_url: the base model's Hub address, as ``general.base_model.0.repo_url``.
         extra_vocab: the base model's ``ModelShape.extra_vocab`` (``shape`` carries it too).
     """
     shape = shape or ModelShape(extra_vocab=extra_vocab)
@@ -227,6 +229,8 @@ def write_lora_adapter(
     w.add_float32(gguf.Keys.Adapter.LORA_ALPHA, alpha)
     w.add_base_model_count(1)
     w.add_base_model_name(0, base_model)
+    if base_repo_url:
+        w.add_base_model_repo_url(0, base_repo_url)
     for tensor, (rows, cols) in _lora_targets(shape, n_vocab).items():
         # float32 throughout: llama.cpp crashes on an F64 adapter tensor rather than refuse it
         a = (rng.standard_normal((rank, cols)) / np.sqrt(cols)).astype(np.float32)
