@@ -6,7 +6,8 @@ Loads Qwen2.5-Coder-0.5B-Instruct Q4_K_M (``$CHATAPP_REAL_MODEL``, else the one
 256 tokens with the default thread count. Prompts come in kinds: replies that repeat their
 input (renaming a variable, refactoring, quoting from a text) and ordinary chat. Runs alternate
 off/on; the table gives the median decode tokens/s of each and whether the replies were the
-same (greedy speculative decoding must not change a reply).
+same (greedy speculative decoding changes a reply only where batched
+kernels round differently and two tokens are nearly tied).
 
 Usage: ``python benchmarks/bench_lookup.py [--runs N] [--tokens N] [--lookup-tokens N]``.
 """

@@ -370,8 +370,9 @@ class LoadSettings(_Settings):
         strict=True,
         title="prompt lookup",
         description="Speculative decoding that guesses the next tokens from text already in the "
-        "conversation and checks them in one step: faster when the reply repeats its input "
-        "(code edits, quotes), the same reply either way.",
+        "conversation and checks them in one step: faster where the reply repeats long runs "
+        "of its input (quotes) and the hardware checks a batch cheaply (GPUs), slower elsewhere; "
+        "greedy replies change only by rounding.",
     )
     lookup_tokens: int = Field(
         default=10,
