@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from pathlib import Path
@@ -74,6 +75,16 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--ctx", type=int, help="context length (default: trained, at most 8192)")
     chat.add_argument("--gpu-layers", type=int, help="layers to offload (-1 all, 0 CPU only)")
     chat.add_argument("--threads", type=int)
+    chat.add_argument(
+        "--prompt-lookup",
+        action=argparse.BooleanOptionalAction,
+        help="prompt lookup decoding: faster replies that repeat the conversation's text "
+        "(default: as in Preferences)",
+    )
+    chat.add_argument("--lora", type=Path, metavar="FILE", help="GGUF LoRA adapter to apply")
+    chat.add_argument(
+        "--lora-scale", type=float, metavar="S", help="how strongly the adapter applies (default 1)"
+    )
     chat.add_argument("--chat-template", type=Path, help="Jinja file overriding the model's")
     chat.add_argument(
         "--refuse-overflow",
@@ -211,7 +222,13 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
     from chatapp.core.chat.service import ChatService
     from chatapp.core.config.settings import OverflowPolicy, SettingsError
     from chatapp.core.inference.backend import TextDelta
-    from chatapp.core.inference.engine import Engine, EngineError, ModelFileError, TemplateError
+    from chatapp.core.inference.engine import (
+        Engine,
+        EngineError,
+        LoraAdapter,
+        ModelFileError,
+        TemplateError,
+    )
     from chatapp.core.storage.store import StoreError
 
     if args.message == "-":
@@ -225,6 +242,15 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
         _text_argument(args.system, "the system prompt")
     if not message.strip():
         raise CliError("the message is empty")
+    if args.lora_scale is not None and args.lora is None:
+        raise CliError("--lora-scale needs --lora FILE")
+    if args.lora_scale is not None and not math.isfinite(args.lora_scale):
+        raise CliError(f"--lora-scale must be a number, got {args.lora_scale}")
+    lora = (
+        LoraAdapter(args.lora, 1.0 if args.lora_scale is None else args.lora_scale)
+        if args.lora is not None
+        else None
+    )
     template = None
     if args.chat_template is not None:
         try:
@@ -250,7 +276,10 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
         template = template or user_settings.chat_template
         try:
             load = user_settings.load.updated(
-                n_ctx=args.ctx, n_gpu_layers=args.gpu_layers, n_threads=args.threads
+                n_ctx=args.ctx,
+                n_gpu_layers=args.gpu_layers,
+                n_threads=args.threads,
+                prompt_lookup=args.prompt_lookup,
             )
         except SettingsError as exc:
             raise CliError(str(exc)) from exc
@@ -268,7 +297,7 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
 
         engine = Engine()
         try:
-            loaded = engine.load(args.model, load, chat_template=template)
+            loaded = engine.load(args.model, load, chat_template=template, lora=lora)
         except (ModelFileError, EngineError) as exc:
             raise CliError(str(exc)) from exc
         log.info("%s", loaded.describe())

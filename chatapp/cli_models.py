@@ -217,6 +217,13 @@ def _list(args: argparse.Namespace, data_dir: Path) -> int:
             print(f"{e.name}  unreadable: {e.error}")
             continue
         i = e.info
+        if i.is_adapter:
+            base = f"for {i.base_model}" if i.base_model else "base model not named in the file"
+            print(
+                f"{e.name}  {i.adapter_type or 'unknown'} adapter {base}  ({i.architecture}, "
+                f"{file_size_label(e.size)})  [{e.source}] {e.path}"
+            )
+            continue
         print(
             f"{e.name}  {i.architecture} {i.parameters_label} {i.quantization}  "
             f"{file_size_label(e.size)}  ctx {i.context_length}  "

@@ -19,7 +19,12 @@ import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 
-from chatapp.core.models.synthetic import ModelShape, quantize, write_chat_model
+from chatapp.core.models.synthetic import (
+    ModelShape,
+    quantize,
+    write_chat_model,
+    write_lora_adapter,
+)
 from tests import gui_io
 from tests.fakehub import FakeHub
 from tests.helpers import TIMEOUT, MakeWindow
@@ -118,6 +123,12 @@ def tiny_model(models: Path) -> Path:
 def eos_model(models: Path) -> Path:
     """A chat model that ends its turn by itself after a few tokens."""
     return write_chat_model(models / "tiny-eos.gguf", eos_bias=0.6, name="Tiny EOS")
+
+
+@pytest.fixture(scope="session")
+def lora_adapter(models: Path) -> Path:
+    """A GGUF LoRA adapter for ``tiny_model``, as llama.cpp's converter writes one."""
+    return write_lora_adapter(models / "tiny-chat-lora.gguf")
 
 
 @pytest.fixture(scope="session")

@@ -71,3 +71,33 @@ def test_search_prints_one_hit_per_line(tmp_path: Path) -> None:
 
     none = run_cli("search", "--data-dir", tmp_path, "cucumber")
     assert (none.returncode, none.stdout, none.stderr) == (0, "", "")
+
+
+def test_chat_applies_a_lora_adapter_and_says_so(
+    tmp_path: Path, tiny_model: Path, lora_adapter: Path
+) -> None:
+    def chat(*extra: str | Path) -> tuple[str, str]:
+        r = run_cli(
+            "-v", "chat", "--data-dir", tmp_path, "--model", tiny_model, "--temperature", "0",
+            "--max-tokens", "20", *extra, "hello",
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        return r.stdout, r.stderr
+
+    base, _ = chat()
+    tuned, log = chat("--lora", lora_adapter, "--lora-scale", "0.5")
+    assert f"LoRA adapter {lora_adapter.name} at scale 0.5" in log  # the load report
+    assert tuned != base
+    assert chat("--lora", lora_adapter, "--lora-scale", "0")[0] == base
+    looked_up, log = chat("--prompt-lookup")
+    assert looked_up == base and "prompt lookup (10 tokens ahead)" in log
+
+
+def test_a_bad_adapter_or_scale_is_one_line(tmp_path: Path, tiny_model: Path) -> None:
+    r = run_cli("chat", "--data-dir", tmp_path, "--model", tiny_model, "--lora-scale", "2", "hi")
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines() == ["chatapp: --lora-scale needs --lora FILE"]
+    r = run_cli("chat", "--data-dir", tmp_path, "--model", tiny_model, "--lora", tiny_model, "hi")
+    assert r.returncode == 1
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith("chatapp: the LoRA adapter tiny-chat.gguf cannot be applied to "), line

@@ -18,6 +18,7 @@ from chatapp.core.inference.engine import (
     ContextOverflowError,
     Engine,
     LoadCancelled,
+    LoraAdapter,
     ModelFileError,
     ModelLoadError,
     NoModelError,
@@ -26,6 +27,7 @@ from chatapp.core.inference.engine import (
 )
 from chatapp.core.inference.metrics import StopReason
 from chatapp.core.models.modelinfo import read_model_info
+from chatapp.core.models.synthetic import ModelShape, write_lora_adapter
 
 HELLO: list[ChatMessage] = [{"role": "user", "content": "hello there"}]
 
@@ -284,3 +286,84 @@ def test_load_reports_progress_and_can_be_cancelled(tiny_model: Path, long_model
     with pytest.raises(LoadCancelled, match="cancelled"):
         e.load(long_model, on_progress=lambda fraction: fraction < 0.5)
     assert e.model is not None and e.model.info.name == "Tiny Test Chat"
+
+
+GREEDY = GenerationSettings(temperature=0.0, repeat_penalty=1.0, max_tokens=120, seed=1)
+# Text that repeats itself, so that prompt lookup finds drafts the model goes on to accept.
+REPEATS: list[ChatMessage] = [
+    {"role": "user", "content": "the cat sat on the mat and the cat sat on the hat " * 3}
+]
+
+
+def _two_turns(e: Engine) -> tuple[str, str]:
+    first = e.stream_chat(REPEATS, GREEDY)
+    first.run()
+    turn2: list[ChatMessage] = [
+        *REPEATS,
+        {"role": "assistant", "content": first.text},
+        {"role": "user", "content": "again: " + first.text[:60]},
+    ]
+    second = e.stream_chat(turn2, GREEDY)
+    second.run()
+    return first.text, second.text
+
+
+def test_prompt_lookup_gives_the_same_greedy_replies_as_plain_decoding(tiny_model: Path) -> None:
+    # n_batch 32: the replies run far past it, where llama-cpp-python's own logits store ends
+    load = LoadSettings(n_ctx=1024, n_batch=32)
+    plain = Engine()
+    assert plain.load(tiny_model, load).lookup_tokens == 0
+    expected = _two_turns(plain)
+
+    e = Engine()
+    m = e.load(tiny_model, load.updated(prompt_lookup=True, lookup_tokens=6))
+    assert m.lookup_tokens == 6 and "prompt lookup (6 tokens ahead)" in m.describe()
+    assert e._llm is not None and e._llm.draft_model is not None
+    draft, steps = e._llm.draft_model, 0
+
+    def counted(ids: object, **kwargs: object) -> object:
+        nonlocal steps
+        steps += 1
+        return draft(ids, **kwargs)  # type: ignore[arg-type]
+
+    e._llm.draft_model = counted  # type: ignore[assignment]
+    assert _two_turns(e) == expected
+    tokens = 2 * GREEDY.max_tokens
+    assert steps < tokens * 0.8, "the drafts were never accepted: nothing was sped up"
+
+
+def test_a_lora_adapter_changes_the_reply_and_scale_zero_is_the_base_model(
+    tiny_model: Path, lora_adapter: Path
+) -> None:
+    e = Engine()
+    e.load(tiny_model, LoadSettings(n_ctx=512))
+    settings = GREEDY.updated(max_tokens=30)
+    base = e.stream_chat(HELLO, settings)
+    base.run()
+
+    m = e.load(tiny_model, LoadSettings(n_ctx=512), lora=LoraAdapter(lora_adapter, 0.5))
+    assert m.lora == LoraAdapter(lora_adapter, 0.5)
+    assert f"LoRA adapter {lora_adapter.name} at scale 0.5" in m.describe()
+    tuned = e.stream_chat(HELLO, settings)
+    tuned.run()
+    assert tuned.text != base.text
+
+    e.load(tiny_model, LoadSettings(n_ctx=512), lora=LoraAdapter(lora_adapter, 0.0))
+    off = e.stream_chat(HELLO, settings)
+    off.run()
+    assert off.text == base.text
+
+
+def test_an_adapter_that_does_not_fit_the_model_is_refused_in_words(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    other = write_lora_adapter(tmp_path / "wide-lora.gguf", shape=ModelShape(n_embd=128))
+    e = Engine()
+    with pytest.raises(ModelLoadError) as caught:
+        e.load(tiny_model, lora=LoraAdapter(other))
+    message = str(caught.value)
+    assert "wide-lora.gguf cannot be applied to tiny-chat.gguf" in message
+    assert "shape" in message  # llama.cpp's own reason
+    assert e.model is None
+    with pytest.raises(ModelLoadError, match=r"missing\.gguf does not exist"):
+        e.load(tiny_model, lora=LoraAdapter(tmp_path / "missing.gguf"))

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from chatapp.core.inference.engine import Engine, ModelLoadError
 from chatapp.core.models.downloads import Queue, State
 from chatapp.core.models.fit import Verdict, estimate, kv_cache_bytes, recommend
 from chatapp.core.models.hardware import Device, Machine, devices
 from chatapp.core.models.hub import HubFile, group_files, quantization_from_name
 from chatapp.core.models.library import Library, LibraryError, other_app_folders
 from chatapp.core.models.modelinfo import ModelFileError, read_model_info
+from chatapp.core.models.synthetic import write_lora_adapter
 from tests.helpers import run_cli
 
 GB = 1000**3
@@ -231,3 +233,34 @@ def test_models_cli_list_add_rm(tmp_path: Path, tiny_model: Path, truncated_mode
     assert rm.returncode == 0 and "freed" in rm.stderr and not copy.exists()
     none = run_cli("models", "rm", "nothing-like-this", "--data-dir", data)
     assert none.returncode == 1 and "no model matches" in none.stderr
+
+
+def test_adapters_are_listed_with_the_base_model_they_belong_to(
+    tmp_path: Path, tiny_model: Path, lora_adapter: Path, eos_model: Path
+) -> None:
+    hub_named = write_lora_adapter(
+        tmp_path / "hub-named-lora.gguf",
+        base_model="Qwen2.5 0.5B Instruct",
+        base_repo_url="https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct",
+    )
+    lib = Library(tmp_path / "data")
+    for path in (tiny_model, eos_model, lora_adapter, hub_named):
+        lib.add_file(path)
+    entries = {e.name: e for e in lib.entries()}
+    adapter = entries[lora_adapter.name].info
+    assert adapter is not None and adapter.is_adapter and adapter.adapter_type == "lora"
+    assert adapter.base_model == "Tiny Test Chat"
+    hub = entries[hub_named.name].info
+    assert hub is not None and hub.base_model == "Qwen/Qwen2.5-0.5B-Instruct"
+    assert entries["tiny-chat.gguf"].info is not None
+    assert not entries["tiny-chat.gguf"].info.is_adapter
+    assert entries["tiny-chat.gguf"].info.base_model is None
+    assert [e.name for e in lib.adapters_for(entries["tiny-chat.gguf"])] == [lora_adapter.name]
+    assert lib.adapters_for(entries["tiny-eos.gguf"]) == []  # "Tiny EOS" is another model
+    assert lib.adapters_for(entries[lora_adapter.name]) == []
+
+    listed = run_cli("models", "list", "--data-dir", tmp_path / "data")
+    line = next(x for x in listed.stdout.splitlines() if x.startswith(lora_adapter.name))
+    assert "lora adapter for Tiny Test Chat" in line
+    with pytest.raises(ModelLoadError, match="is a LoRA adapter, not a model"):
+        Engine().load(lora_adapter)

@@ -23,7 +23,9 @@ from chatapp.ui.main.settings_dialog import SettingsDialog
 def remembered() -> AppSettings:
     """Settings with every field the dialog does not edit set, to prove they survive."""
     return AppSettings(
-        load=LoadSettings(n_ctx=4096, n_gpu_layers=20, n_threads=4, n_batch=128, seed=7),
+        load=LoadSettings(
+            n_ctx=4096, n_gpu_layers=20, n_threads=4, n_batch=128, seed=7, lookup_tokens=5
+        ),
         generation=GenerationSettings(temperature=0.5, stop=("</s>",), seed=42),
         system_prompt="Be brief.",
         theme=Theme.LIGHT,
@@ -61,6 +63,8 @@ def test_opens_showing_the_given_values(dialog: SettingsDialog) -> None:
     assert dialog.gpu_layers.value() == 20 and dialog.gpu_layers.isEnabled()
     assert dialog.n_threads.value() == 4
     assert dialog.n_batch.value() == 128
+    assert not dialog.prompt_lookup.isChecked()
+    assert dialog.lookup_tokens.value() == 5 and not dialog.lookup_tokens.isEnabled()
     assert dialog.temperature.value() == pytest.approx(0.5)
     assert dialog.seed.value() == 42
     assert dialog.stop.toPlainText() == "</s>"
@@ -92,6 +96,8 @@ def test_edits_through_the_widgets_come_back_and_untouched_fields_are_kept(
     dialog.tabs.setCurrentIndex(0)
     dialog.gpu_mode.setCurrentIndex(dialog.gpu_mode.findText("CPU only"))
     assert not dialog.gpu_layers.isEnabled()
+    qtbot.mouseClick(dialog.prompt_lookup, Qt.MouseButton.LeftButton)
+    assert dialog.lookup_tokens.isEnabled()
     dialog.tabs.setCurrentIndex(2)
     dialog.system_prompt.clear()
     qtbot.keyClicks(dialog.system_prompt, "You are a pirate.")
@@ -110,6 +116,7 @@ def test_edits_through_the_widgets_come_back_and_untouched_fields_are_kept(
     assert result.generation.seed == 42
     assert result.load.n_gpu_layers == 0
     assert result.load.seed == 7  # not shown, kept
+    assert result.load.prompt_lookup and result.load.lookup_tokens == 5
     assert result.system_prompt == "You are a pirate."
     assert result.theme is Theme.DARK
     assert result.font_size == 16
@@ -251,6 +258,8 @@ def test_tab_order_follows_the_form(dialog: SettingsDialog) -> None:
         "threads",
         "batchSize",
         "flashAttention",
+        "promptLookup",
+        "lookupTokens",
         "temperature",
         "topP",
         "topK",
@@ -295,6 +304,7 @@ SPINS: dict[tuple[type[BaseModel], str], str] = {
     (LoadSettings, "n_ctx"): "n_ctx",
     (LoadSettings, "n_threads"): "n_threads",
     (LoadSettings, "n_batch"): "n_batch",
+    (LoadSettings, "lookup_tokens"): "lookup_tokens",
     (GenerationSettings, "temperature"): "temperature",
     (GenerationSettings, "top_p"): "top_p",
     (GenerationSettings, "top_k"): "top_k",

@@ -59,6 +59,14 @@ def test_every_setting_says_what_it_does_and_its_default_is_allowed(
             "flash attention must be true or false, got 'yes'",
         ),
         (
+            lambda: LoadSettings(lookup_tokens=0),
+            "prompt lookup tokens must be between 1 and 64, got 0",
+        ),
+        (
+            lambda: LoadSettings(prompt_lookup="on"),
+            "prompt lookup must be true or false, got 'on'",
+        ),
+        (
             lambda: GenerationSettings(seed=SEED_MAX + 1),
             f"seed must be between -1 and {SEED_MAX}, got {SEED_MAX + 1}",
         ),

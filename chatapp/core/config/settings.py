@@ -365,6 +365,25 @@ class LoadSettings(_Settings):
         description="The random seed the model is loaded with; -1 picks a fresh one.",
         json_schema_extra=_step(1),
     )
+    prompt_lookup: bool = Field(
+        default=False,
+        strict=True,
+        title="prompt lookup",
+        description="Speculative decoding that guesses the next tokens from text already in the "
+        "conversation and checks them in one step: faster where the reply repeats long runs "
+        "of its input (quotes) and the hardware checks a batch cheaply (GPUs), slower elsewhere; "
+        "greedy replies change only by rounding.",
+    )
+    lookup_tokens: int = Field(
+        default=10,
+        ge=1,
+        le=64,
+        strict=True,
+        title="prompt lookup tokens",
+        description="How many tokens prompt lookup guesses ahead at most; each guess is checked "
+        "in the same step as the next token.",
+        json_schema_extra=_step(1),
+    )
 
     def context_for(self, trained: int | None) -> int:
         """The context a model trained for ``trained`` tokens gets with these settings (as the

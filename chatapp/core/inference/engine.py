@@ -28,6 +28,7 @@ import jinja2
 import llama_cpp
 import numpy as np
 import numpy.typing as npt
+from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
 from chatapp.core.config.settings import (
     DEFAULT_CTX_CAP,
@@ -66,6 +67,7 @@ __all__ = [
     "EngineError",
     "LoadCancelled",
     "LoadedModel",
+    "LoraAdapter",
     "ModelFileError",
     "ModelLoadError",
     "NoModelError",
@@ -158,6 +160,14 @@ def build_info() -> BuildInfo:
 
 
 @dataclass(frozen=True)
+class LoraAdapter:
+    """A GGUF LoRA adapter applied on top of the loaded model, at ``scale`` (0 is no effect)."""
+
+    path: Path
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
 class LoadedModel:
     """The load report: what the user needs to trust what they are chatting with."""
 
@@ -177,6 +187,8 @@ class LoadedModel:
     load_seconds: float
     # the template has no system role, so the system prompt opens the first user turn
     system_folded: bool = False
+    lookup_tokens: int = 0  # prompt lookup's longest guess; 0 is off
+    lora: LoraAdapter | None = None
 
     def describe(self) -> str:
         i = self.info
@@ -185,10 +197,15 @@ class LoadedModel:
             if self.layers_offloaded
             else "CPU only" + ("" if self.gpu_offload_supported else " (no GPU support in build)")
         )
+        extras = ""
+        if self.lora is not None:
+            extras += f", LoRA adapter {self.lora.path.name} at scale {self.lora.scale:g}"
+        if self.lookup_tokens:
+            extras += f", prompt lookup ({self.lookup_tokens} tokens ahead)"
         folded = "; system prompt sent in the first user turn" if self.system_folded else ""
         return (
             f"{i.name} ({i.architecture}, {i.parameters_label} params, {i.quantization}), "
-            f"context {self.n_ctx}, {where}, loaded in {self.load_seconds:.2f} s; "
+            f"context {self.n_ctx}, {where}{extras}, loaded in {self.load_seconds:.2f} s; "
             f"chat template {self.template_source}{folded}"
         )
 
@@ -305,22 +322,40 @@ class Engine:
         settings: LoadSettings | None = None,
         *,
         chat_template: str | None = None,
+        lora: LoraAdapter | None = None,
         on_progress: Callable[[float], bool | None] | None = None,
     ) -> LoadedModel:
         """Load a GGUF model, replacing any loaded one only once the new one has loaded.
 
         Args:
             chat_template: a Jinja template that overrides the model's own.
+            lora: a GGUF LoRA adapter to apply on top of the model.
             on_progress: called with 0.0 to 1.0 as llama.cpp reads the weights (on the loading
                 thread); returning ``False`` aborts the load with ``LoadCancelled``.
 
         Raises:
             ModelFileError: missing, not GGUF, truncated.
-            ModelLoadError: llama.cpp refused it (unknown architecture, out of memory, ...).
+            ModelLoadError: llama.cpp refused it (unknown architecture, out of memory, ...) or
+                the adapter (missing, not a LoRA of this model's shapes, ...).
             LoadCancelled: ``on_progress`` returned ``False``.
         """
         settings = settings or LoadSettings()
         info = read_model_info(path)
+        if info.is_adapter:
+            base = f" ({info.base_model})" if info.base_model else ""
+            raise ModelLoadError(
+                f"{info.path.name} is a LoRA adapter, not a model: load its base model{base} "
+                "and apply the adapter on top of it"
+            )
+        if lora is not None and not Path(lora.path).is_file():
+            raise ModelLoadError(f"LoRA adapter {lora.path} does not exist or is not a file")
+        # Prompt lookup drafts tokens from the conversation itself; Llama.generate checks the
+        # draft in one batch and keeps the tokens its sampler would have picked anyway.
+        draft = (
+            LlamaPromptLookupDecoding(num_pred_tokens=settings.lookup_tokens)
+            if settings.prompt_lookup
+            else None
+        )
         build = build_info()
         n_ctx = settings.n_ctx or min(info.context_length or 4096, DEFAULT_CTX_CAP)
         gpu_layers = settings.n_gpu_layers
@@ -349,6 +384,9 @@ class Engine:
                     n_batch=min(settings.n_batch, n_ctx),
                     flash_attn=settings.flash_attn,
                     seed=settings.seed if settings.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED,
+                    draft_model=draft,
+                    lora_path=str(lora.path) if lora is not None else None,
+                    lora_scale=lora.scale if lora is not None else 1.0,
                     verbose=False,
                 )
             except jinja2.TemplateError as exc:
@@ -360,7 +398,16 @@ class Engine:
             except (ValueError, RuntimeError, OSError) as exc:
                 if aborted:
                     raise LoadCancelled(f"loading {info.path.name} was cancelled") from exc
+                if lora is not None and "LoRA" in str(exc):
+                    raise ModelLoadError(_lora_failure(info, lora, llamalog.errors(lines))) from exc
                 raise ModelLoadError(_load_failure(info, llamalog.errors(lines), exc)) from exc
+            if lora is not None and not llm._lora_adapter:
+                # llama-cpp-python tests the adapter for None, but a failed load gives a NULL
+                # ctypes pointer (falsy, not None): it would go on without the adapter
+                llm.close()
+                raise ModelLoadError(_lora_failure(info, lora, llamalog.errors(lines)))
+            if draft is not None:
+                _discard_logits(llm)
             offloaded = 0
             for _, text in lines:
                 if m := _OFFLOADED.search(text):
@@ -382,6 +429,8 @@ class Engine:
                 gpu_offload_supported=build.gpu_offload,
                 template_source="",
                 load_seconds=time.perf_counter() - started,
+                lookup_tokens=settings.lookup_tokens if draft is not None else 0,
+                lora=lora,
             )
             self._report_template()
         log.info("loaded %s", self._model.describe())
@@ -740,6 +789,10 @@ class Engine:
         step = max(1, llm.n_batch)
         yield 0, len(todo)
         llama_cpp.llama_set_abort_callback(llm.ctx, self._abort_cb, None)
+        # With a draft model llama-cpp-python keeps every position's logits, as checking a draft
+        # needs; the prompt needs only its last one, and computing and copying the rest (151k
+        # floats a token for Qwen) would slow prompt processing down for nothing.
+        logits_all, llm._logits_all = llm._logits_all, False
         try:
             for start in range(0, len(todo), step):
                 if cancel.is_set():
@@ -757,6 +810,7 @@ class Engine:
                 llm.reset()  # type: ignore[no-untyped-call]  # unannotated upstream
             raise
         finally:
+            llm._logits_all = logits_all
             # Decoding checks the flag per token; a callback per graph node would cost speed.
             llama_cpp.llama_set_abort_callback(llm.ctx, _NO_ABORT, None)
 
@@ -827,6 +881,33 @@ def _drop_leading(body: list[ChatMessage], n: int) -> list[ChatMessage]:
     while len(kept) > 1 and kept[0]["role"] == "assistant":
         kept = kept[1:]
     return kept
+
+
+def _discard_logits(llm: llama_cpp.Llama) -> None:
+    """Give ``llm`` a logits store of one row that every position shares.
+
+    With a draft model llama-cpp-python copies the logits of every evaluated token into
+    ``Llama.scores``, but sizes that array for ``n_batch`` positions unless the model was loaded
+    with ``logits_all``, so the first draft checked past position ``n_batch`` fails ("could not
+    broadcast input array"). Loading with ``logits_all`` would reserve ``n_ctx * n_vocab`` floats
+    instead (5 GB for Qwen at 8192 tokens). The engine never reads those logits: llama.cpp's
+    sampler reads its own, by batch index. So every position is given the same row: the copy
+    still happens (as it does upstream), nothing grows.
+    """
+    row = np.zeros(llm.n_vocab(), dtype=np.single)
+    llm.scores = np.lib.stride_tricks.as_strided(
+        row, shape=(llm.n_ctx(), row.shape[0]), strides=(0, row.itemsize)
+    )
+
+
+def _lora_failure(info: ModelInfo, lora: LoraAdapter, errors: list[str]) -> str:
+    # "llama_adapter_lora_init_from_file_ptr: failed to apply lora adapter: tensor ... shape"
+    reasons = (e.split(": failed to apply lora adapter: ", 1)[-1] for e in errors)
+    reason = "; ".join(dict.fromkeys(reasons)) or "llama.cpp gave no reason"
+    return (
+        f"the LoRA adapter {lora.path.name} cannot be applied to {info.path.name} ({info.name}): "
+        f"{reason}. An adapter works only on the model it was trained for"
+    )
 
 
 def _load_failure(info: ModelInfo, errors: list[str], exc: Exception) -> str:

@@ -213,6 +213,29 @@ class Library:
             cached = self._headers.get(path)
         return _info_from_dict(cached.get("info"), Path(path)) if cached else None
 
+    def adapters_for(self, model: Entry, entries: list[Entry] | None = None) -> list[Entry]:
+        """The adapters in the library made for ``model``, by the base model their header names.
+
+        An adapter belongs to a model of its architecture whose Hub repository or name is the
+        one the adapter names ("Qwen/Qwen2.5-0.5B-Instruct" matches the repository, and a file
+        named "Qwen2.5 0.5B Instruct"), compared without case, spaces or punctuation.
+        """
+        if model.info is None or model.info.is_adapter:
+            return []
+        own = {_plain(model.info.name)}
+        if model.repo_id:
+            own |= {_plain(model.repo_id), _plain(model.repo_id.split("/")[-1])}
+        found = []
+        for e in self.entries() if entries is None else entries:
+            i = e.info
+            if i is None or not i.is_adapter or not i.base_model:
+                continue
+            if i.architecture != model.info.architecture:
+                continue
+            if {_plain(i.base_model), _plain(i.base_model.split("/")[-1])} & own:
+                found.append(e)
+        return found
+
     def find(self, name: str) -> list[Entry]:
         """Entries whose file name or path matches ``name`` (exact name first)."""
         entries = self.entries()
@@ -257,6 +280,11 @@ def _info_from_dict(d: Any, path: Path) -> ModelInfo | None:
         return None
     d = {**d, "marker_tokens": frozenset(d.get("marker_tokens") or ())}
     return replace(ModelInfo(**d), path=path)
+
+
+def _plain(name: str) -> str:
+    """A model name for comparing: lower case, letters and digits only."""
+    return re.sub(r"[^0-9a-z]", "", name.lower())
 
 
 def _ts(stamp: str | None) -> float:

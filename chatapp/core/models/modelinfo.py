@@ -64,6 +64,15 @@ class ModelInfo:
     # which of ``TURN_MARKER_TOKENS`` the vocabulary has, looked for only in a file with no chat
     # template: they tell which turn format the model was trained on
     marker_tokens: frozenset[str] = frozenset()
+    # ``general.type``: "model", or "adapter" for a LoRA adapter (which runs only on its base)
+    file_type: str = "model"
+    adapter_type: str | None = None  # ``adapter.type``: "lora" (or "alora")
+    # the model it was made from (``general.base_model.0.*``): "Qwen/Qwen2.5-0.5B-Instruct"
+    base_model: str | None = None
+
+    @property
+    def is_adapter(self) -> bool:
+        return self.file_type == "adapter"
 
     @property
     def parameters_label(self) -> str:
@@ -535,6 +544,8 @@ def _model_info(path: Path, size: int, header: _Header) -> ModelInfo:
             return None
 
     name = header.field("general.name") or path.stem
+    file_type = header.field("general.type")
+    adapter_type = header.field("adapter.type")
     return ModelInfo(
         path=path,
         file_size=size,
@@ -554,7 +565,29 @@ def _model_info(path: Path, size: int, header: _Header) -> ModelInfo:
         marker_tokens=frozenset()
         if tokens is None or header.fields.get("tokenizer.chat_template") is not None
         else tokens.has_strings(TURN_MARKER_TOKENS),
+        file_type=str(file_type) if isinstance(file_type, str) and file_type else "model",
+        adapter_type=str(adapter_type) if isinstance(adapter_type, str) else None,
+        base_model=_base_model(header),
     )
+
+
+def _base_model(header: _Header) -> str | None:
+    """The first base model a file names, as its repository ("Qwen/Qwen2.5-0.5B") or name.
+
+    llama.cpp's converters copy these from the model card: ``general.base_model.0.name``,
+    ``.organization`` and ``.repo_url`` (a Hugging Face address).
+    """
+    key = "general.base_model.0."
+    repo_url = header.field(key + "repo_url")
+    if isinstance(repo_url, str) and "huggingface.co/" in repo_url:
+        repo = repo_url.split("huggingface.co/", 1)[1].strip("/")
+        if repo.count("/") == 1:
+            return repo
+    name = header.field(key + "name")
+    org = header.field(key + "organization")
+    if isinstance(name, str) and name:
+        return f"{org} {name}" if isinstance(org, str) and org else name
+    return None
 
 
 def _open_gguf(path: Path) -> None:

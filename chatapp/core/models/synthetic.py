@@ -185,3 +185,74 @@ def quantize(src: Path, dst: Path, ftype: str = "Q4_K_M", threads: int = 0) -> P
     if rc != 0:
         raise RuntimeError(f"llama.cpp could not quantize {src.name} to {ftype} (code {rc})")
     return dst
+
+
+# The weight matrices a LoRA adapter may patch, with their (rows, columns) for a shape: the
+# names llama.cpp looks up as "<tensor>.lora_a" / "<tensor>.lora_b".
+def _lora_targets(shape: ModelShape, n_vocab: int) -> dict[str, tuple[int, int]]:
+    n_kv = shape.n_head_kv * (shape.n_embd // shape.n_head)
+    per_layer = {
+        "attn_q": (shape.n_embd, shape.n_embd),
+        "attn_k": (n_kv, shape.n_embd),
+        "attn_v": (n_kv, shape.n_embd),
+        "attn_output": (shape.n_embd, shape.n_embd),
+        "ffn_gate": (shape.n_ff, shape.n_embd),
+        "ffn_up": (shape.n_ff, shape.n_embd),
+        "ffn_down": (shape.n_embd, shape.n_ff),
+    }
+    targets = {
+        f"blk.{i}.{name}.weight": dims
+        for i in range(shape.n_layer)
+        for name, dims in per_layer.items()
+    }
+    targets["output.weight"] = (n_vocab, shape.n_embd)
+    return targets
+
+
+def write_lora_adapter(
+    path: Path,
+    *,
+    shape: ModelShape | None = None,
+    rank: int = 4,
+    alpha: float = 8.0,
+    base_model: str = "Tiny Test Chat",
+    base_repo_url: str | None = None,
+    name: str = "Tiny Test LoRA",
+    extra_vocab: int = 0,
+    seed: int = 99,
+) -> Path:
+    """Write a GGUF LoRA adapter for a ``write_chat_model`` model of ``shape``, as llama.cpp's
+    ``convert_lora_to_gguf.py`` lays one out, and return it.
+
+    ``general.type`` "adapter", ``adapter.type`` "lora" and ``adapter.lora.alpha``; for each
+    patched weight W (rows x columns, numpy order) a ``lora_a`` of rank x columns and a ``lora_b``
+    of rows x rank, so that W' = W + scale * alpha / rank * B @ A. The base model is named in
+    ``general.base_model.0.name``, as the converter copies it from the adapter's model card.
+
+    Args:
+        base_repo_url: the base model's Hub address, as ``general.base_model.0.repo_url``.
+        extra_vocab: the base model's ``ModelShape.extra_vocab`` (``shape`` carries it too).
+    """
+    shape = shape or ModelShape(extra_vocab=extra_vocab)
+    n_vocab = 256 + len(_MERGES) + shape.extra_vocab + 2
+    rng = np.random.default_rng(seed)
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_type(gguf.GGUFType.ADAPTER)
+    w.add_name(name)
+    w.add_string(gguf.Keys.Adapter.TYPE, "lora")
+    w.add_float32(gguf.Keys.Adapter.LORA_ALPHA, alpha)
+    w.add_base_model_count(1)
+    w.add_base_model_name(0, base_model)
+    if base_repo_url:
+        w.add_base_model_repo_url(0, base_repo_url)
+    for tensor, (rows, cols) in _lora_targets(shape, n_vocab).items():
+        # float32 throughout: llama.cpp crashes on an F64 adapter tensor rather than refuse it
+        a = (rng.standard_normal((rank, cols)) / np.sqrt(cols)).astype(np.float32)
+        b = (rng.standard_normal((rows, rank)) * 0.2).astype(np.float32)
+        w.add_tensor(f"{tensor}.lora_a", a)
+        w.add_tensor(f"{tensor}.lora_b", b)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path

@@ -168,6 +168,18 @@ class SettingsDialog(QDialog):
         self.flash_attn.setToolTip(setting_field(LoadSettings, "flash_attn").tooltip)
         form.addRow("", self.flash_attn)
 
+        self.prompt_lookup = QCheckBox("&Prompt lookup (faster replies that repeat their input)")
+        self.prompt_lookup.setObjectName("promptLookup")
+        self.prompt_lookup.setAccessibleName("Prompt lookup")
+        self.prompt_lookup.setToolTip(setting_field(LoadSettings, "prompt_lookup").tooltip)
+        form.addRow("", self.prompt_lookup)
+        self.lookup_tokens = int_spin(
+            "lookupTokens", "Prompt lookup tokens", LoadSettings, "lookup_tokens"
+        )
+        self.lookup_tokens.setSuffix(" tokens")
+        self.prompt_lookup.toggled.connect(self.lookup_tokens.setEnabled)
+        form_row(form, "Lookup to&kens:", self.lookup_tokens)
+
         note = QLabel("Changes apply when a model is next loaded.")
         note.setObjectName("modelNote")
         note.setWordWrap(True)
@@ -264,6 +276,9 @@ class SettingsDialog(QDialog):
         self.n_threads.setValue(load.n_threads)
         self.n_batch.setValue(load.n_batch)
         self.flash_attn.setChecked(load.flash_attn)
+        self.prompt_lookup.setChecked(load.prompt_lookup)
+        self.lookup_tokens.setValue(load.lookup_tokens)
+        self.lookup_tokens.setEnabled(load.prompt_lookup)
 
         self.temperature.setValue(gen.temperature)
         self.top_p.setValue(gen.top_p)
@@ -296,6 +311,8 @@ class SettingsDialog(QDialog):
                 "n_threads": self.n_threads.value(),
                 "n_batch": self.n_batch.value(),
                 "flash_attn": self.flash_attn.isChecked(),
+                "prompt_lookup": self.prompt_lookup.isChecked(),
+                "lookup_tokens": self.lookup_tokens.value(),
             }
         )
         # Blank lines are not stop strings; any other line is kept exactly, spaces included.
