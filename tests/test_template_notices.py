@@ -59,7 +59,11 @@ def test_a_file_without_a_template_says_it_uses_chatml_and_offers_a_change(
     menu = window.template_notice.menu
     assert menu.isVisible()
     names = [a.text() for a in menu.actions() if not a.isSeparator()]
-    assert names[:3] == ["Gemma", "Llama 3", "ChatML"]
+    assert names[:3] == [
+        "Gemma (markers not in this file)",
+        "Llama 3 (markers not in this file)",
+        "ChatML",  # the one whose markers the vocabulary has
+    ]
     assert "Plain transcript (User: / Assistant:)" in names
     assert names[-2:] == ["Choose a Jinja file…", "Back to the automatic choice"]
     assert window.template_notice.actions["ChatML"].isChecked()  # the one in use
@@ -104,7 +108,7 @@ def test_choosing_another_format_applies_it_to_the_loaded_model(
     assert window.model is not None
     assert window.model.template_source == "set by the user: plain transcript"
     assert _notice(window) == (
-        "Tiny ChatML-ish now uses the chat template set by the user: plain transcript."
+        "Tiny ChatML-ish now uses a plain transcript, until the model is loaded again."
     )
     dialog = window.open_models()
     t = dialog.library_table
@@ -135,7 +139,8 @@ def test_a_jinja_file_of_the_users_can_be_chosen(
     for path, said in (
         (
             mine,
-            "Tiny Base now uses the chat template set by the user. Tiny Base's template has "
+            "Tiny Base now uses your chat template, until the model is loaded again.\n"
+            "Tiny Base's template has "
             "no system role: your system prompt is sent at the start of your first message.",
         ),
         (broken, "Tiny Base's chat template is invalid: "),
@@ -194,3 +199,21 @@ def test_the_library_and_models_list_show_each_files_template_and_where_it_came_
     loaded = cells["● Tiny ChatML-ish — loaded"]
     assert loaded.text() == "ChatML, from the vocabulary"
     assert loaded.toolTip().startswith("The chat template in effect: chosen from the vocabulary")
+
+
+def test_a_file_without_a_template_chosen_as_gemma_says_both_on_their_own_lines(
+    make_window: MakeWindow, tmp_path: Path
+) -> None:
+    path = write_chat_model(
+        tmp_path / "gemma-like.gguf",
+        name="Tiny Gemma-ish",
+        chat_template=None,
+        specials=("<bos>", "<eos>"),
+        extra_specials=("<start_of_turn>", "<end_of_turn>"),
+    )
+    window = make_window(path)
+    assert _notice(window).splitlines() == [
+        "This file has no chat template; using Gemma (its vocabulary has Gemma's turn markers).",
+        "Tiny Gemma-ish's template has no system role: your system prompt is sent at the start "
+        "of your first message.",
+    ]

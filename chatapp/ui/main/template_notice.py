@@ -101,7 +101,7 @@ class TemplateNotice(QObject):
         self.model = model
         said = notices(model)
         if said:
-            self._show(" ".join(said), NO_TEMPLATE in model.template_source)
+            self._show("\n".join(said), NO_TEMPLATE in model.template_source)
         else:
             self.banner.hide()
 
@@ -111,15 +111,23 @@ class TemplateNotice(QObject):
         folded = [n for n in notices(model) if "no system role" in n]
         if model.template_source.startswith("invalid: "):
             text = f"{model.info.name}'s chat template is invalid: {model.template_source[9:]}"
+        elif model.template_source.startswith("set by the user"):
+            chosen = format_in_use(model)
+            what = "a plain transcript" if chosen == PLAIN.name else chosen or "your chat template"
+            text = f"{model.info.name} now uses {what}, until the model is loaded again."
         else:
             text = f"{model.info.name} now uses the chat template {model.template_source}."
-        self._show(" ".join([text, *folded]), True)
+        self._show("\n".join([text, *folded]), True)
 
     def _show(self, text: str, changeable: bool) -> None:
         self.banner.show_error(text, ("Change template…", self.open_menu) if changeable else None)
 
     def open_menu(self) -> None:
         name = format_in_use(self.model) if self.model else None
+        have = self.model.info.marker_tokens if self.model else frozenset()
+        for fmt in TURN_FORMATS:  # one whose markers the file lacks would read them as text
+            missing = not all(m in have for m in fmt.markers)
+            self.actions[fmt.name].setText(fmt.name + (" (markers not in this file)" * missing))
         for fmt_name, act in self.actions.items():
             act.setChecked(fmt_name == name)
         button = self.banner.action

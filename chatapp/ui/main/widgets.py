@@ -55,6 +55,8 @@ class ErrorBanner(QWidget):
         bl.addWidget(dismiss)
         colour = "rgba(90, 130, 200, 40)" if notice else "rgba(220, 60, 60, 40)"
         self.setStyleSheet(f"#{word}BannerBox {{ background: {colour}; border-radius: 4px; }}")
+        # a plain QWidget paints no style-sheet background without this
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.hide()
 
     def show_error(
