@@ -200,6 +200,7 @@ def _download(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _list(args: argparse.Namespace, data_dir: Path) -> int:
+    from chatapp.core.inference.chat_template import header_template_source
     from chatapp.core.models.library import Library
 
     entries = Library(data_dir).entries()
@@ -227,7 +228,7 @@ def _list(args: argparse.Namespace, data_dir: Path) -> int:
         print(
             f"{e.name}  {i.architecture} {i.parameters_label} {i.quantization}  "
             f"{file_size_label(e.size)}  ctx {i.context_length}  "
-            f"template {'yes' if i.chat_template else 'no'}  "
+            f"template {header_template_source(i.chat_template, i.marker_tokens, i.architecture)}  "
             f"used {e.last_used[:10] if e.last_used else 'never'}  [{e.source}] {e.path}"
         )
     return 0

@@ -155,6 +155,30 @@ def choose_turn_format(tokens: Iterable[str], architecture: str) -> TurnFormat:
     return fits[0] if fits else PLAIN
 
 
+NO_TEMPLATE = "the file has no chat template"
+
+
+def chosen_source(chosen: TurnFormat) -> str:
+    """Where a turn format chosen for a file without a template came from, in words."""
+    if chosen is PLAIN:
+        return f"plain transcript: {NO_TEMPLATE}"
+    return f"chosen from the vocabulary: {chosen.name} ({NO_TEMPLATE})"
+
+
+def header_template_source(
+    chat_template: str | None, tokens: Iterable[str], architecture: str
+) -> str:
+    """The template a file gets when loaded (with no override), from its header alone."""
+    if chat_template:
+        return "from the file"
+    return chosen_source(choose_turn_format(tokens, architecture))
+
+
+def known_format(template: str) -> TurnFormat | None:
+    """The turn format whose template this is, if it is one of ours."""
+    return next((f for f in (*TURN_FORMATS, PLAIN) if f.template == template), None)
+
+
 # -- rendering ------------------------------------------------------------------------------------
 
 _PROBE: list[ChatMessage] = [

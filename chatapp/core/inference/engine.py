@@ -40,11 +40,12 @@ from chatapp.core.errors import EngineError
 from chatapp.core.inference import llamalog
 from chatapp.core.inference.backend import Event, Finished, PromptProgress, TextDelta, TokenCount
 from chatapp.core.inference.chat_template import (
-    PLAIN,
     ChatMessage,
     ChatTemplate,
     TemplateError,
     choose_turn_format,
+    chosen_source,
+    known_format,
 )
 from chatapp.core.inference.metrics import ReplyMetrics, StopReason
 from chatapp.core.models.modelinfo import (
@@ -181,8 +182,8 @@ class LoadedModel:
     backend: str  # the backend the weights actually run on: "CPU" when nothing was offloaded
     gpu_offload_supported: bool
     # where the chat template in effect came from, in words: "from the file", "set by the
-    # user", "chosen from the vocabulary: Gemma", "plain transcript: the file has no chat
-    # template", or "invalid: ..."
+    # user" ("set by the user: ChatML" for one of ours, by name), "chosen from the vocabulary:
+    # Gemma (...)", "plain transcript: the file has no chat template", or "invalid: ..."
     template_source: str
     load_seconds: float
     # the template has no system role, so the system prompt opens the first user turn
@@ -440,16 +441,14 @@ class Engine:
         stop: tuple[str, ...] = ()
         if override:
             text, source = override, "set by the user"
+            if (known := known_format(override)) is not None:  # one of ours, chosen by name
+                stop, source = known.stop, f"set by the user: {known.name}"
         elif info.chat_template:
             text, source = info.chat_template, "from the file"
         else:
             chosen = choose_turn_format(info.marker_tokens, info.architecture)
             text, stop = chosen.template, chosen.stop
-            source = (
-                "plain transcript: the file has no chat template"
-                if chosen is PLAIN
-                else f"chosen from the vocabulary: {chosen.name} (the file has no chat template)"
-            )
+            source = chosen_source(chosen)
         self._template, self._template_error = None, None
         try:
             self._template = ChatTemplate(

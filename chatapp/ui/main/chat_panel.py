@@ -97,6 +97,7 @@ class ChatPanel(QWidget):
         self.banner = ErrorBanner(self)
         self.banner.shown.connect(self.error_shown)
         self.error_label = self.banner.label
+        self.notice = ErrorBanner(self, kind="notice")  # e.g. the chat template a file gets
         self.header = named(QLabel(self), "conversationHeader", "Conversation details")
         self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.TextFormat.RichText)
@@ -125,6 +126,7 @@ class ChatPanel(QWidget):
         self.edit_note = named(QLabel(self), "editNote", "Editing a message")
         self.edit_note.hide()
         cv.addWidget(self.banner)
+        cv.addWidget(self.notice)
         cv.addWidget(self.header)
         cv.addWidget(self.stack, 1)
         cv.addWidget(self.edit_note)

@@ -25,32 +25,38 @@ def clip(text: str, n: int) -> str:
 
 
 class ErrorBanner(QWidget):
-    """A red strip above the conversation that says what went wrong, until dismissed."""
+    """A red strip above the conversation that says what went wrong, until dismissed.
+
+    ``kind="notice"`` makes a neutral (blue-grey) one for what the user should know that is
+    not an error, e.g. which chat template a file without one gets."""
 
     shown = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, kind: str = "error") -> None:
         super().__init__(parent)
-        self.setObjectName("errorBannerBox")
+        notice = kind == "notice"
+        word, cap = ("notice", "Notice") if notice else ("error", "Error")
+        self.setObjectName(f"{word}BannerBox")
         bl = QHBoxLayout(self)
         bl.setContentsMargins(8, 4, 4, 4)
-        self.label = named(QLabel(self), "errorBanner", "Error")
+        self.label = named(QLabel(self), f"{word}Banner", cap)
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        dismiss = named(QToolButton(self), "dismissError", "Dismiss the error")
+        dismiss = named(QToolButton(self), f"dismiss{cap}", f"Dismiss the {word}")
         dismiss.setText("✕")
         dismiss.clicked.connect(self.hide)
         # An optional way out, e.g. "Save what can be read…" for a damaged database.
-        self.action = named(QPushButton(self), "errorAction", "What to do about the error")
+        self.action = named(QPushButton(self), f"{word}Action", f"What to do about the {word}")
         self.action.clicked.connect(self._act)
         self.action.hide()
         self._on_action: Callable[[], None] | None = None
         bl.addWidget(self.label, 1)
         bl.addWidget(self.action)
         bl.addWidget(dismiss)
-        self.setStyleSheet(
-            "#errorBannerBox { background: rgba(220, 60, 60, 40); border-radius: 4px; }"
-        )
+        colour = "rgba(90, 130, 200, 40)" if notice else "rgba(220, 60, 60, 40)"
+        self.setStyleSheet(f"#{word}BannerBox {{ background: {colour}; border-radius: 4px; }}")
+        # a plain QWidget paints no style-sheet background without this
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.hide()
 
     def show_error(

@@ -26,6 +26,7 @@ from chatapp.ui.main.settings_dialog import SettingsDialog
 from chatapp.ui.main.sidebar import Sidebar
 from chatapp.ui.main.state import Stream, WindowState
 from chatapp.ui.main.status_bar import ModelStatusBar
+from chatapp.ui.main.template_notice import TemplateNotice
 from chatapp.ui.main.theme import apply_theme
 from chatapp.ui.main.workers import EngineClient, StoreClient
 from chatapp.ui.models.model_workers import ModelFiles, ModelServices
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         w = self.engine.worker
         w.loaded.connect(self._loaded)
         w.load_failed.connect(self._load_failed)
+        w.template_changed.connect(self._template_changed)
         self._closing = False
         self.models: ModelServices | None = None
         self.models_dialog: ModelsDialog | None = None
@@ -160,6 +162,9 @@ class MainWindow(QMainWindow):
         self.chat_view, self.stack, self.composer = chat.chat_view, chat.stack, chat.composer
         self.send_button, self.stop_button = chat.send_button, chat.stop_button
         self.edit_note = chat.edit_note
+        self.notice = chat.notice
+        self.template_notice = TemplateNotice(chat.notice, self.db.call, chat.show_error, self)
+        self.template_notice.template_chosen.connect(self.engine.worker.template_requested)
         self.empty_label, self.first_run = empty.label, empty.first_run
         self.open_button, self.get_button = (
             empty.first_run.open_button,
@@ -285,7 +290,15 @@ class MainWindow(QMainWindow):
         self.db.call(remember)
         self.state.model = model
         self.state.loading = None
+        self.template_notice.loaded(model)
         self.model_loaded.emit(model)
+
+    def _template_changed(self, model: LoadedModel) -> None:
+        """The chat template chosen in the notice's menu is in effect."""
+        if self._closing:
+            return
+        self.state.model = model
+        self.template_notice.changed(model)
 
     def _load_failed(self, path: str, message: str) -> None:
         if self._closing:
@@ -343,7 +356,11 @@ class MainWindow(QMainWindow):
         if self.models_dialog is None:
             return
         model = self.state.model
-        loaded = (str(model.info.path), model.n_ctx) if model is not None else None
+        loaded = (
+            (str(model.info.path), model.n_ctx, model.template_source)
+            if model is not None
+            else None
+        )
         self.models_dialog.library_tab.set_running(self.settings.load, loaded)
 
     def _fit_context(self) -> int:

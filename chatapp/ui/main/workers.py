@@ -121,11 +121,13 @@ class EngineWorker(QObject):
     """Owns the engine on the engine thread. Requests arrive as queued signals."""
 
     load_requested = Signal(str, object, object)  # path, LoadSettings, chat template or None
+    template_requested = Signal(object)  # the loaded model's chat template (None: its own)
     # conversation id, parent message id, settings, the reply's stop flag (threading.Event)
     chat_requested = Signal(str, str, object, object)
 
     load_progress = Signal(float)
     loaded = Signal(object)  # LoadedModel
+    template_changed = Signal(object)  # LoadedModel, with its new template_source
     load_failed = Signal(str, str)  # path, message
     reply_started = Signal(str, str)  # conversation id, message id
     piece = Signal(str, str, str)  # conversation id, message id, text
@@ -144,6 +146,7 @@ class EngineWorker(QObject):
         self.cancel_load = threading.Event()
         self.load_requested.connect(self._load)
         self.chat_requested.connect(self._chat)
+        self.template_requested.connect(self._set_template)
 
     @Slot(str, object, object)
     def _load(self, path: str, settings: LoadSettings, template: str | None) -> None:
@@ -166,6 +169,14 @@ class EngineWorker(QObject):
             self.load_failed.emit(path, f"llama.cpp could not load {Path(path).name}: {exc}")
         else:
             self.loaded.emit(model)
+
+    @Slot(object)
+    def _set_template(self, template: str | None) -> None:
+        try:
+            self.engine.set_chat_template(template)
+        except EngineError:  # no model loaded any more: nothing to change
+            return
+        self.template_changed.emit(self.engine.model)
 
     @Slot(str, str, object, object)
     def _chat(

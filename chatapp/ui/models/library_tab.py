@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from chatapp.core.config.settings import LoadSettings
+from chatapp.core.inference.chat_template import header_template_source
 from chatapp.core.models.library import Entry, LibraryError
 from chatapp.core.models.metadata import Metadata, read_metadata
 from chatapp.core.models.modelinfo import ModelFileError, file_size_label
@@ -46,7 +47,8 @@ class LibraryTab(QWidget):
         self._entries: list[Entry] = []
         self.metadata_dialog: MetadataDialog | None = None
         self.load_settings = LoadSettings()  # the context each model would get
-        self.loaded: tuple[str, int] | None = None  # the loaded model's path and its context
+        # the loaded model's path, its context and where its chat template came from
+        self.loaded: tuple[str, int, str] | None = None
         page = self
         self.library_table = table(
             "libraryTable",
@@ -112,9 +114,10 @@ class LibraryTab(QWidget):
     def refresh_library(self) -> None:
         self.services.hub.library_requested.emit()
 
-    def set_running(self, load: LoadSettings, loaded: tuple[str, int] | None) -> None:
-        """What runs: the load settings (the context in effect), the loaded model and its
-        context. The rows are shown again at once (from memory: no disk)."""
+    def set_running(self, load: LoadSettings, loaded: tuple[str, int, str] | None) -> None:
+        """What runs: the load settings (the context in effect), the loaded model, its context
+        and where its chat template came from. The rows are shown again at once (from memory:
+        no disk)."""
         if (load, loaded) != (self.load_settings, self.loaded):
             self.load_settings, self.loaded = load, loaded
             self._fill()
@@ -148,6 +151,11 @@ class LibraryTab(QWidget):
                 values = [f"{e.name} (unreadable)", e.error or "", "", "", "", "", "", ""]
             else:
                 loaded = self._is_loaded(e)
+                source = (
+                    self.loaded[2]
+                    if loaded and self.loaded
+                    else header_template_source(i.chat_template, i.marker_tokens, i.architecture)
+                )
                 used = (
                     self.loaded[1]
                     if loaded and self.loaded
@@ -162,7 +170,7 @@ class LibraryTab(QWidget):
                     i.quantization,
                     file_size_label(e.size),
                     f"{used:,} / {trained}",
-                    "yes" if i.chat_template else "no",
+                    short_template_source(source),
                     (e.last_used or "never")[:10],
                 ]
             for col, text in enumerate(values):
@@ -173,6 +181,9 @@ class LibraryTab(QWidget):
                         if self._is_loaded(e)
                         else "The context it would get (Preferences: context length)"
                     ) + " / the context it was trained for"
+                if col == 6 and i is not None:
+                    tip = f"The chat template {'in effect' if self._is_loaded(e) else 'it gets'}: "
+                    tip += source
                 cell = make_cell(text, e if col == 0 else None, tip)
                 if self._is_loaded(e):
                     font = cell.font()
@@ -272,3 +283,17 @@ class LibraryTab(QWidget):
             self.status_changed.emit(str(result))
         self.refresh_library()
         self.library_changed.emit()
+
+
+def short_template_source(source: str) -> str:
+    """A table cell's words for where a chat template comes from (the tooltip has them all)."""
+    head, _, rest = source.partition(": ")
+    if head == "chosen from the vocabulary":
+        return f"{rest.split(' (')[0]}, from the vocabulary"
+    if head == "plain transcript":
+        return "plain transcript"
+    if head == "set by the user":
+        return f"{rest}, set by you" if rest else "set by you"
+    if head == "invalid":
+        return "invalid"
+    return source
