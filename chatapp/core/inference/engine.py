@@ -38,7 +38,14 @@ from chatapp.core.config.settings import (
 )
 from chatapp.core.errors import EngineError
 from chatapp.core.inference import llamalog
-from chatapp.core.inference.backend import Event, Finished, PromptProgress, TextDelta, TokenCount
+from chatapp.core.inference.backend import (
+    Event,
+    Finished,
+    PromptProgress,
+    TextDelta,
+    ThinkingDelta,
+    TokenCount,
+)
 from chatapp.core.inference.chat_template import (
     PLAIN,
     ChatMessage,
@@ -243,9 +250,10 @@ class _StopMatcher:
 class Reply:
     """One streaming reply from the loaded model: the local ``Generation`` of ``core.backend``.
 
-    Iterate ``events()`` (or the object itself, for text only) to generate; ``text`` and
-    ``metrics`` fill in as it runs. ``metrics`` is set once iteration ends, whether by the model,
-    a limit, ``cancel()`` or ``close()``.
+    Iterate ``events()`` (or the object itself, for the answer's text only) to generate; ``text``
+    (the answer), ``thinking`` (a reasoning model's thinking) and ``metrics`` fill in as it
+    runs. ``metrics`` is set once iteration ends, whether by the model, a limit, ``cancel()`` or
+    ``close()``.
     """
 
     def __init__(
@@ -255,6 +263,7 @@ class Reply:
         cancel: threading.Event,
     ) -> None:
         self.text = ""
+        self.thinking = ""
         self.metrics: ReplyMetrics | None = None
         self.dropped_turns = dropped_turns
         self._cancel = cancel
@@ -264,6 +273,8 @@ class Reply:
         for event in self._events:
             if isinstance(event, TextDelta):
                 self.text += event.text
+            elif isinstance(event, ThinkingDelta):
+                self.thinking += event.text
             yield event
         assert self.metrics is not None
         yield Finished(self.metrics)
