@@ -271,6 +271,7 @@ def test_a_version_1_database_is_upgraded_with_its_data(tmp_path: Path) -> None:
         thread = store.thread("c1")
         assert [m.content for m in thread] == ["What do penguins eat?", "Mostly krill and fish."]
         assert thread[1].metrics is None  # v1 kept no metrics
+        assert thread[1].thinking is None  # nor thinking
         assert [h.message_id for h in store.search("krill")] == ["m2"]
 
     check = sqlite3.connect(path)
@@ -284,7 +285,7 @@ def test_a_database_from_a_newer_chatapp_is_refused(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 7")
     conn.close()
-    with pytest.raises(StoreError, match=r"newer chatapp \(schema 7; this version knows 2\)"):
+    with pytest.raises(StoreError, match=r"newer chatapp \(schema 7; this version knows 3\)"):
         Store(path)
 
 
@@ -327,3 +328,62 @@ def test_search_over_many_matches_still_ranks_the_best_first(tmp_path: Path) -> 
     assert len(hits) == 20
     assert hits[0].message_id == best.id
     assert all(HIGHLIGHT_START + "weather" + HIGHLIGHT_END in h.snippet for h in hits)
+
+
+def test_thinking_is_saved_apart_from_the_answer_and_not_searched(tmp_path: Path) -> None:
+    with Store.open_dir(tmp_path) as store:
+        conv = store.create_conversation()
+        store.add_message(conv.id, "user", "What is 17 * 3?")
+        reply = store.begin_reply(conv.id, model="r1")
+        store.checkpoint_reply(reply.id, "", thinking="17 * 3 = 51, zebra")
+        assert store.get_message(reply.id).thinking == "17 * 3 = 51, zebra"  # while streaming
+        store.finish_reply(reply.id, "51", METRICS, thinking="17 * 3 = 51, zebra. Check: 51.")
+        plain = store.begin_reply(conv.id, parent_id=reply.parent_id, model="r1")
+        store.finish_reply(plain.id, "Fifty-one", METRICS)
+
+    with Store.open_dir(tmp_path) as store:
+        saved = store.get_message(reply.id)
+        assert (saved.content, saved.thinking) == ("51", "17 * 3 = 51, zebra. Check: 51.")
+        assert store.get_message(plain.id).thinking is None
+        assert store.search("zebra") == []  # search covers the answers only
+        assert [h.message_id for h in store.search("51")] == [reply.id]
+
+
+def test_a_version_2_database_gains_the_thinking_column_and_keeps_search(tmp_path: Path) -> None:
+    path = tmp_path / DB_FILENAME
+    conn = sqlite3.connect(path, isolation_level=None)
+    assert migrate(conn, target=2) == 2
+    conn.execute(
+        "INSERT INTO conversations (id, title, created_at, updated_at, settings_json)"
+        " VALUES ('c1', 'v2 chat', '2025-01-01T10:00:00.000Z', '2025-01-01T10:01:00.000Z', '{}')"
+    )
+    conn.execute(
+        "INSERT INTO messages (id, conversation_id, parent_id, role, content, created_at)"
+        " VALUES ('m1', 'c1', NULL, 'user', 'Penguins and krill', '2025-01-01T10:00:01.000Z')"
+    )
+    conn.close()
+    with Store(path) as store:
+        (msg,) = store.thread("c1", "m1")
+        assert (msg.content, msg.thinking) == ("Penguins and krill", None)
+        assert [h.message_id for h in store.search("krill")] == ["m1"]
+
+
+def test_a_damaged_version_2_database_can_still_be_salvaged(tmp_path: Path) -> None:
+    """``chatapp repair`` reads databases from before the thinking column too."""
+    from chatapp.core.storage.salvage import read_damaged
+
+    path = tmp_path / DB_FILENAME
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, target=2)
+    conn.execute(
+        "INSERT INTO conversations (id, title, created_at, updated_at, settings_json)"
+        " VALUES ('c1', 'v2 chat', '2025-01-01T10:00:00.000Z', '2025-01-01T10:01:00.000Z', '{}')"
+    )
+    conn.execute(
+        "INSERT INTO messages (id, conversation_id, parent_id, role, content, created_at)"
+        " VALUES ('m1', 'c1', NULL, 'user', 'Penguins and krill', '2025-01-01T10:00:01.000Z')"
+    )
+    conn.close()
+    salvage = read_damaged(path)
+    ((_conv, messages),) = salvage.conversations
+    assert [(m.content, m.thinking) for m in messages] == [("Penguins and krill", None)]

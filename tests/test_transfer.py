@@ -53,7 +53,7 @@ def _fill(store: Store) -> None:
     )
     question = store.add_message(conv.id, "user", "Quelle est la capitale du Japon ? 日本")
     first = store.begin_reply(conv.id, model="tiny.gguf")
-    store.finish_reply(first.id, "Tokyo.", METRICS)
+    store.finish_reply(first.id, "Tokyo.", METRICS, thinking="Japan's capital: Tokyo, surely.")
     second = store.begin_reply(conv.id, parent_id=question.id, model="tiny.gguf")
     store.finish_reply(second.id, "C'est **Tokyo** (東京).", METRICS)
     store.set_current_leaf(conv.id, first.id)
@@ -126,6 +126,23 @@ def test_markdown_shows_the_visible_thread(store: Store) -> None:
     assert "東京" not in text  # the other branch is not the visible one
     assert "9 tokens" in text  # the reply's metrics line
     assert "Half a rep" in text and "interrupted" in text
+    # the thinking comes before the answer, in a block that renders collapsed
+    thought = "<details><summary>Thought</summary>\n\nJapan's capital: Tokyo, surely.\n\n</details>"
+    assert thought in text
+    assert text.index(thought) < text.index("\nTokyo.\n")
+    assert text.count("<details>") == 1  # replies without thinking have none
+
+
+def test_thinking_round_trips_apart_from_the_answer(store: Store, empty: Store) -> None:
+    _fill(store)
+    doc = json.loads(export_json(store))
+    replies = [m for c in doc["conversations"] for m in c["messages"] if m["role"] == "assistant"]
+    assert [m.get("thinking") for m in replies] == ["Japan's capital: Tokyo, surely.", None, None]
+    assert "thinking" not in replies[1]  # written only where there is some
+    import_json(empty, json.dumps(doc))
+    (conv_id,) = [c.id for c in empty.list_conversations() if c.title != "Pinned notes"]
+    reply = empty.thread(conv_id)[-1]
+    assert (reply.content, reply.thinking) == ("Tokyo.", "Japan's capital: Tokyo, surely.")
 
 
 # --- bad files ---------------------------------------------------------------------------------
@@ -245,6 +262,14 @@ BAD_DOCUMENTS = [
     (
         _set("conversations.1.messages.0.metrics", METRICS.to_dict()),
         "conversation 2: message 'abc': only assistant messages have metrics",
+    ),
+    (
+        _set("conversations.1.messages.0.thinking", "hmm"),
+        "conversation 2: message 'abc': only assistant messages have thinking, not user",
+    ),
+    (
+        _set("conversations.1.messages.0.thinking", ["hmm"]),
+        "conversation 2: message 'abc': 'thinking' must be text or null, not a list",
     ),
     (
         _set("conversations.1.messages.0.metrics", {"prompt_tokens": 1}),

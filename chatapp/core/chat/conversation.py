@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Generator
 
 from chatapp.core.config.settings import GenerationSettings
-from chatapp.core.inference.backend import Event, TextDelta
+from chatapp.core.inference.backend import Event, TextDelta, ThinkingDelta
 from chatapp.core.inference.chat_template import ChatMessage
 from chatapp.core.inference.engine import Engine, Reply
 from chatapp.core.inference.metrics import ReplyMetrics
@@ -112,12 +112,17 @@ def reply_to(
     try:
         for event in reply.events():
             yield event
-            if isinstance(event, TextDelta):
+            if isinstance(event, TextDelta | ThinkingDelta):
                 now = clock()
                 if now - last >= checkpoint_s:
                     last = now
                     try:
-                        store.checkpoint_reply(row.id, reply.text, busy_ms=CHECKPOINT_BUSY_MS)
+                        store.checkpoint_reply(
+                            row.id,
+                            reply.text,
+                            thinking=reply.thinking or None,
+                            busy_ms=CHECKPOINT_BUSY_MS,
+                        )
                     except StoreBusy as exc:
                         delayed(exc)
     except BaseException as exc:
@@ -144,12 +149,13 @@ def _save(
 ) -> None:
     """The reply's final save: with its metrics when it finished, else the text as it stands."""
     metrics: ReplyMetrics | None = reply.metrics
+    thinking = reply.thinking or None
     while True:
         try:
             if metrics is not None:
-                store.finish_reply(row_id, reply.text, metrics)
+                store.finish_reply(row_id, reply.text, metrics, thinking=thinking)
             else:
-                store.checkpoint_reply(row_id, reply.text)
+                store.checkpoint_reply(row_id, reply.text, thinking=thinking)
             return
         except StoreBusy as exc:  # each try waits the store's busy timeout (5 s)
             delayed(exc)

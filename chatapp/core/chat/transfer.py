@@ -90,19 +90,23 @@ def _conversation_dict(store: Store, conv: Conversation) -> dict[str, Any]:
         "settings": conv.settings,
         "pinned": conv.pinned,
         "current_leaf_id": conv.current_leaf_id,
-        "messages": [
-            {
-                "id": m.id,
-                "parent_id": m.parent_id,
-                "role": m.role,
-                "content": m.content,
-                "created_at": m.created_at,
-                "model": m.model,
-                "metrics": None if m.metrics is None else m.metrics.to_dict(),
-            }
-            for m in _ordered_messages(store.messages(conv.id))
-        ],
+        "messages": [_message_dict(m) for m in _ordered_messages(store.messages(conv.id))],
     }
+
+
+def _message_dict(m: Message) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": m.id,
+        "parent_id": m.parent_id,
+        "role": m.role,
+        "content": m.content,
+        "created_at": m.created_at,
+        "model": m.model,
+        "metrics": None if m.metrics is None else m.metrics.to_dict(),
+    }
+    if m.thinking is not None:  # written only where there is some: older readers ignore it
+        out["thinking"] = m.thinking
+    return out
 
 
 def export_json(store: Store, conversation_ids: list[str] | None = None) -> str:
@@ -148,7 +152,18 @@ def export_markdown(store: Store, conversation_ids: list[str] | None = None) -> 
             label = _ROLE_LABELS.get(msg.role, msg.role)
             if msg.role == "assistant" and msg.model:
                 label += f" ({msg.model})"
-            lines += [f"## {label}", "", msg.content.rstrip("\n"), ""]
+            lines += [f"## {label}", ""]
+            if msg.thinking:
+                # collapsed where Markdown is rendered (GitHub, most viewers); plain text elsewhere
+                lines += [
+                    "<details><summary>Thought</summary>",
+                    "",
+                    msg.thinking.rstrip("\n"),
+                    "",
+                    "</details>",
+                    "",
+                ]
+            lines += [msg.content.rstrip("\n"), ""]
             if msg.metrics is not None:
                 lines += [f"*{msg.metrics.summary()}*", ""]
             elif msg.interrupted:
@@ -311,6 +326,9 @@ def _parse_message(raw: Any, conv_id: str, where: str) -> Message:
     metrics = _metrics(_field(raw, "metrics", (dict, type(None)), where), where)
     if metrics is not None and role != "assistant":
         raise ImportFormatError(f"{where}: only assistant messages have metrics, not {role}")
+    thinking = _field(raw, "thinking", (str, type(None)), where) if "thinking" in raw else None
+    if thinking is not None and role != "assistant":
+        raise ImportFormatError(f"{where}: only assistant messages have thinking, not {role}")
     return Message(
         id=msg_id,
         conversation_id=conv_id,
@@ -320,6 +338,7 @@ def _parse_message(raw: Any, conv_id: str, where: str) -> Message:
         created_at=_timestamp(raw, "created_at", where),
         model=_field(raw, "model", (str, type(None)), where),
         metrics=metrics,
+        thinking=thinking,
     )
 
 

@@ -27,6 +27,14 @@ class TextDelta:
 
 
 @dataclass(frozen=True)
+class ThinkingDelta:
+    """A piece of a reasoning model's thinking, which comes before its answer and is kept apart
+    from it: shown in its own block, saved in its own column, never sent back to the model."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class PromptProgress:
     """Prompt processing: ``done`` of ``total`` new prompt tokens evaluated so far."""
 
@@ -58,8 +66,8 @@ class Finished:
     metrics: ReplyMetrics
 
 
-# Reasoning text and tool calls will join this union when a backend produces them.
-Event = TextDelta | PromptProgress | TokenCount | Finished
+# Tool calls will join this union when a backend produces them.
+Event = TextDelta | ThinkingDelta | PromptProgress | TokenCount | Finished
 
 
 class Generation(Protocol):
@@ -107,5 +115,6 @@ __all__ = [
     "Generation",
     "PromptProgress",
     "TextDelta",
+    "ThinkingDelta",
     "TokenCount",
 ]

@@ -38,7 +38,14 @@ from chatapp.core.config.settings import (
 )
 from chatapp.core.errors import EngineError
 from chatapp.core.inference import llamalog
-from chatapp.core.inference.backend import Event, Finished, PromptProgress, TextDelta, TokenCount
+from chatapp.core.inference.backend import (
+    Event,
+    Finished,
+    PromptProgress,
+    TextDelta,
+    ThinkingDelta,
+    TokenCount,
+)
 from chatapp.core.inference.chat_template import (
     ChatMessage,
     ChatTemplate,
@@ -48,6 +55,13 @@ from chatapp.core.inference.chat_template import (
     known_format,
 )
 from chatapp.core.inference.metrics import ReplyMetrics, StopReason
+from chatapp.core.inference.reasoning import (
+    ReasoningFormat,
+    ReasoningSplitter,
+    ReasoningSupport,
+    detect,
+    opens_thinking,
+)
 from chatapp.core.models.modelinfo import (
     ModelFileError,
     ModelInfo,
@@ -190,6 +204,11 @@ class LoadedModel:
     system_folded: bool = False
     lookup_tokens: int = 0  # prompt lookup's longest guess; 0 is off
     lora: LoraAdapter | None = None
+    # the reasoning format the template declares ("think", "harmony"), or None; read from the
+    # template text, so a renamed or re-quantized file keeps it
+    reasoning: str | None = None
+    reads_enable_thinking: bool = False  # the template has a thinking on/off switch
+    reads_reasoning_effort: bool = False  # the template takes a reasoning effort
 
     def describe(self) -> str:
         i = self.info
@@ -204,6 +223,8 @@ class LoadedModel:
         if self.lookup_tokens:
             extras += f", prompt lookup ({self.lookup_tokens} tokens ahead)"
         folded = "; system prompt sent in the first user turn" if self.system_folded else ""
+        if self.reasoning:
+            folded += f"; reasoning model ({self.reasoning} format)"
         return (
             f"{i.name} ({i.architecture}, {i.parameters_label} params, {i.quantization}), "
             f"context {self.n_ctx}, {where}{extras}, loaded in {self.load_seconds:.2f} s; "
@@ -244,9 +265,10 @@ class _StopMatcher:
 class Reply:
     """One streaming reply from the loaded model: the local ``Generation`` of ``core.backend``.
 
-    Iterate ``events()`` (or the object itself, for text only) to generate; ``text`` and
-    ``metrics`` fill in as it runs. ``metrics`` is set once iteration ends, whether by the model,
-    a limit, ``cancel()`` or ``close()``.
+    Iterate ``events()`` (or the object itself, for the answer's text only) to generate; ``text``
+    (the answer), ``thinking`` (a reasoning model's thinking) and ``metrics`` fill in as it
+    runs. ``metrics`` is set once iteration ends, whether by the model, a limit, ``cancel()`` or
+    ``close()``.
     """
 
     def __init__(
@@ -256,6 +278,7 @@ class Reply:
         cancel: threading.Event,
     ) -> None:
         self.text = ""
+        self.thinking = ""
         self.metrics: ReplyMetrics | None = None
         self.dropped_turns = dropped_turns
         self._cancel = cancel
@@ -265,6 +288,8 @@ class Reply:
         for event in self._events:
             if isinstance(event, TextDelta):
                 self.text += event.text
+            elif isinstance(event, ThinkingDelta):
+                self.thinking += event.text
             yield event
         assert self.metrics is not None
         yield Finished(self.metrics)
@@ -302,6 +327,7 @@ class Engine:
         self._model: LoadedModel | None = None
         self._template: ChatTemplate | None = None
         self._template_error: TemplateError | None = None
+        self._reasoning = ReasoningSupport(format=None)  # what the template in effect declares
         self._lock = threading.RLock()
         # The stop flag of the newest reply, for ``cancel()``; each reply has its own.
         self._cancel = threading.Event()
@@ -450,6 +476,7 @@ class Engine:
             text, stop = chosen.template, chosen.stop
             source = chosen_source(chosen)
         self._template, self._template_error = None, None
+        self._reasoning = detect(text)
         try:
             self._template = ChatTemplate(
                 text,
@@ -469,7 +496,15 @@ class Engine:
         t = self._template
         source = t.source if t else f"invalid: {self._template_error}"
         folded = t.folds_system if t else False
-        self._model = replace(self._model, template_source=source, system_folded=folded)
+        r = self._reasoning
+        self._model = replace(
+            self._model,
+            template_source=source,
+            system_folded=folded,
+            reasoning=str(r.format) if r.format else None,
+            reads_enable_thinking=r.reads_enable_thinking,
+            reads_reasoning_effort=r.reads_reasoning_effort,
+        )
 
     def set_chat_template(self, template: str | None) -> None:
         """Override the loaded model's chat template (``None`` restores the model's own)."""
@@ -668,6 +703,13 @@ class Engine:
         cancel: threading.Event,
     ) -> Iterator[Event]:
         llm, template = self._require()
+        fmt = self._reasoning.format
+        # a reasoning model's tags may be special tokens: render them so the splitter sees them
+        special = fmt is not None
+        splitter = None
+        if fmt is not None:
+            inside = fmt is ReasoningFormat.THINK and opens_thinking(prompt_text)
+            splitter = ReasoningSplitter(fmt, in_thinking=inside)
         n_ctx = llm.n_ctx()
         room = n_ctx - len(tokens)
         limit = min(settings.max_tokens, room)
@@ -686,6 +728,7 @@ class Engine:
         self._last_exchange = ("", [])
         reason = StopReason.MAX_TOKENS if limit == settings.max_tokens else StopReason.CONTEXT_FULL
         reported = 0.0
+        raw = ""  # the reply's text as the model wrote it, thinking and tags included
         try:
             for done, total in self._prefill(llm, tokens, cancel):
                 prompt_eval = done  # when nothing is new, generate() re-evaluates the last token
@@ -712,9 +755,11 @@ class Engine:
                 n_out += 1
                 sampled.append(token)
                 last_at = now
-                text, hit = stops.feed(decoder.decode(llm.detokenize([token])))
+                piece = llm.detokenize([token], special=special)
+                text, hit = stops.feed(decoder.decode(piece))
                 if text:
-                    yield TextDelta(text)
+                    raw += text
+                    yield from splitter.feed(text) if splitter else (TextDelta(text),)
                 if now - reported >= _TOKEN_COUNT_EVERY_S:
                     reported = now
                     yield TokenCount(n_out, now - first_at, len(tokens) + n_out)
@@ -729,7 +774,10 @@ class Engine:
             if reason not in (StopReason.STOP_STRING,):
                 tail = stops.feed(decoder.decode(b"", final=True))[0] + stops.flush()
                 if tail:
-                    yield TextDelta(tail)
+                    raw += tail
+                    yield from splitter.feed(tail) if splitter else (TextDelta(tail),)
+            if splitter is not None:
+                yield from splitter.flush()
         except (GeneratorExit, KeyboardInterrupt):
             reason = StopReason.CANCELLED
             raise
@@ -740,7 +788,13 @@ class Engine:
             reason = StopReason.ERROR
             raise EngineError(f"generation failed: {exc}") from exc
         finally:
-            text = reply.text + stops.pending
+            if splitter is not None:  # stopped early: what the splitter held back is kept too
+                for held in splitter.flush():
+                    if isinstance(held, TextDelta):
+                        reply.text += held.text
+                    else:
+                        reply.thinking += held.text
+            text = raw + stops.pending
             exact = not decoder.getstate()[0] and "\ufffd" not in text
             if reason != StopReason.STOP_STRING and exact:
                 # the reply's text is exactly its tokens: the next turn can re-use them

@@ -115,6 +115,17 @@ def _indexed_rowids(conn: sqlite3.Connection, table: str, index: str) -> list[in
     return sorted(found)
 
 
+def _message_columns(conn: sqlite3.Connection) -> str:
+    """The message columns to read: a database from before schema 3 has no ``thinking``."""
+    try:
+        names = {row[1] for row in conn.execute("PRAGMA table_info(messages)")}
+    except sqlite3.DatabaseError:
+        names = set()
+    if "thinking" in names or not names:
+        return _MSG_COLUMNS
+    return _MSG_COLUMNS.replace("m.thinking", "NULL AS thinking")
+
+
 def _rows(
     conn: sqlite3.Connection, table: str, columns: str, index: str
 ) -> tuple[list[sqlite3.Row], int]:
@@ -183,7 +194,14 @@ def _cleaned(row: sqlite3.Row) -> dict[str, Any] | None:
     for key in _TEXT_COLUMNS:
         if key in out and not isinstance(out[key], str):
             out[key] = "" if key != "settings_json" else "{}"
-    for key in ("parent_id", "current_leaf_id", "model", "system_prompt", "stop_reason"):
+    for key in (
+        "parent_id",
+        "current_leaf_id",
+        "model",
+        "system_prompt",
+        "stop_reason",
+        "thinking",
+    ):
         if key in out and out[key] is not None and not isinstance(out[key], str):
             out[key] = None
     return out
@@ -265,7 +283,9 @@ def read_damaged(path: Path) -> Salvage:
         conv_rows, lost_convs = _rows(
             conn, "conversations", _CONV_COLUMNS, "sqlite_autoindex_conversations_1"
         )
-        msg_rows, lost_msgs = _rows(conn, "messages", _MSG_COLUMNS, "messages_by_conversation")
+        msg_rows, lost_msgs = _rows(
+            conn, "messages", _message_columns(conn), "messages_by_conversation"
+        )
     finally:
         conn.close()
     out = Salvage(unreadable_rows=lost_convs + lost_msgs)

@@ -148,6 +148,10 @@ class Message:
 
     ``full_size`` is set only where ``content`` is not the whole text (a preview read by
     ``Store.thread(preview=...)``): then it is the whole text's size in bytes of UTF-8.
+
+    ``thinking`` is a reasoning model's thinking before its answer, kept apart from
+    ``content`` (the answer): shown, exported, never sent back to the model nor searched.
+    ``None`` when the reply had none.
     """
 
     id: str
@@ -159,6 +163,7 @@ class Message:
     model: str | None = None
     metrics: ReplyMetrics | None = None
     full_size: int | None = None
+    thinking: str | None = None
 
     @property
     def partial(self) -> bool:
@@ -264,11 +269,20 @@ def _v2_pins_metrics_and_search(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')")
 
 
+def _v3_reasoning(conn: sqlite3.Connection) -> None:
+    """Schema 3: a reasoning model's thinking, apart from the answer (NULL: the reply had none).
+
+    Not indexed for search: the FTS triggers keep indexing ``content``, the answer only.
+    """
+    conn.execute("ALTER TABLE messages ADD COLUMN thinking TEXT")
+
+
 # Forward migrations, in order: step N turns schema N-1 into schema N. Never edit a released step;
 # add a new one.
 MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
     _v1_conversations_and_messages,
     _v2_pins_metrics_and_search,
+    _v3_reasoning,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -406,7 +420,7 @@ _CONV_COLUMNS: Final = (
 _MSG_COLUMNS: Final = (
     "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.created_at, m.model,"
     " m.prompt_tokens, m.prompt_eval_tokens, m.completion_tokens, m.ttft_ms, m.decode_tps,"
-    " m.stop_reason, m.dropped_turns"
+    " m.stop_reason, m.dropped_turns, m.thinking"
 )
 
 
@@ -452,6 +466,7 @@ def _message(row: sqlite3.Row) -> Message:
         created_at=row["created_at"],
         model=row["model"],
         metrics=metrics,
+        thinking=row["thinking"],
     )
 
 
@@ -1129,7 +1144,12 @@ class Store:
             return self._append(conn, conversation_id, "assistant", "", parent_id, model)
 
     def checkpoint_reply(
-        self, message_id: str, content: str, *, busy_ms: int | None = None
+        self,
+        message_id: str,
+        content: str,
+        *,
+        thinking: str | None = None,
+        busy_ms: int | None = None,
     ) -> None:
         """Save the text streamed so far: one UPDATE and a commit, cheap enough to call twice a
         second. A checkpoint arriving after finish_reply is ignored, so a late timer can never
@@ -1137,12 +1157,13 @@ class Store:
 
         ``busy_ms``: how long to wait for another program's lock before :class:`StoreBusy`; a
         streaming reply passes a short wait and tries again at its next checkpoint.
+        ``thinking``: a reasoning model's thinking so far (``None``: none).
         """
         with self._writing(busy_ms) as conn:
             cur = conn.execute(
-                "UPDATE messages SET content = ? WHERE id = ? AND role = 'assistant'"
+                "UPDATE messages SET content = ?, thinking = ? WHERE id = ? AND role = 'assistant'"
                 " AND stop_reason IS NULL",
-                (content, message_id),
+                (content, thinking, message_id),
             )
             if cur.rowcount:
                 return
@@ -1152,12 +1173,21 @@ class Store:
             if msg.metrics is not None:
                 log.debug("ignoring a checkpoint for finished reply %s", msg.id)
                 return
-            conn.execute("UPDATE messages SET content = ? WHERE id = ?", (content, msg.id))
+            conn.execute(
+                "UPDATE messages SET content = ?, thinking = ? WHERE id = ?",
+                (content, thinking, msg.id),
+            )
 
     def finish_reply(
-        self, message_id: str, content: str, metrics: ReplyMetrics, *, busy_ms: int | None = None
+        self,
+        message_id: str,
+        content: str,
+        metrics: ReplyMetrics,
+        *,
+        thinking: str | None = None,
+        busy_ms: int | None = None,
     ) -> Message:
-        """Save the final text and metrics; the reply is no longer interrupted."""
+        """Save the final text (and thinking) and metrics; the reply is no longer interrupted."""
         with self._writing(busy_ms) as conn:
             msg = self._msg(conn, message_id)
             if msg.role != "assistant":
@@ -1165,8 +1195,8 @@ class Store:
             conn.execute(
                 "UPDATE messages SET content = ?, prompt_tokens = ?, prompt_eval_tokens = ?,"
                 " completion_tokens = ?, ttft_ms = ?, decode_tps = ?, stop_reason = ?,"
-                " dropped_turns = ? WHERE id = ?",
-                (content, *_metric_values(metrics), msg.id),
+                " dropped_turns = ?, thinking = ? WHERE id = ?",
+                (content, *_metric_values(metrics), thinking, msg.id),
             )
             conn.execute(
                 "UPDATE conversations SET updated_at = ? WHERE id = ?",
@@ -1356,8 +1386,8 @@ class Store:
                     conn.execute(
                         "INSERT INTO messages (id, conversation_id, parent_id, role, content,"
                         " created_at, model, prompt_tokens, prompt_eval_tokens,"
-                        " completion_tokens, ttft_ms, decode_tps, stop_reason, dropped_turns)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " completion_tokens, ttft_ms, decode_tps, stop_reason, dropped_turns,"
+                        " thinking) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             m.id,
                             conv.id,
@@ -1367,6 +1397,7 @@ class Store:
                             m.created_at,
                             m.model,
                             *_metric_values(m.metrics),
+                            m.thinking,
                         ),
                     )
                 # Set last: the leaf must exist before the foreign key can point at it.

@@ -1,0 +1,88 @@
+"""A generated reasoning model: its thinking streams and is saved apart from its answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chatapp.core.chat.conversation import history, reply_to
+from chatapp.core.config.settings import GenerationSettings, LoadSettings
+from chatapp.core.inference.backend import TextDelta, ThinkingDelta
+from chatapp.core.inference.engine import Engine
+from chatapp.core.models.synthetic import write_chat_model
+from chatapp.core.storage.store import Store
+
+# Qwen3-style: the generation prompt opens the thinking, and the template reads enable_thinking.
+THINKING_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n"
+    "{% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n"
+    "{% else %}<think>\n{% endif %}{% endif %}"
+)
+SETTINGS = GenerationSettings(max_tokens=60, seed=7)
+
+
+@pytest.fixture(scope="module")
+def thinker(models: Path) -> Path:
+    # "</think>" is one ordinary token the model likes to write, so it closes its thinking soon
+    return write_chat_model(
+        models / "tiny-thinker.gguf",
+        name="Tiny Thinker",
+        chat_template=THINKING_TEMPLATE,
+        extra_tokens={"</think>": 0.6},
+    )
+
+
+@pytest.fixture(scope="module")
+def engine(thinker: Path) -> Engine:
+    e = Engine()
+    e.load(thinker, LoadSettings(n_ctx=2048))
+    return e
+
+
+def test_the_load_report_says_the_template_declares_reasoning(engine: Engine) -> None:
+    m = engine.model
+    assert m is not None
+    assert m.reasoning == "think"
+    assert m.reads_enable_thinking and not m.reads_reasoning_effort
+    assert "reasoning model (think format)" in m.describe()
+
+
+def test_thinking_streams_first_and_is_saved_apart_from_the_answer(
+    engine: Engine, tmp_path: Path
+) -> None:
+    with Store.open_dir(tmp_path) as store:
+        conv = store.create_conversation()
+        question = store.add_message(conv.id, "user", "Why is the sky blue?")
+        events = list(reply_to(store, engine, conv.id, question, SETTINGS))
+        thinking = "".join(e.text for e in events if isinstance(e, ThinkingDelta))
+        answer = "".join(e.text for e in events if isinstance(e, TextDelta))
+        assert thinking and answer
+        kinds = [type(e) for e in events if isinstance(e, TextDelta | ThinkingDelta)]
+        assert kinds.index(TextDelta) > 0 and ThinkingDelta not in kinds[kinds.index(TextDelta) :]
+
+        (_, saved) = store.thread(conv.id)
+        assert (saved.thinking, saved.content) == (thinking, answer)
+        assert "</think>" not in saved.thinking
+        assert not saved.content.startswith((" ", "\n"))
+
+        # the next turn sends the answer only: the model never sees its old thinking
+        turns = history(store, conv.id)
+        assert [t["content"] for t in turns] == ["Why is the sky blue?", answer]
+        prompt = engine._require()[1].render(turns)  # what the model is given
+        assert thinking not in prompt
+
+
+def test_a_model_without_reasoning_streams_exactly_as_before(tiny_model: Path) -> None:
+    """Plain models never take the splitter's path: one TextDelta per token, as they were."""
+    e = Engine()
+    e.load(tiny_model, LoadSettings(n_ctx=2048))
+    assert e.model is not None and e.model.reasoning is None
+    assert "reasoning" not in e.model.describe()
+    reply = e.stream_chat([{"role": "user", "content": "Hello"}], SETTINGS)
+    events = list(reply.events())
+    assert not any(isinstance(ev, ThinkingDelta) for ev in events)
+    texts = [ev.text for ev in events if isinstance(ev, TextDelta)]
+    assert reply.metrics is not None and len(texts) == reply.metrics.completion_tokens
+    assert "".join(texts) == reply.text and reply.thinking == ""
