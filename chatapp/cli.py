@@ -221,7 +221,7 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
 
     from chatapp.core.chat.service import ChatService
     from chatapp.core.config.settings import OverflowPolicy, SettingsError
-    from chatapp.core.inference.backend import TextDelta
+    from chatapp.core.inference.backend import TextDelta, ThinkingDelta
     from chatapp.core.inference.engine import (
         Engine,
         EngineError,
@@ -335,8 +335,16 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
                 on_save_delayed=save_delayed,
             )
             try:
+                thinking = False
                 for event in events:
-                    if isinstance(event, TextDelta):
+                    if isinstance(event, ThinkingDelta):  # a reasoning model's thinking: stderr
+                        sys.stderr.write(event.text)
+                        sys.stderr.flush()
+                        thinking = True
+                    elif isinstance(event, TextDelta):
+                        if thinking:  # the answer begins on a line of its own
+                            sys.stderr.write("\n")
+                            thinking = False
                         out.write(event.text)
                         out.flush()
             finally:

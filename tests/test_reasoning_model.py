@@ -86,3 +86,46 @@ def test_a_model_without_reasoning_streams_exactly_as_before(tiny_model: Path) -
     texts = [ev.text for ev in events if isinstance(ev, TextDelta)]
     assert reply.metrics is not None and len(texts) == reply.metrics.completion_tokens
     assert "".join(texts) == reply.text and reply.thinking == ""
+
+
+def test_the_window_shows_the_thinking_in_its_own_block_folded_once_the_answer_starts(
+    thinker: Path, make_window, qtbot, tmp_path: Path
+) -> None:
+    from tests.helpers import send
+
+    window = make_window(thinker, generation=SETTINGS)
+    reply_id = send(qtbot, window, "hello")
+    widget = window.chat_view.widgets[reply_id]
+    with Store.open_dir(tmp_path / "data") as store:
+        saved = store.get_message(reply_id)
+    assert saved.thinking and saved.content
+    block = widget.thinking
+    assert block.isVisibleTo(widget) and block.toggle.text().startswith("Thought")
+    assert not block.text.isVisibleTo(widget)  # folded
+    block.toggle.click()
+    assert block.text.isVisibleTo(widget) and block.text.text() == saved.thinking.strip()
+    assert widget.body.toPlainText().strip() == saved.content.strip()  # the answer alone
+
+
+def test_chatapp_chat_writes_the_thinking_to_stderr_and_only_the_answer_to_stdout(
+    thinker: Path, tmp_path: Path
+) -> None:
+    from tests.helpers import conversation_id, run_cli
+
+    done = run_cli(
+        "chat",
+        "--data-dir",
+        tmp_path,
+        "--model",
+        thinker,
+        "hello",
+        "--max-tokens",
+        "60",
+        "--seed",
+        "7",
+    )
+    assert done.returncode == 0, done.stderr
+    with Store.open_dir(tmp_path) as store:
+        reply = store.thread(conversation_id(done.stderr))[-1]
+    assert reply.thinking and reply.thinking.strip() in done.stderr
+    assert done.stdout.strip() == reply.content.strip()  # the answer alone

@@ -4,6 +4,7 @@ composer; sending, streaming the reply in, Stop, Regenerate and Edit."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -84,6 +85,9 @@ class ChatPanel(QWidget):
         w = engine.worker
         w.reply_started.connect(self._reply_started)
         w.piece.connect(self._piece)
+        w.thinking.connect(self._thinking)
+        # the streaming reply's thinking so far, and when it began (for "Thought for N s")
+        self._thought: dict[str, tuple[str, float]] = {}
         w.prompt_progress.connect(self._prompt_progress)
         w.token_count.connect(self._token_count)
         w.reply_finished.connect(self._reply_finished)
@@ -337,10 +341,24 @@ class ChatPanel(QWidget):
         else:  # a regenerated reply replaces the one shown: the thread changed
             self.open_conversation(conv_id)
 
+    def _thinking(self, _conv_id: str, message_id: str, text: str) -> None:
+        s = self.state.stream
+        if s is None or s.message_id != message_id:
+            return
+        so_far, began = self._thought.get(message_id, ("", time.monotonic()))
+        self._thought[message_id] = (so_far + text, began)
+        if w := self.chat_view.widgets.get(message_id):
+            w.thinking.show_thinking(so_far + text, streaming=True)
+
     def _piece(self, conv_id: str, message_id: str, text: str) -> None:
         s = self.state.stream
         if s is None or s.message_id != message_id:
             return
+        thought = self._thought.pop(message_id, None)  # the answer begins: fold it away
+        if thought and (w := self.chat_view.widgets.get(message_id)):
+            w.thinking.show_thinking(
+                thought[0], streaming=False, seconds=time.monotonic() - thought[1]
+            )
         s.text += text
         self.reply_piece.emit(text)
         if not self._repaint.isActive():

@@ -36,6 +36,7 @@ from chatapp.core.storage.store import Message
 from chatapp.ui.main.render import escape_plain
 from chatapp.ui.main.render_stream import MarkdownStream, StreamUpdate, render_blocks
 from chatapp.ui.main.text_viewer import SHOW_ALL_BYTES
+from chatapp.ui.main.thinking import ThinkingBlock
 
 _SAFE_SCHEMES = ("http", "https", "mailto")
 
@@ -155,6 +156,10 @@ class MessageWidget(QFrame):
         self.header.setWordWrap(True)
         self.header.setMinimumWidth(1)
         layout.addWidget(self.header)
+        self.thinking = ThinkingBlock(self)
+        layout.addWidget(self.thinking)
+        if message.thinking:
+            self.thinking.show_thinking(message.thinking, streaming=False)
         self.body = MessageBody(self)
         self.body.setObjectName("messageBody")
         self.body.setAccessibleName(f"{'Your message' if message.role == 'user' else 'Reply'}")

@@ -403,6 +403,11 @@ class ChatView(QScrollArea):
         if w is not None:
             w.set_text(message.content, streaming=False)
             w.set_meta(message)
+            block = w.thinking
+            if message.thinking and (
+                not block.isVisibleTo(w) or block.toggle.text() == "Thinking…"
+            ):  # no answer came after it (cancelled while thinking), or it was never shown
+                block.show_thinking(message.thinking, streaming=False)
 
     def scroll_to(self, message_id: str) -> None:
         i = self._index.get(message_id)

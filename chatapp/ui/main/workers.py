@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from chatapp.core.chat.service import ChatService
 from chatapp.core.config.settings import GenerationSettings, LoadSettings
-from chatapp.core.inference.backend import PromptProgress, TextDelta, TokenCount
+from chatapp.core.inference.backend import PromptProgress, TextDelta, ThinkingDelta, TokenCount
 from chatapp.core.inference.engine import Engine, EngineError, LoadCancelled, ModelFileError
 from chatapp.core.storage.store import Message, Store, StoreError
 
@@ -131,6 +131,7 @@ class EngineWorker(QObject):
     load_failed = Signal(str, str)  # path, message
     reply_started = Signal(str, str)  # conversation id, message id
     piece = Signal(str, str, str)  # conversation id, message id, text
+    thinking = Signal(str, str, str)  # conversation id, message id, thinking text
     prompt_progress = Signal(str, int, int)  # message id, prompt tokens done, of total
     token_count = Signal(str, object)  # message id, TokenCount
     reply_finished = Signal(str, str)  # conversation id, message id
@@ -206,6 +207,8 @@ class EngineWorker(QObject):
             for event in events:
                 if isinstance(event, TextDelta):
                     self.piece.emit(conversation_id, message_id, event.text)
+                elif isinstance(event, ThinkingDelta):
+                    self.thinking.emit(conversation_id, message_id, event.text)
                 elif isinstance(event, PromptProgress):
                     self.prompt_progress.emit(message_id, event.done, event.total)
                 elif isinstance(event, TokenCount):

@@ -1,0 +1,50 @@
+"""A reply's thinking (reasoning models): its own block above the answer, open while the model
+thinks, collapsed once the answer starts ("Thought for 12 s"), opened again with a click."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QToolButton, QVBoxLayout, QWidget
+
+from chatapp.ui.main.widgets import named
+
+
+class ThinkingBlock(QWidget):
+    """Hidden for replies without thinking."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 2)
+        layout.setSpacing(2)
+        self.toggle = named(QToolButton(self), "thinkingToggle", "Show or hide the thinking")
+        self.toggle.setCheckable(True)
+        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toggle.setAutoRaise(True)
+        self.toggle.toggled.connect(self._opened)
+        self.text = named(QLabel(self), "thinkingText", "The model's thinking")
+        self.text.setWordWrap(True)
+        self.text.setMinimumWidth(1)
+        self.text.setTextFormat(Qt.TextFormat.PlainText)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.text.setStyleSheet("color: palette(placeholder-text);")
+        layout.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.text)
+        self.hide()
+
+    def _opened(self, is_open: bool) -> None:
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow if is_open else Qt.ArrowType.RightArrow)
+        self.text.setVisible(is_open)
+
+    def show_thinking(self, text: str, *, streaming: bool, seconds: float | None = None) -> None:
+        """``streaming``: the model is thinking now (open); else collapsed, with how long it took
+        where that is known."""
+        self.setVisible(bool(text.strip()))
+        self.text.setText(text.strip())
+        if streaming:
+            self.toggle.setText("Thinking…")
+            self.toggle.setChecked(True)
+        else:
+            self.toggle.setText(f"Thought for {seconds:.0f} s" if seconds else "Thought")
+            self.toggle.setChecked(False)
+        self._opened(self.toggle.isChecked())
