@@ -72,6 +72,18 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--max-tokens", type=int)
     chat.add_argument("--seed", type=int)
     chat.add_argument("--stop", action="append", help="stop string (repeatable)")
+    chat.add_argument(
+        "--thinking",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a reasoning model thinks before answering, or not (templates with a thinking "
+        "switch; default: the template's own)",
+    )
+    chat.add_argument(
+        "--reasoning-effort",
+        choices=("low", "medium", "high"),
+        help="how long a reasoning model thinks (templates that take an effort)",
+    )
     chat.add_argument("--ctx", type=int, help="context length (default: trained, at most 8192)")
     chat.add_argument("--gpu-layers", type=int, help="layers to offload (-1 all, 0 CPU only)")
     chat.add_argument("--threads", type=int)
@@ -269,6 +281,8 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
         "seed": args.seed,
         "stop": list(args.stop) if args.stop else None,
         "overflow": str(OverflowPolicy.REFUSE) if args.refuse_overflow else None,
+        "thinking": args.thinking,
+        "reasoning_effort": args.reasoning_effort,
     }
 
     with _open_store(data_dir) as store:

@@ -9,6 +9,7 @@ import pytest
 from chatapp.core.chat.conversation import history, reply_to
 from chatapp.core.config.settings import GenerationSettings, LoadSettings
 from chatapp.core.inference.backend import TextDelta, ThinkingDelta
+from chatapp.core.inference.chat_template import ChatMessage
 from chatapp.core.inference.engine import Engine
 from chatapp.core.models.synthetic import write_chat_model
 from chatapp.core.storage.store import Store
@@ -129,3 +130,64 @@ def test_chatapp_chat_writes_the_thinking_to_stderr_and_only_the_answer_to_stdou
         reply = store.thread(conversation_id(done.stderr))[-1]
     assert reply.thinking and reply.thinking.strip() in done.stderr
     assert done.stdout.strip() == reply.content.strip()  # the answer alone
+
+
+def test_thinking_off_closes_the_block_in_the_prompt_and_saves_no_thinking(
+    engine: Engine, tmp_path: Path
+) -> None:
+    template = engine._require()[1]
+    turns: list[ChatMessage] = [{"role": "user", "content": "hi"}]
+    assert template.render(turns).endswith("assistant\n<think>\n")  # the template's default
+    assert template.render(turns, thinking=True).endswith("assistant\n<think>\n")
+    off = template.render(turns, thinking=False)
+    assert off.endswith("assistant\n<think>\n\n</think>\n\n")
+    with Store.open_dir(tmp_path) as store:
+        conv = store.create_conversation()
+        question = store.add_message(conv.id, "user", "Why is the sky blue?")
+        settings = SETTINGS.updated(thinking=False)
+        events = list(reply_to(store, engine, conv.id, question, settings))
+        assert not any(isinstance(e, ThinkingDelta) for e in events)
+        (_, saved) = store.thread(conv.id)
+        assert not saved.thinking and saved.content
+
+
+def test_chatapp_chat_no_thinking_is_saved_as_the_conversation_s_own(
+    thinker: Path, tmp_path: Path
+) -> None:
+    from tests.helpers import conversation_id, run_cli
+
+    done = run_cli(
+        "chat", "--data-dir", tmp_path, "--model", thinker, "hello", "--max-tokens", "60",
+        "--seed", "7", "--no-thinking",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with Store.open_dir(tmp_path) as store:
+        conv = store.get_conversation(conversation_id(done.stderr))
+        assert conv.settings == {"max_tokens": 60, "seed": 7, "thinking": False}
+        reply = store.thread(conv.id)[-1]
+    assert not reply.thinking and reply.content
+
+
+def test_the_conversation_dialog_offers_the_switch_only_where_the_template_reads_it(
+    engine: Engine, tiny_model: Path, qtbot
+) -> None:
+    from chatapp.core.config.appsettings import AppSettings
+    from chatapp.core.storage.store import Conversation
+    from chatapp.ui.main.conversation_settings import ConversationSettingsDialog
+
+    plain = Engine()
+    plain.load(tiny_model, LoadSettings(n_ctx=512))
+    conv = Conversation(id="c1", title="t", created_at="", updated_at="")
+    shown = AppSettings(generation=SETTINGS.updated(thinking=False))
+    dialog = ConversationSettingsDialog(shown, conv, model=engine.model)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.thinking.isVisible() and not dialog.reasoning_effort.isVisible()
+    assert dialog.thinking.currentData() is False
+    dialog.thinking.setCurrentIndex(dialog.thinking.findData(True))
+    dialog.accept()
+    assert dialog.overrides(SETTINGS) == {"thinking": True}
+    other = ConversationSettingsDialog(AppSettings(), conv, model=plain.model)
+    qtbot.addWidget(other)
+    other.show()
+    assert not other.thinking.isVisible() and not other.reasoning_effort.isVisible()

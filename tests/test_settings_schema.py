@@ -51,6 +51,14 @@ def test_every_setting_says_what_it_does_and_its_default_is_allowed(
             lambda: GenerationSettings(overflow="explode"),
             "overflow must be one of drop_oldest, refuse, got 'explode'",
         ),
+        (
+            lambda: GenerationSettings(thinking="yes"),
+            "thinking must be true or false, got 'yes'",
+        ),
+        (
+            lambda: GenerationSettings(reasoning_effort="max"),
+            "reasoning effort must be one of low, medium, high, got 'max'",
+        ),
         (lambda: LoadSettings(n_ctx=-1), "context length must be between 0 and 10000000, got -1"),
         (lambda: LoadSettings(n_gpu_layers=-2), "GPU layers must be between -1 and 100000, got -2"),
         (lambda: LoadSettings(n_batch=0), "batch size must be between 1 and 1000000, got 0"),

@@ -12,7 +12,7 @@ import math
 import types
 from collections.abc import Mapping
 from enum import Enum, StrEnum
-from typing import Annotated, Any, Self, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
 
 import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -149,12 +149,17 @@ class _Settings(BaseModel):
                 f"{label} must be between {_fmt(lo)} and {_fmt(hi)}, got {_fmt(value)}",
                 setting=name,
             )
-        if annotation is bool:
+        if annotation in (bool, bool | None):
             return SettingsError(
                 f"{label} must be true or false, got {_shown(value)}", setting=name, wrong_type=True
             )
         if isinstance(annotation, type) and issubclass(annotation, Enum):
             choices = ", ".join(str(m.value) for m in annotation)
+            return SettingsError(
+                f"{label} must be one of {choices}, got {_shown(value)}", setting=name
+            )
+        if name == "reasoning_effort":
+            choices = ", ".join(REASONING_EFFORTS)
             return SettingsError(
                 f"{label} must be one of {choices}, got {_shown(value)}", setting=name
             )
@@ -212,6 +217,9 @@ class _Settings(BaseModel):
         given = {k: v for k, v in changes.items() if v is not None}
         return type(self)(**{**self.to_dict(), **given})
 
+
+ReasoningEffort = Literal["low", "medium", "high"]
+REASONING_EFFORTS: tuple[ReasoningEffort, ...] = ("low", "medium", "high")
 
 # Non-empty text, and text only: a number in the file is refused, not turned into "7".
 _StopString = Annotated[str, StringConstraints(strict=True, min_length=1)]
@@ -294,6 +302,19 @@ class GenerationSettings(_Settings):
         default=OverflowPolicy.DROP_OLDEST,
         title="overflow",
         description="What happens when the conversation no longer fits in the context length.",
+    )
+    thinking: bool | None = Field(
+        default=None,
+        strict=True,
+        title="thinking",
+        description="Whether a reasoning model thinks before it answers, for templates with a "
+        "thinking switch; unset follows the template's own default.",
+    )
+    reasoning_effort: ReasoningEffort | None = Field(
+        default=None,
+        title="reasoning effort",
+        description="How long a reasoning model thinks (low, medium or high), for templates "
+        "that take an effort; unset follows the template's own default.",
     )
 
     def to_dict(self) -> dict[str, Any]:

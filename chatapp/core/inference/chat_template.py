@@ -273,6 +273,7 @@ class ChatTemplate:
         messages: list[ChatMessage],
         variables: Any,
         parts: bool,
+        extra: dict[str, Any] | None = None,
     ) -> str:
         sent: list[dict[str, Any]] = [
             {"role": m["role"], "content": [{"type": "text", "text": m["content"]}]}
@@ -286,12 +287,22 @@ class ChatTemplate:
             date_string=now.strftime("%d %b %Y"),
             datetime=now.strftime("%Y-%m-%d"),
             **variables(),
+            **(extra or {}),
         ).prompt
 
-    def render(self, messages: list[ChatMessage], *, add_generation_prompt: bool = True) -> str:
+    def render(
+        self,
+        messages: list[ChatMessage],
+        *,
+        add_generation_prompt: bool = True,
+        thinking: bool | None = None,
+        reasoning_effort: str | None = None,
+    ) -> str:
         """The prompt text for ``messages``, ending with the assistant's turn opened.
 
         Where the template has no system role, the system prompt opens the first user turn.
+        ``thinking`` and ``reasoning_effort`` reach the template as ``enable_thinking`` and
+        ``reasoning_effort``, and only when given: otherwise the template keeps its defaults.
 
         Raises:
             TemplateError: the template raised (often "roles must alternate") or failed.
@@ -305,8 +316,13 @@ class ChatTemplate:
                 )
             formatter = self._no_prompt
         sent = _fold_system(messages) if self.folds_system else list(messages)
+        extra: dict[str, Any] = {}
+        if thinking is not None:
+            extra["enable_thinking"] = thinking
+        if reasoning_effort is not None:
+            extra["reasoning_effort"] = reasoning_effort
         try:
-            return self._call(formatter, sent, self._variables, self._parts)
+            return self._call(formatter, sent, self._variables, self._parts, extra)
         except (jinja2.TemplateError, ValueError, TypeError, KeyError, IndexError) as exc:
             raise TemplateError(
                 f"the chat template ({self.source}) of {self.model_name} failed to render this "

@@ -533,11 +533,26 @@ class Engine:
         running = self._running
         return running is not None and running.is_set()
 
-    def count_tokens(self, messages: list[ChatMessage]) -> int:
+    def count_tokens(
+        self, messages: list[ChatMessage], settings: GenerationSettings | None = None
+    ) -> int:
         """Tokens the rendered conversation takes in the prompt."""
-        return len(self._prompt_tokens(messages))
+        return len(self._prompt_tokens(messages, settings))
 
-    def _prompt_tokens(self, messages: list[ChatMessage]) -> list[int]:
+    def _render(
+        self, messages: list[ChatMessage], settings: GenerationSettings | None = None
+    ) -> str:
+        """The prompt for ``messages``, with the thinking switch and effort ``settings`` set."""
+        template = self._require()[1]
+        if settings is None:
+            return template.render(messages)
+        return template.render(
+            messages, thinking=settings.thinking, reasoning_effort=settings.reasoning_effort
+        )
+
+    def _prompt_tokens(
+        self, messages: list[ChatMessage], settings: GenerationSettings | None = None
+    ) -> list[int]:
         """Tokens of the rendered conversation, re-using the last reply's own tokens.
 
         Re-tokenizing a reply's text does not always give back the tokens the model sampled
@@ -546,8 +561,8 @@ class Engine:
         does on the next turn, we keep the exact tokens llama.cpp has cached and tokenize only
         the rest.
         """
-        llm, template = self._require()
-        prompt = template.render(messages)
+        llm, _ = self._require()
+        prompt = self._render(messages, settings)
         last_text, last_tokens = self._last_exchange
         if last_text and prompt.startswith(last_text):
             rest = prompt[len(last_text) :].encode("utf-8")
@@ -608,7 +623,7 @@ class Engine:
             kept = _drop_leading(body, last + 1 - len(head))
             early, body = len(body) - len(kept), kept
             messages = head + body
-        tokens = self._prompt_tokens(messages)
+        tokens = self._prompt_tokens(messages, settings)
         if len(tokens) <= budget:
             return messages, tokens, early
         if settings.overflow == OverflowPolicy.REFUSE:
@@ -622,13 +637,13 @@ class Engine:
         while lo <= hi:
             mid = (lo + hi) // 2
             kept = _drop_leading(body, mid)
-            candidate = self._prompt_tokens(head + kept)
+            candidate = self._prompt_tokens(head + kept, settings)
             if len(candidate) <= budget:
                 best, hi = (head + kept, candidate, early + len(body) - len(kept)), mid - 1
             else:
                 lo = mid + 1
         if best is None:
-            last_tokens = self._prompt_tokens(head + body[-1:])
+            last_tokens = self._prompt_tokens(head + body[-1:], settings)
             raise ContextOverflowError(
                 f"the system prompt and your last message take {len(last_tokens)} tokens, more "
                 f"than the {budget} the context of {n_ctx} leaves after reserving room for the "
@@ -676,7 +691,7 @@ class Engine:
         started = time.perf_counter()
         with self._lock:
             kept, tokens, dropped = self.fit(messages, settings)
-            prompt_text = self._require()[1].render(kept)
+            prompt_text = self._render(kept, settings)
         flag = cancel if cancel is not None else threading.Event()
         self._cancel = flag
 

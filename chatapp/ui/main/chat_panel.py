@@ -245,7 +245,7 @@ class ChatPanel(QWidget):
         shown = settings.updated(
             generation=self.generation_settings(), system_prompt=conv.system_prompt or ""
         )
-        dialog = ConversationSettingsDialog(shown, conv, self)
+        dialog = ConversationSettingsDialog(shown, conv, self, model=self.state.model)
         self.conversation_dialog = dialog
         if not dialog.exec():
             return

@@ -7,17 +7,30 @@ from typing import Any
 from PySide6.QtWidgets import QFormLayout, QWidget
 
 from chatapp.core.config.appsettings import AppSettings
-from chatapp.core.config.settings import GenerationSettings
+from chatapp.core.config.settings import REASONING_EFFORTS, GenerationSettings
+from chatapp.core.inference.engine import LoadedModel
 from chatapp.core.storage.store import Conversation
 from chatapp.ui.main.settings_dialog import SettingsDialog
+from chatapp.ui.main.settings_fields import combo_box, form_row, setting_field
+
+_TEMPLATE_DEFAULT = "The template's default"
 
 
 class ConversationSettingsDialog(SettingsDialog):
     """Preferences, showing only what a conversation can override (the Generation and Chat
-    tabs, without the chat template, which is the app's)."""
+    tabs, without the chat template, which is the app's).
+
+    The thinking switch and the reasoning effort are shown only where ``model``'s chat template
+    reads them (``enable_thinking``, ``reasoning_effort``); otherwise they would change nothing.
+    """
 
     def __init__(
-        self, shown: AppSettings, conv: Conversation, parent: QWidget | None = None
+        self,
+        shown: AppSettings,
+        conv: Conversation,
+        parent: QWidget | None = None,
+        *,
+        model: LoadedModel | None = None,
     ) -> None:
         super().__init__(shown, parent)
         self.setWindowTitle(f"Settings for “{conv.title or 'New chat'}”")
@@ -28,6 +41,47 @@ class ConversationSettingsDialog(SettingsDialog):
         form = box.layout() if box is not None else None
         if isinstance(form, QFormLayout):
             form.setRowVisible(self.chat_template, False)
+
+        gen = GenerationSettings
+        self.thinking = combo_box(
+            "thinking",
+            "Thinking",
+            [(_TEMPLATE_DEFAULT, None), ("On", True), ("Off", False)],
+        )
+        self.thinking.setToolTip(setting_field(gen, "thinking").tooltip)
+        self.reasoning_effort = combo_box(
+            "reasoningEffort",
+            "Reasoning effort",
+            [(_TEMPLATE_DEFAULT, None), *((e.capitalize(), e) for e in REASONING_EFFORTS)],
+        )
+        self.reasoning_effort.setToolTip(setting_field(gen, "reasoning_effort").tooltip)
+        page = self.temperature.parentWidget()
+        generation_form = page.layout() if page is not None else None
+        assert isinstance(generation_form, QFormLayout)
+        form_row(generation_form, "T&hinking:", self.thinking)
+        form_row(generation_form, "Reasoning e&ffort:", self.reasoning_effort)
+        generation_form.setRowVisible(
+            self.thinking, model is not None and model.reads_enable_thinking
+        )
+        generation_form.setRowVisible(
+            self.reasoning_effort, model is not None and model.reads_reasoning_effort
+        )
+        self._show_reasoning(shown.generation)
+
+    def _show_reasoning(self, gen: GenerationSettings) -> None:
+        self.thinking.setCurrentIndex(self.thinking.findData(gen.thinking))
+        self.reasoning_effort.setCurrentIndex(self.reasoning_effort.findData(gen.reasoning_effort))
+
+    def _read_generation(self) -> dict[str, Any]:
+        return {
+            **super()._read_generation(),
+            "thinking": self.thinking.currentData(),
+            "reasoning_effort": self.reasoning_effort.currentData(),
+        }
+
+    def restore_defaults(self) -> None:
+        super().restore_defaults()
+        self._show_reasoning(GenerationSettings())
 
     def overrides(self, defaults: GenerationSettings) -> dict[str, Any]:
         """The generation settings chosen here that differ from the app's defaults."""

@@ -9,6 +9,7 @@ something the core would refuse.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
@@ -315,19 +316,11 @@ class SettingsDialog(QDialog):
                 "lookup_tokens": self.lookup_tokens.value(),
             }
         )
-        # Blank lines are not stop strings; any other line is kept exactly, spaces included.
-        lines = self.stop.toPlainText().split("\n")
-        stop = tuple(dict.fromkeys(line for line in lines if line.strip()))
         generation = GenerationSettings(
-            temperature=round(self.temperature.value(), self.temperature.decimals()),
-            top_p=round(self.top_p.value(), self.top_p.decimals()),
-            top_k=self.top_k.value(),
-            min_p=round(self.min_p.value(), self.min_p.decimals()),
-            repeat_penalty=round(self.repeat_penalty.value(), self.repeat_penalty.decimals()),
-            max_tokens=self.max_tokens.value(),
-            seed=int(self.seed.value()),
-            stop=stop,
-            overflow=OverflowPolicy(self.overflow.currentData()),
+            **{
+                **self._original.generation.to_dict(),  # keeps what is not shown (thinking)
+                **self._read_generation(),
+            }
         )
         template = self.chat_template.toPlainText()
         if template.strip():
@@ -339,6 +332,23 @@ class SettingsDialog(QDialog):
             chat_template=template if template.strip() else None,
             theme=Theme(self.theme.currentData()),
             font_size=self.font_size.value(),
+        )
+
+    def _read_generation(self) -> dict[str, Any]:
+        """The generation settings the Generation tab shows, as the widgets have them."""
+        # Blank lines are not stop strings; any other line is kept exactly, spaces included.
+        lines = self.stop.toPlainText().split("\n")
+        stop = tuple(dict.fromkeys(line for line in lines if line.strip()))
+        return dict(
+            temperature=round(self.temperature.value(), self.temperature.decimals()),
+            top_p=round(self.top_p.value(), self.top_p.decimals()),
+            top_k=self.top_k.value(),
+            min_p=round(self.min_p.value(), self.min_p.decimals()),
+            repeat_penalty=round(self.repeat_penalty.value(), self.repeat_penalty.decimals()),
+            max_tokens=self.max_tokens.value(),
+            seed=int(self.seed.value()),
+            stop=stop,
+            overflow=OverflowPolicy(self.overflow.currentData()),
         )
 
     # -- slots ------------------------------------------------------------------------------
