@@ -306,6 +306,8 @@ def test_an_existing_users_file_loads_and_saves_back_unchanged(tmp_path: Path) -
     # unchanged but for the settings added since, at their defaults
     added = '    "seed": -1,\n    "prompt_lookup": false,\n    "lookup_tokens": 10\n  },'
     expected = FILE_BEFORE_PYDANTIC.replace('    "seed": -1\n  },', added, 1)
+    thinking = '    "overflow": "refuse",\n    "thinking": null,\n    "reasoning_effort": null\n'
+    expected = expected.replace('    "overflow": "refuse"\n', thinking, 1)
     assert sf.path.read_text(encoding="utf-8") == expected
 
 
