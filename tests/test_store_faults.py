@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -109,22 +110,33 @@ def one_line(stderr: str) -> str:
     return lines[0]
 
 
+@contextmanager
+def tmpfs(folder: Path, size: str, why_root: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` mounted at ``folder`` (made here), unmounted afterwards; skips the
+    test (saying ``why_root``) where it cannot be mounted: not root, or no mount permission."""
+    folder.mkdir()
+    if not IS_ROOT:
+        pytest.skip(why_root)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True
+    )
+    if mounted.returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 2 MB tmpfs (root only); skipped elsewhere, where the write-limit tests stand in."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    if (
-        not IS_ROOT
-        or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True
-        ).returncode
-    ):
-        pytest.skip("mounting a small disk needs root; test_store_write_limit_* cover the rest")
-    try:
+    with tmpfs(
+        tmp_path / "disk",
+        "2m",
+        "mounting a small disk needs root; test_store_write_limit_* cover the rest",
+    ) as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def fill(disk: Path, leave_kb: int) -> Path:
@@ -380,27 +392,19 @@ def read_only_data(tmp_path: Path, tiny_model: Path) -> Iterator[Path]:
     """A data dir with one conversation, on a read-only medium (root: a tmpfs remounted
     read-only) or in a folder without write permission (other users)."""
     if IS_ROOT:
-        mount = tmp_path / "medium"
-        mount.mkdir()
-        if subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], capture_output=True
-        ).returncode:
-            pytest.skip("cannot mount a tmpfs here")
-        data = mount / "data"
-    else:
-        data = tmp_path / "data"
+        with tmpfs(tmp_path / "medium", "8m", "") as mount:
+            data = mount / "data"
+            assert chat(data, tiny_model, "hello there", "--max-tokens", "3").returncode == 0
+            subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+            yield data
+        return
+    data = tmp_path / "data"
     assert chat(data, tiny_model, "hello there", "--max-tokens", "3").returncode == 0
-    if IS_ROOT:
-        subprocess.run(["mount", "-o", "remount,ro", str(data.parent)], check=True)
-    else:
-        data.chmod(0o555)
+    data.chmod(0o555)
     try:
         yield data
     finally:
-        if IS_ROOT:
-            subprocess.run(["umount", "-l", str(data.parent)], check=False)
-        else:
-            data.chmod(0o755)
+        data.chmod(0o755)
 
 
 def test_a_read_only_medium_can_be_read_searched_and_exported(
@@ -689,16 +693,9 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path, tiny_model: Path
 def test_a_read_only_medium_with_a_wal_left_by_a_crash_shows_the_newest_messages(
     tmp_path: Path,
 ) -> None:
-    if not IS_ROOT:
-        pytest.skip("a read-only medium needs root to mount; chmod cannot strand a -wal")
-    mount = tmp_path / "medium"
-    mount.mkdir()
-    if subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], capture_output=True
-    ).returncode:
-        pytest.skip("cannot mount a tmpfs here")
-    data = mount / "data"
-    try:
+    why = "a read-only medium needs root to mount; chmod cannot strand a -wal"
+    with tmpfs(tmp_path / "medium", "8m", why) as mount:
+        data = mount / "data"
         crash = (
             "import os, sys; from pathlib import Path;"
             "from chatapp.core.storage.store import Store;"
@@ -712,5 +709,3 @@ def test_a_read_only_medium_with_a_wal_left_by_a_crash_shows_the_newest_messages
         done = run_cli("export", "--data-dir", data, "--format", "markdown")
         assert done.returncode == 0, done.stderr
         assert "# Kept in the wal" in done.stdout and "the newest words" in done.stdout
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
