@@ -60,6 +60,10 @@ class StoreBusy(StoreError):
     """Another program holds the database's write lock; trying again later may succeed."""
 
 
+class StoreCannotOpen(StoreError):
+    """SQLite cannot open the file (or, read-only, the -shm beside it) at all."""
+
+
 class StoreOutdated(StoreError):
     """Opened read-only, the file has an older schema: it must be upgraded (written) first."""
 
@@ -365,6 +369,7 @@ _ERROR_CLASSES: Final[dict[int, type[StoreError]]] = {
     sqlite3.SQLITE_BUSY: StoreBusy,
     sqlite3.SQLITE_LOCKED: StoreBusy,
     sqlite3.SQLITE_CORRUPT: StoreDamaged,
+    sqlite3.SQLITE_CANTOPEN: StoreCannotOpen,
 }
 RECOVERY_HINT: Final = (
     "nothing more is written into it; `chatapp repair` copies what can be read into a new "
@@ -732,7 +737,7 @@ class Store:
         # left behind, SQLite can only read the file as immutable, which ignores the -wal. A
         # -wal left by a crash holds the newest messages: then a copy of both, in a temporary
         # folder, is what gets read.
-        last: StoreError | None = None
+        last: StoreCannotOpen | None = None
         wal = self._path.with_name(self._path.name + "-wal")
         for immutable in (False, True):
             source = self._path
@@ -745,7 +750,7 @@ class Store:
                     conn = sqlite3.connect(
                         uri, uri=True, check_same_thread=False, isolation_level=None
                     )
-            except StoreError as exc:
+            except StoreCannotOpen as exc:
                 last = exc
                 continue
             try:
@@ -753,11 +758,12 @@ class Store:
                     conn.row_factory = sqlite3.Row
                     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
                     version = _refuse_foreign(conn)
-            except StoreError as exc:
+            except StoreCannotOpen as exc:  # no -shm can be made: try again as immutable
                 conn.close()
-                if type(exc) is StoreError and "cannot open" in str(exc):
-                    last = exc
-                    continue
+                last = exc
+                continue
+            except BaseException:
+                conn.close()
                 raise
             if version < SCHEMA_VERSION:
                 conn.close()

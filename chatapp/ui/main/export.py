@@ -31,14 +31,15 @@ def export_file(store: Store, path: Path, *, salvage: bool = False) -> str:
     if not salvage:
         try:
             text = export_json(store)
+            count = len(store.list_conversations())
         except StoreDamaged:
             salvage = True
     if salvage:
         saved, found = salvage_store(store.path)
         with saved:
             text = export_json(saved)
+        count = len(found.conversations)
         note = f" ({found.summary()})"
-    count = text.count('"current_leaf_id"')  # one per conversation
     write_text_atomic(path, text)
     return f"Saved {count} conversations to {path}{note}."
 
