@@ -241,6 +241,8 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
         ModelFileError,
         TemplateError,
     )
+    from chatapp.core.inference.kvstate import STATES_DIRNAME, StateCache
+    from chatapp.core.storage.paths import cache_dir
     from chatapp.core.storage.store import StoreError
 
     if args.message == "-":
@@ -309,7 +311,11 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
         except SettingsError as exc:
             raise CliError(str(exc)) from exc
 
-        engine = Engine()
+        engine = Engine(
+            states=StateCache(
+                cache_dir(data_dir) / STATES_DIRNAME, user_settings.reopen_cache_bytes
+            )
+        )
         try:
             loaded = engine.load(args.model, load, chat_template=template, lora=lora)
         except (ModelFileError, EngineError) as exc:

@@ -181,6 +181,7 @@ def make_window(qtbot: QtBot, tmp_path: Path) -> Iterator[MakeWindow]:
     from chatapp.core.config.appsettings import SETTINGS_FILENAME, SettingsFile
     from chatapp.core.config.settings import GenerationSettings, LoadSettings
     from chatapp.core.inference.engine import Engine
+    from chatapp.core.inference.kvstate import STATES_DIRNAME, StateCache
     from chatapp.core.storage.store import Store
     from chatapp.ui.app import open_store
     from chatapp.ui.main.window import MainWindow
@@ -205,7 +206,7 @@ def make_window(qtbot: QtBot, tmp_path: Path) -> Iterator[MakeWindow]:
         )
         window = MainWindow(
             store=store,
-            engine=Engine(),
+            engine=Engine(states=StateCache(data / "cache" / STATES_DIRNAME)),
             settings_file=settings_file,
             settings=settings,
             settings_problem=problem,

@@ -98,6 +98,8 @@ def test_edits_through_the_widgets_come_back_and_untouched_fields_are_kept(
     assert not dialog.gpu_layers.isEnabled()
     qtbot.mouseClick(dialog.prompt_lookup, Qt.MouseButton.LeftButton)
     assert dialog.lookup_tokens.isEnabled()
+    dialog.reopen_cache.setValue(0)
+    assert dialog.reopen_cache.text() == "Off"
     dialog.tabs.setCurrentIndex(2)
     dialog.system_prompt.clear()
     qtbot.keyClicks(dialog.system_prompt, "You are a pirate.")
@@ -117,6 +119,7 @@ def test_edits_through_the_widgets_come_back_and_untouched_fields_are_kept(
     assert result.load.n_gpu_layers == 0
     assert result.load.seed == 7  # not shown, kept
     assert result.load.prompt_lookup and result.load.lookup_tokens == 5
+    assert result.reopen_cache_mb == 0  # off: no conversation state is kept on disk
     assert result.system_prompt == "You are a pirate."
     assert result.theme is Theme.DARK
     assert result.font_size == 16
@@ -313,6 +316,7 @@ SPINS: dict[tuple[type[BaseModel], str], str] = {
     (GenerationSettings, "max_tokens"): "max_tokens",
     (GenerationSettings, "seed"): "seed",
     (AppSettings, "font_size"): "font_size",
+    (AppSettings, "reopen_cache_mb"): "reopen_cache",
 }
 GPU_LAYERS = (LoadSettings, "n_gpu_layers")  # a choice (automatic, all, CPU) plus a count
 NOT_SHOWN = {(LoadSettings, "seed")}

@@ -285,7 +285,7 @@ def test_a_database_from_a_newer_chatapp_is_refused(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 7")
     conn.close()
-    with pytest.raises(StoreError, match=r"newer chatapp \(schema 7; this version knows 3\)"):
+    with pytest.raises(StoreError, match=r"newer chatapp \(schema 7; this version knows 4\)"):
         Store(path)
 
 

@@ -24,7 +24,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from chatapp import __version__
 from chatapp.core.config.appsettings import SETTINGS_FILENAME, SettingsFile
 from chatapp.core.inference.engine import Engine
-from chatapp.core.storage.paths import config_dir, data_dir
+from chatapp.core.inference.kvstate import STATES_DIRNAME, StateCache
+from chatapp.core.storage.paths import cache_dir, config_dir, data_dir
 from chatapp.core.storage.store import DB_FILENAME, Store, StoreBusy, StoreError
 from chatapp.desktop import APP_ID, PNG_SIZES
 from chatapp.ui.main.render import warm_up
@@ -87,7 +88,11 @@ def run_app(data_dir_override: Path | None, model: Path | None) -> int:
     # everything the window reads from disk at start is read here, before the event loop
     window = MainWindow(
         store=store,
-        engine=Engine(),
+        engine=Engine(
+            states=StateCache(
+                cache_dir(data_dir_override) / STATES_DIRNAME, settings.reopen_cache_bytes
+            )
+        ),
         settings_file=settings_file,
         settings=settings,
         settings_problem=problem,

@@ -94,7 +94,7 @@ def reply_to(
         EngineError and its subclasses, before any row is written; StoreError as above.
     """
     turns = history(store, conversation_id, parent.id, limit=engine.message_limit(settings))
-    reply: Reply = engine.stream_chat(turns, settings, cancel=cancel)
+    reply: Reply = engine.stream_chat(turns, settings, cancel=cancel, session=conversation_id)
     model = engine.model.info.name if engine.model else None
     row = store.begin_reply(conversation_id, parent_id=parent.id, model=model)
     if on_begin is not None:

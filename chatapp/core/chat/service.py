@@ -20,6 +20,7 @@ from chatapp.core.chat.conversation import reply_to
 from chatapp.core.config.settings import GenerationSettings, SettingsError
 from chatapp.core.inference.backend import Event
 from chatapp.core.inference.engine import Engine
+from chatapp.core.inference.kvstate import StateCache
 from chatapp.core.storage.store import Conversation, Message, Store, StoreError
 
 #: Messages longer than this (bytes of UTF-8) are opened as their first PREVIEW_BYTES only: the
@@ -84,9 +85,16 @@ class ChatService:
             override that field.
     """
 
-    def __init__(self, store: Store, defaults: Callable[[], GenerationSettings]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        defaults: Callable[[], GenerationSettings],
+        *,
+        states: StateCache | None = None,
+    ) -> None:
         self.store = store
         self._defaults = defaults
+        self.states = states  # the conversations' saved llama.cpp states (instant reopen)
 
     # -- settings -------------------------------------------------------------------------------
 
@@ -115,6 +123,12 @@ class ChatService:
         return {k: checked[k] for k in merged if k in checked}
 
     # -- conversations ----------------------------------------------------------------------------
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        """Delete a conversation, its messages and its saved model states."""
+        self.store.delete_conversation(conversation_id)
+        if self.states is not None:
+            self.states.forget(conversation_id)
 
     def open_thread(
         self, conversation_id: str, focus: str | None = None, *, preview: int = PREVIEW_BYTES

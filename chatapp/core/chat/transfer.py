@@ -302,8 +302,9 @@ def _metrics(raw: Any, where: str) -> ReplyMetrics | None:
     where = f"{where}: metrics"
     for key in ("prompt_tokens", "prompt_eval_tokens", "completion_tokens"):
         _count(raw, key, where)
-    if "dropped_turns" in raw:  # optional, as in ReplyMetrics.from_dict
-        _count(raw, "dropped_turns", where)
+    for key in ("dropped_turns", "restored_tokens"):  # optional, as in ReplyMetrics.from_dict
+        if key in raw:
+            _count(raw, key, where)
     _rate(raw, "ttft_ms", (int, float, type(None)), where)  # null: no token came
     _rate(raw, "decode_tps", (int, float), where)
     reason = _field(raw, "stop_reason", str, where)

@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from chatapp.core.config.settings import GenerationSettings, LoadSettings, SettingsError
+from chatapp.core.inference.kvstate import DEFAULT_CAP_MB
 from chatapp.core.storage.atomic import SaveError, write_text_atomic
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,18 @@ class AppSettings(BaseModel):
     offline: bool = Field(
         default=False, strict=True, json_schema_extra=_refusal("must be true or false")
     )
+    reopen_cache_mb: int = Field(
+        default=DEFAULT_CAP_MB,
+        ge=0,
+        le=1_000_000,
+        strict=True,
+        description=(
+            "Disk space for conversations' saved model state, so reopening one (even after a "
+            "restart) evaluates only the new tokens; the least recently used go first. 0 turns "
+            "it off."
+        ),
+        json_schema_extra=_refusal("must be a whole number of megabytes between 0 and 1000000"),
+    )
     # "your GPU is unused by this build" is said once
     gpu_hint_shown: bool = Field(
         default=False, strict=True, json_schema_extra=_refusal("must be true or false")
@@ -153,6 +166,10 @@ class AppSettings(BaseModel):
             raise SettingsError(
                 f"{name} {refusal or 'is not valid'}, got {data[name]!r}", setting=name
             ) from None
+
+    @property
+    def reopen_cache_bytes(self) -> int:
+        return self.reopen_cache_mb * 1024 * 1024
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data: nested ``load`` and ``generation`` objects, lists for tuples."""

@@ -99,8 +99,13 @@ class ChatBackend(Protocol):
         settings: GenerationSettings | None = None,
         *,
         cancel: threading.Event | None = None,
+        session: str | None = None,
     ) -> Generation:
-        """Start a reply to ``messages``; ``cancel``, if given, is the generation's stop flag."""
+        """Start a reply to ``messages``; ``cancel``, if given, is the generation's stop flag.
+
+        ``session`` names the conversation, so a backend may keep state for it between
+        replies and runs (the local engine saves llama.cpp's cache: instant reopen).
+        """
         ...
 
     def count_tokens(self, messages: list[ChatMessage]) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+import json
 import logging
 import random
 import re
@@ -54,6 +55,7 @@ from chatapp.core.inference.chat_template import (
     chosen_source,
     known_format,
 )
+from chatapp.core.inference.kvstate import SavedState, StateCache, StateKey
 from chatapp.core.inference.metrics import ReplyMetrics, StopReason
 from chatapp.core.inference.reasoning import (
     ReasoningFormat,
@@ -282,17 +284,28 @@ class Reply:
         self.metrics: ReplyMetrics | None = None
         self.dropped_turns = dropped_turns
         self._cancel = cancel
+        # set by the engine once generation ends: writes the conversation's state to disk,
+        # after Finished reaches the consumer and outside the engine's lock
+        self.after: Callable[[], None] | None = None
         self._events = events(self)
 
     def events(self) -> Iterator[Event]:
-        for event in self._events:
-            if isinstance(event, TextDelta):
-                self.text += event.text
-            elif isinstance(event, ThinkingDelta):
-                self.thinking += event.text
-            yield event
-        assert self.metrics is not None
-        yield Finished(self.metrics)
+        try:
+            for event in self._events:
+                if isinstance(event, TextDelta):
+                    self.text += event.text
+                elif isinstance(event, ThinkingDelta):
+                    self.thinking += event.text
+                yield event
+            assert self.metrics is not None
+            yield Finished(self.metrics)
+        finally:
+            self._finish()
+
+    def _finish(self) -> None:
+        after, self.after = self.after, None
+        if after is not None:
+            after()
 
     def __iter__(self) -> Iterator[str]:
         for event in self.events():
@@ -306,6 +319,7 @@ class Reply:
     def close(self) -> None:
         """Stop generating (if still running); ``metrics`` then says "cancelled"."""
         self._events.close()
+        self._finish()
 
     def run(self) -> ReplyMetrics:
         """Consume the whole reply (for callers that do not stream) and return its metrics."""
@@ -322,7 +336,13 @@ class Engine:
     time (the lock queues the others). ``cancel`` is thread-safe.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, states: StateCache | None = None) -> None:
+        """``states``: where conversations' llama.cpp states are saved after each reply and
+        loaded back on reopening them (instant reopen); None keeps them in memory only."""
+        self.states = states
+        self._state_key: StateKey | None = None
+        # the conversation whose tokens llama.cpp's cache holds, as far as the engine knows
+        self._session: str | None = None
         self._llm: llama_cpp.Llama | None = None
         self._model: LoadedModel | None = None
         self._template: ChatTemplate | None = None
@@ -441,6 +461,8 @@ class Engine:
                     offloaded = int(m.group(1))
             old, self._llm = self._llm, llm
             self._last_exchange = ("", [])
+            self._session = None
+            self._state_key = _state_key(info, settings, lora)
             if old is not None:
                 old.close()
             self._set_template(info, chat_template)
@@ -521,6 +543,7 @@ class Engine:
                 self._llm.close()
             self._llm, self._model, self._template = None, None, None
             self._last_exchange = ("", [])
+            self._session = self._state_key = None
 
     # -- chatting -------------------------------------------------------------------------------
 
@@ -676,6 +699,7 @@ class Engine:
         settings: GenerationSettings | None = None,
         *,
         cancel: threading.Event | None = None,
+        session: str | None = None,
     ) -> Reply:
         """Start a reply to ``messages``. Iterate the result to generate.
 
@@ -683,6 +707,9 @@ class Engine:
             cancel: the reply's stop flag, when the caller made it before asking (so a Stop
                 pressed before the request reached the engine is not lost); setting it stops the
                 reply wherever it is. A new one is made otherwise.
+            session: the conversation's id. With a ``StateCache``, the state saved after its
+                last reply is loaded when llama.cpp's cache holds another conversation (or
+                nothing: a new process), and the state is saved again after this reply.
 
         Raises (at once, before any token):
             NoModelError, TemplateError, ContextOverflowError
@@ -690,6 +717,7 @@ class Engine:
         settings = settings or GenerationSettings()
         started = time.perf_counter()
         with self._lock:
+            restored = self._restore(session)
             kept, tokens, dropped = self.fit(messages, settings)
             prompt_text = self._render(kept, settings)
         flag = cancel if cancel is not None else threading.Event()
@@ -698,14 +726,98 @@ class Engine:
         def events(reply: Reply) -> Generator[Event, None, None]:
             with self._lock:
                 self._running = flag  # the one llama.cpp's abort callback checks
+                failed = False
                 try:
                     yield from self._generate(
-                        reply, prompt_text, tokens, settings, started, dropped, flag
+                        reply, prompt_text, tokens, settings, started, dropped, flag, restored
                     )
+                except EngineError:
+                    failed = True  # llama.cpp's cache may hold half a batch: nothing to keep
+                    raise
                 finally:
                     self._running = None
+                    if not failed:
+                        reply.after = self._snapshot(session)
 
         return Reply(events, dropped, flag)
+
+    # -- instant reopen -------------------------------------------------------------------------
+
+    def _saves_states(self, session: str | None) -> bool:
+        llm = self._llm
+        return (
+            session is not None
+            and self.states is not None
+            and self.states.enabled
+            and self._state_key is not None
+            and llm is not None
+            # a recurrent state cannot be cut back to a shorter prefix, which reopening needs
+            and not getattr(llm, "_is_recurrent", False)
+            and not getattr(llm, "_is_hybrid", False)
+        )
+
+    def _restore(self, session: str | None) -> SavedState | None:
+        """Load the conversation's saved state into llama.cpp when its cache holds another one.
+
+        Returns what was loaded, or None (same conversation, nothing saved, or a file that
+        turned out unusable: deleted, and the prompt is evaluated as usual).
+        """
+        if session is None or session == self._session:
+            return None
+        self._session = session
+        if not self._saves_states(session):
+            return None
+        assert self.states is not None and self._state_key is not None and self._llm is not None
+        saved = self.states.load(session, self._state_key)
+        if saved is None:
+            return None
+        llm = self._llm
+        if len(saved.text_tokens) > llm.n_ctx():
+            return None  # made with a longer context; still good for that one
+        buf = (ctypes.c_uint8 * len(saved.data)).from_buffer(saved.data)
+        _clear_cache(llm)
+        llm.reset()  # type: ignore[no-untyped-call]  # unannotated upstream
+        if llama_cpp.llama_state_seq_set_data(llm.ctx, buf, len(saved.data), 0) == 0:
+            _clear_cache(llm)
+            self.states.discard(saved.path, "llama.cpp refused it")
+            self._last_exchange = ("", [])
+            return None
+        n = len(saved.tokens)
+        llm.input_ids[:n] = saved.tokens
+        llm.n_tokens = n
+        llm._requires_eval = True  # the logits were not saved: the next token is evaluated
+        self._last_exchange = (saved.text, saved.text_tokens) if saved.text else ("", [])
+        log.info("reopened %d tokens of conversation %s from %s", n, session, saved.path.name)
+        return saved
+
+    def _snapshot(self, session: str | None) -> Callable[[], None] | None:
+        """Copy llama.cpp's state for the conversation now (under the lock); the returned
+        call writes it to disk, after the reply has finished."""
+        if not self._saves_states(session):
+            return None
+        assert self.states is not None and self._state_key is not None and self._llm is not None
+        llm, states, key = self._llm, self.states, self._state_key
+        n = llm.n_tokens
+        if n == 0:
+            return None
+        size = llama_cpp.llama_state_seq_get_size(llm.ctx, 0)
+        if size == 0 or size > states.cap_bytes:
+            return None
+        buf = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_seq_get_data(llm.ctx, buf, size, 0)
+        if written == 0 or written > size:
+            return None
+        tokens = llm.input_ids[:n].tolist()
+        text, text_tokens = self._last_exchange
+        if not text or text_tokens[:n] != tokens:
+            text, text_tokens = "", tokens
+        assert session is not None
+        view = memoryview(buf).cast("B")[:written]
+
+        def write() -> None:
+            states.save(session, key, tokens, view, text=text, text_tokens=text_tokens)
+
+        return write
 
     def _generate(
         self,
@@ -716,6 +828,7 @@ class Engine:
         started: float,
         dropped: int,
         cancel: threading.Event,
+        restored: SavedState | None = None,
     ) -> Iterator[Event]:
         llm, template = self._require()
         fmt = self._reasoning.format
@@ -824,6 +937,7 @@ class Engine:
                 decode_tps=(n_out - 1) / decode_s if n_out > 1 and decode_s > 0 else 0.0,
                 stop_reason=reason,
                 dropped_turns=dropped,
+                restored_tokens=_shared_prefix(restored.tokens, tokens) if restored else 0,
             )
 
     def _prefill(
@@ -898,6 +1012,43 @@ def _abort_callback(engine: Engine) -> Any:
         return engine._aborting()
 
     return llama_cpp.ggml_abort_callback(abort)
+
+
+def _clear_cache(llm: llama_cpp.Llama) -> None:
+    """Empty llama.cpp's cache (KV cells and any recurrent state) of every sequence."""
+    memory = llama_cpp.llama_get_memory(llm.ctx)
+    if memory is not None:
+        llama_cpp.llama_memory_clear(memory, True)
+
+
+def _shared_prefix(a: list[int], b: list[int]) -> int:
+    n = min(len(a), len(b))
+    if n == 0:
+        return 0
+    equal = np.asarray(a[:n], dtype=np.intc) == np.asarray(b[:n], dtype=np.intc)
+    return n if equal.all() else int(np.argmin(equal))
+
+
+def _state_key(info: ModelInfo, settings: LoadSettings, lora: LoraAdapter | None) -> StateKey:
+    """What a conversation's saved state is valid for: this file, these settings, this build."""
+
+    def file_id(path: Path) -> str:
+        resolved = Path(path).resolve()
+        st = resolved.stat()
+        return f"{resolved}|{st.st_size}|{st.st_mtime_ns}"
+
+    shape = {"flash_attn": settings.flash_attn}
+    if lora is not None:
+        shape["lora"] = file_id(lora.path)  # type: ignore[assignment]
+        shape["lora_scale"] = lora.scale  # type: ignore[assignment]
+    return StateKey(
+        model=file_id(info.path),
+        settings=json.dumps(shape, sort_keys=True),
+        runtime=(
+            f"llama-cpp-python {llama_cpp.__version__}, "
+            f"state format {llama_cpp.LLAMA_STATE_SEQ_VERSION}"
+        ),
+    )
 
 
 def prompt_tokens_evaluated(llm: llama_cpp.Llama) -> int:

@@ -33,6 +33,8 @@ class ReplyMetrics:
     decode_tps: float
     stop_reason: StopReason
     dropped_turns: int = 0
+    # prompt tokens whose state was loaded from disk (instant reopen) instead of evaluated
+    restored_tokens: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -49,6 +51,7 @@ class ReplyMetrics:
             decode_tps=float(d["decode_tps"]),
             stop_reason=StopReason(d["stop_reason"]),
             dropped_turns=int(d.get("dropped_turns", 0)),
+            restored_tokens=int(d.get("restored_tokens", 0)),
         )
 
     @property
@@ -63,7 +66,8 @@ class ReplyMetrics:
             parts.append(f"{self.decode_tps:.1f} tok/s")
         if self.ttft_ms is not None:
             parts.append(f"first token {self.ttft_ms:.0f} ms")
-        parts.append(f"prompt {self.prompt_tokens} ({self.prompt_eval_tokens} evaluated)")
+        restored = f", {self.restored_tokens} reopened from disk" if self.restored_tokens else ""
+        parts.append(f"prompt {self.prompt_tokens} ({self.prompt_eval_tokens} evaluated{restored})")
         parts.append(f"stop: {self.stop_reason}")
         if self.dropped_turns:
             parts.append(f"{self.dropped_turns} old turns dropped to fit the context")
@@ -81,4 +85,6 @@ class ReplyMetrics:
             parts.append(f"stopped: {str(self.stop_reason).replace('_', ' ')}")
         if self.dropped_turns:
             parts.append(f"{self.dropped_turns} old messages left out to fit")
+        if self.restored_tokens:
+            parts.append("reopened from disk")
         return " · ".join(parts)

@@ -16,6 +16,14 @@ def data_dir(override: Path | str | None = None) -> Path:
     return platformdirs.user_data_path(APP_NAME, appauthor=False)
 
 
+def cache_dir(override_data_dir: Path | str | None = None) -> Path:
+    """What can be rebuilt (saved model states): inside the data dir when ``--data-dir`` is
+    given, else the platform's cache directory (not backed up, may be cleared)."""
+    if override_data_dir is not None:
+        return data_dir(override_data_dir) / "cache"
+    return platformdirs.user_cache_path(APP_NAME, appauthor=False)
+
+
 def config_dir(override_data_dir: Path | str | None = None) -> Path:
     """Settings live beside the data when ``--data-dir`` is given, so a portable dir is whole."""
     if override_data_dir is not None:

@@ -116,14 +116,17 @@ def _indexed_rowids(conn: sqlite3.Connection, table: str, index: str) -> list[in
 
 
 def _message_columns(conn: sqlite3.Connection) -> str:
-    """The message columns to read: a database from before schema 3 has no ``thinking``."""
+    """The message columns to read: an older database lacks the newer ones (``thinking``
+    before schema 3, ``restored_tokens`` before schema 4); they read as NULL."""
     try:
         names = {row[1] for row in conn.execute("PRAGMA table_info(messages)")}
     except sqlite3.DatabaseError:
         names = set()
-    if "thinking" in names or not names:
-        return _MSG_COLUMNS
-    return _MSG_COLUMNS.replace("m.thinking", "NULL AS thinking")
+    columns = _MSG_COLUMNS
+    for newer in ("thinking", "restored_tokens"):
+        if names and newer not in names:
+            columns = columns.replace(f"m.{newer}", f"NULL AS {newer}")
+    return columns
 
 
 def _rows(

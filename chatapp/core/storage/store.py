@@ -281,12 +281,19 @@ def _v3_reasoning(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE messages ADD COLUMN thinking TEXT")
 
 
+def _v4_reopen(conn: sqlite3.Connection) -> None:
+    """Schema 4: how many prompt tokens a reply loaded from the conversation's saved model
+    state instead of evaluating them (instant reopen); NULL before this schema."""
+    conn.execute("ALTER TABLE messages ADD COLUMN restored_tokens INTEGER")
+
+
 # Forward migrations, in order: step N turns schema N-1 into schema N. Never edit a released step;
 # add a new one.
 MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
     _v1_conversations_and_messages,
     _v2_pins_metrics_and_search,
     _v3_reasoning,
+    _v4_reopen,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -425,7 +432,7 @@ _CONV_COLUMNS: Final = (
 _MSG_COLUMNS: Final = (
     "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.created_at, m.model,"
     " m.prompt_tokens, m.prompt_eval_tokens, m.completion_tokens, m.ttft_ms, m.decode_tps,"
-    " m.stop_reason, m.dropped_turns, m.thinking"
+    " m.stop_reason, m.dropped_turns, m.restored_tokens, m.thinking"
 )
 
 
@@ -461,6 +468,7 @@ def _message(row: sqlite3.Row) -> Message:
             decode_tps=row["decode_tps"] or 0.0,
             stop_reason=StopReason(row["stop_reason"]),
             dropped_turns=row["dropped_turns"] or 0,
+            restored_tokens=row["restored_tokens"] or 0,
         )
     return Message(
         id=row["id"],
@@ -499,7 +507,7 @@ def _messages_where(conn: sqlite3.Connection, column: str, value: str) -> list[M
 
 def _metric_values(metrics: ReplyMetrics | None) -> tuple[Any, ...]:
     if metrics is None:
-        return (None,) * 7
+        return (None,) * 8
     return (
         metrics.prompt_tokens,
         metrics.prompt_eval_tokens,
@@ -508,6 +516,7 @@ def _metric_values(metrics: ReplyMetrics | None) -> tuple[Any, ...]:
         metrics.decode_tps,
         str(metrics.stop_reason),
         metrics.dropped_turns,
+        metrics.restored_tokens,
     )
 
 
@@ -1201,7 +1210,7 @@ class Store:
             conn.execute(
                 "UPDATE messages SET content = ?, prompt_tokens = ?, prompt_eval_tokens = ?,"
                 " completion_tokens = ?, ttft_ms = ?, decode_tps = ?, stop_reason = ?,"
-                " dropped_turns = ?, thinking = ? WHERE id = ?",
+                " dropped_turns = ?, restored_tokens = ?, thinking = ? WHERE id = ?",
                 (content, *_metric_values(metrics), thinking, msg.id),
             )
             conn.execute(
@@ -1393,7 +1402,8 @@ class Store:
                         "INSERT INTO messages (id, conversation_id, parent_id, role, content,"
                         " created_at, model, prompt_tokens, prompt_eval_tokens,"
                         " completion_tokens, ttft_ms, decode_tps, stop_reason, dropped_turns,"
-                        " thinking) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " restored_tokens, thinking)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             m.id,
                             conv.id,

@@ -181,7 +181,15 @@ class SettingsDialog(QDialog):
         self.prompt_lookup.toggled.connect(self.lookup_tokens.setEnabled)
         form_row(form, "Lookup to&kens:", self.lookup_tokens)
 
-        note = QLabel("Changes apply when a model is next loaded.")
+        self.reopen_cache = int_spin(
+            "reopenCache", "Saved conversation state", AppSettings, "reopen_cache_mb"
+        )
+        self.reopen_cache.setSuffix(" MB")
+        self.reopen_cache.setSingleStep(256)
+        self.reopen_cache.setSpecialValueText("Off")
+        form_row(form, "Reopen &cache:", self.reopen_cache)
+
+        note = QLabel("Changes apply when a model is next loaded; the reopen cache at once.")
         note.setObjectName("modelNote")
         note.setWordWrap(True)
         form.addRow(note)
@@ -280,6 +288,7 @@ class SettingsDialog(QDialog):
         self.prompt_lookup.setChecked(load.prompt_lookup)
         self.lookup_tokens.setValue(load.lookup_tokens)
         self.lookup_tokens.setEnabled(load.prompt_lookup)
+        self.reopen_cache.setValue(settings.reopen_cache_mb)
 
         self.temperature.setValue(gen.temperature)
         self.top_p.setValue(gen.top_p)
@@ -332,6 +341,7 @@ class SettingsDialog(QDialog):
             chat_template=template if template.strip() else None,
             theme=Theme(self.theme.currentData()),
             font_size=self.font_size.value(),
+            reopen_cache_mb=self.reopen_cache.value(),
         )
 
     def _read_generation(self) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from chatapp.core.chat.service import ChatService
 from chatapp.core.storage.store import HIGHLIGHT_END, HIGHLIGHT_START, Conversation, SearchHit
 from chatapp.ui.main.render import escape_plain, highlight_snippet
 from chatapp.ui.main.state import WindowState
@@ -37,11 +38,18 @@ class Sidebar(QWidget):
     listed = Signal()  # the list on screen is up to date
     search_done = Signal()
 
-    def __init__(self, state: WindowState, db: StoreClient, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        state: WindowState,
+        db: StoreClient,
+        chats: ChatService,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("sidebar")
         self.state = state
         self.db = db
+        self.chats = chats  # used on the store thread, inside db.call
         self._first_listing = True
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -163,7 +171,8 @@ class Sidebar(QWidget):
             return
         if self.state.is_current(conv.id):
             self.new_chat_requested.emit()
-        self.db.call(lambda s: s.delete_conversation(conv.id), lambda _r: self.refresh())
+        chats = self.chats
+        self.db.call(lambda _s: chats.delete_conversation(conv.id), lambda _r: self.refresh())
 
     def _conversation_menu(self, pos: QPoint) -> None:
         item = self.conv_list.itemAt(pos)

@@ -73,7 +73,9 @@ class MainWindow(QMainWindow):
         # what the window last said about settings not being saved: said once, not per change
         self._unsaved: str | None = settings_file.unsavable
         # Its methods run on the store thread, inside db.call; the defaults are read then.
-        self.chats = ChatService(store, lambda: self.state.settings.generation)
+        self.chats = ChatService(
+            store, lambda: self.state.settings.generation, states=engine.states
+        )
         self.engine = EngineClient(engine, store, self)
         w = self.engine.worker
         w.loaded.connect(self._loaded)
@@ -110,7 +112,7 @@ class MainWindow(QMainWindow):
 
     def _build(self) -> None:
         state = self.state
-        self.sidebar = Sidebar(state, self.db, self)
+        self.sidebar = Sidebar(state, self.db, self.chats, self)
         self.empty = EmptyState(
             state,
             self.model_files.recommended,
@@ -413,6 +415,8 @@ class MainWindow(QMainWindow):
             )
             self.settings = new
             self._save_settings()
+            if self.engine.worker.engine.states is not None:  # the next save evicts to fit
+                self.engine.worker.engine.states.cap_bytes = new.reopen_cache_bytes
             if theme_changed:
                 apply_theme(new.theme, new.font_size)
                 if self.current is not None:
