@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,24 @@ def test_wrong_bytes_are_caught_and_deleted(tiny_repo: FakeHub, tmp_path: Path) 
     assert Library(tmp_path).entries() == []
     blobs = list(Path(tmp_path / "hf-home" / "hub").rglob("blobs/*"))
     assert blobs == []  # nothing damaged is left behind
+
+
+def test_a_file_replaced_on_the_hub_since_it_was_queued_is_not_fetched(
+    tiny_repo: FakeHub, tmp_path: Path
+) -> None:
+    """Queued with one SHA-256 (the listing's, or a curated list's), served with another: it
+    fails before a byte is fetched, and nothing is linked under the Hub's revision."""
+    d = _downloader(tmp_path)
+    file = next(f for f in Hub().files(REPO) if f.quantization == "F32")
+    queued = replace(file, sha256={file.filename: "0" * 64})
+    done = d.run(d.queue.add(queued))
+    assert done.state == State.FAILED
+    assert done.error.startswith(
+        "the Hub now serves another tiny-chat-F32.gguf (SHA-256 "
+        f"{file.sha256[file.filename][:12]}…) than the one queued (000000000000…)"
+    ), done.error
+    assert tiny_repo.file_requests("tiny-chat-F32.gguf") == []  # the HEAD only
+    assert list(Path(tmp_path / "hf-home" / "hub").rglob("snapshots/*/*")) == []
 
 
 def test_a_stall_is_retried_and_repeated_failure_says_why(
