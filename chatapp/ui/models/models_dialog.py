@@ -29,7 +29,7 @@ from chatapp.ui.models.model_workers import ModelServices
 from chatapp.ui.models.tables import EmptyNote, button, make_cell, row_data, stretch, table
 
 FILE_COLUMNS = ["File", "Quantization", "Size", "Fit on this machine"]
-RECOMMENDED_COLUMNS = ["Model", "Size", "Fit on this machine", "About"]
+RECOMMENDED_COLUMNS = ["Model", "Kind", "Size", "Fit on this machine", "About"]
 NO_SEARCH_YET = "Search the Hub for GGUF models above, or start with one of the recommended models."
 
 
@@ -176,6 +176,7 @@ class ModelsDialog(QDialog):
         """Before any search: the curated list, so a first-time user has one click to make."""
         self.results.setRowCount(0)
         self.files_table.setRowCount(0)
+        self.files_table.setColumnCount(len(RECOMMENDED_COLUMNS))
         self.files_table.setHorizontalHeaderLabels(RECOMMENDED_COLUMNS)
         self.files_table.setTextElideMode(Qt.TextElideMode.ElideRight)  # sentences: their start
         self.results_empty.setText(NO_SEARCH_YET)
@@ -189,10 +190,11 @@ class ModelsDialog(QDialog):
             self.files_table.insertRow(row)
             tip = f"{r.name}\n{r.repo_id} / {r.filename}\n{r.about}"
             self.files_table.setItem(row, 0, make_cell(r.name, r, tip))
-            self.files_table.setItem(row, 1, make_cell(file_size_label(r.size)))
-            self.files_table.setItem(row, 2, make_cell("checking…"))
-            self.files_table.setItem(row, 3, make_cell(r.about))
-        stretch(self.files_table, 3)
+            self.files_table.setItem(row, 1, make_cell(r.kind_label, tip=r.kind_tip))
+            self.files_table.setItem(row, 2, make_cell(file_size_label(r.size)))
+            self.files_table.setItem(row, 3, make_cell("checking…"))
+            self.files_table.setItem(row, 4, make_cell(r.about))
+        stretch(self.files_table, 4)
         self.services.hub.recommended_requested.emit(self.n_ctx)
 
     def _show_recommended_fits(self, fits: list[tuple[Recommended, Fit | None]]) -> None:
@@ -200,8 +202,8 @@ class ModelsDialog(QDialog):
             return
         for row, (_r, fit) in enumerate(fits[: self.files_table.rowCount()]):
             cell = make_cell(fit.label if fit else "unknown", tip=fit.explanation if fit else "")
-            self.files_table.setItem(row, 2, cell)
-        stretch(self.files_table, 3)
+            self.files_table.setItem(row, 3, cell)
+        stretch(self.files_table, 4)
 
     def download_recommended(self, model: Recommended) -> None:
         """List the model's repository (for the exact size and checksum), then queue its file."""
@@ -256,6 +258,7 @@ class ModelsDialog(QDialog):
             return
         self.files = files
         self.files_table.setRowCount(0)
+        self.files_table.setColumnCount(len(FILE_COLUMNS))
         self.files_table.setHorizontalHeaderLabels(FILE_COLUMNS)
         self.files_table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # names: their quant too
         for f in files:
@@ -314,10 +317,11 @@ class ModelsDialog(QDialog):
         self.download_button.setEnabled(bool(rows))
         chosen = row_data(self.files_table, rows[0].row()) if rows else None
         if isinstance(chosen, Recommended):  # all of what its row elides
-            fit = self.files_table.item(rows[0].row(), 2)
+            fit = self.files_table.item(rows[0].row(), 3)
             self.card.setPlainText(
-                f"{chosen.name} — {chosen.about}\n{chosen.repo_id} / {chosen.filename}, "
-                f"{file_size_label(chosen.size)}\n{fit.toolTip() if fit else ''}".strip()
+                f"{chosen.name} — {chosen.about}\n{chosen.kind_tip}.\n"
+                f"{chosen.repo_id} / {chosen.filename}, {file_size_label(chosen.size)}, "
+                f"SHA-256 {chosen.sha256}\n{fit.toolTip() if fit else ''}".strip()
             )
 
     def download_selected(self) -> None:
