@@ -18,7 +18,7 @@ from chatapp.core.models.hub import recommended
 from chatapp.ui.main.first_run import FirstRunPanel
 from chatapp.ui.main.window import MainWindow
 from tests.fakehub import FakeHub
-from tests.helpers import TIMEOUT, MakeWindow
+from tests.helpers import TIMEOUT, MakeWindow, serve_recommended
 
 FIT_LABELS = ("fits on GPU", "partly on GPU (", "CPU only", "too large")
 
@@ -91,9 +91,9 @@ def test_first_run_download_loads_the_model_when_it_arrives(
     make_window: MakeWindow,
     hub: FakeHub,
     tiny_model: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    first = recommended()[0]
-    hub.add_repo(first.repo_id, {first.filename: tiny_model.read_bytes()})
+    first = serve_recommended(hub, monkeypatch, tiny_model.read_bytes())
     window: MainWindow = make_window()
     button = window.first_run.buttons[first.filename]
     with qtbot.waitSignal(window.model_loaded, timeout=TIMEOUT):
@@ -206,10 +206,10 @@ def test_first_run_download_shown_again_then_cancelled_can_start_over(
     qtbot: QtBot,
     make_window: MakeWindow,
     hub: FakeHub,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    first = recommended()[0]
     # 4 MiB at 1 MB/s: progress (every 256 KiB) comes while there is time to click and cancel
-    hub.add_repo(first.repo_id, {first.filename: bytes(4 << 20)})
+    first = serve_recommended(hub, monkeypatch, bytes(4 << 20))
     hub.bytes_per_second = 1_000_000
     window: MainWindow = make_window()
     button = window.first_run.buttons[first.filename]
@@ -251,9 +251,9 @@ def test_a_first_run_download_that_fails_its_checksum_says_so(
     make_window: MakeWindow,
     hub: FakeHub,
     tiny_model: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    first = recommended()[0]
-    hub.add_repo(first.repo_id, {first.filename: tiny_model.read_bytes()})
+    first = serve_recommended(hub, monkeypatch, tiny_model.read_bytes())
     # the bytes that arrive are not the Hub's (header reads for the fit take some faults too)
     hub.fail(first.filename, "corrupt", times=10)
     window: MainWindow = make_window()
@@ -263,6 +263,32 @@ def test_a_first_run_download_that_fails_its_checksum_says_so(
     assert shown.args[0].startswith(f"Downloading {first.filename} failed: ")
     assert "arrived damaged" in shown.args[0] and "deleted" in shown.args[0]
     assert button.text() == "Try again" and window.model is None
+
+
+def test_a_recommended_file_the_hub_replaced_is_not_downloaded(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    hub: FakeHub,
+    tiny_model: Path,
+) -> None:
+    """The Hub serves another file under the recommended name (a re-upload, or not the file
+    chatapp vetted): its SHA-256 is not the list's, so nothing is downloaded, and the user is
+    told why and what to do."""
+    first = recommended()[0]
+    hub.add_repo(first.repo_id, {first.filename: tiny_model.read_bytes()})
+    window: MainWindow = make_window()
+    button = window.first_run.buttons[first.filename]
+    with qtbot.waitSignal(window.error_shown, timeout=TIMEOUT) as shown:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    said = shown.args[0]
+    assert said.startswith(
+        f"The download could not start: {first.repo_id} now serves another {first.filename} "
+        "than the one chatapp recommends (SHA-256 "
+    ), said
+    assert f"not {first.sha256[:12]}…" in said and "not downloaded" in said
+    assert button.text() == "Try again" and window.model is None
+    dialog = window.models_dialog
+    assert dialog is not None and dialog.services.downloader.queue.items() == []  # not queued
 
 
 def test_every_recommended_model_names_its_exact_file_and_fits_offline(

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from chatapp.ui.main.window import MainWindow
 from tests.fakehub import FakeHub
-from tests.helpers import TIMEOUT, MakeWindow, send
+from tests.helpers import TIMEOUT, MakeWindow, send, serve_recommended
 
 REPO = "tester/tiny-chat-GGUF"
 
@@ -126,11 +126,11 @@ def test_a_recommended_model_downloads_with_one_click(
     make_window: MakeWindow,
     hub: FakeHub,
     tiny_model: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from chatapp.core.models.hub import recommended
-
-    first = recommended()[0]
-    hub.add_repo(first.repo_id, {first.filename: tiny_model.read_bytes(), "other-Q8_0.gguf": b"x"})
+    first = serve_recommended(
+        hub, monkeypatch, tiny_model.read_bytes(), others={"other-Q8_0.gguf": b"x"}
+    )
     window: MainWindow = make_window()
     window.open_models()
     dialog = window.models_dialog
@@ -140,6 +140,7 @@ def test_a_recommended_model_downloads_with_one_click(
     with qtbot.waitSignal(dialog.download_finished, timeout=TIMEOUT) as blocker:
         dialog.download_button.click()
     assert blocker.args[0].filename == first.filename and blocker.args[0].state.value == "done"
+    assert blocker.args[0].sha256 == {first.filename: first.sha256}  # verified against the list
     qtbot.waitUntil(lambda: dialog.library_table.rowCount() == 1, timeout=TIMEOUT)
 
 
@@ -268,13 +269,11 @@ def test_the_lists_are_one_line_a_row_and_say_something_when_empty(
 
 
 def test_pause_resume_and_cancel_are_enabled_only_where_they_act(
-    qtbot: QtBot, make_window: MakeWindow, hub: FakeHub
+    qtbot: QtBot, make_window: MakeWindow, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from chatapp.core.models.downloads import State
-    from chatapp.core.models.hub import recommended
 
-    first = recommended()[0]
-    hub.add_repo(first.repo_id, {first.filename: bytes(4 << 20)})
+    serve_recommended(hub, monkeypatch, bytes(4 << 20))
     hub.bytes_per_second = 1_000_000  # 4 s: time to look at the buttons while it runs
     window: MainWindow = make_window()
     dialog = window.open_models()

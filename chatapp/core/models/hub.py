@@ -24,7 +24,7 @@ import tempfile
 import threading
 import weakref
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -633,13 +633,17 @@ KIND_TIPS = {
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
+class CuratedMismatch(HubError):
+    """The Hub serves another file than the one the curated list names: not downloaded."""
+
+
 @dataclass(frozen=True)
 class Recommended:
     """A curated model shipped with the app (chatapp/data/recommended.json).
 
     It carries the model's shape as well, so its fit on this machine is estimated before any
     network request: the first-run screen shows it with nothing fetched. ``size`` and ``sha256``
-    are the file's exact byte count and SHA-256, as the Hub's LFS metadata gives them.
+    are the file's exact byte count and SHA-256: a download of it must match both.
     """
 
     name: str
@@ -695,6 +699,22 @@ class Recommended:
     def fit(self, n_ctx: int, here: Machine) -> Fit:
         """How it would fit ``here`` with a context of ``n_ctx`` (at most its trained one)."""
         return estimate(self.info(), min(n_ctx, self.context_length), here)
+
+    def pinned(self, listed: HubFile) -> HubFile:
+        """The Hub's entry for this file, to download, with the curated SHA-256 to verify the
+        bytes against. Raises ``CuratedMismatch`` where the Hub lists another file under the
+        name (another size or SHA-256): a re-upload chatapp has not vetted is not downloaded
+        as the recommended one."""
+        where = f"{self.repo_id} now serves another {self.filename} than the one chatapp recommends"
+        then = "it was not downloaded (to have it anyway, choose it in the repository's files)"
+        sha = listed.sha256.get(self.filename)
+        if listed.parts != (self.filename,):
+            raise CuratedMismatch(f"{where} (in {len(listed.parts)} parts); {then}")
+        if sha is not None and sha != self.sha256:
+            raise CuratedMismatch(f"{where} (SHA-256 {sha[:12]}…, not {self.sha256[:12]}…); {then}")
+        if listed.size != self.size:
+            raise CuratedMismatch(f"{where} ({listed.size:,} bytes, not {self.size:,}); {then}")
+        return replace(listed, sha256={self.filename: self.sha256})
 
 
 def recommended() -> list[Recommended]:

@@ -22,7 +22,14 @@ from PySide6.QtWidgets import (
 
 from chatapp.core.models.downloads import Item, Progress, State
 from chatapp.core.models.fit import Fit, recommend
-from chatapp.core.models.hub import HubFile, HubModel, Recommended, is_unreachable, save_token
+from chatapp.core.models.hub import (
+    CuratedMismatch,
+    HubFile,
+    HubModel,
+    Recommended,
+    is_unreachable,
+    save_token,
+)
 from chatapp.core.models.modelinfo import file_size_label
 from chatapp.ui.models.library_tab import LibraryTab
 from chatapp.ui.models.model_workers import ModelServices
@@ -60,7 +67,7 @@ class ModelsDialog(QDialog):
         self.files: list[HubFile] = []
         self.fits: dict[str, Fit] = {}
         self.repo = ""
-        self._pending: str | None = None  # a recommended file to queue once its repo is listed
+        self._pending: Recommended | None = None  # to queue once its repository is listed
         self.progress_bars: dict[str, QProgressBar] = {}
         self._states: dict[str, State] = {}  # each download's state, as shown
 
@@ -206,9 +213,10 @@ class ModelsDialog(QDialog):
         stretch(self.files_table, 4)
 
     def download_recommended(self, model: Recommended) -> None:
-        """List the model's repository (for the exact size and checksum), then queue its file."""
+        """List the model's repository, then queue its file if the Hub still serves the one the
+        list names (its size and SHA-256), to be verified against the list's SHA-256."""
         self.tabs.setCurrentIndex(0)
-        self._pending = model.filename
+        self._pending = model
         self.open_repo(model.repo_id)
 
     def search(self) -> None:
@@ -274,13 +282,18 @@ class ModelsDialog(QDialog):
         self.card.setPlainText(card or "(no model card)")
         self._say(f"{repo}: {len(files)} GGUF files")
         pending, self._pending = self._pending, None
-        chosen = next((f for f in files if pending in f.parts), None) if pending else None
-        if chosen is not None:
-            self.services.add(chosen, self._queued)
-            self._say(f"Queued {chosen.filename}.")
-            self.tabs.setCurrentIndex(1)
-        elif pending:
-            self._recommended_failed(pending, f"{repo} no longer has {pending}")
+        listed = next((f for f in files if pending.filename in f.parts), None) if pending else None
+        if pending is not None and listed is None:
+            self._recommended_failed(pending.filename, f"{repo} no longer has {pending.filename}")
+        elif pending is not None and listed is not None:
+            try:
+                chosen = pending.pinned(listed)
+            except CuratedMismatch as exc:
+                self._recommended_failed(pending.filename, str(exc))
+            else:
+                self.services.add(chosen, self._queued)
+                self._say(f"Queued {chosen.filename}.")
+                self.tabs.setCurrentIndex(1)
         self.files_shown.emit()
 
     def _recommended_failed(self, filename: str, message: str) -> None:
@@ -348,7 +361,7 @@ class ModelsDialog(QDialog):
             pending, self._pending = self._pending, None
             self.repo = ""
             self._show_recommended()  # rather than an empty table: the list, to try again
-            self._recommended_failed(pending, message)
+            self._recommended_failed(pending.filename, message)
 
     def _ask_token(self, message: str) -> None:
         token, ok = QInputDialog.getText(
@@ -366,7 +379,7 @@ class ModelsDialog(QDialog):
             self._say(message)
             if self._pending is not None:  # no token, so the recommended file cannot be queued
                 pending, self._pending = self._pending, None
-                self._recommended_failed(pending, message)
+                self._recommended_failed(pending.filename, message)
 
     def _token_saved(self, result: object) -> None:
         if isinstance(result, Exception):
