@@ -3,19 +3,24 @@ typing into the window and reading what it shows (the ``make_window`` fixture is
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 
 if TYPE_CHECKING:
+    import pytest
     from pytestqt.qtbot import QtBot
 
+    from chatapp.core.models.hub import Recommended
     from chatapp.ui.main.window import MainWindow
+    from tests.fakehub import FakeHub
 
 TIMEOUT = 20_000  # ms: only how long a broken window test hangs
 
@@ -63,3 +68,25 @@ def send(qtbot: QtBot, window: MainWindow, text: str) -> str:
 def shown_text(window: MainWindow, message_id: str) -> str:
     """The text a message shows in the conversation view."""
     return window.chat_view.widgets[message_id].body.toPlainText()
+
+
+def serve_recommended(
+    hub: FakeHub,
+    monkeypatch: pytest.MonkeyPatch,
+    content: bytes,
+    index: int = 0,
+    others: dict[str, bytes] | None = None,
+) -> Recommended:
+    """Serve ``content`` on the fake Hub as a recommended model's file (with ``others`` beside
+    it), and have the windows made after this recommend those bytes: the list names each file's
+    exact size and SHA-256, which a download must match, and the test model is not the real
+    one."""
+    from chatapp.core.models.hub import recommended
+    from chatapp.ui.models import model_workers
+
+    models = recommended()
+    model = replace(models[index], size=len(content), sha256=hashlib.sha256(content).hexdigest())
+    models[index] = model
+    monkeypatch.setattr(model_workers, "recommended", lambda: list(models))
+    hub.add_repo(model.repo_id, {model.filename: content, **(others or {})})
+    return model

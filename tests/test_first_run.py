@@ -18,13 +18,13 @@ from chatapp.core.models.hub import recommended
 from chatapp.ui.main.first_run import FirstRunPanel
 from chatapp.ui.main.window import MainWindow
 from tests.fakehub import FakeHub
-from tests.helpers import TIMEOUT, MakeWindow
+from tests.helpers import TIMEOUT, MakeWindow, serve_recommended
 
 FIT_LABELS = ("fits on GPU", "partly on GPU (", "CPU only", "too large")
 
 
 def _fits_shown(panel: FirstRunPanel) -> bool:
-    return all(panel.table.item(r, 2).text() != "checking…" for r in range(panel.table.rowCount()))
+    return all(panel.table.item(r, 3).text() != "checking…" for r in range(panel.table.rowCount()))
 
 
 @pytest.fixture
@@ -56,22 +56,34 @@ def test_first_run_lists_recommended_models_with_size_and_fit(
     assert "nothing you type leaves it" in panel.privacy.text()
     assert window.open_button.text() == "I already have a GGUF file…"
     assert window.open_button.isVisible()
-    models = recommended()
-    assert panel.table.rowCount() == len(models) == 6
+    # every model to chat with, the reasoning and code ones labelled; not the embedding one
+    models = [m for m in recommended() if m.kind != "embedding"]
+    assert panel.table.rowCount() == len(models) == len(recommended()) - 1
+    kinds = [panel.table.item(row, 1).text() for row in range(len(models))]
+    assert kinds == ["Chat"] * 4 + ["Reasoning", "Code"]
+    assert "thinks step by step" in panel.table.item(4, 1).toolTip()
     qtbot.waitUntil(lambda: _fits_shown(panel), timeout=TIMEOUT)
     for row, model in enumerate(models):
         assert panel.table.item(row, 0).text().startswith(model.name)
-        assert panel.table.item(row, 1).text().endswith(("MB", "GB"))
-        fit = panel.table.item(row, 2)
+        assert panel.table.item(row, 2).text().endswith(("MB", "GB"))
+        fit = panel.table.item(row, 3)
         assert fit.text().startswith(FIT_LABELS), fit.text()
         assert "weights" in fit.toolTip() and "RAM available" in fit.toolTip()
-    # The memory each needs grows with the model, smallest first: 0.5B up to 8B.
+    assert "nomic-embed-text-v1.5.Q8_0.gguf" not in panel.buttons
+    # The chat models' memory grows with the model, smallest first: 1B up to 4B; the code model
+    # (7B) needs the most.
     units = {"KB": 1e3, "MB": 1e6, "GB": 1e9}
     needs = []
     for row in range(len(models)):
-        amount, unit = panel.table.item(row, 2).text().split(" · needs ")[1].split()
+        amount, unit = panel.table.item(row, 3).text().split(" · needs ")[1].split()
         needs.append(float(amount) * units[unit])
-    assert needs == sorted(needs) and needs[-1] > 5 * needs[0]
+    assert needs[:3] == sorted(needs[:3]) and max(needs) == needs[-1] > 3 * needs[0]
+    # one line a row for the kind, the size and the fit: nothing there wraps
+    for row in range(len(models)):
+        for col in (1, 2, 3):
+            item = panel.table.item(row, col)
+            width = panel.table.fontMetrics().horizontalAdvance(item.text())
+            assert "\n" not in item.text() and width < panel.table.columnWidth(col), item.text()
 
 
 def test_first_run_download_loads_the_model_when_it_arrives(
@@ -79,9 +91,9 @@ def test_first_run_download_loads_the_model_when_it_arrives(
     make_window: MakeWindow,
     hub: FakeHub,
     tiny_model: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    first = recommended()[0]
-    hub.add_repo(first.repo_id, {first.filename: tiny_model.read_bytes()})
+    first = serve_recommended(hub, monkeypatch, tiny_model.read_bytes())
     window: MainWindow = make_window()
     button = window.first_run.buttons[first.filename]
     with qtbot.waitSignal(window.model_loaded, timeout=TIMEOUT):
@@ -115,7 +127,7 @@ def test_no_network_request_until_the_user_searches(
     assert dialog is not None
     with qtbot.waitSignal(dialog.library_shown, timeout=TIMEOUT):
         dialog.refresh_library()
-    qtbot.waitUntil(lambda: dialog.files_table.item(0, 2).text() != "checking…", timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: dialog.files_table.item(0, 3).text() != "checking…", timeout=TIMEOUT)
     assert connections == [] and hub.requests == []
 
     dialog.search_box.setText("tiny")
@@ -167,7 +179,7 @@ def test_a_first_run_download_that_cannot_start_says_why_and_can_be_retried(
     assert window.model is None and window.first_run.isVisible()
     dialog = window.models_dialog  # the model manager shows the reason and the list again
     assert dialog is not None
-    qtbot.waitUntil(lambda: dialog.files_table.rowCount() == 6, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: dialog.files_table.rowCount() == len(recommended()), timeout=TIMEOUT)
     assert dialog.status.text().startswith(why)
 
 
@@ -194,10 +206,10 @@ def test_first_run_download_shown_again_then_cancelled_can_start_over(
     qtbot: QtBot,
     make_window: MakeWindow,
     hub: FakeHub,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    first = recommended()[0]
     # 4 MiB at 1 MB/s: progress (every 256 KiB) comes while there is time to click and cancel
-    hub.add_repo(first.repo_id, {first.filename: bytes(4 << 20)})
+    first = serve_recommended(hub, monkeypatch, bytes(4 << 20))
     hub.bytes_per_second = 1_000_000
     window: MainWindow = make_window()
     button = window.first_run.buttons[first.filename]
@@ -239,9 +251,9 @@ def test_a_first_run_download_that_fails_its_checksum_says_so(
     make_window: MakeWindow,
     hub: FakeHub,
     tiny_model: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    first = recommended()[0]
-    hub.add_repo(first.repo_id, {first.filename: tiny_model.read_bytes()})
+    first = serve_recommended(hub, monkeypatch, tiny_model.read_bytes())
     # the bytes that arrive are not the Hub's (header reads for the fit take some faults too)
     hub.fail(first.filename, "corrupt", times=10)
     window: MainWindow = make_window()
@@ -251,3 +263,70 @@ def test_a_first_run_download_that_fails_its_checksum_says_so(
     assert shown.args[0].startswith(f"Downloading {first.filename} failed: ")
     assert "arrived damaged" in shown.args[0] and "deleted" in shown.args[0]
     assert button.text() == "Try again" and window.model is None
+
+
+def test_a_recommended_file_the_hub_replaced_is_not_downloaded(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    hub: FakeHub,
+    tiny_model: Path,
+) -> None:
+    """The Hub serves another file under the recommended name (a re-upload, or not the file
+    chatapp vetted): its SHA-256 is not the list's, so nothing is downloaded, and the user is
+    told why and what to do."""
+    first = recommended()[0]
+    hub.add_repo(first.repo_id, {first.filename: tiny_model.read_bytes()})
+    window: MainWindow = make_window()
+    button = window.first_run.buttons[first.filename]
+    with qtbot.waitSignal(window.error_shown, timeout=TIMEOUT) as shown:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    said = shown.args[0]
+    assert said.startswith(
+        f"The download could not start: {first.repo_id} now serves another {first.filename} "
+        "than the one chatapp recommends (SHA-256 "
+    ), said
+    assert f"not {first.sha256[:12]}…" in said and "not downloaded" in said
+    assert button.text() == "Try again" and window.model is None
+    dialog = window.models_dialog
+    assert dialog is not None and dialog.services.downloader.queue.items() == []  # not queued
+
+
+def test_every_recommended_model_names_its_exact_file_and_fits_offline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a user relies on: each entry names one file by its exact size and SHA-256 (a
+    download must match them), says what it is for, and its fit is estimated with no network
+    at all, from the shape the list carries."""
+    import re
+
+    from chatapp.core.models.fit import kv_cache_bytes
+    from chatapp.core.models.hardware import Device, Machine
+
+    def no_network(*_a: Any, **_k: Any) -> None:
+        raise AssertionError("the fit estimate asked the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    models = recommended()
+    assert len({m.filename for m in models}) == len(models)
+    assert {m.kind for m in models} == {"chat", "reasoning", "code", "embedding"}
+    assert [m.kind for m in models].count("embedding") == 1
+    assert sum(m.kind == "chat" for m in models) >= 3
+    laptop = Machine(ram_available=16 * 10**9, ram_total=16 * 10**9, gpus=())
+    gpu = Device("CUDA0", "Test GPU", "gpu", 8 * 10**9, 8 * 10**9)
+    small_gpu = Machine(ram_available=8 * 10**9, ram_total=8 * 10**9, gpus=(gpu,))
+    for m in models:
+        assert re.fullmatch(r"[0-9a-f]{64}", m.sha256), m.name
+        assert m.size > 100 * 10**6 and m.filename.endswith(".gguf"), m.name
+        assert m.quantization in m.filename.upper().replace(".", "_"), m.name
+        assert m.about and m.kind_label and m.can_chat == (m.kind != "embedding")
+        assert m.n_head % m.n_head_kv == 0 and m.n_layer > 0, m.name
+        fit = m.fit(8192, laptop)
+        assert fit.weights_bytes == m.size and fit.label == "CPU only", m.name
+        assert fit.n_ctx == min(8192, m.context_length)
+        # the cache is counted with the model's real head size (Qwen3's and Gemma 3's heads are
+        # not width / heads wide)
+        head = m.head_dim or m.n_embd // m.n_head
+        assert fit.kv_bytes == kv_cache_bytes(m.info(), fit.n_ctx)
+        assert fit.kv_bytes == 2 * m.n_layer * fit.n_ctx * m.n_head_kv * head * 2
+        assert m.fit(8192, small_gpu).verdict.value in ("fits on GPU", "partly on GPU")

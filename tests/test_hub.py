@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,44 @@ def test_wrong_bytes_are_caught_and_deleted(tiny_repo: FakeHub, tmp_path: Path) 
     assert Library(tmp_path).entries() == []
     blobs = list(Path(tmp_path / "hf-home" / "hub").rglob("blobs/*"))
     assert blobs == []  # nothing damaged is left behind
+
+
+def test_a_file_replaced_on_the_hub_since_it_was_queued_is_not_fetched(
+    tiny_repo: FakeHub, tmp_path: Path
+) -> None:
+    """Queued with one SHA-256 (the listing's, or a curated list's), served with another: it
+    fails before a byte is fetched, and nothing is linked under the Hub's revision."""
+    d = _downloader(tmp_path)
+    file = next(f for f in Hub().files(REPO) if f.quantization == "F32")
+    queued = replace(file, sha256={file.filename: "0" * 64})
+    done = d.run(d.queue.add(queued))
+    assert done.state == State.FAILED
+    assert done.error.startswith(
+        "the Hub now serves another tiny-chat-F32.gguf (SHA-256 "
+        f"{file.sha256[file.filename][:12]}…) than the one queued (000000000000…)"
+    ), done.error
+    assert tiny_repo.file_requests("tiny-chat-F32.gguf") == []  # the HEAD only
+    assert list(Path(tmp_path / "hf-home" / "hub").rglob("snapshots/*/*")) == []
+
+
+def test_a_recommended_file_is_pinned_to_the_curated_checksum(tiny_repo: FakeHub) -> None:
+    """The Hub's entry for a recommended file is queued with the list's SHA-256, and only while
+    the Hub lists the same size and SHA-256: another file under the name is refused in words."""
+    from chatapp.core.models.hub import CuratedMismatch, recommended
+
+    listed = next(f for f in Hub().files(REPO) if f.quantization == "F32")
+    sha = listed.sha256[listed.filename]
+    curated = replace(
+        recommended()[0], repo_id=REPO, filename=listed.filename, size=listed.size, sha256=sha
+    )
+    assert curated.pinned(listed).sha256 == {listed.filename: sha}
+    assert curated.pinned(replace(listed, sha256={})).sha256 == {listed.filename: sha}
+    with pytest.raises(CuratedMismatch, match=r"SHA-256 [0-9a-f]{12}…, not 000000000000…"):
+        replace(curated, sha256="0" * 64).pinned(listed)
+    with pytest.raises(CuratedMismatch, match=rf"{listed.size:,} bytes, not 1,234"):
+        replace(curated, size=1234).pinned(listed)
+    with pytest.raises(CuratedMismatch, match="not downloaded"):
+        curated.pinned(replace(listed, parts=(listed.filename, "more-00002-of-00002.gguf")))
 
 
 def test_a_stall_is_retried_and_repeated_failure_says_why(

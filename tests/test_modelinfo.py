@@ -123,6 +123,7 @@ def _reference_info(path: Path, out: list[gguf.GGUFReader]) -> ModelInfo:
             if tokens is not None and field("tokenizer.chat_template") is None
             else ()
         ),
+        head_dim=arch_int("attention.key_length"),
     )
 
 

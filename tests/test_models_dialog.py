@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from chatapp.ui.main.window import MainWindow
 from tests.fakehub import FakeHub
-from tests.helpers import TIMEOUT, MakeWindow, send
+from tests.helpers import TIMEOUT, MakeWindow, send, serve_recommended
 
 REPO = "tester/tiny-chat-GGUF"
 
@@ -42,7 +42,7 @@ def test_search_download_load_and_chat(
     window.get_button.click()
     dialog = window.models_dialog
     assert dialog is not None
-    assert dialog.files_table.rowCount() == 6  # the Recommended list, before any search
+    assert dialog.files_table.rowCount() == 7  # the Recommended list, before any search
 
     qtbot.keyClicks(dialog.search_box, "tiny")
     with qtbot.waitSignal(dialog.results_shown, timeout=TIMEOUT):
@@ -126,11 +126,11 @@ def test_a_recommended_model_downloads_with_one_click(
     make_window: MakeWindow,
     hub: FakeHub,
     tiny_model: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from chatapp.core.models.hub import recommended
-
-    first = recommended()[0]
-    hub.add_repo(first.repo_id, {first.filename: tiny_model.read_bytes(), "other-Q8_0.gguf": b"x"})
+    first = serve_recommended(
+        hub, monkeypatch, tiny_model.read_bytes(), others={"other-Q8_0.gguf": b"x"}
+    )
     window: MainWindow = make_window()
     window.open_models()
     dialog = window.models_dialog
@@ -140,6 +140,7 @@ def test_a_recommended_model_downloads_with_one_click(
     with qtbot.waitSignal(dialog.download_finished, timeout=TIMEOUT) as blocker:
         dialog.download_button.click()
     assert blocker.args[0].filename == first.filename and blocker.args[0].state.value == "done"
+    assert blocker.args[0].sha256 == {first.filename: first.sha256}  # verified against the list
     qtbot.waitUntil(lambda: dialog.library_table.rowCount() == 1, timeout=TIMEOUT)
 
 
@@ -222,21 +223,34 @@ def test_the_lists_are_one_line_a_row_and_say_something_when_empty(
     dialog = window.open_models()
     files = dialog.files_table
     headers = [files.horizontalHeaderItem(c).text() for c in range(files.columnCount())]
-    assert headers == ["Model", "Size", "Fit on this machine", "About"]
+    assert headers == ["Model", "Kind", "Size", "Fit on this machine", "About"]
     one_line = files.verticalHeader().defaultSectionSize()
-    for row, r in enumerate(recommended()):
+    models = recommended()
+    assert files.rowCount() == len(models)  # the embedding model too, labelled
+    for row, r in enumerate(models):
         assert files.item(row, 0).text() == r.name  # the name, not wrapped with its file name
         assert files.rowHeight(row) == one_line  # not grown to wrap a long name or text
         assert (
-            r.filename in files.item(row, 0).toolTip() and r.about in files.item(row, 3).toolTip()
+            r.filename in files.item(row, 0).toolTip() and r.about in files.item(row, 4).toolTip()
         )
+        kind = files.item(row, 1)
+        assert kind.text() == r.kind_label and kind.toolTip() == r.kind_tip
+        # the name and the kind are read in full, not elided
+        for col in (0, 1):
+            width = files.fontMetrics().horizontalAdvance(files.item(row, col).text())
+            assert width < files.columnWidth(col), files.item(row, col).text()
+    kinds = [files.item(row, 1).text() for row in range(files.rowCount())]
+    assert {"Reasoning", "Code", "For documents"} <= set(kinds)
+    embedding = kinds.index("For documents")
+    assert "cannot chat" in files.item(embedding, 1).toolTip()
     # every header is readable in full at the dialog's size
     header = files.horizontalHeader()
     for c, text in enumerate(headers):
         assert header.fontMetrics().horizontalAdvance(text) < header.sectionSize(c), text
 
     files.selectRow(1)  # the card says all that the row elides
-    assert recommended()[1].about in dialog.card.toPlainText()
+    card = dialog.card.toPlainText()
+    assert models[1].about in card and models[1].kind_tip in card and models[1].sha256 in card
     assert dialog.download_button.isEnabled()
 
     assert dialog.results_empty.isVisible() and "Search the Hub" in dialog.results_empty.text()
@@ -255,13 +269,11 @@ def test_the_lists_are_one_line_a_row_and_say_something_when_empty(
 
 
 def test_pause_resume_and_cancel_are_enabled_only_where_they_act(
-    qtbot: QtBot, make_window: MakeWindow, hub: FakeHub
+    qtbot: QtBot, make_window: MakeWindow, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from chatapp.core.models.downloads import State
-    from chatapp.core.models.hub import recommended
 
-    first = recommended()[0]
-    hub.add_repo(first.repo_id, {first.filename: bytes(4 << 20)})
+    serve_recommended(hub, monkeypatch, bytes(4 << 20))
     hub.bytes_per_second = 1_000_000  # 4 s: time to look at the buttons while it runs
     window: MainWindow = make_window()
     dialog = window.open_models()

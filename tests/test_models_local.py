@@ -72,6 +72,18 @@ def test_fit_says_where_a_model_runs_with_the_numbers(long_model: Path) -> None:
     assert estimate(info, 8192, _machine(0.1)).label == "too large"
 
 
+def test_the_cache_counts_the_head_size_the_header_gives(long_model: Path) -> None:
+    """Qwen3 and Gemma 3 heads are not width / heads wide: where the header gives a key length,
+    the cache is counted with it."""
+    from dataclasses import replace
+
+    info = read_model_info(long_model)
+    assert info.head_dim is None  # this test model's header gives none: 128 wide, 4 heads
+    wide = replace(info, head_dim=64)
+    assert kv_cache_bytes(wide, 8192) == 2 * kv_cache_bytes(info, 8192)
+    assert estimate(wide, 8192, _machine(16)).kv_bytes == 2 * 4 * 8192 * 2 * 64 * 2
+
+
 def test_fit_partial_offload_counts_layers(long_model: Path) -> None:
     from dataclasses import replace
 

@@ -14,7 +14,9 @@ pause and cancel that end a read in flight at once, so closing the window never 
 server; and the SHA-256 computed *while* the bytes arrive (a thread hashes each chunk as it is
 written), so no second pass over a multi-gigabyte file is needed. Only a complete file whose
 SHA-256 matches the Hub's LFS metadata is moved into place and linked: the bytes of a stalled,
-dropped or damaged download never appear as a model.
+dropped or damaged download never appear as a model. An item queued with a SHA-256 (the Hub's
+listing, or a curated list's) is downloaded only while the Hub still serves that file: where the
+Hub's ETag names other content, it fails at once, before any bytes are fetched.
 
 Around that: a persistent queue, a free-disk check before starting, progress with speed and ETA
 every 256 KiB, and an immediate failure, pointing to offline mode, when the Hub cannot be reached
@@ -487,6 +489,14 @@ class Downloader:
             return snapshot
         expected = item.sha256.get(part)
         etag = remote.etag or ""
+        if expected and _SHA256.fullmatch(etag) and etag != expected:
+            # re-uploaded since it was queued (or not the file a curated list names): the bytes
+            # could never match, so none are fetched, and nothing is linked under this revision
+            raise DownloadError(
+                f"the Hub now serves another {part} (SHA-256 {etag[:12]}…) than the one queued "
+                f"({expected[:12]}…), so it was not downloaded; list the repository again to "
+                "download the new file"
+            )
         name = expected or etag
         if not name:
             raise DownloadError(f"the Hub did not identify the content of {part} (no ETag)")

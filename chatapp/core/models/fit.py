@@ -1,7 +1,8 @@
 """Will this model fit? An estimate from the GGUF header, said plainly with the numbers behind it.
 
 Memory = weights (the file's tensors) + KV cache (2 x layers x context x KV heads x head size x
-2 bytes, f16) + a compute-buffer allowance. Compared with free VRAM (GPU builds) and available RAM.
+2 bytes, f16; the head size is the header's key length, else width / heads) + a compute-buffer
+allowance. Compared with free VRAM (GPU builds) and available RAM.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def kv_cache_bytes(info: ModelInfo, n_ctx: int) -> int:
     n_layer, n_embd, n_head = info.n_layer or 0, info.n_embd or 0, info.n_head or 0
     if not (n_layer and n_embd and n_head):
         return 0
-    head_dim = n_embd // n_head
+    head_dim = info.head_dim or n_embd // n_head  # the header's head size, where it says one
     n_kv = info.n_head_kv or n_head
     return 2 * n_layer * n_ctx * n_kv * head_dim * 2
 

@@ -24,7 +24,7 @@ import tempfile
 import threading
 import weakref
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -614,18 +614,44 @@ def no_telemetry() -> None:
     constants.HF_HUB_DISABLE_TELEMETRY = True
 
 
+#: what each kind of curated model is for, as the lists label it
+KIND_LABELS = {
+    "chat": "Chat",
+    "reasoning": "Reasoning",
+    "code": "Code",
+    "embedding": "For documents",
+}
+KIND_TIPS = {
+    "chat": "A chat model: answers at once",
+    "reasoning": "A reasoning model: it thinks step by step before it answers",
+    "code": "A code model: tuned for writing, explaining and fixing code",
+    "embedding": (
+        "An embedding model, for searching your documents: it turns text into vectors and "
+        "cannot chat"
+    ),
+}
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+class CuratedMismatch(HubError):
+    """The Hub serves another file than the one the curated list names: not downloaded."""
+
+
 @dataclass(frozen=True)
 class Recommended:
     """A curated model shipped with the app (chatapp/data/recommended.json).
 
     It carries the model's shape as well, so its fit on this machine is estimated before any
-    network request: the first-run screen shows it with nothing fetched.
+    network request: the first-run screen shows it with nothing fetched. ``size`` and ``sha256``
+    are the file's exact byte count and SHA-256: a download of it must match both.
     """
 
     name: str
+    kind: str  # one of KIND_LABELS: "chat", "reasoning", "code", "embedding"
     repo_id: str
     filename: str
     size: int
+    sha256: str
     about: str
     architecture: str
     parameters: int
@@ -635,6 +661,20 @@ class Recommended:
     n_embd: int
     n_head: int
     n_head_kv: int
+    head_dim: int | None = None
+
+    @property
+    def can_chat(self) -> bool:
+        """An embedding model only turns text into vectors: it is no model to chat with."""
+        return self.kind != "embedding"
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def kind_tip(self) -> str:
+        return KIND_TIPS[self.kind]
 
     def info(self) -> ModelInfo:
         """What the file's header will say, as far as the fit estimate needs it."""
@@ -653,25 +693,45 @@ class Recommended:
             chat_template=None,
             eos_token=None,
             bos_token=None,
+            head_dim=self.head_dim,
         )
 
     def fit(self, n_ctx: int, here: Machine) -> Fit:
         """How it would fit ``here`` with a context of ``n_ctx`` (at most its trained one)."""
         return estimate(self.info(), min(n_ctx, self.context_length), here)
 
+    def pinned(self, listed: HubFile) -> HubFile:
+        """The Hub's entry for this file, to download, with the curated SHA-256 to verify the
+        bytes against. Raises ``CuratedMismatch`` where the Hub lists another file under the
+        name (another size or SHA-256): a re-upload chatapp has not vetted is not downloaded
+        as the recommended one."""
+        where = f"{self.repo_id} now serves another {self.filename} than the one chatapp recommends"
+        then = "it was not downloaded (to have it anyway, choose it in the repository's files)"
+        sha = listed.sha256.get(self.filename)
+        if listed.parts != (self.filename,):
+            raise CuratedMismatch(f"{where} (in {len(listed.parts)} parts); {then}")
+        if sha is not None and sha != self.sha256:
+            raise CuratedMismatch(f"{where} (SHA-256 {sha[:12]}…, not {self.sha256[:12]}…); {then}")
+        if listed.size != self.size:
+            raise CuratedMismatch(f"{where} ({listed.size:,} bytes, not {self.size:,}); {then}")
+        return replace(listed, sha256={self.filename: self.sha256})
+
 
 def recommended() -> list[Recommended]:
-    """The curated "Recommended" list: small chat models in several sizes."""
-    import json
+    """The curated "Recommended" list: chat models in several sizes, a reasoning model, a code
+    model and an embedding model, each with its exact size and SHA-256."""
     from importlib.resources import files
 
     raw = json.loads((files("chatapp") / "data" / "recommended.json").read_text("utf-8"))
-    return [
-        Recommended(
+    models = []
+    for m in raw["models"]:
+        model = Recommended(
             name=m["name"],
+            kind=m["kind"],
             repo_id=m["repo"],
             filename=m["file"],
             size=int(m["size"]),
+            sha256=m["sha256"],
             about=m.get("about", ""),
             architecture=m["architecture"],
             parameters=int(m["parameters"]),
@@ -681,9 +741,14 @@ def recommended() -> list[Recommended]:
             n_embd=int(m["n_embd"]),
             n_head=int(m["n_head"]),
             n_head_kv=int(m["n_head_kv"]),
+            head_dim=int(m["head_dim"]) if m.get("head_dim") else None,
         )
-        for m in raw["models"]
-    ]
+        if model.kind not in KIND_LABELS:
+            raise ValueError(f"recommended.json: {model.name} has an unknown kind {model.kind!r}")
+        if not _HEX64.fullmatch(model.sha256) or model.size <= 0:
+            raise ValueError(f"recommended.json: {model.name} lacks an exact size and SHA-256")
+        models.append(model)
+    return models
 
 
 def save_token(token: str) -> Path:

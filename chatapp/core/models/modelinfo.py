@@ -69,6 +69,9 @@ class ModelInfo:
     adapter_type: str | None = None  # ``adapter.type``: "lora" (or "alora")
     # the model it was made from (``general.base_model.0.*``): "Qwen/Qwen2.5-0.5B-Instruct"
     base_model: str | None = None
+    # the size of one attention head's key (``attention.key_length``), where the header says it:
+    # Qwen3 and Gemma 3 heads are not n_embd / n_head wide
+    head_dim: int | None = None
 
     @property
     def is_adapter(self) -> bool:
@@ -568,6 +571,7 @@ def _model_info(path: Path, size: int, header: _Header) -> ModelInfo:
         file_type=str(file_type) if isinstance(file_type, str) and file_type else "model",
         adapter_type=str(adapter_type) if isinstance(adapter_type, str) else None,
         base_model=_base_model(header),
+        head_dim=arch_int("attention.key_length"),
     )
 
 

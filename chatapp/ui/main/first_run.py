@@ -1,8 +1,10 @@
 """What the window shows while no model is loaded: a model to start with, or a file one has.
 
-The recommended models come with their download size and how they would fit this machine,
-estimated from the shape shipped with the list (nothing is fetched to show it). One click on
-Download queues the file in the model manager; the window loads it when it arrives.
+The recommended models come with what they are for, their download size and how they would fit
+this machine, estimated from the shape shipped with the list (nothing is fetched to show it). Only
+the ones to chat with are offered here: the embedding model (for documents) is in the model
+manager's list. One click on Download queues the file in the model manager; the window loads it
+when it arrives.
 """
 
 from __future__ import annotations
@@ -38,11 +40,12 @@ PRIVACY = (
     "Everything runs on this computer: nothing you type leaves it, and the only thing chatapp "
     "fetches from the internet is the model you choose to download."
 )
-COLUMNS = ["Model", "Download size", "On this computer", ""]
+COLUMNS = ["Model", "Kind", "Download size", "On this computer", ""]
 
 
 class FirstRunPanel(QWidget):
-    """The recommended models (size, fit, Download) and "I already have a GGUF file"."""
+    """The recommended models to chat with (kind, size, fit, Download) and "I already have a
+    GGUF file"."""
 
     download_requested = Signal(object)  # Recommended
     open_requested = Signal()
@@ -51,7 +54,8 @@ class FirstRunPanel(QWidget):
     def __init__(self, models: list[Recommended], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("firstRun")
-        self.models = models
+        self.models = [m for m in models if m.can_chat]  # an embedding model cannot start a chat
+        self.rows = {m.filename: row for row, m in enumerate(self.models)}
         self.heading = QLabel("<h2>Choose a model to start</h2>", self)
         self.heading.setObjectName("firstRunHeading")
         self.heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -60,7 +64,7 @@ class FirstRunPanel(QWidget):
         self.privacy.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.privacy.setWordWrap(True)
 
-        self.table = QTableWidget(len(models), len(COLUMNS), self)
+        self.table = QTableWidget(len(self.models), len(COLUMNS), self)
         self.table.setObjectName("recommendedModels")
         self.table.setAccessibleName("Recommended models")
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -75,15 +79,18 @@ class FirstRunPanel(QWidget):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in (1, 2, 3):
+        for col in (1, 2, 3, 4):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.buttons: dict[str, QPushButton] = {}
-        for row, model in enumerate(models):
+        for row, model in enumerate(self.models):
             name = QTableWidgetItem(f"{model.name}\n{model.about}")
             name.setToolTip(f"{model.repo_id} / {model.filename}")
             self.table.setItem(row, 0, name)
-            self.table.setItem(row, 1, QTableWidgetItem(file_size_label(model.size)))
-            self.table.setItem(row, 2, QTableWidgetItem("checking…"))
+            kind = QTableWidgetItem(model.kind_label)
+            kind.setToolTip(model.kind_tip)
+            self.table.setItem(row, 1, kind)
+            self.table.setItem(row, 2, QTableWidgetItem(file_size_label(model.size)))
+            self.table.setItem(row, 3, QTableWidgetItem("checking…"))
             cell = QWidget(self.table)
             button = QPushButton("Download", cell)
             button.setObjectName(f"download-{model.filename}")
@@ -92,7 +99,7 @@ class FirstRunPanel(QWidget):
             box = QHBoxLayout(cell)
             box.setContentsMargins(6, 2, 6, 2)
             box.addWidget(button, 0, Qt.AlignmentFlag.AlignCenter)
-            self.table.setCellWidget(row, 3, cell)
+            self.table.setCellWidget(row, 4, cell)
             self.buttons[model.filename] = button
 
         self.open_button = QPushButton("I already have a GGUF file…", self)
@@ -131,13 +138,16 @@ class FirstRunPanel(QWidget):
 
     def show_fits(self, fits: list[tuple[Recommended, Fit | None]]) -> None:
         """Fill in how each model would run here (the numbers behind it in the tooltip)."""
-        for row, (model, fit) in enumerate(fits):
+        for model, fit in fits:
+            row = self.rows.get(model.filename)
+            if row is None:  # not offered here
+                continue
             if fit is None:  # the machine could not be probed
-                self.table.setItem(row, 2, QTableWidgetItem("unknown"))
+                self.table.setItem(row, 3, QTableWidgetItem("unknown"))
                 continue
             item = QTableWidgetItem(f"{fit.label} · needs {file_size_label(fit.total_bytes)}")
             item.setToolTip(fit.explanation)
-            self.table.setItem(row, 2, item)
+            self.table.setItem(row, 3, item)
             if fit.verdict == Verdict.TOO_LARGE:
                 self.buttons[model.filename].setToolTip("Too large for this computer's memory")
 

@@ -68,10 +68,13 @@ class HubWorker(QObject):
     failed = Signal(str, bool)  # why, and whether the Hub cannot be reached at all (offline?)
     needs_token = Signal(str)
 
-    def __init__(self, hub: Hub, library: Library) -> None:
+    def __init__(
+        self, hub: Hub, library: Library, recommended_models: list[Recommended] | None = None
+    ) -> None:
         super().__init__()
         self.hub = hub
         self.library = library
+        self.recommended = recommended() if recommended_models is None else recommended_models
         self.search_requested.connect(self._search)
         self.files_requested.connect(self._files)
         self.library_requested.connect(self._library)
@@ -83,11 +86,11 @@ class HubWorker(QObject):
         try:
             here = machine()
             fits: list[tuple[Recommended, Fit | None]] = [
-                (r, r.fit(n_ctx, here)) for r in recommended()
+                (r, r.fit(n_ctx, here)) for r in self.recommended
             ]
         except Exception:  # the list still offers its downloads, with the fit unknown
             log.exception("cannot estimate how the recommended models fit")
-            fits = [(r, None) for r in recommended()]
+            fits = [(r, None) for r in self.recommended]
         self.recommended_listed.emit(fits)
 
     @Slot()
@@ -212,7 +215,7 @@ class ModelServices(QObject):
         self.hub_thread, self.download_thread = QThread(), QThread()
         self.hub_thread.setObjectName("hub")
         self.download_thread.setObjectName("downloads")
-        self.hub = HubWorker(hub, library)
+        self.hub = HubWorker(hub, library, self.recommended)
         self.hub.moveToThread(self.hub_thread)
         self.downloads = DownloadWorker(downloader)
         self.downloads.moveToThread(self.download_thread)

@@ -22,14 +22,21 @@ from PySide6.QtWidgets import (
 
 from chatapp.core.models.downloads import Item, Progress, State
 from chatapp.core.models.fit import Fit, recommend
-from chatapp.core.models.hub import HubFile, HubModel, Recommended, is_unreachable, save_token
+from chatapp.core.models.hub import (
+    CuratedMismatch,
+    HubFile,
+    HubModel,
+    Recommended,
+    is_unreachable,
+    save_token,
+)
 from chatapp.core.models.modelinfo import file_size_label
 from chatapp.ui.models.library_tab import LibraryTab
 from chatapp.ui.models.model_workers import ModelServices
 from chatapp.ui.models.tables import EmptyNote, button, make_cell, row_data, stretch, table
 
 FILE_COLUMNS = ["File", "Quantization", "Size", "Fit on this machine"]
-RECOMMENDED_COLUMNS = ["Model", "Size", "Fit on this machine", "About"]
+RECOMMENDED_COLUMNS = ["Model", "Kind", "Size", "Fit on this machine", "About"]
 NO_SEARCH_YET = "Search the Hub for GGUF models above, or start with one of the recommended models."
 
 
@@ -60,7 +67,7 @@ class ModelsDialog(QDialog):
         self.files: list[HubFile] = []
         self.fits: dict[str, Fit] = {}
         self.repo = ""
-        self._pending: str | None = None  # a recommended file to queue once its repo is listed
+        self._pending: Recommended | None = None  # to queue once its repository is listed
         self.progress_bars: dict[str, QProgressBar] = {}
         self._states: dict[str, State] = {}  # each download's state, as shown
 
@@ -176,6 +183,7 @@ class ModelsDialog(QDialog):
         """Before any search: the curated list, so a first-time user has one click to make."""
         self.results.setRowCount(0)
         self.files_table.setRowCount(0)
+        self.files_table.setColumnCount(len(RECOMMENDED_COLUMNS))
         self.files_table.setHorizontalHeaderLabels(RECOMMENDED_COLUMNS)
         self.files_table.setTextElideMode(Qt.TextElideMode.ElideRight)  # sentences: their start
         self.results_empty.setText(NO_SEARCH_YET)
@@ -189,10 +197,11 @@ class ModelsDialog(QDialog):
             self.files_table.insertRow(row)
             tip = f"{r.name}\n{r.repo_id} / {r.filename}\n{r.about}"
             self.files_table.setItem(row, 0, make_cell(r.name, r, tip))
-            self.files_table.setItem(row, 1, make_cell(file_size_label(r.size)))
-            self.files_table.setItem(row, 2, make_cell("checking…"))
-            self.files_table.setItem(row, 3, make_cell(r.about))
-        stretch(self.files_table, 3)
+            self.files_table.setItem(row, 1, make_cell(r.kind_label, tip=r.kind_tip))
+            self.files_table.setItem(row, 2, make_cell(file_size_label(r.size)))
+            self.files_table.setItem(row, 3, make_cell("checking…"))
+            self.files_table.setItem(row, 4, make_cell(r.about))
+        stretch(self.files_table, 4)
         self.services.hub.recommended_requested.emit(self.n_ctx)
 
     def _show_recommended_fits(self, fits: list[tuple[Recommended, Fit | None]]) -> None:
@@ -200,13 +209,14 @@ class ModelsDialog(QDialog):
             return
         for row, (_r, fit) in enumerate(fits[: self.files_table.rowCount()]):
             cell = make_cell(fit.label if fit else "unknown", tip=fit.explanation if fit else "")
-            self.files_table.setItem(row, 2, cell)
-        stretch(self.files_table, 3)
+            self.files_table.setItem(row, 3, cell)
+        stretch(self.files_table, 4)
 
     def download_recommended(self, model: Recommended) -> None:
-        """List the model's repository (for the exact size and checksum), then queue its file."""
+        """List the model's repository, then queue its file if the Hub still serves the one the
+        list names (its size and SHA-256), to be verified against the list's SHA-256."""
         self.tabs.setCurrentIndex(0)
-        self._pending = model.filename
+        self._pending = model
         self.open_repo(model.repo_id)
 
     def search(self) -> None:
@@ -256,6 +266,7 @@ class ModelsDialog(QDialog):
             return
         self.files = files
         self.files_table.setRowCount(0)
+        self.files_table.setColumnCount(len(FILE_COLUMNS))
         self.files_table.setHorizontalHeaderLabels(FILE_COLUMNS)
         self.files_table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # names: their quant too
         for f in files:
@@ -271,13 +282,18 @@ class ModelsDialog(QDialog):
         self.card.setPlainText(card or "(no model card)")
         self._say(f"{repo}: {len(files)} GGUF files")
         pending, self._pending = self._pending, None
-        chosen = next((f for f in files if pending in f.parts), None) if pending else None
-        if chosen is not None:
-            self.services.add(chosen, self._queued)
-            self._say(f"Queued {chosen.filename}.")
-            self.tabs.setCurrentIndex(1)
-        elif pending:
-            self._recommended_failed(pending, f"{repo} no longer has {pending}")
+        listed = next((f for f in files if pending.filename in f.parts), None) if pending else None
+        if pending is not None and listed is None:
+            self._recommended_failed(pending.filename, f"{repo} no longer has {pending.filename}")
+        elif pending is not None and listed is not None:
+            try:
+                chosen = pending.pinned(listed)
+            except CuratedMismatch as exc:
+                self._recommended_failed(pending.filename, str(exc))
+            else:
+                self.services.add(chosen, self._queued)
+                self._say(f"Queued {chosen.filename}.")
+                self.tabs.setCurrentIndex(1)
         self.files_shown.emit()
 
     def _recommended_failed(self, filename: str, message: str) -> None:
@@ -314,10 +330,11 @@ class ModelsDialog(QDialog):
         self.download_button.setEnabled(bool(rows))
         chosen = row_data(self.files_table, rows[0].row()) if rows else None
         if isinstance(chosen, Recommended):  # all of what its row elides
-            fit = self.files_table.item(rows[0].row(), 2)
+            fit = self.files_table.item(rows[0].row(), 3)
             self.card.setPlainText(
-                f"{chosen.name} — {chosen.about}\n{chosen.repo_id} / {chosen.filename}, "
-                f"{file_size_label(chosen.size)}\n{fit.toolTip() if fit else ''}".strip()
+                f"{chosen.name} — {chosen.about}\n{chosen.kind_tip}.\n"
+                f"{chosen.repo_id} / {chosen.filename}, {file_size_label(chosen.size)}, "
+                f"SHA-256 {chosen.sha256}\n{fit.toolTip() if fit else ''}".strip()
             )
 
     def download_selected(self) -> None:
@@ -344,7 +361,7 @@ class ModelsDialog(QDialog):
             pending, self._pending = self._pending, None
             self.repo = ""
             self._show_recommended()  # rather than an empty table: the list, to try again
-            self._recommended_failed(pending, message)
+            self._recommended_failed(pending.filename, message)
 
     def _ask_token(self, message: str) -> None:
         token, ok = QInputDialog.getText(
@@ -362,7 +379,7 @@ class ModelsDialog(QDialog):
             self._say(message)
             if self._pending is not None:  # no token, so the recommended file cannot be queued
                 pending, self._pending = self._pending, None
-                self._recommended_failed(pending, message)
+                self._recommended_failed(pending.filename, message)
 
     def _token_saved(self, result: object) -> None:
         if isinstance(result, Exception):
