@@ -134,3 +134,35 @@ def test_ctrl_c_while_chatapp_chat_reads_a_long_prompt_stops_it_at_once(
     assert ours == ["chatapp: interrupted"], err[-3000:]
     assert "Exception ignored" not in err and "Traceback" not in err
     assert took < 3.0, took  # the batch stopped between graph nodes, not at its end
+
+
+def test_a_reopened_conversation_reads_only_the_new_turn_and_answers_the_same(
+    qwen: Engine, real_model: Path, tmp_path: Path
+) -> None:
+    """Instant reopen on the real model: a new engine (as after a restart) loads the state the
+    first one saved and answers turn two exactly as the engine that never stopped."""
+    from chatapp.core.inference.kvstate import StateCache
+
+    load = LoadSettings(n_ctx=4096, n_batch=2048)
+    first_run = Engine(StateCache(tmp_path / "states"))
+    first_run.load(real_model, load)
+    first = first_run.stream_chat(QUESTION, GREEDY, session="paris")
+    first.run()
+    first_run.unload()
+    turn2: list[ChatMessage] = [
+        *QUESTION,
+        {"role": "assistant", "content": first.text},
+        {"role": "user", "content": "And of Germany?"},
+    ]
+    expected = qwen.stream_chat(QUESTION, GREEDY)  # the engine that never stopped
+    expected.run()
+    kept = qwen.stream_chat(turn2, GREEDY)
+    kept.run()
+    reopened_run = Engine(StateCache(tmp_path / "states"))
+    reopened_run.load(real_model, load)
+    reopened = reopened_run.stream_chat(turn2, GREEDY, session="paris")
+    m = reopened.run()
+    assert reopened.text == kept.text and "Berlin" in reopened.text
+    assert kept.metrics is not None and m.prompt_eval_tokens == kept.metrics.prompt_eval_tokens
+    assert m.restored_tokens == m.prompt_tokens - m.prompt_eval_tokens > 20
+    reopened_run.unload()
