@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from chatapp.core.models.modelinfo import file_size_label
+from chatapp.core.models.modelinfo import ModelInfo, file_size_label
 
 
 class ModelsCliError(Exception):
@@ -200,9 +200,13 @@ def _download(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _list(args: argparse.Namespace, data_dir: Path) -> int:
-    from chatapp.core.inference.chat_template import header_template_source
+    from chatapp.core.config.appsettings import SETTINGS_FILENAME, SettingsFile
     from chatapp.core.models.library import Library
+    from chatapp.core.storage.paths import config_dir
 
+    # the user's template in Preferences, which every model gets
+    settings_file = SettingsFile(config_dir(args.data_dir) / SETTINGS_FILENAME)
+    override = settings_file.load()[0].chat_template
     entries = Library(data_dir).entries()
     if not entries:
         print(
@@ -228,10 +232,18 @@ def _list(args: argparse.Namespace, data_dir: Path) -> int:
         print(
             f"{e.name}  {i.architecture} {i.parameters_label} {i.quantization}  "
             f"{file_size_label(e.size)}  ctx {i.context_length}  "
-            f"template {header_template_source(i.chat_template, i.marker_tokens, i.architecture)}  "
+            f"template {_template(i, override)}  "
             f"used {e.last_used[:10] if e.last_used else 'never'}  [{e.source}] {e.path}"
         )
     return 0
+
+
+def _template(info: ModelInfo, override: str | None) -> str:
+    from chatapp.core.inference.chat_template import header_template_source
+
+    return header_template_source(
+        info.chat_template, info.marker_tokens, info.architecture, override
+    )
 
 
 def _rm(args: argparse.Namespace, data_dir: Path) -> int:

@@ -66,3 +66,28 @@ def test_a_real_template_renders_a_chat_with_a_system_prompt(path: Path) -> None
     if "add_generation_prompt" in t.template:
         without = t.render(CHAT, add_generation_prompt=False)
         assert len(prompt) >= len(without)
+
+
+def _real(name: str) -> ChatTemplate:
+    return ChatTemplate(
+        (DATA / name).read_text(encoding="utf-8"),
+        bos_token="<s>",
+        eos_token="</s>",
+        model_name=name,
+        source="from the file",
+    )
+
+
+def test_gpt_oss_gets_the_reasoning_effort_the_user_chose() -> None:
+    t = _real("openai-gpt-oss-120b.jinja")
+    assert "Reasoning: medium" in t.render(CHAT)  # unset: the template's own default
+    high = t.render(CHAT, reasoning_effort="high")
+    assert "Reasoning: high" in high and "Reasoning: medium" not in high
+    assert "Reasoning: low" in t.render(CHAT, reasoning_effort="low")
+
+
+def test_qwen3_thinks_unless_the_switch_is_off() -> None:
+    t = _real("Qwen-Qwen3-0.6B.jinja")
+    assert "<think>\n\n</think>" not in t.render(CHAT)
+    # off: the template opens the answer with an empty thinking block
+    assert t.render(CHAT, thinking=False).endswith("<think>\n\n</think>\n\n")

@@ -217,3 +217,29 @@ def test_a_file_without_a_template_chosen_as_gemma_says_both_on_their_own_lines(
         "Tiny Gemma-ish's template has no system role: your system prompt is sent at the start "
         "of your first message.",
     ]
+
+
+def test_the_template_set_in_preferences_is_the_one_listed_for_every_model(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path, tiny_model: Path, base_model: Path
+) -> None:
+    from chatapp.core.config.appsettings import SETTINGS_FILENAME, AppSettings, SettingsFile
+    from chatapp.core.inference.chat_template import CHATML_TEMPLATE
+    from chatapp.core.models.library import Library
+
+    data = tmp_path / "data"
+    library = Library(data)
+    for m in (tiny_model, base_model):
+        library.add_file(m)
+    SettingsFile(data / SETTINGS_FILENAME).save(AppSettings(chat_template=CHATML_TEMPLATE))
+    listed = run_cli("models", "list", "--data-dir", data)
+    assert listed.returncode == 0
+    lines = listed.stdout.splitlines()
+    assert len(lines) == 2
+    assert all("template set by the user: ChatML  " in line for line in lines)
+
+    window = make_window(data=data)
+    window.settings = window.settings.updated(chat_template=CHATML_TEMPLATE)
+    dialog = window.open_models()
+    t = dialog.library_table
+    qtbot.waitUntil(lambda: t.rowCount() == 2, timeout=TIMEOUT)
+    assert [t.item(r, 6).text() for r in range(2)] == ["ChatML, set by you"] * 2

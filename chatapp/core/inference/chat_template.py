@@ -166,12 +166,24 @@ def chosen_source(chosen: TurnFormat) -> str:
 
 
 def header_template_source(
-    chat_template: str | None, tokens: Iterable[str], architecture: str
+    chat_template: str | None,
+    tokens: Iterable[str],
+    architecture: str,
+    override: str | None = None,
 ) -> str:
-    """The template a file gets when loaded (with no override), from its header alone."""
+    """The template a file gets when loaded, from its header alone: ``override`` (the user's
+    template in Preferences) wins over the file's own."""
+    if override:
+        return override_source(override)
     if chat_template:
         return "from the file"
     return chosen_source(choose_turn_format(tokens, architecture))
+
+
+def override_source(override: str) -> str:
+    """Where a template the user set comes from, in words (naming it when it is one of ours)."""
+    known = known_format(override)
+    return "set by the user" if known is None else f"set by the user: {known.name}"
 
 
 def known_format(template: str) -> TurnFormat | None:

@@ -54,6 +54,7 @@ from chatapp.core.inference.chat_template import (
     choose_turn_format,
     chosen_source,
     known_format,
+    override_source,
 )
 from chatapp.core.inference.kvstate import SavedState, StateCache, StateKey
 from chatapp.core.inference.metrics import ReplyMetrics, StopReason
@@ -488,9 +489,9 @@ class Engine:
     def _set_template(self, info: ModelInfo, override: str | None) -> None:
         stop: tuple[str, ...] = ()
         if override:
-            text, source = override, "set by the user"
+            text, source = override, override_source(override)
             if (known := known_format(override)) is not None:  # one of ours, chosen by name
-                stop, source = known.stop, f"set by the user: {known.name}"
+                stop = known.stop
         elif info.chat_template:
             text, source = info.chat_template, "from the file"
         else:

@@ -363,7 +363,9 @@ class MainWindow(QMainWindow):
             if model is not None
             else None
         )
-        self.models_dialog.library_tab.set_running(self.settings.load, loaded)
+        self.models_dialog.library_tab.set_running(
+            self.settings.load, loaded, self.settings.chat_template
+        )
 
     def _fit_context(self) -> int:
         return self.settings.load.n_ctx or 8192

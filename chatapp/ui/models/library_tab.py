@@ -47,6 +47,7 @@ class LibraryTab(QWidget):
         self._entries: list[Entry] = []
         self.metadata_dialog: MetadataDialog | None = None
         self.load_settings = LoadSettings()  # the context each model would get
+        self.template: str | None = None  # the user's override in Preferences
         # the loaded model's path, its context and where its chat template came from
         self.loaded: tuple[str, int, str] | None = None
         page = self
@@ -114,12 +115,17 @@ class LibraryTab(QWidget):
     def refresh_library(self) -> None:
         self.services.hub.library_requested.emit()
 
-    def set_running(self, load: LoadSettings, loaded: tuple[str, int, str] | None) -> None:
+    def set_running(
+        self,
+        load: LoadSettings,
+        loaded: tuple[str, int, str] | None,
+        template: str | None = None,
+    ) -> None:
         """What runs: the load settings (the context in effect), the loaded model, its context
-        and where its chat template came from. The rows are shown again at once (from memory:
-        no disk)."""
-        if (load, loaded) != (self.load_settings, self.loaded):
-            self.load_settings, self.loaded = load, loaded
+        and where its chat template came from, and the user's template override (Preferences),
+        which every model gets. The rows are shown again at once (from memory: no disk)."""
+        if (load, loaded, template) != (self.load_settings, self.loaded, self.template):
+            self.load_settings, self.loaded, self.template = load, loaded, template
             self._fill()
 
     def _show_library(self, entries: list[Entry], offer: list[Path]) -> None:
@@ -154,7 +160,9 @@ class LibraryTab(QWidget):
                 source = (
                     self.loaded[2]
                     if loaded and self.loaded
-                    else header_template_source(i.chat_template, i.marker_tokens, i.architecture)
+                    else header_template_source(
+                        i.chat_template, i.marker_tokens, i.architecture, self.template
+                    )
                 )
                 used = (
                     self.loaded[1]
