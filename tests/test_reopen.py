@@ -326,3 +326,18 @@ def test_the_window_reopens_a_conversation_after_a_restart(
         m = store.get_message(reply_id).metrics
     assert m is not None and m.restored_tokens > 100
     assert m.prompt_eval_tokens == m.prompt_tokens - m.restored_tokens
+
+
+def test_a_reply_without_a_session_in_between_costs_a_reload_not_a_recompute(
+    reference: dict[str, object], tiny_model: Path, tmp_path: Path
+) -> None:
+    """An API request between two turns of a window's conversation overwrites llama.cpp's
+    cache; the conversation's next turn loads its saved state instead of evaluating it all."""
+    engine = Engine(StateCache(tmp_path / "states"))
+    engine.load(tiny_model, LOAD)
+    assert _reply(engine, TURN_1).text == reference["first"]
+    _reply(engine, [{"role": "user", "content": "an unrelated request " * 30}], session=None)
+    reply = _reply(engine, _turn_2(str(reference["first"])))
+    assert reply.metrics is not None
+    assert reply.metrics.prompt_eval_tokens == reference["evaluated"]
+    assert reply.text == reference["second"]

@@ -763,10 +763,12 @@ class Engine:
         Returns what was loaded, or None (same conversation, nothing saved, or a file that
         turned out unusable: deleted, and the prompt is evaluated as usual).
         """
-        if session is None or session == self._session:
+        if session is not None and session == self._session:
             return None
+        # a reply without a session (an API request) overwrites the cache too: the next reply
+        # in a conversation loads that conversation's state back
         self._session = session
-        if not self._saves_states(session):
+        if session is None or not self._saves_states(session):
             return None
         assert self.states is not None and self._state_key is not None and self._llm is not None
         saved = self.states.load(session, self._state_key)
