@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chatapp import __version__, cli_models
+from chatapp import __version__, cli_models, cli_serve
 
 if TYPE_CHECKING:
     from chatapp.core.config.appsettings import AppSettings
@@ -126,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="repair even when most messages cannot be read"
     )
     cli_models.add_parser(sub, common)
+    cli_serve.add_parser(sub, common)
     return p
 
 
@@ -164,11 +165,13 @@ def main(argv: list[str] | None = None) -> int:
             return _search(args, data_dir)
         if args.command == "repair":
             return _repair(data_dir, force=args.force)
+        if args.command == "serve":
+            return cli_serve.run(args, data_dir)
         if args.command == "models":
             from chatapp.core.storage.paths import data_dir as resolve
 
             return cli_models.run(args, resolve(data_dir))
-    except (CliError, cli_models.ModelsCliError) as exc:
+    except (CliError, cli_models.ModelsCliError, cli_serve.ServeCliError) as exc:
         print(f"chatapp: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:  # `chatapp search … | head`: the reader has all it wanted

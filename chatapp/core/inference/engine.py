@@ -29,6 +29,7 @@ import jinja2
 import llama_cpp
 import numpy as np
 import numpy.typing as npt
+from llama_cpp.llama_grammar import JSON_GBNF, LlamaGrammar, json_schema_to_gbnf
 from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
 from chatapp.core.config.settings import (
@@ -701,6 +702,7 @@ class Engine:
         *,
         cancel: threading.Event | None = None,
         session: str | None = None,
+        grammar: str | None = None,
     ) -> Reply:
         """Start a reply to ``messages``. Iterate the result to generate.
 
@@ -711,6 +713,7 @@ class Engine:
             session: the conversation's id. With a ``StateCache``, the state saved after its
                 last reply is loaded when llama.cpp's cache holds another conversation (or
                 nothing: a new process), and the state is saved again after this reply.
+            grammar: a GBNF grammar the reply must follow (see ``json_grammar``).
 
         Raises (at once, before any token):
             NoModelError, TemplateError, ContextOverflowError
@@ -721,6 +724,50 @@ class Engine:
             restored = self._restore(session)
             kept, tokens, dropped = self.fit(messages, settings)
             prompt_text = self._render(kept, settings)
+        return self._start(
+            prompt_text, tokens, settings, started, dropped, cancel, session, restored, grammar
+        )
+
+    def stream_completion(
+        self,
+        prompt: str,
+        settings: GenerationSettings | None = None,
+        *,
+        cancel: threading.Event | None = None,
+        grammar: str | None = None,
+    ) -> Reply:
+        """Continue ``prompt`` as plain text: no chat template, no reasoning split.
+
+        Raises (at once): NoModelError, ContextOverflowError (the prompt leaves no room).
+        """
+        settings = settings or GenerationSettings()
+        started = time.perf_counter()
+        with self._lock:
+            llm, _ = self._require()
+            self._restore(None)
+            tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
+            if len(tokens) >= llm.n_ctx():
+                raise ContextOverflowError(
+                    f"the prompt takes {len(tokens)} tokens but the context holds {llm.n_ctx()}"
+                )
+        return self._start(
+            prompt, tokens, settings, started, 0, cancel, None, None, grammar, plain=True
+        )
+
+    def _start(
+        self,
+        prompt_text: str,
+        tokens: list[int],
+        settings: GenerationSettings,
+        started: float,
+        dropped: int,
+        cancel: threading.Event | None,
+        session: str | None,
+        restored: SavedState | None,
+        grammar: str | None,
+        *,
+        plain: bool = False,
+    ) -> Reply:
         flag = cancel if cancel is not None else threading.Event()
         self._cancel = flag
 
@@ -730,7 +777,16 @@ class Engine:
                 failed = False
                 try:
                     yield from self._generate(
-                        reply, prompt_text, tokens, settings, started, dropped, flag, restored
+                        reply,
+                        prompt_text,
+                        tokens,
+                        settings,
+                        started,
+                        dropped,
+                        flag,
+                        restored,
+                        grammar=grammar,
+                        plain=plain,
                     )
                 except EngineError:
                     failed = True  # llama.cpp's cache may hold half a batch: nothing to keep
@@ -832,9 +888,12 @@ class Engine:
         dropped: int,
         cancel: threading.Event,
         restored: SavedState | None = None,
+        *,
+        grammar: str | None = None,
+        plain: bool = False,
     ) -> Iterator[Event]:
         llm, template = self._require()
-        fmt = self._reasoning.format
+        fmt = None if plain else self._reasoning.format
         # a reasoning model's tags may be special tokens: render them so the splitter sees them
         special = fmt is not None
         splitter = None
@@ -849,7 +908,7 @@ class Engine:
         llama_cpp.llama_perf_context_reset(llm.ctx)
         vocab = llm._model.vocab  # llama-cpp-python exposes no public accessor
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        stops = _StopMatcher(tuple(settings.stop) + template.stop)
+        stops = _StopMatcher(tuple(settings.stop) + (() if plain else template.stop))
 
         def cancelled(_ids: npt.NDArray[np.intc], _logits: npt.NDArray[np.single]) -> bool:
             return cancel.is_set()
@@ -875,6 +934,7 @@ class Engine:
                 temp=settings.temperature,
                 repeat_penalty=settings.repeat_penalty,
                 stopping_criteria=llama_cpp.StoppingCriteriaList([cancelled]),
+                grammar=LlamaGrammar.from_string(grammar) if grammar else None,
             ):
                 now = time.perf_counter()
                 if n_out == 0:
@@ -1015,6 +1075,20 @@ def _abort_callback(engine: Engine) -> Any:
         return engine._aborting()
 
     return llama_cpp.ggml_abort_callback(abort)
+
+
+def json_grammar(schema: dict[str, Any] | None = None) -> str:
+    """A GBNF grammar for any JSON value (``schema`` None) or for JSON matching ``schema``.
+
+    Raises:
+        ValueError: the schema uses something llama.cpp's converter cannot express.
+    """
+    if schema is None:
+        return JSON_GBNF
+    try:
+        return str(json_schema_to_gbnf(json.dumps(schema)))
+    except (KeyError, TypeError, ValueError, NotImplementedError, RecursionError) as exc:
+        raise ValueError(f"the JSON schema cannot be turned into a grammar: {exc}") from exc
 
 
 def _clear_cache(llm: llama_cpp.Llama) -> None:
