@@ -293,6 +293,10 @@ def api_key(server: ServerConfig) -> str | None:
 
 
 def _reason(exc: BaseException) -> str:
+    from keyring.errors import NoKeyringError
+
+    if isinstance(exc, NoKeyringError):  # its own text is a paragraph about packages
+        return "no system keychain was found"
     return str(exc).strip().rstrip(".") or type(exc).__name__
 
 
