@@ -29,6 +29,10 @@ class Fault:
     cut_after: int | None = None  # close the connection after this many bytes of the body
     stall_after: int | None = None  # send this many bytes of the body, then nothing more
     paths: tuple[str, ...] = ("/chat/completions",)  # only requests whose path ends so
+    # answer with these server-sent events instead (JSON-able chunks, then [DONE] if
+    # ``done``): the shapes other servers send (llama-server's timings, vLLM's reasoning)
+    events: list[Any] | None = None
+    done: bool = True
 
 
 _REASONS = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests"}
@@ -103,6 +107,9 @@ class FaultProxy:
         if applies and fault.status is not None:
             self._answer(client, fault)
             return
+        if applies and fault.events is not None:
+            self._stream(client, fault)
+            return
         # ask the server to close after this response, so its end is the connection's end
         kept = [ln for ln in lines[1:] if not ln.lower().startswith(b"connection:")]
         request = b"\r\n".join([lines[0], *kept, b"Connection: close"]) + b"\r\n\r\n" + body
@@ -168,6 +175,20 @@ class FaultProxy:
                 done.set()
             _close(upstream)
             _close(client)
+
+    def _stream(self, client: socket.socket, fault: Fault) -> None:
+        assert fault.events is not None
+        lines = [f"data: {json.dumps(e)}\n\n" for e in fault.events]
+        if fault.done:
+            lines.append("data: [DONE]\n\n")
+        body = "".join(lines).encode()
+        head = (
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        with contextlib.suppress(OSError):
+            client.sendall(head.encode() + body)
+        _close(client)
 
     def _answer(self, client: socket.socket, fault: Fault) -> None:
         assert fault.status is not None

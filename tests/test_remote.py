@@ -22,7 +22,7 @@ from chatapp.core.config.backends import (
     parse_header,
 )
 from chatapp.core.config.settings import GenerationSettings
-from chatapp.core.inference.backend import Event, Finished, TextDelta, TokenCount
+from chatapp.core.inference.backend import Event, Finished, TextDelta, ThinkingDelta, TokenCount
 from chatapp.core.inference.metrics import StopReason
 from chatapp.core.inference.remote import OfflineRefused, RemoteBackend, RemoteError
 from chatapp.core.storage.store import Store
@@ -155,6 +155,62 @@ def test_token_counts_arrive_while_a_long_reply_streams(
     assert counts and counts[-1].tokens <= 300
     finished = events[-1]
     assert isinstance(finished, Finished) and finished.metrics.completion_tokens == 300
+
+
+def _chunk(delta: dict[str, str], finish: str | None = None, **extra: object) -> dict[str, object]:
+    return {
+        "id": "c1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "tiny",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        **extra,
+    }
+
+
+def test_reasoning_usage_and_timings_as_other_servers_send_them(
+    store: Store, fault_proxy: FaultProxy
+) -> None:
+    """vLLM and llama-server split a reasoning model's thinking off as ``reasoning_content``
+    (Ollama as ``reasoning``) and end with usage (and llama-server with its timings); the
+    thinking is saved apart and the numbers are the server's."""
+    usage = {
+        "prompt_tokens": 120,
+        "completion_tokens": 7,
+        "total_tokens": 127,
+        "prompt_tokens_details": {"cached_tokens": 100},
+    }
+    fault_proxy.fault = Fault(
+        events=[
+            _chunk({"role": "assistant"}),
+            _chunk({"reasoning_content": "The user greets; "}),
+            _chunk({"reasoning": "answer kindly."}),
+            _chunk({"content": "Hello"}),
+            _chunk({"content": " to you."}, "stop"),
+            _chunk({}, usage=usage, timings={"predicted_per_second": 42.5}) | {"choices": []},
+        ]
+    )
+    events, conv_id = ask(store, RemoteBackend(lab(fault_proxy.url), "tiny", None))
+    assert "".join(e.text for e in events if isinstance(e, ThinkingDelta)) == (
+        "The user greets; answer kindly."
+    )
+    reply = store.thread(conv_id)[-1]
+    assert (reply.content, reply.thinking) == ("Hello to you.", "The user greets; answer kindly.")
+    m = reply.metrics
+    assert m is not None and m.stop_reason == StopReason.END_OF_TURN
+    assert (m.prompt_tokens, m.prompt_eval_tokens, m.completion_tokens) == (120, 20, 7)
+    assert m.decode_tps == 42.5
+
+
+def test_a_stream_that_ends_without_finishing_is_marked(
+    store: Store, fault_proxy: FaultProxy
+) -> None:
+    fault_proxy.fault = Fault(events=[_chunk({"content": "Half a"})], done=False)
+    conv_id, exc = _fails(store, RemoteBackend(lab(fault_proxy.url), "tiny", None))
+    assert "lab ended the reply's stream before the reply was finished" in str(exc)
+    reply = store.thread(conv_id)[-1]
+    assert reply.content == "Half a" and reply.metrics is not None
+    assert reply.metrics.stop_reason == StopReason.ERROR
 
 
 # -- faults ---------------------------------------------------------------------------------------
