@@ -65,8 +65,7 @@ def test_add_list_chat_and_rm_with_the_key_on_stdin(
     assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
     assert sent[2]["content"] == reply.content
 
-    _no_secret_in(data)
-    _no_secret_in(tmp_path / "data")
+    _no_secret_in(data)  # settings, backends.json, the database, its WAL, the cache
     removed = run_cli("backends", "rm", "lab", "--data-dir", data)
     assert removed.returncode == 0, removed.stderr
     assert SECRET not in test_keyring.read_text()  # the key went with it
