@@ -13,10 +13,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chatapp import __version__, cli_models, cli_serve
+from chatapp import __version__, cli_backends, cli_models, cli_serve
 
 if TYPE_CHECKING:
     from chatapp.core.config.appsettings import AppSettings
+    from chatapp.core.inference.backend import ChatBackend
+    from chatapp.core.inference.remote import RemoteBackend
     from chatapp.core.storage.store import Message, Store
 
 EXIT_ERROR = 1
@@ -61,7 +63,21 @@ def _parser() -> argparse.ArgumentParser:
         "chat", parents=[common], help="send one message and stream the reply to stdout"
     )
     chat.add_argument("message", metavar="MESSAGE", help="the message to send ('-' reads stdin)")
-    chat.add_argument("--model", type=Path, required=True, help="GGUF model file")
+    chat.add_argument(
+        "--model",
+        required=True,
+        help="GGUF model file; with --backend, the server's model (see `chatapp backends list`)",
+    )
+    chat.add_argument(
+        "--backend",
+        metavar="NAME",
+        help="chat with a model on this server (added with `chatapp backends add`)",
+    )
+    chat.add_argument(
+        "--offline",
+        action="store_true",
+        help="talk to no server that is not marked local (as offline mode in Preferences)",
+    )
     chat.add_argument("--system", help="system prompt (for a new conversation, or to change it)")
     chat.add_argument("--continue", dest="continue_id", metavar="ID", help="continue conversation")
     chat.add_argument("--temperature", type=float)
@@ -126,6 +142,7 @@ def _parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="repair even when most messages cannot be read"
     )
     cli_models.add_parser(sub, common)
+    cli_backends.add_parser(sub, common)
     cli_serve.add_parser(sub, common)
     return p
 
@@ -171,7 +188,17 @@ def main(argv: list[str] | None = None) -> int:
             from chatapp.core.storage.paths import data_dir as resolve
 
             return cli_models.run(args, resolve(data_dir))
-    except (CliError, cli_models.ModelsCliError, cli_serve.ServeCliError) as exc:
+        if args.command == "backends":
+            from chatapp.core.storage.paths import config_dir
+
+            offline = _user_settings(data_dir).offline
+            return cli_backends.run(args, config_dir(data_dir), offline)
+    except (
+        CliError,
+        cli_models.ModelsCliError,
+        cli_backends.BackendsCliError,
+        cli_serve.ServeCliError,
+    ) as exc:
         print(f"chatapp: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:  # `chatapp search … | head`: the reader has all it wanted
@@ -259,6 +286,22 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
         _text_argument(args.system, "the system prompt")
     if not message.strip():
         raise CliError("the message is empty")
+    if args.backend is not None:
+        local_only = {
+            "--ctx": args.ctx,
+            "--gpu-layers": args.gpu_layers,
+            "--threads": args.threads,
+            "--prompt-lookup": args.prompt_lookup,
+            "--lora": args.lora,
+            "--chat-template": args.chat_template,
+            "--refuse-overflow": args.refuse_overflow or None,
+        }
+        given_local = [flag for flag, value in local_only.items() if value is not None]
+        if given_local:
+            raise CliError(
+                f"{', '.join(given_local)}: only for a model on this computer; the server "
+                f"{args.backend} loads and fits its models itself"
+            )
     if args.lora_scale is not None and args.lora is None:
         raise CliError("--lora-scale needs --lora FILE")
     if args.lora_scale is not None and not math.isfinite(args.lora_scale):
@@ -314,25 +357,33 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
         except SettingsError as exc:
             raise CliError(str(exc)) from exc
 
-        engine = Engine(
-            states=StateCache(
-                cache_dir(data_dir) / STATES_DIRNAME, user_settings.reopen_cache_bytes
+        backend: ChatBackend
+        engine: Engine | None = None
+        remote: RemoteBackend | None = None
+        if args.backend is not None:
+            backend = remote = _remote_backend(args, data_dir, user_settings)
+            model_name = args.model
+        else:
+            engine = Engine(
+                states=StateCache(
+                    cache_dir(data_dir) / STATES_DIRNAME, user_settings.reopen_cache_bytes
+                )
             )
-        )
-        try:
-            loaded = engine.load(args.model, load, chat_template=template, lora=lora)
-        except (ModelFileError, EngineError) as exc:
-            raise CliError(str(exc)) from exc
-        log.info("%s", loaded.describe())
+            try:
+                loaded = engine.load(Path(args.model), load, chat_template=template, lora=lora)
+            except (ModelFileError, EngineError) as exc:
+                raise CliError(str(exc)) from exc
+            log.info("%s", loaded.describe())
+            backend, model_name = engine, loaded.info.name
 
         system = args.system if args.system is not None else user_settings.system_prompt or None
         if conv is not None:
-            changes: dict[str, object] = {"model": loaded.info.name, "settings": overrides}
+            changes: dict[str, object] = {"model": model_name, "settings": overrides}
             if args.system is not None:
                 changes["system_prompt"] = args.system
             conv = store.update_conversation(conv.id, **changes)  # type: ignore[arg-type]
         conv, user = chats.send(
-            conv, message, model=loaded.info.name, system_prompt=system, overrides=overrides
+            conv, message, model=model_name, system_prompt=system, overrides=overrides
         )
         out = sys.stdout
         # Ctrl+C is the reply's Stop: a KeyboardInterrupt raised while llama.cpp reads the
@@ -348,9 +399,10 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
                 file=sys.stderr,
             )
 
+        wrote = False
         try:
             events = chats.reply(
-                engine,
+                backend,
                 conv.id,
                 user.id,
                 cancel=stop,
@@ -370,9 +422,13 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
                             thinking = False
                         out.write(event.text)
                         out.flush()
+                        wrote = True
             finally:
                 events.close()
         except (TemplateError, EngineError) as exc:  # one line, naming the conversation
+            if wrote:  # a reply cut mid-way: what came is kept, the error on a line of its own
+                out.write("\n")
+                out.flush()
             raise CliError(f"{exc} (conversation {conv.id})") from exc
         except StoreError as exc:
             out.write("\n")
@@ -383,6 +439,8 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
             ) from exc
         finally:
             signal.signal(signal.SIGINT, previous)
+            if remote is not None:
+                remote.close()
         if stop.is_set():  # what came is saved, marked cancelled
             out.write("\n")
             print(f"conversation {conv.id}", file=sys.stderr)
@@ -400,8 +458,30 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
                     f"chatapp wrote to it); the reply was saved as a branch, message {reply.id}",
                     file=sys.stderr,
                 )
-        engine.unload()
+        if engine is not None:
+            engine.unload()
     return 0
+
+
+def _remote_backend(
+    args: argparse.Namespace, data_dir: Path | None, settings: AppSettings
+) -> RemoteBackend:
+    """The server named by ``--backend`` and its model, with its key read now."""
+    from chatapp.core.config.backends import (
+        BACKENDS_FILENAME,
+        BackendsError,
+        BackendsFile,
+        api_key,
+    )
+    from chatapp.core.inference.remote import RemoteBackend
+    from chatapp.core.storage.paths import config_dir
+
+    try:
+        server = BackendsFile(config_dir(data_dir) / BACKENDS_FILENAME).get(args.backend)
+        key = api_key(server)
+    except BackendsError as exc:
+        raise CliError(str(exc)) from exc
+    return RemoteBackend(server, args.model, key, offline=settings.offline or args.offline)
 
 
 def _text_argument(value: str, what: str) -> str:

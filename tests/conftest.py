@@ -1,5 +1,6 @@
 """Shared fixtures: tiny real GGUF models, written with the gguf package, private dirs, the
-window (``make_window``) and a fake Hugging Face Hub (``hub``).
+window (``make_window``), a fake Hugging Face Hub (``hub``), a real OpenAI-compatible server
+(``openai_server``) with a fault-injecting proxy (``fault_proxy``), and a keyring in a file.
 
 No test touches the user's real directories: HOME and the XDG dirs point into a temporary folder
 for the whole session, and every command gets its own ``--data-dir``.
@@ -12,6 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from chatapp.core.models.synthetic import (
 )
 from tests import gui_io
 from tests.fakehub import FakeHub
+from tests.faultproxy import FaultProxy
 from tests.helpers import TIMEOUT, MakeWindow
 
 # The environment as the user has it, for the one helper that may use their pip cache.
@@ -257,3 +260,94 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def openai_server(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """llama-cpp-python's own OpenAI-compatible server on 127.0.0.1, serving ``tiny_model`` as
+    the model ``tiny``; yields its base URL (``http://127.0.0.1:PORT/v1``)."""
+    import socket
+    import sys
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path_factory.mktemp("openai-server") / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(tiny_model),
+                "--model_alias",
+                "tiny",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "1024",
+                "--n_threads",
+                "1",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 120
+    try:
+        while True:  # the server says nothing when it is ready: ask until it answers
+            assert proc.poll() is None, f"the server exited: {log.read_text()[-2000:]}"
+            try:
+                with urllib.request.urlopen(url + "/models", timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, f"no answer: {log.read_text()[-2000:]}"
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def fault_proxy(openai_server: str) -> Iterator[FaultProxy]:
+    """A proxy in front of ``openai_server`` that injects faults (tests/faultproxy.py)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(openai_server)
+    assert parts.hostname and parts.port
+    proxy = FaultProxy((parts.hostname, parts.port)).start()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+@pytest.fixture
+def test_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Keys go to a file of this test's (tests/filekeyring.py), in this process and in the
+    chatapp processes it starts, never to the user's keychain. Yields that file."""
+    import keyring
+
+    from tests.filekeyring import BACKEND, FILE_VARIABLE, FileKeyring
+
+    path = tmp_path / "keyring.json"
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", BACKEND)
+    monkeypatch.setenv(FILE_VARIABLE, str(path))
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    before = keyring.get_keyring()
+    keyring.set_keyring(FileKeyring(path))
+    try:
+        yield path
+    finally:
+        keyring.set_keyring(before)

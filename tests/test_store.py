@@ -285,7 +285,7 @@ def test_a_database_from_a_newer_chatapp_is_refused(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 7")
     conn.close()
-    with pytest.raises(StoreError, match=r"newer chatapp \(schema 7; this version knows 4\)"):
+    with pytest.raises(StoreError, match=r"newer chatapp \(schema 7; this version knows 5\)"):
         Store(path)
 
 
@@ -387,3 +387,33 @@ def test_a_damaged_version_2_database_can_still_be_salvaged(tmp_path: Path) -> N
     salvage = read_damaged(path)
     ((_conv, messages),) = salvage.conversations
     assert [(m.content, m.thinking) for m in messages] == [("Penguins and krill", None)]
+
+
+def test_a_version_4_database_gains_the_backend_column(tmp_path: Path) -> None:
+    """Replies written before remote backends came from this computer: their backend is none,
+    and a new reply from a server records the server beside the model."""
+    from chatapp.core.storage.salvage import read_damaged
+
+    path = tmp_path / DB_FILENAME
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, target=4)
+    conn.execute(
+        "INSERT INTO conversations (id, title, created_at, updated_at, settings_json)"
+        " VALUES ('c1', 'v4 chat', '2025-01-01T10:00:00.000Z', '2025-01-01T10:01:00.000Z', '{}')"
+    )
+    conn.execute(
+        "INSERT INTO messages (id, conversation_id, parent_id, role, content, created_at, model)"
+        " VALUES ('m1', 'c1', NULL, 'assistant', 'Krill.', '2025-01-01T10:00:01.000Z', 'Qwen')"
+    )
+    conn.close()
+    salvage = read_damaged(path)  # ``chatapp repair`` reads it before the migration too
+    ((_conv, messages),) = salvage.conversations
+    assert [(m.model, m.backend) for m in messages] == [("Qwen", None)]
+    with Store(path) as store:
+        (old,) = store.thread("c1", "m1")
+        assert (old.model, old.backend) == ("Qwen", None)
+        new = store.begin_reply("c1", model="Qwen3-32B", backend="gpu-box")
+        assert (store.get_message(new.id).model, store.get_message(new.id).backend) == (
+            "Qwen3-32B",
+            "gpu-box",
+        )

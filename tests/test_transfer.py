@@ -145,6 +145,22 @@ def test_thinking_round_trips_apart_from_the_answer(store: Store, empty: Store) 
     assert (reply.content, reply.thinking) == ("Tokyo.", "Japan's capital: Tokyo, surely.")
 
 
+def test_the_server_that_wrote_a_reply_round_trips(store: Store, empty: Store) -> None:
+    conv = store.create_conversation(model="Qwen3-32B")
+    store.add_message(conv.id, "user", "Hello")
+    remote = store.begin_reply(conv.id, model="Qwen3-32B", backend="gpu-box")
+    store.finish_reply(remote.id, "Hi.", METRICS)
+    assert "## Assistant (Qwen3-32B via gpu-box)" in export_markdown(store)
+    doc = json.loads(export_json(store))
+    (reply,) = [m for m in doc["conversations"][0]["messages"] if m["role"] == "assistant"]
+    assert reply["backend"] == "gpu-box"
+    import_json(empty, json.dumps(doc))
+    assert empty.thread(conv.id)[-1].backend == "gpu-box"
+    _fill(store)  # replies written on this computer carry no backend field at all
+    local = [m for c in json.loads(export_json(store))["conversations"] for m in c["messages"]]
+    assert sum("backend" in m for m in local) == 1
+
+
 # --- bad files ---------------------------------------------------------------------------------
 
 

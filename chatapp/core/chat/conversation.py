@@ -13,9 +13,8 @@ import time
 from collections.abc import Callable, Generator
 
 from chatapp.core.config.settings import GenerationSettings
-from chatapp.core.inference.backend import Event, TextDelta, ThinkingDelta
+from chatapp.core.inference.backend import ChatBackend, Event, Generation, TextDelta, ThinkingDelta
 from chatapp.core.inference.chat_template import ChatMessage
-from chatapp.core.inference.engine import Engine, Reply
 from chatapp.core.inference.metrics import ReplyMetrics
 from chatapp.core.storage.store import Message, Store, StoreBusy, StoreError
 
@@ -37,7 +36,7 @@ def history(
     Replies that were interrupted before producing any text are left out.
 
     Args:
-        limit: the most bytes a message can take and still fit (``Engine.message_limit``): a
+        limit: the most bytes a message can take and still fit (``message_limit``): a
             longer one is not read whole but passed with its ``size``, for the engine to drop
             or refuse without reading 200 MB first.
     """
@@ -60,7 +59,7 @@ def history(
 
 def reply_to(
     store: Store,
-    engine: Engine,
+    backend: ChatBackend,
     conversation_id: str,
     parent: Message,
     settings: GenerationSettings,
@@ -75,8 +74,9 @@ def reply_to(
     """Generate a reply to the thread ending at ``parent``, saving it as it streams.
 
     Yields the generation's events (text, prompt progress, token counts, then ``Finished``).
-    The reply row is created only once the prompt is accepted (so a template or context error
-    leaves nothing behind) and is always finalised: on normal end, on cancel, on an error, or
+    The reply row is created only once the prompt is accepted (so a template or context error,
+    or a server that refuses the request, leaves nothing behind); it records which model and
+    backend answered and is always finalised: on normal end, on cancel, on an error, or
     when the caller stops iterating.
 
     Saving, when the database misbehaves:
@@ -93,10 +93,18 @@ def reply_to(
     Raises:
         EngineError and its subclasses, before any row is written; StoreError as above.
     """
-    turns = history(store, conversation_id, parent.id, limit=engine.message_limit(settings))
-    reply: Reply = engine.stream_chat(turns, settings, cancel=cancel, session=conversation_id)
-    model = engine.model.info.name if engine.model else None
-    row = store.begin_reply(conversation_id, parent_id=parent.id, model=model)
+    turns = history(store, conversation_id, parent.id, limit=backend.message_limit(settings))
+    reply = backend.stream_chat(turns, settings, cancel=cancel, session=conversation_id)
+    try:
+        row = store.begin_reply(
+            conversation_id,
+            parent_id=parent.id,
+            model=backend.model_name,
+            backend=backend.backend_name,
+        )
+    except BaseException:
+        reply.close()  # a remote reply's connection is open already
+        raise
     if on_begin is not None:
         on_begin(row)
     told = False
@@ -142,7 +150,7 @@ def reply_to(
 def _save(
     store: Store,
     row_id: str,
-    reply: Reply,
+    reply: Generation,
     deadline: float,
     clock: Callable[[], float],
     delayed: Callable[[StoreBusy], None],

@@ -18,8 +18,7 @@ from typing import Any, Final
 
 from chatapp.core.chat.conversation import reply_to
 from chatapp.core.config.settings import GenerationSettings, SettingsError
-from chatapp.core.inference.backend import Event
-from chatapp.core.inference.engine import Engine
+from chatapp.core.inference.backend import ChatBackend, Event
 from chatapp.core.inference.kvstate import StateCache
 from chatapp.core.storage.store import Conversation, Message, Store, StoreError
 
@@ -223,7 +222,7 @@ class ChatService:
 
     def reply(
         self,
-        engine: Engine,
+        backend: ChatBackend,
         conversation_id: str,
         parent_id: str,
         settings: GenerationSettings | None = None,
@@ -234,6 +233,9 @@ class ChatService:
     ) -> Generator[Event, None, None]:
         """Generate and save a reply to the thread ending at ``parent_id``: a user message, or,
         to regenerate, the user message above the reply being replaced.
+
+        ``backend`` is the local engine or a remote server (``RemoteBackend``); the reply row
+        records its model and, for a server, the server's name.
 
         Args:
             settings: what to sample with; by default the conversation's effective settings.
@@ -247,7 +249,7 @@ class ChatService:
             settings = self.effective_settings(conv)
         return reply_to(
             self.store,
-            engine,
+            backend,
             conv.id,
             parent,
             settings,

@@ -106,6 +106,8 @@ def _message_dict(m: Message) -> dict[str, Any]:
     }
     if m.thinking is not None:  # written only where there is some: older readers ignore it
         out["thinking"] = m.thinking
+    if m.backend is not None:  # the same: only replies from a remote server have one
+        out["backend"] = m.backend
     return out
 
 
@@ -151,7 +153,8 @@ def export_markdown(store: Store, conversation_ids: list[str] | None = None) -> 
         for msg in store.thread(conv.id):
             label = _ROLE_LABELS.get(msg.role, msg.role)
             if msg.role == "assistant" and msg.model:
-                label += f" ({msg.model})"
+                via = f" via {msg.backend}" if msg.backend else ""
+                label += f" ({msg.model}{via})"
             lines += [f"## {label}", ""]
             if msg.thinking:
                 # collapsed where Markdown is rendered (GitHub, most viewers); plain text elsewhere
@@ -330,6 +333,7 @@ def _parse_message(raw: Any, conv_id: str, where: str) -> Message:
     thinking = _field(raw, "thinking", (str, type(None)), where) if "thinking" in raw else None
     if thinking is not None and role != "assistant":
         raise ImportFormatError(f"{where}: only assistant messages have thinking, not {role}")
+    backend = _field(raw, "backend", (str, type(None)), where) if "backend" in raw else None
     return Message(
         id=msg_id,
         conversation_id=conv_id,
@@ -340,6 +344,7 @@ def _parse_message(raw: Any, conv_id: str, where: str) -> Message:
         model=_field(raw, "model", (str, type(None)), where),
         metrics=metrics,
         thinking=thinking,
+        backend=backend,
     )
 
 

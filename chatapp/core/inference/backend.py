@@ -1,6 +1,8 @@
 """The one interface every model sits behind, local llama.cpp today and remote servers later.
 
-A backend's ``stream_chat`` returns a ``Generation`` at once; iterating its ``events()`` runs it.
+The local engine (``engine.Engine``) and remote servers (``remote.RemoteBackend``) are the two
+kinds. A backend's ``stream_chat`` returns a ``Generation`` at once; iterating its ``events()``
+runs it.
 Each generation has its own ``cancel()``, safe to call from any thread at any time: before the
 first event (the request is still queued), while the prompt is being processed, or mid-reply.
 Front ends (the window's worker, ``chatapp chat``, the API server to come) consume the typed
@@ -74,6 +76,7 @@ class Generation(Protocol):
     """One reply being generated."""
 
     text: str
+    thinking: str
     metrics: ReplyMetrics | None
     dropped_turns: int
 
@@ -92,6 +95,20 @@ class Generation(Protocol):
 
 class ChatBackend(Protocol):
     """A model that can chat."""
+
+    @property
+    def model_name(self) -> str | None:
+        """The model that answers, as saved with each reply (``None``: none loaded)."""
+        ...
+
+    @property
+    def backend_name(self) -> str | None:
+        """The server it runs on, as saved with each reply; ``None`` for this computer."""
+        ...
+
+    def message_limit(self, settings: GenerationSettings) -> int | None:
+        """The most bytes one message can have and still fit; ``None`` when not known."""
+        ...
 
     def stream_chat(
         self,

@@ -363,6 +363,16 @@ class Engine:
     def model(self) -> LoadedModel | None:
         return self._model
 
+    @property
+    def model_name(self) -> str | None:
+        """The loaded model's name, as saved with each reply."""
+        return self._model.info.name if self._model is not None else None
+
+    @property
+    def backend_name(self) -> str | None:
+        """``None``: this computer."""
+        return None
+
     # -- loading -------------------------------------------------------------------------------
 
     def load(

@@ -117,13 +117,13 @@ def _indexed_rowids(conn: sqlite3.Connection, table: str, index: str) -> list[in
 
 def _message_columns(conn: sqlite3.Connection) -> str:
     """The message columns to read: an older database lacks the newer ones (``thinking``
-    before schema 3, ``restored_tokens`` before schema 4); they read as NULL."""
+    before schema 3, ``restored_tokens`` before 4, ``backend`` before 5); they read as NULL."""
     try:
         names = {row[1] for row in conn.execute("PRAGMA table_info(messages)")}
     except sqlite3.DatabaseError:
         names = set()
     columns = _MSG_COLUMNS
-    for newer in ("thinking", "restored_tokens"):
+    for newer in ("thinking", "restored_tokens", "backend"):
         if names and newer not in names:
             columns = columns.replace(f"m.{newer}", f"NULL AS {newer}")
     return columns
@@ -204,6 +204,7 @@ def _cleaned(row: sqlite3.Row) -> dict[str, Any] | None:
         "system_prompt",
         "stop_reason",
         "thinking",
+        "backend",
     ):
         if key in out and out[key] is not None and not isinstance(out[key], str):
             out[key] = None

@@ -156,6 +156,9 @@ class Message:
     ``thinking`` is a reasoning model's thinking before its answer, kept apart from
     ``content`` (the answer): shown, exported, never sent back to the model nor searched.
     ``None`` when the reply had none.
+
+    ``backend`` names the server that wrote a reply (a remote backend's name); ``None``: this
+    computer. ``model`` is then that server's id for the model.
     """
 
     id: str
@@ -168,6 +171,7 @@ class Message:
     metrics: ReplyMetrics | None = None
     full_size: int | None = None
     thinking: str | None = None
+    backend: str | None = None
 
     @property
     def partial(self) -> bool:
@@ -287,6 +291,12 @@ def _v4_reopen(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE messages ADD COLUMN restored_tokens INTEGER")
 
 
+def _v5_backend(conn: sqlite3.Connection) -> None:
+    """Schema 5: the remote server that wrote a reply (NULL: this computer, as every reply
+    before this schema was)."""
+    conn.execute("ALTER TABLE messages ADD COLUMN backend TEXT")
+
+
 # Forward migrations, in order: step N turns schema N-1 into schema N. Never edit a released step;
 # add a new one.
 MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
@@ -294,6 +304,7 @@ MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
     _v2_pins_metrics_and_search,
     _v3_reasoning,
     _v4_reopen,
+    _v5_backend,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -432,7 +443,7 @@ _CONV_COLUMNS: Final = (
 _MSG_COLUMNS: Final = (
     "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.created_at, m.model,"
     " m.prompt_tokens, m.prompt_eval_tokens, m.completion_tokens, m.ttft_ms, m.decode_tps,"
-    " m.stop_reason, m.dropped_turns, m.restored_tokens, m.thinking"
+    " m.stop_reason, m.dropped_turns, m.restored_tokens, m.thinking, m.backend"
 )
 
 
@@ -480,6 +491,7 @@ def _message(row: sqlite3.Row) -> Message:
         model=row["model"],
         metrics=metrics,
         thinking=row["thinking"],
+        backend=row["backend"],
     )
 
 
@@ -991,6 +1003,7 @@ class Store:
         content: str,
         parent_id: str | _Unset | None,
         model: str | None,
+        backend: str | None = None,
     ) -> Message:
         """Insert a message, make it the current leaf, bump updated_at, maybe set the title."""
         if role not in ROLES:
@@ -1001,11 +1014,11 @@ class Store:
         elif parent_id is not None:
             parent_id = self._msg_in(conn, conv, parent_id).id
         now = self._tick()
-        msg = Message(new_id(), conv.id, parent_id, role, content, now, model)
+        msg = Message(new_id(), conv.id, parent_id, role, content, now, model, backend=backend)
         conn.execute(
             "INSERT INTO messages (id, conversation_id, parent_id, role, content, created_at,"
-            " model) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (msg.id, msg.conversation_id, msg.parent_id, role, content, now, model),
+            " model, backend) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (msg.id, msg.conversation_id, msg.parent_id, role, content, now, model, backend),
         )
         title = conv.title
         if not title and role == "user":
@@ -1150,13 +1163,15 @@ class Store:
         *,
         parent_id: str | _Unset | None = _UNSET,
         model: str | None = None,
+        backend: str | None = None,
     ) -> Message:
         """Start an empty assistant reply (the new current leaf) before the first token arrives.
 
         Saving it up front means a crash mid-reply leaves the partial text, marked interrupted.
+        ``backend``: the remote server answering (``None``: this computer).
         """
         with self._writing() as conn:
-            return self._append(conn, conversation_id, "assistant", "", parent_id, model)
+            return self._append(conn, conversation_id, "assistant", "", parent_id, model, backend)
 
     def checkpoint_reply(
         self,
@@ -1402,8 +1417,8 @@ class Store:
                         "INSERT INTO messages (id, conversation_id, parent_id, role, content,"
                         " created_at, model, prompt_tokens, prompt_eval_tokens,"
                         " completion_tokens, ttft_ms, decode_tps, stop_reason, dropped_turns,"
-                        " restored_tokens, thinking)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " restored_tokens, thinking, backend)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             m.id,
                             conv.id,
@@ -1414,6 +1429,7 @@ class Store:
                             m.model,
                             *_metric_values(m.metrics),
                             m.thinking,
+                            m.backend,
                         ),
                     )
                 # Set last: the leaf must exist before the foreign key can point at it.
