@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx2 as httpx
 import keyring
-import keyring.backend
 import openai
 import pytest
 
@@ -24,34 +23,6 @@ from tests.helpers import run_cli
 
 KEY = "sk-test-key"
 HELLO = [{"role": "user", "content": "Say hello."}]
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring in memory: tests never touch the user's real one."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    ring = MemoryKeyring()
-    keyring.set_keyring(ring)
-    yield ring
-    keyring.set_keyring(previous)
 
 
 @pytest.fixture(scope="module")
@@ -320,10 +291,10 @@ def test_concurrent_streams_are_each_answered_or_refused_and_never_mixed(engine:
     assert took < 120
 
 
-def test_the_key_is_made_once_and_kept_in_the_keyring(memory_keyring: MemoryKeyring) -> None:
+def test_the_key_is_made_once_and_kept_in_the_keyring(test_keyring: Path) -> None:
     first = server_key()
     assert first.value.startswith("sk-chatapp-") and "keyring" in first.where
-    assert memory_keyring.items[(KEYRING_SERVICE, KEYRING_USER)] == first.value
+    assert keyring.get_password(KEYRING_SERVICE, KEYRING_USER) == first.value
     assert server_key().value == first.value
 
 

@@ -147,6 +147,7 @@ class ApiServer:
     def stop(self) -> None:
         """Stop accepting, end the open streams (they are cancelled), wait for the thread."""
         self._server.should_exit = True
+        self.scheduler.cancel_all()
         if self._thread is not None:
             self._thread.join(10)
 

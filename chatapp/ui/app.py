@@ -9,6 +9,7 @@ from chatapp.system_packages import exit_if_qt_cannot_load
 
 exit_if_qt_cannot_load()
 
+import gc
 import logging
 import sys
 import threading
@@ -104,6 +105,10 @@ def run_app(data_dir_override: Path | None, model: Path | None) -> int:
     threading.Thread(target=warm_up, name="render warm-up", daemon=True).start()
     window.show()
     QTimer.singleShot(0, _report_shown)  # runs once the event loop has drawn the window
+    # Everything made so far (modules, Qt wrappers, the window) lives as long as the app: out
+    # of the garbage collector's sight, a full collection no longer walks it and pauses the
+    # GUI thread (~100 ms in a large heap) while replies stream or the API server works.
+    gc.freeze()
     code = int(app.exec())
     store.close()
     return code

@@ -115,6 +115,13 @@ class Scheduler:
                     self._line.remove(ticket)
                 self._cond.notify_all()
 
+    def cancel_all(self) -> None:
+        """Stop the running generation and empty the line (the server is stopping)."""
+        with self._cond:
+            tickets = list(self._line)
+        for ticket in tickets:
+            ticket.cancel()
+
     def _leave(self, ticket: Ticket) -> None:
         """A ticket cancelled before its generation started gives up its place at once."""
         with self._cond:

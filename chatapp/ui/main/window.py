@@ -18,6 +18,7 @@ from chatapp.core.models.downloads import Downloader
 from chatapp.core.models.hub import Hub
 from chatapp.core.storage.store import RECOVERY_HINT, Conversation, Message, Store
 from chatapp.ui.main.about import about_html
+from chatapp.ui.main.api_server import ApiServerControl, ApiServerDialog
 from chatapp.ui.main.chat_panel import ChatPanel
 from chatapp.ui.main.export import ask_and_export
 from chatapp.ui.main.first_run import EmptyState
@@ -77,6 +78,8 @@ class MainWindow(QMainWindow):
             store, lambda: self.state.settings.generation, states=engine.states
         )
         self.engine = EngineClient(engine, store, self)
+        # other programs' requests to the loaded model (Settings → Local API server)
+        self.api_server = ApiServerControl(engine, lambda: self.state.settings.generation, self)
         w = self.engine.worker
         w.loaded.connect(self._loaded)
         w.load_failed.connect(self._load_failed)
@@ -424,6 +427,9 @@ class MainWindow(QMainWindow):
                 if self.current is not None:
                     self.open_conversation(self.current.id)
 
+    def open_api_server(self) -> None:
+        ApiServerDialog(self.api_server, self).exec()
+
     def about_text(self) -> str:
         """Help → About: the version, and what this install runs on."""
         return about_html(self.db.worker.store.path.parent)
@@ -469,6 +475,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt's name
         """Stop a streaming reply (it is saved as it stops), then close the store cleanly."""
         self._closing = self.chat_panel.closing = self.empty.closing = True
+        self.api_server.stop()  # its requests are cancelled; the engine waits for the last token
         self.engine.stop()
         if self.models is not None:
             self.models.stop()

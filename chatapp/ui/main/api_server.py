@@ -1,0 +1,197 @@
+"""The window's switch for the local API server: other programs use the model loaded here.
+
+Starting reads the key from the system keyring and binds a socket, so it happens on a thread of
+its own; ``ApiServerControl`` reports back through queued signals. The dialog shows the address
+and the key, each with a Copy button. The server shares the window's engine; requests take
+turns with the window's replies (see ``core.chat.scheduler``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from chatapp.api import DEFAULT_HOST, DEFAULT_PORT
+from chatapp.core.config.settings import GenerationSettings
+from chatapp.core.inference.engine import Engine
+
+if TYPE_CHECKING:
+    from chatapp.api.running import ApiServer
+
+
+class ApiServerControl(QObject):
+    """Starts and stops one ``ApiServer`` on the window's engine, off the GUI thread."""
+
+    started = Signal(str, str, str)  # url, key, where the key is kept
+    failed = Signal(str)
+    stopped = Signal()
+
+    def __init__(
+        self,
+        engine: Engine,
+        defaults: Callable[[], GenerationSettings],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.defaults = defaults
+        self.server: ApiServer | None = None  # imported (with uvicorn) when first started
+        self.url: str | None = None
+        self.key: str | None = None
+        self.where = ""
+        self.started.connect(self._remember)
+
+    @property
+    def running(self) -> bool:
+        return self.server is not None
+
+    def start(self, port: int) -> None:
+        engine, defaults = self.engine, self.defaults
+
+        def run() -> None:
+            from chatapp.api.running import ApiServer, ServerError, server_key
+            from chatapp.api.server import ServerOptions
+
+            key = server_key()
+            try:
+                server = ApiServer(
+                    engine,
+                    ServerOptions(api_key=key.value, defaults=defaults),
+                    host=DEFAULT_HOST,
+                    port=port,
+                )
+                server.start()
+            except ServerError as exc:
+                self.failed.emit(str(exc))
+                return
+            self.server = server
+            self.started.emit(server.url, key.value, key.where)
+
+        threading.Thread(target=run, name="api server start", daemon=True).start()
+
+    def _remember(self, url: str, key: str, where: str) -> None:
+        self.url, self.key, self.where = url, key, where
+
+    def stop(self) -> None:
+        """Stop serving (open streams are cancelled); returns at once, the thread finishes."""
+        server, self.server = self.server, None
+        self.url = self.key = None
+        if server is not None:
+            server.scheduler.cancel_all()  # at once: it only sets stop flags
+
+            def run() -> None:
+                server.stop()
+                self.stopped.emit()
+
+            threading.Thread(target=run, name="api server stop", daemon=True).start()
+
+
+class ApiServerDialog(QDialog):
+    """Settings → Local API server…: the switch, the port, the address and the key."""
+
+    def __init__(self, control: ApiServerControl, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("apiServerDialog")
+        self.setWindowTitle("Local API server")
+        self.control = control
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            "Other programs on this computer can use the model loaded here through an "
+            "OpenAI-compatible API. It listens on 127.0.0.1 only and needs the key below."
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+
+        self.enabled = QCheckBox("&Serve the loaded model")
+        self.enabled.setObjectName("apiServerEnabled")
+        self.enabled.setAccessibleName("Serve the loaded model")
+        layout.addWidget(self.enabled)
+        form = QFormLayout()
+        self.port = QSpinBox()
+        self.port.setObjectName("apiServerPort")
+        self.port.setAccessibleName("Port")
+        self.port.setRange(1024, 65535)
+        self.port.setValue(DEFAULT_PORT)
+        port_label = QLabel("&Port:")
+        port_label.setBuddy(self.port)
+        form.addRow(port_label, self.port)
+        self.url = self._copyable(form, "&Address:", "apiServerUrl", "Address")
+        self.key = self._copyable(form, "&Key:", "apiServerKey", "Key")
+        layout.addLayout(form)
+        self.status = QLabel()
+        self.status.setObjectName("apiServerStatus")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+        control.started.connect(self._started)
+        control.failed.connect(self._failed)
+        self._show()
+        self.enabled.toggled.connect(self._toggled)
+
+    def _copyable(self, form: QFormLayout, label: str, name: str, accessible: str) -> QLineEdit:
+        edit = QLineEdit()
+        edit.setObjectName(name)
+        edit.setAccessibleName(accessible)
+        edit.setReadOnly(True)
+        copy = QPushButton("Copy")
+        copy.setObjectName(f"{name}Copy")
+        copy.setAccessibleName(f"Copy the {accessible.lower()}")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(edit.text()))
+        row = QHBoxLayout()
+        row.addWidget(edit, 1)
+        row.addWidget(copy)
+        caption = QLabel(label)
+        caption.setBuddy(edit)
+        form.addRow(caption, row)
+        return edit
+
+    def _show(self) -> None:
+        c = self.control
+        self.enabled.setChecked(c.running)
+        self.port.setEnabled(not c.running)
+        self.url.setText(c.url or "")
+        self.key.setText(c.key or "")
+        if c.running:
+            self.status.setText(f"Serving. The key is {c.where}.")
+        elif not self.status.text():
+            self.status.setText("Not serving.")
+
+    def _toggled(self, on: bool) -> None:
+        if on and not self.control.running:
+            self.status.setText("Starting…")
+            self.port.setEnabled(False)
+            self.control.start(self.port.value())
+        elif not on and self.control.running:
+            self.control.stop()
+            self.status.setText("Stopped.")
+            self._show()
+
+    def _started(self, _url: str, _key: str, _where: str) -> None:
+        self._show()
+
+    def _failed(self, message: str) -> None:
+        self.status.setText(f"The server could not start: {message}")
+        self.enabled.blockSignals(True)
+        self.enabled.setChecked(False)
+        self.enabled.blockSignals(False)
+        self.port.setEnabled(True)
