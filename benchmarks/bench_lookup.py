@@ -18,9 +18,10 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import sys
 from pathlib import Path
+
+from realmodel import real_model
 
 from chatapp.core.config.settings import GenerationSettings, LoadSettings
 from chatapp.core.inference.chat_template import ChatMessage
@@ -74,18 +75,6 @@ PROMPTS: dict[str, list[str]] = {
         "What are three good habits for writing readable Python?",
     ],
 }
-
-
-def real_model() -> Path:
-    if given := os.environ.get("CHATAPP_REAL_MODEL"):
-        return Path(given)
-    out = ROOT / ".test-models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-    if out.exists():
-        return out
-    out.parent.mkdir(exist_ok=True)
-    fetch = ROOT.parent / "shared" / "models" / "fetch-real-model"
-    done = subprocess.run([str(fetch), str(out)], capture_output=True, text=True, check=True)
-    return Path(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:

@@ -35,6 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from realmodel import real_model
+
 from chatapp.core.config.settings import GenerationSettings, LoadSettings
 from chatapp.core.inference.backend import Finished, TextDelta
 from chatapp.core.inference.chat_template import ChatMessage
@@ -81,16 +83,6 @@ TURNS = [
     ),
 ]
 NEXT = "Write a test for merge_intervals covering the edge cases you mentioned."
-
-
-def real_model() -> Path:
-    if given := os.environ.get("CHATAPP_REAL_MODEL"):
-        return Path(given)
-    out = ROOT / ".test-models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-    out.parent.mkdir(exist_ok=True)
-    fetch = ROOT.parent / "shared" / "models" / "fetch-real-model"
-    done = subprocess.run([str(fetch), str(out)], capture_output=True, text=True, check=True)
-    return Path(done.stdout.strip().splitlines()[-1])
 
 
 def conversation(engine: Engine, target: int) -> list[ChatMessage]:

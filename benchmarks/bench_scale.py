@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from realmodel import real_model
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 ROOT = HERE.parent
@@ -44,15 +46,6 @@ out = llm.create_chat_completion(
 )
 sys.stdout.write(out["choices"][0]["message"]["content"] + "\n")
 """
-
-
-def real_model() -> Path:
-    if given := os.environ.get("CHATAPP_REAL_MODEL"):
-        return Path(given)
-    script = ROOT.parent / "shared" / "models" / "fetch-real-model"
-    out = ROOT / ".test-models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-    done = subprocess.run([str(script), str(out)], capture_output=True, text=True, check=True)
-    return Path(done.stdout.strip().splitlines()[-1])
 
 
 def median_ms(fn: object, runs: int) -> float:
