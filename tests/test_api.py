@@ -316,3 +316,19 @@ def test_serve_from_the_command_line_refuses_bad_options_in_one_line(
     ]
     r = run_cli("serve", "--data-dir", tmp_path, "--model", tmp_path / "nope.gguf", "--no-auth")
     assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_without_a_keyring_the_key_lasts_this_run_and_says_so() -> None:
+    from keyring.backends.fail import Keyring as NoKeyring
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(NoKeyring())
+    try:
+        key = server_key()
+    finally:
+        keyring.set_keyring(previous)
+    assert key.value.startswith("sk-chatapp-")
+    assert key.where == (
+        "for this run only: this system has no keyring to keep it in "
+        "(--api-key-env VAR sets a lasting one)"
+    )

@@ -35,7 +35,7 @@ class Key:
 def server_key() -> Key:
     """The server's key: the one in the keyring, else a new one stored there."""
     import keyring
-    from keyring.errors import KeyringError
+    from keyring.errors import KeyringError, NoKeyringError
 
     try:
         stored = keyring.get_password(KEYRING_SERVICE, KEYRING_USER)
@@ -44,8 +44,14 @@ def server_key() -> Key:
         key = new_key()
         keyring.set_password(KEYRING_SERVICE, KEYRING_USER, key)
         return Key(key, "new, kept in the system keyring")
-    except (KeyringError, RuntimeError) as exc:  # NoKeyringError: no backend at all
-        return Key(new_key(), f"for this run only: no system keyring is available ({exc})")
+    except NoKeyringError:
+        return Key(
+            new_key(),
+            "for this run only: this system has no keyring to keep it in "
+            "(--api-key-env VAR sets a lasting one)",
+        )
+    except (KeyringError, RuntimeError) as exc:  # a keyring that refused (locked, ...)
+        return Key(new_key(), f"for this run only: the system keyring refused it ({exc})")
 
 
 def is_loopback(host: str) -> bool:
