@@ -115,6 +115,43 @@ def row(label: str, n: int, r: dict[str, object]) -> str:
     )
 
 
+def gui_stall(url: str, model: str, n: int, tokens: int) -> tuple[float, float, int]:
+    """The worst and 99th-percentile gap (ms) of a 5 ms timer on this process's Qt GUI
+    thread while N clients in another process stream from the server this process runs."""
+    import gc
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    gc.freeze()  # as run_app does once the window is up
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(tick)
+    args = [sys.executable, __file__, "--child", url, "--model-id", model]
+    child = subprocess.Popen(
+        [*args, "--n", str(n), "--tokens", str(tokens)], stdout=subprocess.PIPE
+    )
+    timer.start()
+    while child.poll() is None:
+        app.processEvents()
+        time.sleep(0.001)
+    timer.stop()
+    child.communicate()
+    gc.unfreeze()
+    ordered = sorted(gaps[1:])
+    return ordered[-1] * 1000, ordered[int(len(ordered) * 0.99)] * 1000, len(ordered)
+
+
 def reuse(model: Path, states: Path) -> list[tuple[str, float, int, int]]:
     """Turn N's first token: right after turn N-1, after an API request, without a state."""
     from chatapp.core.config.settings import GenerationSettings, LoadSettings
@@ -179,6 +216,7 @@ def main() -> None:
     ours.start()
     for n in counts:
         lines.append(row("ours (line of 8, then 429)", n, load(ours.url, model.stem, n, a.tokens)))
+    worst, p99, ticks = gui_stall(ours.url, model.stem, max(counts), a.tokens)
     ours.stop()
     engine.unload()
     port = free_port()
@@ -214,6 +252,10 @@ def main() -> None:
         f"{'first tok':>11} {'worst':>10} {'tok/s':>8}"
     )
     print("\n".join(lines))
+    print(
+        f"\nGUI thread of the serving process, {max(counts)} clients: worst gap {worst:.1f} ms, "
+        f"99th percentile {p99:.1f} ms ({ticks} ticks of a 5 ms timer)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         head = "the window's turn N"
         print(f"\n{head:<44} {'first token':>12} {'evaluated':>9} {'prompt':>7}")

@@ -6,9 +6,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chatapp.core.errors import EngineError
+
+if TYPE_CHECKING:
+    from chatapp.core.storage.store import Store
 
 
 class ServeCliError(Exception):
@@ -42,6 +45,13 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         metavar="ORIGIN",
         help="allow browser pages from this origin (repeatable; default: none)",
     )
+    p.add_argument(
+        "--save-conversations",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="save each chat request and its reply in the conversation history "
+        "(default: as in the window's Local API server dialog, off)",
+    )
     p.add_argument("--ctx", type=int, help="context length (default: trained, at most 8192)")
     p.add_argument(
         "--max-waiting",
@@ -55,6 +65,7 @@ def run(args: argparse.Namespace, data_dir: Path | None) -> int:
     from chatapp.api.running import ApiServer, ServerError, is_loopback, server_key
     from chatapp.api.server import ServerOptions
     from chatapp.core.chat.scheduler import Scheduler
+    from chatapp.core.chat.service import exchange_saver
     from chatapp.core.config.appsettings import SETTINGS_FILENAME, SettingsFile
     from chatapp.core.config.settings import SettingsError
     from chatapp.core.inference.engine import Engine, ModelFileError
@@ -93,10 +104,15 @@ def run(args: argparse.Namespace, data_dir: Path | None) -> int:
         loaded = engine.load(args.model, load, chat_template=settings.chat_template)
     except (ModelFileError, EngineError) as exc:
         raise ServeCliError(str(exc)) from exc
+    save = settings.api_save_conversations
+    if args.save_conversations is not None:
+        save = args.save_conversations
+    store = _open_store(data_dir) if save else None
     options = ServerOptions(
         api_key=key,
         cors_origins=tuple(args.cors_origin),
         defaults=lambda: settings.generation,
+        save=exchange_saver(store) if store is not None else None,
     )
     try:
         server = ApiServer(
@@ -126,4 +142,16 @@ def run(args: argparse.Namespace, data_dir: Path | None) -> int:
     finally:
         server.stop()
         engine.unload()
+        if store is not None:
+            store.close()
     return 0
+
+
+def _open_store(data_dir: Path | None) -> Store:
+    from chatapp.core.storage.paths import data_dir as resolve
+    from chatapp.core.storage.store import StoreError
+
+    try:
+        return Store.open_dir(resolve(data_dir))
+    except StoreError as exc:
+        raise ServeCliError(f"{exc} (needed to save API conversations)") from exc

@@ -332,3 +332,42 @@ def test_without_a_keyring_the_key_lasts_this_run_and_says_so() -> None:
         "for this run only: this system has no keyring to keep it in "
         "(--api-key-env VAR sets a lasting one)"
     )
+
+
+def test_api_conversations_are_saved_only_when_asked(engine: Engine, tmp_path: Path) -> None:
+    from chatapp.core.chat.service import exchange_saver
+    from chatapp.core.storage.store import Store
+
+    with Store.open_dir(tmp_path) as store:
+        s = _serve(engine, save=exchange_saver(store))
+        try:
+            client = _client(s)
+            asked = [{"role": "system", "content": "Be brief."}, *HELLO]
+            whole = client.chat.completions.create(model="tiny-chat", messages=asked, max_tokens=5)
+            streamed = "".join(
+                c.choices[0].delta.content or ""
+                for c in client.chat.completions.create(
+                    model="tiny-chat", messages=HELLO, max_tokens=5, stream=True
+                )
+                if c.choices
+            )
+        finally:
+            s.stop()
+        convs = store.list_conversations()
+        assert sorted(c.title for c in convs) == ["API · Say hello."] * 2
+        replies = set()
+        for conv in convs:
+            user, reply = store.thread(conv.id)
+            assert (user.role, user.content) == ("user", "Say hello.")
+            assert reply.metrics is not None and reply.metrics.completion_tokens == 5
+            replies.add(reply.content)
+        assert replies == {whole.choices[0].message.content, streamed}
+        assert {c.system_prompt for c in convs} == {"Be brief.", None}
+    # without the setting nothing is written
+    with Store.open_dir(tmp_path / "off") as store:
+        s = _serve(engine)
+        try:
+            _client(s).chat.completions.create(model="tiny-chat", messages=HELLO, max_tokens=2)
+        finally:
+            s.stop()
+        assert store.list_conversations() == []

@@ -308,7 +308,7 @@ def test_an_existing_users_file_loads_and_saves_back_unchanged(tmp_path: Path) -
     expected = FILE_BEFORE_PYDANTIC.replace('    "seed": -1\n  },', added, 1)
     thinking = '    "overflow": "refuse",\n    "thinking": null,\n    "reasoning_effort": null\n'
     expected = expected.replace('    "overflow": "refuse"\n', thinking, 1)
-    cache = '  "offline": false,\n  "reopen_cache_mb": 2048,\n'
+    cache = '  "offline": false,\n  "reopen_cache_mb": 2048,\n  "api_save_conversations": false,\n'
     expected = expected.replace('  "offline": false,\n', cache, 1)
     assert sf.path.read_text(encoding="utf-8") == expected
 

@@ -64,6 +64,9 @@ class ServerOptions:
     cors_origins: tuple[str, ...] = ()
     max_body: int = DEFAULT_MAX_BODY
     defaults: Callable[[], GenerationSettings] = GenerationSettings
+    # saves each finished chat request and its reply (a setting, off by default); called on
+    # the request's generation thread with (messages, reply, thinking, metrics, model name)
+    save: Callable[[list[ChatMessage], str, str, ReplyMetrics, str], None] | None = None
     stats: dict[str, int] = field(default_factory=lambda: {"requests": 0, "refused": 0})
 
 
@@ -349,13 +352,13 @@ def create_app(engine: Engine, scheduler: Scheduler, options: ServerOptions) -> 
         settings = _settings(req, options.defaults())
         messages = _messages(req)
         grammar = _grammar(req)
-        return await _answer(
-            request,
-            req,
-            name,
-            "chat.completion",
-            lambda cancel: engine.stream_chat(messages, settings, cancel=cancel, grammar=grammar),
-        )
+        save = options.save
+
+        def start(cancel: threading.Event) -> Any:
+            reply = engine.stream_chat(messages, settings, cancel=cancel, grammar=grammar)
+            return _Saved(reply, messages, save, name) if save is not None else reply
+
+        return await _answer(request, req, name, "chat.completion", start)
 
     @app.post("/v1/completions", response_model=None)
     async def completions(req: CompletionRequest, request: Request) -> Any:
@@ -418,6 +421,40 @@ def create_app(engine: Engine, scheduler: Scheduler, options: ServerOptions) -> 
 
 
 _END = object()
+
+
+class _Saved:
+    """A chat generation that is saved as a conversation once it has finished."""
+
+    def __init__(
+        self,
+        reply: Any,
+        messages: list[ChatMessage],
+        save: Callable[[list[ChatMessage], str, str, ReplyMetrics, str], None],
+        model: str,
+    ) -> None:
+        self._reply, self._messages, self._save, self._model = reply, messages, save, model
+
+    def events(self) -> Iterator[Event]:
+        for event in self._reply.events():
+            yield event
+            if isinstance(event, Finished):
+                try:
+                    self._save(
+                        self._messages,
+                        self._reply.text,
+                        self._reply.thinking,
+                        event.metrics,
+                        self._model,
+                    )
+                except Exception:
+                    log.exception("the API conversation could not be saved")
+
+    def cancel(self) -> None:
+        self._reply.cancel()
+
+    def close(self) -> None:
+        self._reply.close()
 
 
 class _Pump:

@@ -19,7 +19,9 @@ from typing import Any, Final
 from chatapp.core.chat.conversation import reply_to
 from chatapp.core.config.settings import GenerationSettings, SettingsError
 from chatapp.core.inference.backend import ChatBackend, Event
+from chatapp.core.inference.chat_template import ChatMessage
 from chatapp.core.inference.kvstate import StateCache
+from chatapp.core.inference.metrics import ReplyMetrics
 from chatapp.core.storage.store import Conversation, Message, Store, StoreError
 
 #: Messages longer than this (bytes of UTF-8) are opened as their first PREVIEW_BYTES only: the
@@ -122,6 +124,33 @@ class ChatService:
         return {k: checked[k] for k in merged if k in checked}
 
     # -- conversations ----------------------------------------------------------------------------
+
+    def record_exchange(
+        self,
+        messages: list[ChatMessage],
+        reply: str,
+        metrics: ReplyMetrics,
+        *,
+        thinking: str | None = None,
+        model: str | None = None,
+        title_prefix: str = "API · ",
+    ) -> Conversation | None:
+        """Save a conversation that happened elsewhere (an API request) with its reply, as a
+        new conversation titled ``title_prefix`` + the first user message. None when the
+        messages hold no user turn to start from."""
+        system = next((m["content"] for m in messages if m["role"] == "system"), None)
+        turns = [m for m in messages if m["role"] != "system"]
+        if not turns or turns[0]["role"] != "user":
+            return None
+        store = self.store
+        first = turns[0]["content"]
+        conv, _msg = store.start_conversation(first, model=model, system_prompt=system)
+        for m in turns[1:]:
+            store.add_message(conv.id, m["role"], m["content"])
+        row = store.begin_reply(conv.id, model=model)
+        store.finish_reply(row.id, reply, metrics, thinking=thinking)
+        title = title_prefix + " ".join(first.split())[:60]
+        return store.update_conversation(conv.id, title=title)
 
     def delete_conversation(self, conversation_id: str) -> None:
         """Delete a conversation, its messages and its saved model states."""
@@ -259,4 +288,28 @@ class ChatService:
         )
 
 
-__all__ = ["PREVIEW_BYTES", "ChatService", "ThreadView", "effective", "saved_overrides"]
+def exchange_saver(
+    store: Store,
+) -> Callable[[list[ChatMessage], str, str, ReplyMetrics, str], None]:
+    """Saves API exchanges in ``store`` as conversations (``ChatService.record_exchange``), one
+    at a time: requests finish on threads of their own."""
+    chats = ChatService(store, GenerationSettings)
+    lock = threading.Lock()
+
+    def save(
+        messages: list[ChatMessage], reply: str, thinking: str, metrics: ReplyMetrics, model: str
+    ) -> None:
+        with lock:
+            chats.record_exchange(messages, reply, metrics, thinking=thinking or None, model=model)
+
+    return save
+
+
+__all__ = [
+    "PREVIEW_BYTES",
+    "ChatService",
+    "ThreadView",
+    "effective",
+    "exchange_saver",
+    "saved_overrides",
+]

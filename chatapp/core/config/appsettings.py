@@ -147,6 +147,10 @@ class AppSettings(BaseModel):
         ),
         json_schema_extra=_refusal("must be a whole number of megabytes between 0 and 1000000"),
     )
+    # the local API server saves each chat request and its reply as a conversation
+    api_save_conversations: bool = Field(
+        default=False, strict=True, json_schema_extra=_refusal("must be true or false")
+    )
     # "your GPU is unused by this build" is said once
     gpu_hint_shown: bool = Field(
         default=False, strict=True, json_schema_extra=_refusal("must be true or false")

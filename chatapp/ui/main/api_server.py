@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 from chatapp.api import DEFAULT_HOST, DEFAULT_PORT
 from chatapp.core.config.settings import GenerationSettings
 from chatapp.core.inference.engine import Engine
+from chatapp.core.storage.store import Store, StoreError
 
 if TYPE_CHECKING:
     from chatapp.api.running import ApiServer
@@ -47,11 +49,14 @@ class ApiServerControl(QObject):
         self,
         engine: Engine,
         defaults: Callable[[], GenerationSettings],
+        data_dir: Path,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.engine = engine
         self.defaults = defaults
+        self.data_dir = data_dir  # where API conversations are saved, when that is on
+        self._store: Store | None = None
         self.server: ApiServer | None = None  # imported (with uvicorn) when first started
         self.url: str | None = None
         self.key: str | None = None
@@ -62,25 +67,38 @@ class ApiServerControl(QObject):
     def running(self) -> bool:
         return self.server is not None
 
-    def start(self, port: int) -> None:
+    def start(self, port: int, *, save: bool = False) -> None:
+        """Serve on ``port``; ``save``: each chat request and its reply become a conversation
+        (through a connection of the API's own to the window's database)."""
         engine, defaults = self.engine, self.defaults
 
         def run() -> None:
             from chatapp.api.running import ApiServer, ServerError, server_key
             from chatapp.api.server import ServerOptions
+            from chatapp.core.chat.service import exchange_saver
 
             key = server_key()
+            store = None
             try:
+                if save:
+                    store = Store.open_dir(self.data_dir)
                 server = ApiServer(
                     engine,
-                    ServerOptions(api_key=key.value, defaults=defaults),
+                    ServerOptions(
+                        api_key=key.value,
+                        defaults=defaults,
+                        save=exchange_saver(store) if store is not None else None,
+                    ),
                     host=DEFAULT_HOST,
                     port=port,
                 )
                 server.start()
-            except ServerError as exc:
+            except (ServerError, StoreError) as exc:
+                if store is not None:
+                    store.close()
                 self.failed.emit(str(exc))
                 return
+            self._store = store
             self.server = server
             self.started.emit(server.url, key.value, key.where)
 
@@ -92,12 +110,15 @@ class ApiServerControl(QObject):
     def stop(self) -> None:
         """Stop serving (open streams are cancelled); returns at once, the thread finishes."""
         server, self.server = self.server, None
+        store, self._store = self._store, None
         self.url = self.key = None
         if server is not None:
             server.scheduler.cancel_all()  # at once: it only sets stop flags
 
             def run() -> None:
                 server.stop()
+                if store is not None:
+                    store.close()
                 self.stopped.emit()
 
             threading.Thread(target=run, name="api server stop", daemon=True).start()
@@ -106,7 +127,14 @@ class ApiServerControl(QObject):
 class ApiServerDialog(QDialog):
     """Settings → Local API server…: the switch, the port, the address and the key."""
 
-    def __init__(self, control: ApiServerControl, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        control: ApiServerControl,
+        parent: QWidget | None = None,
+        *,
+        save: bool = False,
+        on_save_changed: Callable[[bool], None] = lambda _on: None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("apiServerDialog")
         self.setWindowTitle("Local API server")
@@ -123,6 +151,15 @@ class ApiServerDialog(QDialog):
         self.enabled.setObjectName("apiServerEnabled")
         self.enabled.setAccessibleName("Serve the loaded model")
         layout.addWidget(self.enabled)
+        self.save = QCheckBox("Save API c&onversations in the history")
+        self.save.setObjectName("apiServerSave")
+        self.save.setAccessibleName("Save API conversations in the history")
+        self.save.setToolTip(
+            "Each request and its reply become a conversation (from the next start)"
+        )
+        self.save.setChecked(save)
+        self.save.toggled.connect(on_save_changed)
+        layout.addWidget(self.save)
         form = QFormLayout()
         self.port = QSpinBox()
         self.port.setObjectName("apiServerPort")
@@ -180,7 +217,7 @@ class ApiServerDialog(QDialog):
         if on and not self.control.running:
             self.status.setText("Starting…")
             self.port.setEnabled(False)
-            self.control.start(self.port.value())
+            self.control.start(self.port.value(), save=self.save.isChecked())
         elif not on and self.control.running:
             self.control.stop()
             self.status.setText("Stopped.")

@@ -79,7 +79,9 @@ class MainWindow(QMainWindow):
         )
         self.engine = EngineClient(engine, store, self)
         # other programs' requests to the loaded model (Settings → Local API server)
-        self.api_server = ApiServerControl(engine, lambda: self.state.settings.generation, self)
+        self.api_server = ApiServerControl(
+            engine, lambda: self.state.settings.generation, store.path.parent, self
+        )
         w = self.engine.worker
         w.loaded.connect(self._loaded)
         w.load_failed.connect(self._load_failed)
@@ -428,7 +430,16 @@ class MainWindow(QMainWindow):
                     self.open_conversation(self.current.id)
 
     def open_api_server(self) -> None:
-        ApiServerDialog(self.api_server, self).exec()
+        def save_changed(on: bool) -> None:
+            self.settings = self.settings.updated(api_save_conversations=on)
+            self._save_settings()
+
+        ApiServerDialog(
+            self.api_server,
+            self,
+            save=self.settings.api_save_conversations,
+            on_save_changed=save_changed,
+        ).exec()
 
     def about_text(self) -> str:
         """Help → About: the version, and what this install runs on."""
