@@ -92,6 +92,8 @@ def run(args: argparse.Namespace, data_dir: Path | None) -> int:
     else:
         found = server_key()
         key, where = found.value, found.where
+        if where.startswith("for this run only"):
+            where += "; --api-key-env VAR sets a lasting one"
     settings, problem = SettingsFile(config_dir(data_dir) / SETTINGS_FILENAME).load()
     if problem:
         print(f"chatapp: {problem}", file=sys.stderr)

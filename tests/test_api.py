@@ -328,10 +328,7 @@ def test_without_a_keyring_the_key_lasts_this_run_and_says_so() -> None:
     finally:
         keyring.set_keyring(previous)
     assert key.value.startswith("sk-chatapp-")
-    assert key.where == (
-        "for this run only: this system has no keyring to keep it in "
-        "(--api-key-env VAR sets a lasting one)"
-    )
+    assert key.where == "for this run only: this system has no keyring to keep it in"
 
 
 def test_api_conversations_are_saved_only_when_asked(engine: Engine, tmp_path: Path) -> None:

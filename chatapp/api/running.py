@@ -47,8 +47,7 @@ def server_key() -> Key:
     except NoKeyringError:
         return Key(
             new_key(),
-            "for this run only: this system has no keyring to keep it in "
-            "(--api-key-env VAR sets a lasting one)",
+            "for this run only: this system has no keyring to keep it in",
         )
     except (KeyringError, RuntimeError) as exc:  # a keyring that refused (locked, ...)
         return Key(new_key(), f"for this run only: the system keyring refused it ({exc})")

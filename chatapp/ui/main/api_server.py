@@ -138,6 +138,7 @@ class ApiServerDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("apiServerDialog")
         self.setWindowTitle("Local API server")
+        self.setMinimumWidth(560)
         self.control = control
         layout = QVBoxLayout(self)
         intro = QLabel(
