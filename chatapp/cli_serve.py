@@ -27,6 +27,12 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         help="serve a model as an OpenAI-compatible API (http://127.0.0.1:8080/v1)",
     )
     p.add_argument("--model", type=Path, required=True, help="GGUF model file to serve")
+    p.add_argument(
+        "--embedding-model",
+        type=Path,
+        metavar="FILE",
+        help="a GGUF embedding model to serve at /v1/embeddings as well",
+    )
     p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on ({DEFAULT_HOST})")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
     p.add_argument(
@@ -106,6 +112,14 @@ def run(args: argparse.Namespace, data_dir: Path | None) -> int:
         loaded = engine.load(args.model, load, chat_template=settings.chat_template)
     except (ModelFileError, EngineError) as exc:
         raise ServeCliError(str(exc)) from exc
+    embedder = None
+    if args.embedding_model is not None:
+        from chatapp.core.inference.embeddings import Embedder
+
+        try:
+            embedder = Embedder(args.embedding_model)
+        except (ModelFileError, EngineError) as exc:
+            raise ServeCliError(str(exc)) from exc
     save = settings.api_save_conversations
     if args.save_conversations is not None:
         save = args.save_conversations
@@ -115,6 +129,7 @@ def run(args: argparse.Namespace, data_dir: Path | None) -> int:
         cors_origins=tuple(args.cors_origin),
         defaults=lambda: settings.generation,
         save=exchange_saver(store) if store is not None else None,
+        embedder=embedder,
     )
     try:
         server = ApiServer(
@@ -128,6 +143,8 @@ def run(args: argparse.Namespace, data_dir: Path | None) -> int:
         raise ServeCliError(str(exc)) from exc
     print(f"chatapp: {loaded.describe()}", file=sys.stderr)
     print(f"chatapp: serving {loaded.info.path.stem} at {server.url}", file=sys.stderr)
+    if embedder is not None:
+        print(f"chatapp: and {embedder.name} at {server.url}/embeddings", file=sys.stderr)
     if key is not None:
         print(f"chatapp: API key ({where}): {key}", file=sys.stderr)
     print("chatapp: Ctrl+C stops the server", file=sys.stderr)
@@ -146,6 +163,8 @@ def run(args: argparse.Namespace, data_dir: Path | None) -> int:
         engine.unload()
         if store is not None:
             store.close()
+        if embedder is not None:
+            embedder.close()
     return 0
 
 

@@ -122,8 +122,9 @@ def test_a_key_is_required_and_errors_have_openais_shape(server: ApiServer) -> N
             model="tiny-chat", messages=HELLO, max_tokens=2, temperature=9.0
         )
     assert "temperature" in str(bad.value)
-    with pytest.raises(openai.BadRequestError):
+    with pytest.raises(openai.BadRequestError) as no_embedder:
         _client(server).embeddings.create(model="tiny-chat", input="hello")
+    assert "no embedding model is loaded" in str(no_embedder.value)
 
 
 def test_no_cors_unless_origins_are_listed(engine: Engine) -> None:
@@ -368,3 +369,28 @@ def test_api_conversations_are_saved_only_when_asked(engine: Engine, tmp_path: P
         finally:
             s.stop()
         assert store.list_conversations() == []
+
+
+def test_embeddings_from_the_embedding_model_served_beside_the_chat_model(
+    engine: Engine, eos_model: Path
+) -> None:
+    from chatapp.core.inference.embeddings import Embedder
+
+    embedder = Embedder(eos_model)
+    s = _serve(engine, embedder=embedder)
+    try:
+        client = _client(s)
+        assert [m.id for m in client.models.list().data] == ["tiny-chat", "tiny-eos"]
+        texts = ["the cat sat on the mat", "quarterly revenue grew", "the cat sat on the mat"]
+        got = client.embeddings.create(model="tiny-eos", input=texts)
+        vectors = [d.embedding for d in got.data]
+        assert [d.index for d in got.data] == [0, 1, 2]
+        assert len(vectors[0]) == embedder.info.n_embd
+        assert vectors[0] == vectors[2] and vectors[0] != vectors[1]  # same text, same vector
+        assert abs(sum(x * x for x in vectors[1]) - 1.0) < 1e-6  # unit length
+        assert got.usage.prompt_tokens > 6
+        with pytest.raises(openai.NotFoundError):
+            client.embeddings.create(model="nomic-embed-text", input="x")
+    finally:
+        s.stop()
+        embedder.close()

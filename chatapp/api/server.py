@@ -41,6 +41,7 @@ from chatapp.core.config.settings import GenerationSettings, SettingsError
 from chatapp.core.errors import EngineError
 from chatapp.core.inference.backend import Event, Finished, TextDelta, ThinkingDelta
 from chatapp.core.inference.chat_template import ChatMessage
+from chatapp.core.inference.embeddings import Embedder
 from chatapp.core.inference.engine import (
     ContextOverflowError,
     Engine,
@@ -67,6 +68,7 @@ class ServerOptions:
     # saves each finished chat request and its reply (a setting, off by default); called on
     # the request's generation thread with (messages, reply, thinking, metrics, model name)
     save: Callable[[list[ChatMessage], str, str, ReplyMetrics, str], None] | None = None
+    embedder: Embedder | None = None  # serves /v1/embeddings when given
     stats: dict[str, int] = field(default_factory=lambda: {"requests": 0, "refused": 0})
 
 
@@ -333,17 +335,18 @@ def create_app(engine: Engine, scheduler: Scheduler, options: ServerOptions) -> 
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:
-        model = engine.model
-        data = []
-        if model is not None:
-            data.append(
-                {
-                    "id": model.info.path.stem,
-                    "object": "model",
-                    "created": int(model.info.path.stat().st_mtime),
-                    "owned_by": "chatapp",
-                }
-            )
+        infos = [engine.model.info] if engine.model is not None else []
+        if options.embedder is not None:
+            infos.append(options.embedder.info)
+        data = [
+            {
+                "id": info.path.stem,
+                "object": "model",
+                "created": int(info.path.stat().st_mtime),
+                "owned_by": "chatapp",
+            }
+            for info in infos
+        ]
         return {"object": "list", "data": data}
 
     @app.post("/v1/chat/completions", response_model=None)
@@ -374,13 +377,36 @@ def create_app(engine: Engine, scheduler: Scheduler, options: ServerOptions) -> 
 
     @app.post("/v1/embeddings")
     async def embeddings(req: EmbeddingRequest) -> Any:
-        check_model(req.model)
-        raise APIError(
-            400,
-            "the loaded model is a chat model; chatapp does not serve embeddings from it",
-            code="model_not_embedding",
-            param="model",
-        )
+        embedder = options.embedder
+        if embedder is None:
+            raise APIError(
+                400,
+                "no embedding model is loaded: start chatapp serve with --embedding-model FILE",
+                code="model_not_embedding",
+                param="model",
+            )
+        if req.model and req.model not in (embedder.name, embedder.info.name):
+            raise APIError(
+                404,
+                f"the embedding model {req.model!r} is not loaded; this server has "
+                f"{embedder.name!r}",
+                code="model_not_found",
+                param="model",
+            )
+        texts = [req.input] if isinstance(req.input, str) else list(req.input)
+        try:
+            done = await asyncio.to_thread(embedder.embed, texts)
+        except EngineError as exc:
+            raise APIError(400, str(exc), param="input") from exc
+        return {
+            "object": "list",
+            "model": embedder.name,
+            "data": [
+                {"object": "embedding", "index": i, "embedding": v}
+                for i, v in enumerate(done.vectors)
+            ],
+            "usage": {"prompt_tokens": done.tokens, "total_tokens": done.tokens},
+        }
 
     async def _answer(
         request: Request,

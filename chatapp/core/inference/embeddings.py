@@ -1,0 +1,98 @@
+"""Text embeddings from a GGUF model (an embedding model such as nomic-embed-text, or any model
+llama.cpp can pool), for ``/v1/embeddings`` today and the documents feature to come.
+
+The model is loaded apart from the chat model, with llama.cpp's embedding mode on; one call
+embeds a batch of texts, one at a time under a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import llama_cpp
+
+from chatapp.core.errors import EngineError
+from chatapp.core.inference import llamalog
+from chatapp.core.models.modelinfo import ModelInfo, read_model_info
+
+MAX_TEXTS = 256  # one request; more is refused rather than queued for minutes
+
+
+class EmbeddingError(EngineError):
+    """The texts cannot be embedded (too many, too long); the message says which."""
+
+
+@dataclass(frozen=True)
+class Embedded:
+    vectors: list[list[float]]
+    tokens: int
+
+
+class Embedder:
+    """One embedding model, loaded."""
+
+    def __init__(self, path: Path | str, *, n_ctx: int = 2048) -> None:
+        """Raises ModelFileError (not a GGUF, missing) or EngineError (llama.cpp refused it)."""
+        self.info: ModelInfo = read_model_info(path)
+        self._lock = threading.Lock()
+        n_ctx = min(n_ctx, self.info.context_length or n_ctx)
+        self._llm = self._load(n_ctx, llama_cpp.LLAMA_POOLING_TYPE_UNSPECIFIED)
+        if (
+            int(self._llm.pooling_type()) == llama_cpp.LLAMA_POOLING_TYPE_NONE
+        ):  # typed "str" upstream
+            # a chat model names no pooling: average its token vectors (llama.cpp does it)
+            self._llm.close()
+            self._llm = self._load(n_ctx, llama_cpp.LLAMA_POOLING_TYPE_MEAN)
+
+    def _load(self, n_ctx: int, pooling: int) -> llama_cpp.Llama:
+        with llamalog.capture() as lines:
+            try:
+                return llama_cpp.Llama(
+                    model_path=str(self.info.path),
+                    embedding=True,
+                    n_ctx=n_ctx,
+                    pooling_type=pooling,
+                    verbose=False,
+                )
+            except (ValueError, RuntimeError, OSError) as exc:
+                why = "; ".join(llamalog.errors(lines)) or str(exc)
+                raise EngineError(
+                    f"cannot load {self.info.path.name} as an embedding model: {why}"
+                ) from exc
+
+    @property
+    def name(self) -> str:
+        return self.info.path.stem
+
+    def embed(self, texts: list[str]) -> Embedded:
+        """One unit-length vector per text.
+
+        Raises:
+            EmbeddingError: more than ``MAX_TEXTS`` texts, or one longer than the context.
+        """
+        if len(texts) > MAX_TEXTS:
+            raise EmbeddingError(f"at most {MAX_TEXTS} texts at once, got {len(texts)}")
+        with self._lock:
+            llm = self._llm
+            n_ctx = llm.n_ctx()
+            tokens = 0
+            vectors: list[list[float]] = []
+            for i, text in enumerate(texts):
+                n = len(llm.tokenize(text.encode("utf-8"), add_bos=True, special=False))
+                if n > n_ctx:
+                    raise EmbeddingError(
+                        f"text {i} takes {n} tokens, more than the {n_ctx} the model reads"
+                    )
+                tokens += n
+                vector = llm.embed(text, normalize=True, truncate=False)
+                vectors.append([float(x) for x in vector])  # type: ignore[union-attr]
+            return Embedded(vectors, tokens)
+
+    def close(self) -> None:
+        with self._lock:
+            self._llm.close()
+
+
+__all__ = ["MAX_TEXTS", "Embedded", "Embedder", "EmbeddingError"]
