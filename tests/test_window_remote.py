@@ -181,3 +181,47 @@ def test_offline_mode_blocks_servers_that_are_not_local(
     qtbot.waitUntil(lambda: window.state.remote is not None, timeout=TIMEOUT)
     reply_id = send(qtbot, window, "Still here?")
     assert window.chat_view.widgets[reply_id].header.text() == "<b>Assistant · tiny · via here</b>"
+
+
+def test_servers_are_added_and_removed_in_settings(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path, openai_server: str, test_keyring: Path
+) -> None:
+    import json
+
+    import keyring
+
+    data = tmp_path / "data"
+    window = make_window(data=data)
+    dialog = window.open_servers()  # Settings → Servers…
+    qtbot.waitUntil(lambda: window.servers.listing is not None, timeout=TIMEOUT)
+    assert dialog.server_list.count() == 0
+
+    # a URL that is not one is refused at once, in words, and nothing is saved
+    qtbot.keyClicks(dialog.name, "lab")
+    qtbot.keyClicks(dialog.url, "gpu-box:8000")
+    dialog.add_button.click()
+    assert "is not a server URL" in dialog.status.text()
+    assert not (data / BACKENDS_FILENAME).exists()
+
+    dialog.url.clear()
+    qtbot.keyClicks(dialog.url, openai_server)
+    qtbot.keyClicks(dialog.key, "sk-typed-in-the-window")
+    dialog.add_button.click()
+    qtbot.waitUntil(lambda: dialog.server_list.count() == 1, timeout=TIMEOUT)
+    assert dialog.server_list.item(0).text() == f"lab — {openai_server}: tiny"
+    assert dialog.status.text() == "Saved." and dialog.name.text() == ""
+    saved = (data / BACKENDS_FILENAME).read_text()
+    assert json.loads(saved)["servers"][0]["base_url"] == openai_server
+    assert "sk-typed-in-the-window" not in saved  # the key went to the keyring
+    assert keyring.get_password("chatapp", "lab") == "sk-typed-in-the-window"
+    # its model is in the status bar's menu at once
+    assert "tiny · lab (remote)" in [a.text() for a in _open_model_menu(qtbot, window)]
+    window.model_menu.hide()
+
+    dialog.server_list.setCurrentRow(0)
+    dialog.remove_button.click()
+    qtbot.waitUntil(lambda: dialog.server_list.count() == 0, timeout=TIMEOUT)
+    assert json.loads((data / BACKENDS_FILENAME).read_text())["servers"] == []
+    assert keyring.get_password("chatapp", "lab") is None
+    assert "On lab" not in [a.text() for a in _open_model_menu(qtbot, window)]
+    window.model_menu.hide()

@@ -3,6 +3,7 @@
 Reading ``backends.json`` and the keyring and asking each server for its ``/v1/models`` touch
 disk and network, so ``ServersWorker`` does them on a thread of its own (not the engine's: a
 slow server must not hold up a reply), and ``ServersClient`` keeps the last answer for the menu.
+Adding and removing a server (Settings → Servers…) are saved there too, then listed again.
 """
 
 from __future__ import annotations
@@ -94,11 +95,34 @@ class ServersWorker(QObject):
 
     list_requested = Signal(bool)  # offline
     listed = Signal(object)  # Listing
+    add_requested = Signal(object, object)  # ServerConfig, its key (None: none)
+    remove_requested = Signal(str)  # the server's name
+    saved = Signal(str)  # "" when the change was saved, else why not, in words
 
     def __init__(self, config: Path) -> None:
         super().__init__()
         self.config = config
         self.list_requested.connect(self._list)
+        self.add_requested.connect(self._add)
+        self.remove_requested.connect(self._remove)
+
+    @Slot(object, object)
+    def _add(self, server: ServerConfig, key: str | None) -> None:
+        try:
+            BackendsFile(self.config / BACKENDS_FILENAME).add(server, key)
+        except BackendsError as exc:
+            self.saved.emit(str(exc))
+        else:
+            self.saved.emit("")
+
+    @Slot(str)
+    def _remove(self, name: str) -> None:
+        try:
+            BackendsFile(self.config / BACKENDS_FILENAME).remove(name)
+        except BackendsError as exc:
+            self.saved.emit(str(exc))
+        else:
+            self.saved.emit("")
 
     @Slot(bool)
     def _list(self, offline: bool) -> None:
@@ -114,23 +138,27 @@ class ServersClient(QObject):
     """GUI side: ``refresh(offline)`` asks again, once at a time; ``listing``: the last answer."""
 
     changed = Signal()
+    saved = Signal(str)  # a change to the servers: "" saved (and listed again), else why not
 
     def __init__(self, config: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.listing: Listing | None = None
         self.asking = False
+        self.offline = False  # as the last listing was asked for
         self._again: bool | None = None  # asked again while a listing ran: its offline mode
         self.worker_thread = QThread()
         self.worker_thread.setObjectName("servers")
         self.worker = ServersWorker(config)
         self.worker.moveToThread(self.worker_thread)
         self.worker.listed.connect(self._listed)
+        self.worker.saved.connect(self._saved)
         self.worker_thread.start()
         self.closed = False
 
     def refresh(self, offline: bool) -> None:
         if self.closed:
             return
+        self.offline = offline
         if self.asking:
             self._again = offline
             return
@@ -148,6 +176,23 @@ class ServersClient(QObject):
         if self._again is not None:
             offline, self._again = self._again, None
             self.refresh(offline)
+
+    def add(self, server: ServerConfig, key: str | None) -> None:
+        """Save ``server`` (its key to the keyring) on the servers thread; ``saved`` says how."""
+        if not self.closed:
+            self.worker.add_requested.emit(server, key)
+
+    def remove(self, name: str) -> None:
+        if not self.closed:
+            self.worker.remove_requested.emit(name)
+
+    @Slot(str)
+    def _saved(self, problem: str) -> None:
+        if self.closed:
+            return
+        if not problem:
+            self.refresh(self.offline)
+        self.saved.emit(problem)
 
     def stop(self) -> None:
         """Wait for a listing under way (its timeouts bound it), then stop the thread."""

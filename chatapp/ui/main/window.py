@@ -24,6 +24,7 @@ from chatapp.ui.main.export import ask_and_export
 from chatapp.ui.main.first_run import EmptyState
 from chatapp.ui.main.menus import build_menus
 from chatapp.ui.main.servers import RemoteModel, ServersClient
+from chatapp.ui.main.servers_dialog import ServersDialog
 from chatapp.ui.main.settings_dialog import SettingsDialog
 from chatapp.ui.main.sidebar import Sidebar
 from chatapp.ui.main.state import Stream, WindowState
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self.models: ModelServices | None = None
         self.models_dialog: ModelsDialog | None = None
+        self.servers_dialog: ServersDialog | None = None
 
         self._build()
         build_menus(self)
@@ -469,6 +471,15 @@ class MainWindow(QMainWindow):
 
     def open_api_server(self) -> None:
         ApiServerDialog(self.api_server, self).exec()
+
+    def open_servers(self) -> ServersDialog:
+        """Settings → Servers…: add and remove the servers whose models the model menu lists."""
+        if self.servers_dialog is None:
+            self.servers_dialog = ServersDialog(self.servers, self)
+        self.refresh_servers()
+        self.servers_dialog.show()
+        self.servers_dialog.raise_()
+        return self.servers_dialog
 
     def about_text(self) -> str:
         """Help → About: the version, and what this install runs on."""
