@@ -8,6 +8,7 @@ turns with the window's replies (see ``core.chat.scheduler``).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -98,7 +99,10 @@ class ApiServerControl(QObject):
 
             def run() -> None:
                 server.stop()
-                self.stopped.emit()
+                # At quit the window (and this object) may be gone before the server has
+                # stopped: then nobody is left to tell.
+                with contextlib.suppress(RuntimeError):  # "Signal source has been deleted"
+                    self.stopped.emit()
 
             threading.Thread(target=run, name="api server stop", daemon=True).start()
 
