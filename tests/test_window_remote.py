@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction
 from pytestqt.qtbot import QtBot
@@ -179,6 +180,8 @@ def test_offline_mode_blocks_servers_that_are_not_local(
     window.model_menu.hide()
     _pick(qtbot, window, "tiny · here (remote)")
     qtbot.waitUntil(lambda: window.state.remote is not None, timeout=TIMEOUT)
+    # no local model, yet not the first-run screen: there is a model to talk to
+    assert not window.first_run.isVisible() and "On the server here" in window.empty_label.text()
     reply_id = send(qtbot, window, "Still here?")
     assert window.chat_view.widgets[reply_id].header.text() == "<b>Assistant · tiny · via here</b>"
 
@@ -225,3 +228,35 @@ def test_servers_are_added_and_removed_in_settings(
     assert keyring.get_password("chatapp", "lab") is None
     assert "On lab" not in [a.text() for a in _open_model_menu(qtbot, window)]
     window.model_menu.hide()
+
+
+def test_a_server_whose_key_is_missing_is_not_chosen_and_the_window_says_why(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    tmp_path: Path,
+    tiny_model: Path,
+    openai_server: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CHATAPP_TEST_LAB_KEY", raising=False)
+    data = tmp_path / "data"
+    BackendsFile(data / BACKENDS_FILENAME).add(
+        ServerConfig("lab", openai_server, key_env="CHATAPP_TEST_LAB_KEY")
+    )
+    window = make_window(tiny_model, data=data)
+    qtbot.waitUntil(lambda: window.status.servers is not None, timeout=TIMEOUT)
+    line = next(a for a in _open_model_menu(qtbot, window) if a.text().startswith("lab: "))
+    assert "$CHATAPP_TEST_LAB_KEY, which is not set" in line.text() and not line.isEnabled()
+    window.model_menu.hide()
+    # the key is set: the server answers; then it is gone again as the model is chosen (the
+    # key is read at that moment, on the engine thread)
+    monkeypatch.setenv("CHATAPP_TEST_LAB_KEY", "sk-now")
+    entries = _open_model_menu(qtbot, window)
+    remote = next(a for a in entries if a.text() == "tiny · lab (remote)")
+    monkeypatch.delenv("CHATAPP_TEST_LAB_KEY")
+    remote.trigger()
+    window.model_menu.hide()
+    qtbot.waitUntil(window.banner.isVisible, timeout=TIMEOUT)
+    assert "Cannot use the server's model" in window.error_label.text()
+    assert "$CHATAPP_TEST_LAB_KEY, which is not set" in window.error_label.text()
+    assert window.state.remote is None and window.model_button.text().startswith("Tiny Test Chat")
