@@ -122,21 +122,26 @@ class FaultProxy:
             self._socks.append(upstream)
         upstream.sendall(request)
         done = threading.Event()
-        self._spawn(self._watch_client, client, upstream, done)
+        self._spawn(self._watch_client, client, upstream, done, applies)
         self._pump(upstream, client, fault if applies else Fault(), done)
 
     def _watch_client(
-        self, client: socket.socket, upstream: socket.socket, done: threading.Event
+        self, client: socket.socket, upstream: socket.socket, done: threading.Event, applies: bool
     ) -> None:
         """The client's side of the connection: when it closes before the response is over,
-        Stop worked; the server's connection is closed too, as a closing client's would be."""
+        Stop worked; the server's connection is closed too, as a closing client's would be.
+
+        Only a request the fault applies to (a reply) sets ``client_closed``: a client that
+        closes a finished ``/models`` answer a moment before this proxy marks it done would
+        otherwise end the stall of the next reply at once."""
         try:
             while client.recv(65536):
                 pass
         except OSError:
             pass
         if not done.is_set():
-            self.client_closed.set()
+            if applies:
+                self.client_closed.set()
             _close(upstream)
 
     def _pump(

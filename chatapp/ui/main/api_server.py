@@ -8,6 +8,7 @@ turns with the window's replies (see ``core.chat.scheduler``).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -119,7 +120,10 @@ class ApiServerControl(QObject):
                 server.stop()
                 if store is not None:
                     store.close()
-                self.stopped.emit()
+                # At quit the window (and this object) may be gone before the server has
+                # stopped: then nobody is left to tell.
+                with contextlib.suppress(RuntimeError):  # "Signal source has been deleted"
+                    self.stopped.emit()
 
             threading.Thread(target=run, name="api server stop", daemon=True).start()
 

@@ -270,12 +270,12 @@ class ChatPanel(QWidget):
         if self.busy:
             self.show_error("A reply is still streaming: stop it (Esc) or wait for it to finish.")
             return
-        if state.model is None:
+        if not state.has_model:
             self.show_error("No model is loaded: open a GGUF model file first (File → Open model).")
             return
         conv, editing = state.current, state.editing
         system_prompt = state.settings.system_prompt or None
-        model_name = state.model.info.name
+        model_name = state.model_name
         chats = self.chats
 
         def save(_store: Store) -> tuple[Conversation, Message]:
@@ -318,7 +318,7 @@ class ChatPanel(QWidget):
         return self.state.current is not None and parent_id == last
 
     def _placeholder(self, s: Stream) -> Message:
-        model = self.state.model
+        remote = self.state.remote
         return Message(
             id=s.message_id,
             conversation_id=s.conversation_id,
@@ -326,7 +326,8 @@ class ChatPanel(QWidget):
             role="assistant",
             content=s.text,
             created_at=timestamp_now(),
-            model=model.info.name if model else None,
+            model=self.state.model_name,
+            backend=remote.server.name if remote is not None else None,
         )
 
     def _reply_started(self, conv_id: str, message_id: str) -> None:
@@ -438,8 +439,8 @@ class ChatPanel(QWidget):
 
     def regenerate(self, message_id: str | None) -> None:
         state = self.state
-        if self.busy or state.model is None or state.current is None:
-            if state.model is None:
+        if self.busy or not state.has_model or state.current is None:
+            if not state.has_model:
                 self.show_error("No model is loaded: open a GGUF model file first.")
             return
         replies = [m for m in state.thread_messages if m.role == "assistant"]

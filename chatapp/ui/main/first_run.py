@@ -201,7 +201,8 @@ class EmptyState(QWidget):
 
     def update_state(self) -> None:
         model, loading = self.state.model, self.state.loading
-        first_run = model is None and not loading
+        remote = self.state.remote
+        first_run = model is None and remote is None and not loading
         self.first_run.setVisible(first_run)
         self.label.setVisible(not first_run)
         if first_run:
@@ -210,6 +211,11 @@ class EmptyState(QWidget):
             self.label.setText(
                 f"<h2>Loading {escape_plain(Path(loading).name)}…</h2>"
                 "<p>You can start typing already.</p>"
+            )
+        elif remote is not None:
+            self.label.setText(
+                f"<h2>{escape_plain(remote.model)}</h2><p>On the server "
+                f"{escape_plain(remote.server.name)}. Type a message below to start.</p>"
             )
         elif model is not None:
             self.label.setText(
@@ -274,7 +280,7 @@ class EmptyState(QWidget):
             self._autoload.discard(item.filename)
             self._downloaded[item.filename] = Path(item.path)
             self.first_run.set_status(item.filename, "Downloaded")
-            if self.state.model is None and not self.state.loading:
+            if not self.state.has_model and not self.state.loading:
                 self.load_requested.emit(Path(item.path))
         elif item.state == State.FAILED:
             self._autoload.discard(item.filename)

@@ -151,8 +151,12 @@ class MessageWidget(QFrame):
         layout.setContentsMargins(12, 8, 12, 8)
         layout.setSpacing(4)
         who = "You" if message.role == "user" else f"Assistant · {message.model or 'model'}"
+        if message.role == "assistant" and message.backend:  # written on another machine
+            who += f" · via {message.backend}"
         self.header = QLabel(f"<b>{escape_plain(who)}</b>", self)
         self.header.setObjectName("messageHeader")
+        if message.role == "assistant" and message.backend:
+            self.header.setToolTip(f"from the server {message.backend}")
         self.header.setWordWrap(True)
         self.header.setMinimumWidth(1)
         layout.addWidget(self.header)

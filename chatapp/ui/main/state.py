@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from chatapp.core.config.appsettings import AppSettings
 from chatapp.core.inference.engine import LoadedModel
 from chatapp.core.storage.store import Conversation, Message
+from chatapp.ui.main.servers import RemoteModel
 
 
 @dataclass
@@ -33,7 +34,7 @@ class WindowState(QObject):
     conversation_changed = Signal()  # another conversation (or none), or its title/settings
     thread_changed = Signal()  # the messages shown (or their versions) changed
     stream_changed = Signal()  # a reply began or ended (not each piece of it)
-    model_changed = Signal()  # a model loaded, or loading began or ended
+    model_changed = Signal()  # a model loaded, loading began or ended, or a server's was chosen
     editing_changed = Signal()  # a message is being edited, or no longer
 
     def __init__(self, settings: AppSettings, parent: QObject | None = None) -> None:
@@ -45,6 +46,7 @@ class WindowState(QObject):
         self.versions: dict[str, list[str]] = {}  # message id -> its versions' ids
         self._stream: Stream | None = None
         self._model: LoadedModel | None = None
+        self._remote: RemoteModel | None = None
         self._loading: str | None = None
         self._editing: Message | None = None
 
@@ -119,6 +121,28 @@ class WindowState(QObject):
     def model(self, value: LoadedModel | None) -> None:
         self._model = value
         self.model_changed.emit()
+
+    @property
+    def remote(self) -> RemoteModel | None:
+        """The server's model replies come from; ``None``: the local ``model``."""
+        return self._remote
+
+    @remote.setter
+    def remote(self, value: RemoteModel | None) -> None:
+        self._remote = value
+        self.model_changed.emit()
+
+    @property
+    def has_model(self) -> bool:
+        """Something can reply: a local model is loaded, or a server's model is chosen."""
+        return self._model is not None or self._remote is not None
+
+    @property
+    def model_name(self) -> str | None:
+        """The name replies are recorded under: the server's model id, or the local model's."""
+        if self._remote is not None:
+            return self._remote.model
+        return self._model.info.name if self._model is not None else None
 
     @property
     def loading(self) -> str | None:

@@ -1,4 +1,5 @@
-"""The model status bar: the model (click to change), the backend, the context meter, loading."""
+"""The model status bar: the model (click to change: recent local models, then each server's
+models), the backend, the context meter, loading."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QProgressBar, QStatusBar, QToolButt
 
 from chatapp.core.inference.backend import TokenCount
 from chatapp.core.models.modelinfo import ModelInfo
+from chatapp.ui.main.servers import Listing, RemoteModel, ServerModels
 from chatapp.ui.main.state import WindowState
 from chatapp.ui.main.widgets import named
 
@@ -21,6 +23,8 @@ class ModelStatusBar(QObject):
     load_requested = Signal(object)  # Path of a recent model
     open_requested = Signal()  # "Open a GGUF model file…"
     cancel_load_requested = Signal()
+    remote_requested = Signal(object)  # RemoteModel: chat with a server's model
+    servers_wanted = Signal()  # the model menu is about to show: ask the servers again
 
     def __init__(
         self,
@@ -37,7 +41,10 @@ class ModelStatusBar(QObject):
         self.model_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.model_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.model_menu = QMenu(self.model_button)
-        self.model_menu.aboutToShow.connect(lambda: self.fill_recent(self.model_menu))
+        self.model_menu.aboutToShow.connect(self._menu_about_to_show)
+        # the servers' last answer (None: not asked yet), and whether they are being asked
+        self.servers: Listing | None = None
+        self.asking_servers = False
         self.model_button.setMenu(self.model_menu)
         self.backend_label = named(QLabel(bar), "backendLabel", "Backend")
         self.context_meter = named(QProgressBar(bar), "contextMeter", "Context used")
@@ -73,14 +80,20 @@ class ModelStatusBar(QObject):
             self.load_bar.setValue(0)
             self.load_bar.setVisible(loading is not None)
             self.cancel_load_button.setVisible(loading is not None)
+        remote = self.state.remote
         if loading:
             self.model_button.setText(f"Loading {Path(loading).name}…")
+        elif remote is not None:
+            self.model_button.setText(f"{remote.label} ▾".replace("&", "&&"))
         elif model is not None:
             i = model.info
             self.model_button.setText(f"{i.name} · {i.parameters_label} · {i.quantization} ▾")
         else:
             self.model_button.setText("No model — choose… ▾")
-        if model is not None:
+        if remote is not None:
+            self.backend_label.setText(remote.server.base_url)
+            self.backend_label.setToolTip(f"{remote.model} on the server {remote.server.name}")
+        elif model is not None:
             where = (
                 f"{model.backend} · {model.layers_offloaded}/{model.info.n_layer} layers on GPU"
                 if model.layers_offloaded
@@ -97,7 +110,8 @@ class ModelStatusBar(QObject):
     def update_context_meter(self) -> None:
         """How much of the context the conversation's last reply used."""
         model = self.state.model
-        n_ctx = model.n_ctx if model else 0
+        # a server fits the context itself and does not say its size
+        n_ctx = model.n_ctx if model and self.state.remote is None else 0
         used = 0
         for m in reversed(self.state.thread_messages):
             if m.metrics is not None:
@@ -109,7 +123,8 @@ class ModelStatusBar(QObject):
 
     def show_token_count(self, _message_id: str, count: TokenCount) -> None:
         """While a reply streams: the context it uses so far."""
-        if self.state.model is not None and self.state.stream is not None:
+        local = self.state.model is not None and self.state.remote is None
+        if local and self.state.stream is not None:
             self.context_meter.setValue(min(count.context, self.context_meter.maximum()))
 
     def recent_label(self, path: str) -> str:
@@ -133,3 +148,59 @@ class ModelStatusBar(QObject):
         if recent:
             menu.addSeparator()
         menu.addAction("Open a GGUF model file…", self.open_requested.emit)
+
+    # -- the servers' models --------------------------------------------------------------------
+
+    def _menu_about_to_show(self) -> None:
+        self.servers_wanted.emit()
+        self.fill_model_menu()
+
+    def show_servers(self, listing: Listing | None, asking: bool) -> None:
+        """The servers' answer arrived (or asking began): an open model menu shows it now."""
+        self.servers, self.asking_servers = listing, asking
+        if self.model_menu.isVisible():
+            self.fill_model_menu()
+
+    def fill_model_menu(self) -> None:
+        """Recent local models, then a section per server with its models (or why none)."""
+        menu = self.model_menu
+        self.fill_recent(menu)
+        listing = self.servers
+        if listing is None:
+            if self.asking_servers:
+                menu.addSeparator()
+                menu.addAction("Asking the servers for their models…").setEnabled(False)
+            return
+        if listing.problem is not None:
+            menu.addSeparator()
+            menu.addAction(f"Servers: {listing.problem}").setEnabled(False)
+        for answer in listing.servers:
+            self._add_server(menu, answer)
+
+    def _add_server(self, menu: QMenu, answer: ServerModels) -> None:
+        server = answer.server
+        menu.addSection(f"On {server.name}".replace("&", "&&"))
+        if answer.blocked:
+            line = f"{server.name}: offline mode is on (the server is not marked local)"
+        elif answer.error is not None:
+            line = f"{server.name}: {answer.error}"
+        elif not answer.models:
+            line = f"{server.name} has no models"
+        else:
+            current = self.state.remote
+            for model in answer.models:
+                choice = RemoteModel(server, model)
+                action = menu.addAction(
+                    choice.label.replace("&", "&&"), partial(self.remote_requested.emit, choice)
+                )
+                action.setToolTip(f"{model} on {server.base_url}")
+                if current is not None and (current.server.name, current.model) == (
+                    server.name,
+                    model,
+                ):
+                    action.setCheckable(True)
+                    action.setChecked(True)
+            return
+        action = menu.addAction(line.replace("&", "&&"))
+        action.setEnabled(False)
+        action.setToolTip(line)

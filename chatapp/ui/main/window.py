@@ -23,6 +23,8 @@ from chatapp.ui.main.chat_panel import ChatPanel
 from chatapp.ui.main.export import ask_and_export
 from chatapp.ui.main.first_run import EmptyState
 from chatapp.ui.main.menus import build_menus
+from chatapp.ui.main.servers import RemoteModel, ServersClient
+from chatapp.ui.main.servers_dialog import ServersDialog
 from chatapp.ui.main.settings_dialog import SettingsDialog
 from chatapp.ui.main.sidebar import Sidebar
 from chatapp.ui.main.state import Stream, WindowState
@@ -86,9 +88,14 @@ class MainWindow(QMainWindow):
         w.loaded.connect(self._loaded)
         w.load_failed.connect(self._load_failed)
         w.template_changed.connect(self._template_changed)
+        w.remote_changed.connect(self._remote_changed)
+        w.remote_failed.connect(self._remote_failed)
+        # the servers of backends.json (beside settings.json) and their models, for the menu
+        self.servers = ServersClient(settings_file.path.parent, self)
         self._closing = False
         self.models: ModelServices | None = None
         self.models_dialog: ModelsDialog | None = None
+        self.servers_dialog: ServersDialog | None = None
 
         self._build()
         build_menus(self)
@@ -112,6 +119,7 @@ class MainWindow(QMainWindow):
         self.composer.setFocus()
         QTimer.singleShot(0, self._resume_downloads)
         QTimer.singleShot(0, self._gpu_hint)
+        QTimer.singleShot(0, self.refresh_servers)
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -159,6 +167,11 @@ class MainWindow(QMainWindow):
         status.load_requested.connect(self.load_model)
         status.open_requested.connect(self.open_model_dialog)
         status.cancel_load_requested.connect(self.engine.worker.cancel_load.set)
+        status.remote_requested.connect(self.use_remote)
+        status.servers_wanted.connect(self.refresh_servers)
+        self.servers.changed.connect(
+            lambda: status.show_servers(self.servers.listing, self.servers.asking)
+        )
         self.engine.worker.load_progress.connect(status.show_load_progress)
         self.engine.worker.token_count.connect(status.show_token_count)
 
@@ -278,6 +291,11 @@ class MainWindow(QMainWindow):
         if self.state.stream is not None:
             self.show_error("Wait for the reply to finish (or stop it) before changing models.")
             return
+        model = self.state.model
+        if self.state.remote is not None and model is not None and model.info.path == path:
+            # back to the local model, still loaded: no need to read it again
+            self.engine.worker.remote_requested.emit(None, "", self.settings.offline)
+            return
         self.state.loading = str(path)
         self.engine.worker.load_requested.emit(
             str(path), self.settings.load, self.settings.chat_template
@@ -299,6 +317,28 @@ class MainWindow(QMainWindow):
         self.state.loading = None
         self.template_notice.loaded(model)
         self.model_loaded.emit(model)
+
+    # -- the servers' models --------------------------------------------------------------------
+
+    def refresh_servers(self) -> None:
+        """Ask the servers for their models again (on the "servers" thread); the menu shows them."""
+        if not self._closing:
+            self.servers.refresh(self.settings.offline)
+
+    def use_remote(self, choice: RemoteModel) -> None:
+        """Chat with a server's model; choosing a local model again switches back."""
+        if self.chat_panel.busy:  # a reply streams, or was asked for
+            self.show_error("Wait for the reply to finish (or stop it) before changing models.")
+            return
+        self.engine.worker.remote_requested.emit(choice.server, choice.model, self.settings.offline)
+
+    def _remote_changed(self, remote: RemoteModel | None) -> None:
+        if not self._closing:
+            self.state.remote = remote
+
+    def _remote_failed(self, message: str) -> None:
+        if not self._closing:
+            self.show_error(f"Cannot use the server's model: {message}.")
 
     def _template_changed(self, model: LoadedModel) -> None:
         """The chat template chosen in the notice's menu is in effect."""
@@ -388,6 +428,8 @@ class MainWindow(QMainWindow):
         if self.settings.offline != offline:
             self.settings = self.settings.updated(offline=offline)
             self._save_settings()
+            self.engine.worker.offline_requested.emit(offline)
+            self.refresh_servers()  # blocked, or asked again
 
     def _gpu_hint(self) -> None:
         """Once: this machine has a GPU that this llama.cpp build cannot use (the "why is it
@@ -441,6 +483,15 @@ class MainWindow(QMainWindow):
             on_save_changed=save_changed,
         ).exec()
 
+    def open_servers(self) -> ServersDialog:
+        """Settings → Servers…: add and remove the servers whose models the model menu lists."""
+        if self.servers_dialog is None:
+            self.servers_dialog = ServersDialog(self.servers, self)
+        self.refresh_servers()
+        self.servers_dialog.show()
+        self.servers_dialog.raise_()
+        return self.servers_dialog
+
     def about_text(self) -> str:
         """Help → About: the version, and what this install runs on."""
         return about_html(self.db.worker.store.path.parent)
@@ -488,6 +539,7 @@ class MainWindow(QMainWindow):
         self._closing = self.chat_panel.closing = self.empty.closing = True
         self.api_server.stop()  # its requests are cancelled; the engine waits for the last token
         self.engine.stop()
+        self.servers.stop()
         if self.models is not None:
             self.models.stop()
         self.settings = self.settings.updated(

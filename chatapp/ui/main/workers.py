@@ -20,10 +20,19 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from chatapp.core.chat.service import ChatService
+from chatapp.core.config.backends import BackendsError, ServerConfig, api_key
 from chatapp.core.config.settings import GenerationSettings, LoadSettings
-from chatapp.core.inference.backend import PromptProgress, TextDelta, ThinkingDelta, TokenCount
+from chatapp.core.inference.backend import (
+    ChatBackend,
+    PromptProgress,
+    TextDelta,
+    ThinkingDelta,
+    TokenCount,
+)
 from chatapp.core.inference.engine import Engine, EngineError, LoadCancelled, ModelFileError
+from chatapp.core.inference.remote import RemoteBackend
 from chatapp.core.storage.store import Message, Store, StoreError
+from chatapp.ui.main.servers import RemoteModel
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +127,18 @@ class StoreClient(QObject):
 
 
 class EngineWorker(QObject):
-    """Owns the engine on the engine thread. Requests arrive as queued signals."""
+    """Owns the engine on the engine thread. Requests arrive as queued signals.
+
+    Replies come from the active backend: the local ``Engine``, or a ``RemoteBackend`` once
+    ``remote_requested`` chose a server's model (its key is read here, off the GUI thread).
+    Loading a local model, or ``remote_requested`` with no server, makes the engine active again
+    (the local model stays loaded meanwhile).
+    """
 
     load_requested = Signal(str, object, object)  # path, LoadSettings, chat template or None
     template_requested = Signal(object)  # the loaded model's chat template (None: its own)
+    remote_requested = Signal(object, str, bool)  # ServerConfig (None: the engine), model, offline
+    offline_requested = Signal(bool)  # offline mode changed: the remote backend obeys it too
     # conversation id, parent message id, settings, the reply's stop flag (threading.Event)
     chat_requested = Signal(str, str, object, object)
 
@@ -138,6 +155,8 @@ class EngineWorker(QObject):
     reply_failed = Signal(str, str)  # conversation id, message
     # conversation id, why saving waits (another program's lock); the reply streams on
     save_delayed = Signal(str, str)
+    remote_changed = Signal(object)  # the RemoteModel replies now come from, or None: the engine
+    remote_failed = Signal(str)  # why the server's model cannot be used (its key, say)
 
     def __init__(self, engine: Engine, store: Store) -> None:
         super().__init__()
@@ -145,7 +164,10 @@ class EngineWorker(QObject):
         self.store = store
         self.chats = ChatService(store, GenerationSettings)  # settings come with each request
         self.cancel_load = threading.Event()
+        self.remote: RemoteBackend | None = None
         self.load_requested.connect(self._load)
+        self.remote_requested.connect(self._use_remote)
+        self.offline_requested.connect(self._set_offline)
         self.chat_requested.connect(self._chat)
         self.template_requested.connect(self._set_template)
 
@@ -169,7 +191,42 @@ class EngineWorker(QObject):
             log.exception("model load failed")
             self.load_failed.emit(path, f"llama.cpp could not load {Path(path).name}: {exc}")
         else:
+            self._drop_remote()  # the model just loaded is the one chatted with
             self.loaded.emit(model)
+
+    @Slot(object, str, bool)
+    def _use_remote(self, server: ServerConfig | None, model: str, offline: bool) -> None:
+        if server is None:
+            self._drop_remote()
+            return
+        try:
+            key = api_key(server)
+        except BackendsError as exc:
+            self.remote_failed.emit(str(exc))
+            return
+        self._close_remote()
+        self.remote = RemoteBackend(server, model, key, offline=offline)
+        self.remote_changed.emit(RemoteModel(server, model))
+
+    @Slot(bool)
+    def _set_offline(self, offline: bool) -> None:
+        if self.remote is not None:
+            self.remote.offline = offline
+
+    def _drop_remote(self) -> None:
+        if self.remote is not None:
+            self._close_remote()
+            self.remote_changed.emit(None)
+
+    def _close_remote(self) -> None:
+        if self.remote is not None:
+            self.remote.close()
+            self.remote = None
+
+    @property
+    def backend(self) -> ChatBackend:
+        """What replies come from now."""
+        return self.remote if self.remote is not None else self.engine
 
     @Slot(object)
     def _set_template(self, template: str | None) -> None:
@@ -196,7 +253,7 @@ class EngineWorker(QObject):
 
         try:
             events = self.chats.reply(
-                self.engine,
+                self.backend,
                 conversation_id,
                 parent_id,
                 settings,
@@ -269,4 +326,5 @@ class EngineClient(QObject):
             # Destroying a running QThread aborts the process: say so, and wait it out.
             log.warning("the engine thread did not stop within %d ms; waiting", deadline_ms)
             self.worker_thread.wait()
+        self.worker._close_remote()
         self.engine.unload()
