@@ -123,6 +123,45 @@ def _generate(model: Path | None) -> str:
     )
 
 
+def _api(model: Path | None) -> str:
+    """The local API server starts, needs its key and answers with the loaded model."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from chatapp.api.running import ApiServer
+    from chatapp.api.server import ServerOptions, new_key
+    from chatapp.core.config.settings import LoadSettings
+    from chatapp.core.inference.engine import Engine
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if model is None:
+            from chatapp.core.models.synthetic import write_chat_model
+
+            model = write_chat_model(Path(tmp) / "self-test.gguf", name="self-test model")
+        engine = Engine()
+        engine.load(model, LoadSettings(n_ctx=512))
+        key = new_key()
+        server = ApiServer(engine, ServerOptions(api_key=key), port=0)
+        server.start()
+        try:
+            try:
+                urllib.request.urlopen(f"{server.url}/models", timeout=10)
+                raise RuntimeError("the server answered without its key")
+            except urllib.error.HTTPError as exc:
+                if exc.code != 401:
+                    raise
+            asked = urllib.request.Request(
+                f"{server.url}/models", headers={"Authorization": f"Bearer {key}"}
+            )
+            with urllib.request.urlopen(asked, timeout=10) as r:
+                served = json.load(r)["data"][0]["id"]
+        finally:
+            server.stop()
+            engine.unload()
+    return f"serves {served} at 127.0.0.1, key required"
+
+
 def run(model: Path | None) -> int:
     python = "bundled" if bundled() else sys.executable
     print(
@@ -134,6 +173,7 @@ def run(model: Path | None) -> int:
         ("store", _store),
         ("llama.cpp", _llama),
         ("model", lambda: _generate(model)),
+        ("API server", lambda: _api(model)),
     ]
     failed = 0
     for name, check in checks:

@@ -119,7 +119,8 @@ def test_bundle_runs_its_self_test_with_no_python_on_the_machine(
     assert f"chatapp {__version__}" in r.stdout
     assert "(bundled)" in r.stdout  # the bundle's own Python ran
     assert "ok    model: Tiny Test Chat: loaded and generated" in r.stdout
-    assert r.stdout.strip().endswith("4 passed, 0 failed")
+    assert "ok    API server: serves tiny-chat at 127.0.0.1, key required" in r.stdout
+    assert r.stdout.strip().endswith("5 passed, 0 failed")
 
 
 def test_install_script_installs_into_home_and_uninstalls_cleanly(

@@ -15,9 +15,10 @@ from tests.helpers import assert_valid_desktop_entry, run_cli
 def test_self_test_reports_each_part_and_exits_zero(tiny_model: Path) -> None:
     r = run_cli("--self-test", "--model", tiny_model)
     assert r.returncode == 0, r.stdout + r.stderr
-    for part in ("ok    Qt", "ok    store", "ok    llama.cpp", "ok    model: Tiny Test Chat"):
+    parts = ("ok    Qt", "ok    store", "ok    llama.cpp", "ok    model: Tiny Test Chat")
+    for part in (*parts, "ok    API server: serves tiny-chat"):
         assert part in r.stdout
-    assert r.stdout.strip().endswith("4 passed, 0 failed")
+    assert r.stdout.strip().endswith("5 passed, 0 failed")
 
 
 def test_self_test_fails_clearly_on_a_bad_model(truncated_model: Path) -> None:
