@@ -1,0 +1,292 @@
+"""Chat with your documents, first slice: extraction, chunking, the incremental index, hybrid
+search and ``chatapp docs``, on a corpus generated in tmp_path and the tiny generated models.
+
+The tiny models' vectors carry no meaning, so search is asserted on keyword questions only
+(BM25 finds them; fusion must not lose them); vector quality is not asserted here.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatapp.core.docs.chunk import chunk_sections
+from chatapp.core.docs.extract import Section, Skipped, extract
+from chatapp.core.docs.index import DocIndex, Progress
+from chatapp.core.docs.search import fts_query, search
+from chatapp.core.inference.embeddings import Embedded, Embedder
+
+INSTALL = (
+    "# Frobnicator guide\n\nThe frobnicator turns widgets into gadgets.\n\n"
+    "## Installation\n\nRun pip install frobnicator, then restart the daemon.\n\n"
+    "## Troubleshooting\n\nIf the daemon hangs, delete the lock file in /var/run.\n"
+)
+NOTES = "Meeting notes.\n\nThe budget for the zeppelin project is twelve thousand euros.\n"
+RST = "Recipes\n=======\n\nBread\n-----\n\nKnead the sourdough for ten minutes.\n"
+HTML = (
+    "<html><head><title>t</title><style>p {color: red}</style>"
+    "<script>alert('no')</script></head><body><h1>Tides</h1>"
+    "<p>The harbour floods at spring tide &amp; full moon.</p></body></html>"
+)
+
+
+def write_pdf(path: Path, pages: list[str]) -> None:
+    """A PDF with one line of text per page, written by PDFium itself (pypdfium2's raw API)."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    pdf = pdfium.PdfDocument.new()
+    for text in pages:
+        page = pdf.new_page(612, 792)
+        obj = raw.FPDFPageObj_NewTextObj(pdf, b"Helvetica", 12.0)
+        buf = ctypes.create_string_buffer((text + "\x00").encode("utf-16-le"))
+        raw.FPDFText_SetText(obj, ctypes.cast(buf, ctypes.POINTER(raw.FPDF_WCHAR)))
+        raw.FPDFPageObj_Transform(obj, 1, 0, 0, 1, 72, 700)
+        raw.FPDFPage_InsertObject(page, obj)
+        raw.FPDFPage_GenerateContent(page)
+        page.close()
+    pdf.save(str(path))
+    pdf.close()
+
+
+def write_docx(path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Handbook", level=1)
+    document.add_paragraph("Welcome to the team.")
+    document.add_heading("Holidays", level=2)
+    document.add_paragraph("Every employee gets thirty days of vacation each year.")
+    document.save(str(path))
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "corpus"
+    (root / "sub").mkdir(parents=True)
+    (root / "install.md").write_text(INSTALL)
+    (root / "notes.txt").write_text(NOTES)
+    (root / "sub" / "recipes.rst").write_text(RST)
+    (root / "sub" / "tides.html").write_text(HTML)
+    write_pdf(root / "manual.pdf", ["Chapter one: unpacking.", "The warranty lasts five years."])
+    write_docx(root / "handbook.docx")
+    (root / "picture.dat").write_bytes(bytes(range(256)) * 8)
+    (root / "empty.txt").write_bytes(b"")
+    return root
+
+
+@pytest.fixture(scope="module")
+def embedder(tiny_model: Path) -> Iterator[Embedder]:
+    e = Embedder(tiny_model)
+    yield e
+    e.close()
+
+
+class Counting:
+    """The real Embedder, recording every text it embeds."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def embed(self, texts: list[str]) -> Embedded:
+        self.texts.extend(texts)
+        return self.inner.embed(texts)
+
+
+def names(paths: list[str]) -> set[str]:
+    return {Path(p).name for p in paths}
+
+
+# extraction
+
+
+def test_extract_keeps_headings_pages_and_strips_html(corpus: Path) -> None:
+    md = extract(corpus / "install.md")
+    assert [s.heading for s in md] == [
+        "Frobnicator guide",
+        "Frobnicator guide > Installation",
+        "Frobnicator guide > Troubleshooting",
+    ]
+    assert "pip install frobnicator" in md[1].text
+    pdf = extract(corpus / "manual.pdf")
+    assert [(s.page, s.text) for s in pdf] == [
+        (1, "Chapter one: unpacking."),
+        (2, "The warranty lasts five years."),
+    ]
+    doc = extract(corpus / "handbook.docx")
+    assert doc[-1].heading == "Handbook > Holidays"
+    assert "thirty days of vacation" in doc[-1].text
+    rst = extract(corpus / "sub" / "recipes.rst")
+    assert rst[-1].heading == "Recipes > Bread"
+    (html,) = extract(corpus / "sub" / "tides.html")
+    assert "floods at spring tide & full moon" in html.text
+    assert "alert" not in html.text and "color" not in html.text and "<" not in html.text
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.txt", b"", "empty file"),
+        ("blob.dat", bytes(range(256)), "binary"),
+        ("latin.txt", "café".encode("latin-1"), "not UTF-8"),
+        ("broken.pdf", b"%PDF-1.4 not really", "not a readable PDF"),
+        ("broken.docx", b"PK\x03\x04 not a zip", "Word document"),
+        ("photo.png", b"\x89PNG....", "binary"),
+        ("blank.md", b"   \n\n", "no text"),
+    ],
+)
+def test_unreadable_files_are_skipped_with_a_reason(
+    tmp_path: Path, name: str, content: bytes, reason: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(Skipped) as caught:
+        extract(path)
+    assert reason in caught.value.reason
+
+
+def test_huge_file_is_skipped_without_reading(tmp_path: Path) -> None:
+    path = tmp_path / "huge.txt"
+    with path.open("wb") as f:
+        f.truncate(201 * 1024 * 1024)  # sparse: no disk used
+    with pytest.raises(Skipped, match="too large"):
+        extract(path)
+
+
+# chunking
+
+
+def test_chunks_fit_the_model_overlap_and_keep_their_place(embedder: Embedder) -> None:
+    words = " ".join(f"word{i}" for i in range(400))
+    sections = [Section(words, page=3, heading="A > B"), Section("short tail", page=4)]
+    chunks = chunk_sections(sections, embedder.count_tokens, max_tokens=60, overlap=10)
+    assert len(chunks) > 3
+    for c in chunks:
+        assert embedder.count_tokens(c.text) <= 60 + 2  # the per-word count is close
+    assert {(c.page, c.heading) for c in chunks} == {(3, "A > B"), (4, None)}
+    first, second = chunks[0].text.split(), chunks[1].text.split()
+    assert first[-1] in second[:6]  # the next chunk starts a little before this one ends
+    covered = {w for c in chunks[:-1] for w in c.text.split()}
+    assert covered == set(words.split())  # nothing lost between chunks
+
+
+# the index
+
+
+def test_index_then_reindex_embeds_only_what_changed(
+    tmp_path: Path, corpus: Path, embedder: Embedder
+) -> None:
+    counting = Counting(embedder)
+    with DocIndex(tmp_path / "data" / "docs.sqlite3") as index:
+        first = index.index("notes", [corpus], counting)  # type: ignore[arg-type]
+        assert names(first.embedded) == {
+            "install.md",
+            "notes.txt",
+            "recipes.rst",
+            "tides.html",
+            "manual.pdf",
+            "handbook.docx",
+        }
+        assert dict((Path(p).name, r) for p, r in first.skipped) == {
+            "picture.dat": "a binary file (not text)",
+            "empty.txt": "empty file",
+        }
+        (listed,) = index.collections()
+        assert (listed.name, listed.files, len(listed.skipped)) == ("notes", 6, 2)
+
+        counting.texts.clear()
+        again = index.index("notes", None, counting)  # type: ignore[arg-type]
+        assert again.embedded == [] and counting.texts == [] and again.unchanged == 8
+
+        os.utime(corpus / "notes.txt")  # touched only: the hash says unchanged
+        (corpus / "install.md").write_text(INSTALL + "\n## Uninstall\n\nRun pip uninstall.\n")
+        (corpus / "sub" / "recipes.rst").unlink()
+        (corpus / "new.txt").write_text("A new file about lighthouses.")
+        changed = index.index("notes", None, counting)  # type: ignore[arg-type]
+        assert names(changed.embedded) == {"install.md", "new.txt"}
+        assert names(changed.removed) == {"recipes.rst"}
+        assert any("pip uninstall" in t for t in counting.texts)
+        assert not any("zeppelin" in t for t in counting.texts)  # notes.txt not re-embedded
+        hits = search(index, "notes", "sourdough", None)
+        assert hits == []  # the deleted file's passages are gone from search too
+
+
+def test_cancelled_index_resumes_without_re_embedding_finished_files(
+    tmp_path: Path, corpus: Path, embedder: Embedder
+) -> None:
+    counting = Counting(embedder)
+    cancel = threading.Event()
+    seen: list[Progress] = []
+
+    def progress(p: Progress) -> None:
+        seen.append(p)
+        if p.files_done == 3:
+            cancel.set()
+
+    with DocIndex(tmp_path / "docs.sqlite3") as index:
+        stopped = index.index("c", [corpus], counting, progress, cancel)  # type: ignore[arg-type]
+        assert stopped.cancelled
+        done_before = set(stopped.embedded)
+        assert 0 < len(done_before) <= 3
+        assert all(p.files_total == 8 and p.bytes_total > 0 for p in seen)
+        assert seen[-1].bytes_done <= seen[-1].bytes_total
+
+    counting.texts.clear()
+    with DocIndex(tmp_path / "docs.sqlite3") as index:  # as after a restart
+        resumed = index.index("c", None, counting)  # type: ignore[arg-type]
+        assert not resumed.cancelled
+        assert done_before.isdisjoint(resumed.embedded)
+        assert len(done_before) + len(resumed.embedded) == 6
+        (listed,) = index.collections()
+        assert listed.files == 6
+
+
+def test_another_embedding_model_re_embeds_everything(
+    tmp_path: Path, corpus: Path, embedder: Embedder, eos_model: Path
+) -> None:
+    with DocIndex(tmp_path / "docs.sqlite3") as index:
+        index.index("c", [corpus], embedder)
+        other = Embedder(eos_model)
+        try:
+            switched = index.index("c", None, other)
+        finally:
+            other.close()
+        assert switched.model_changed
+        assert len(switched.embedded) == 6
+        assert index.model_of("c") == str(eos_model.resolve())
+
+
+def test_search_finds_the_passage_that_answers(
+    tmp_path: Path, corpus: Path, embedder: Embedder
+) -> None:
+    with DocIndex(tmp_path / "docs.sqlite3") as index:
+        index.index("c", [corpus], embedder)
+        index.index("other", [corpus / "notes.txt"], embedder)
+        top = search(index, "c", "How long does the warranty last?", embedder, k=3)[0]
+        assert (Path(top.path).name, top.where) == ("manual.pdf", "p. 2")
+        top = search(index, "c", "how do I install the frobnicator", embedder)[0]
+        assert top.heading == "Frobnicator guide > Installation"
+        top = search(index, "c", "vacation days", embedder)[0]
+        assert (Path(top.path).name, top.where) == ("handbook.docx", "Handbook > Holidays")
+        assert search(index, "c", 'budget "zeppelin* AND (', None)[0].path.endswith("notes.txt")
+        assert all(h.path.endswith("notes.txt") for h in search(index, "other", "warranty", None))
+        assert fts_query("  ?!  ") is None
+
+
+def test_a_text_longer_than_one_batch_is_refused_in_words(embedder: Embedder) -> None:
+    from chatapp.core.inference.embeddings import EmbeddingError
+
+    text = "word " * 2000
+    assert embedder.count_tokens(text) > embedder.max_tokens
+    with pytest.raises(EmbeddingError, match="more than the"):
+        embedder.embed([text])
