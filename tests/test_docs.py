@@ -255,14 +255,15 @@ def test_another_embedding_model_re_embeds_everything(
     tmp_path: Path, corpus: Path, embedder: Embedder, eos_model: Path
 ) -> None:
     with DocIndex(tmp_path / "docs.sqlite3") as index:
+        index.index("c", [corpus / "sub"], embedder)
         index.index("c", [corpus], embedder)
         other = Embedder(eos_model)
-        try:
-            switched = index.index("c", None, other)
+        try:  # given one folder only: the others' files are re-embedded too, none lost
+            switched = index.index("c", [corpus / "sub"], other)
         finally:
             other.close()
         assert switched.model_changed
-        assert len(switched.embedded) == 6
+        assert len(switched.embedded) == 6 and switched.unchanged == 0
         assert index.model_of("c") == str(eos_model.resolve())
 
 

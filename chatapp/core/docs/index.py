@@ -293,7 +293,7 @@ class DocIndex:
                         (cid, str(p.resolve())),
                     )
             self._matrices.pop(cid, None)
-        if paths is None:
+        if paths is None or result.model_changed:  # another model: every root, not only these
             with self._lock:
                 roots = [
                     Path(r[0])
@@ -304,9 +304,10 @@ class DocIndex:
         else:
             roots = [p.resolve() for p in paths]
 
-        found: list[tuple[Path, os.stat_result]] = []
+        walked: dict[Path, os.stat_result] = {}  # a folder inside another: its files once
         for root in roots:
-            found.extend(_walk(root))
+            walked.update(_walk(root))
+        found = sorted(walked.items())
         seen = {str(p) for p, _ in found}
         with self._writing() as conn:  # removed files: under a walked root, no longer there
             known = conn.execute(
