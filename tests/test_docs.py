@@ -21,6 +21,7 @@ from chatapp.core.docs.extract import Section, Skipped, extract
 from chatapp.core.docs.index import DocIndex, Progress
 from chatapp.core.docs.search import fts_query, search
 from chatapp.core.inference.embeddings import Embedded, Embedder
+from tests.helpers import run_cli
 
 INSTALL = (
     "# Frobnicator guide\n\nThe frobnicator turns widgets into gadgets.\n\n"
@@ -282,6 +283,64 @@ def test_search_finds_the_passage_that_answers(
         assert search(index, "c", 'budget "zeppelin* AND (', None)[0].path.endswith("notes.txt")
         assert all(h.path.endswith("notes.txt") for h in search(index, "other", "warranty", None))
         assert fts_query("  ?!  ") is None
+
+
+# the command line
+
+
+def test_cli_add_list_search_rm(tmp_path: Path, corpus: Path, tiny_model: Path) -> None:
+    data = tmp_path / "data"
+    added = run_cli(
+        "docs", "add", corpus, "--collection", "work", "--embedding-model", tiny_model,
+        "--data-dir", data,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert "6 files embedded" in added.stderr
+    assert "picture.dat: a binary file" in added.stderr and "empty.txt: empty file" in added.stderr
+    assert (data / "docs.sqlite3").exists() and not (data / "chatapp.sqlite3").exists()
+
+    listed = run_cli("docs", "list", "--data-dir", data)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[0].startswith("work\t6 files\t")
+    assert any("empty.txt\tempty file" in line for line in lines)
+
+    found = run_cli("docs", "search", "warranty years", "--collection", "work", "--data-dir", data)
+    assert found.returncode == 0, found.stderr
+    path, where, score, passage = found.stdout.splitlines()[0].split("\t")
+    assert (Path(path).name, where) == ("manual.pdf", "p. 2")
+    assert passage == "The warranty lasts five years."
+    assert float(score) > 0
+
+    again = run_cli("docs", "reindex", "--data-dir", data)
+    assert again.returncode == 0 and "0 files embedded" in again.stderr, again.stderr
+
+    removed = run_cli("docs", "rm", "work", "--data-dir", data)
+    assert removed.returncode == 0, removed.stderr
+    gone = run_cli("docs", "search", "warranty", "--collection", "work", "--data-dir", data)
+    assert gone.returncode == 1
+    assert gone.stderr.strip() == (
+        "chatapp: no collection named 'work' (chatapp docs list shows them)"
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("docs", "add", "/no/such/folder", "--embedding-model", "x.gguf"),
+        ("docs", "add", "."),  # a new collection without a model
+        ("docs", "add", ".", "--embedding-model", "/no/model.gguf"),
+        ("docs", "rm", "nope"),
+        ("docs", "reindex", "nope"),
+        ("docs", "search", "x", "--collection", "nope"),
+        ("docs", "search", "x", "-k", "0"),
+    ],
+)
+def test_cli_mistakes_are_one_line(tmp_path: Path, args: tuple[str, ...]) -> None:
+    done = run_cli(*args, "--data-dir", tmp_path / "data")
+    assert done.returncode == 1
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("chatapp: ") and "Traceback" not in done.stderr
 
 
 def test_a_text_longer_than_one_batch_is_refused_in_words(embedder: Embedder) -> None:
