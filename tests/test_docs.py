@@ -285,6 +285,20 @@ def test_search_finds_the_passage_that_answers(
         assert fts_query("  ?!  ") is None
 
 
+def test_vectors_alone_find_a_passage_keywords_cannot(
+    tmp_path: Path, corpus: Path, embedder: Embedder
+) -> None:
+    """A query with no words for BM25: only the vectors rank, and the very same text (cosine 1,
+    even with the tiny model) comes first."""
+    (corpus / "symbols.txt").write_text("--> *** <-- ### ===")
+    with DocIndex(tmp_path / "docs.sqlite3") as index:
+        index.index("c", [corpus], embedder)
+        hits = search(index, "c", "--> *** <-- ### ===", embedder, k=3)
+        assert len(hits) == 3
+        assert Path(hits[0].path).name == "symbols.txt"
+        assert hits[0].score > hits[1].score
+
+
 # the command line
 
 

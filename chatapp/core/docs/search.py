@@ -69,8 +69,10 @@ def search(
         if len(ids):
             q = np.asarray(embedder.embed([query]).vectors[0], dtype=np.float32)
             if q.shape[0] == matrix.shape[1]:
-                scores = matrix @ q
-                top = np.argsort(-scores)[:CANDIDATES]
+                scores = matrix @ q  # unit vectors: the cosine; ~15 ms for 100k x 768
+                n = min(CANDIDATES, len(scores))
+                top = np.argpartition(-scores, n - 1)[:n]
+                top = top[np.argsort(-scores[top])]
                 ranked.append([int(ids[i]) for i in top])
     fused: dict[int, float] = {}
     for ranking in ranked:
