@@ -364,3 +364,43 @@ def test_a_text_longer_than_one_batch_is_refused_in_words(embedder: Embedder) ->
     assert embedder.count_tokens(text) > embedder.max_tokens
     with pytest.raises(EmbeddingError, match="more than the"):
         embedder.embed([text])
+
+
+def test_cli_ctrl_c_keeps_finished_files_and_reindex_goes_on(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(30):
+        words = " ".join(f"topic{i} word{j} note{j % 17}" for j in range(700))
+        (folder / f"file{i:02}.md").write_text(f"# File {i}\n\n{words}\n")
+    data = tmp_path / "data"
+    with subprocess.Popen(
+        [sys.executable, "-m", "chatapp", "docs", "add", str(folder), "--data-dir", str(data),
+         "--embedding-model", str(tiny_model)],
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:  # fmt: skip
+        assert proc.stderr is not None
+        for line in proc.stderr:  # wait until a few files are done, then press Ctrl+C
+            if "/30 files" in line and int(line.split(": ")[2].split("/")[0]) >= 3:
+                proc.send_signal(signal.SIGINT)
+                break
+        rest = proc.stderr.read()
+        assert proc.wait(timeout=60) == 130, rest
+    assert "interrupted; the files finished are kept" in rest
+    assert "Traceback" not in rest
+
+    listed = run_cli("docs", "list", "--data-dir", data)
+    kept = int(listed.stdout.split("\t")[1].split()[0])
+    assert 3 <= kept < 30, listed.stdout
+    again = run_cli("docs", "reindex", "default", "--data-dir", data)
+    assert again.returncode == 0, again.stderr
+    assert f"{30 - kept} files embedded" in again.stderr
+    assert f"{kept} unchanged" in again.stderr
+    final = run_cli("docs", "list", "--data-dir", data)
+    assert final.stdout.startswith("default\t30 files\t")
