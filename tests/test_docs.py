@@ -56,6 +56,45 @@ def write_pdf(path: Path, pages: list[str]) -> None:
     pdf.close()
 
 
+def encrypted_pdf() -> bytes:
+    """A one-page PDF behind the standard security handler (RC4, revision 2) whose empty user
+    password does not open it, as a PDF that asks for a password; written by hand: PDFium
+    writes no encryption."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+        b"<< /Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32
+        + b"> /P -4 >>",
+    ]  # fmt: skip
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 4 0 R /ID [<%s> <%s>] >>\n" % (
+        len(objects) + 1,
+        b"33" * 16,
+        b"33" * 16,
+    )
+    return out + b"startxref\n%d\n%%%%EOF\n" % xref
+
+
+def blank_pdf() -> bytes:
+    import io
+
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument.new()
+    pdf.new_page(612, 792).close()
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    pdf.close()
+    return buffer.getvalue()
+
+
 def write_docx(path: Path) -> None:
     import docx
 
@@ -141,6 +180,8 @@ def test_extract_keeps_headings_pages_and_strips_html(corpus: Path) -> None:
         ("blob.dat", bytes(range(256)), "binary"),
         ("latin.txt", "café".encode("latin-1"), "not UTF-8"),
         ("broken.pdf", b"%PDF-1.4 not really", "not a readable PDF"),
+        ("secret.pdf", encrypted_pdf(), "an encrypted PDF (it needs a password)"),
+        ("scan.pdf", blank_pdf(), "a PDF without text"),
         ("broken.docx", b"PK\x03\x04 not a zip", "Word document"),
         ("photo.png", b"\x89PNG....", "binary"),
         ("blank.md", b"   \n\n", "no text"),
