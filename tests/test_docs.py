@@ -445,3 +445,27 @@ def test_cli_ctrl_c_keeps_finished_files_and_reindex_goes_on(
     assert f"{kept} unchanged" in again.stderr
     final = run_cli("docs", "list", "--data-dir", data)
     assert final.stdout.startswith("default\t30 files\t")
+
+
+def test_cli_search_without_the_embedding_model_falls_back_to_keywords(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    import shutil
+
+    model = tmp_path / "embedder.gguf"
+    shutil.copy(tiny_model, model)
+    notes = tmp_path / "notes.txt"
+    notes.write_text(NOTES)
+    data = tmp_path / "data"
+    empty = run_cli("docs", "list", "--data-dir", data)
+    assert empty.returncode == 0 and empty.stdout == ""
+    assert "no collections yet" in empty.stderr
+    added = run_cli("docs", "add", notes, "--embedding-model", model, "--data-dir", data)
+    assert added.returncode == 0, added.stderr
+    model.unlink()
+    found = run_cli("docs", "search", "zeppelin budget", "--data-dir", data)
+    assert found.returncode == 0, found.stderr
+    assert "embedder.gguf is gone: keyword search only" in found.stderr
+    assert found.stdout.startswith(f"{notes}\t-\t")
+    nothing = run_cli("docs", "search", "lighthouse", "--data-dir", data)
+    assert (nothing.returncode, nothing.stdout) == (0, "")  # as `chatapp search`: no hits, no lines
