@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chatapp import __version__, cli_backends, cli_models, cli_serve
+from chatapp import __version__, cli_backends, cli_docs, cli_models, cli_serve
 
 if TYPE_CHECKING:
     from chatapp.core.config.appsettings import AppSettings
@@ -144,6 +144,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_models.add_parser(sub, common)
     cli_backends.add_parser(sub, common)
     cli_serve.add_parser(sub, common)
+    cli_docs.add_parser(sub, common)
     return p
 
 
@@ -188,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
             from chatapp.core.storage.paths import data_dir as resolve
 
             return cli_models.run(args, resolve(data_dir))
+        if args.command == "docs":
+            from chatapp.core.storage.paths import data_dir as resolve
+
+            return cli_docs.run(args, resolve(data_dir))
         if args.command == "backends":
             from chatapp.core.storage.paths import config_dir
 
@@ -198,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         cli_models.ModelsCliError,
         cli_backends.BackendsCliError,
         cli_serve.ServeCliError,
+        cli_docs.DocsCliError,
     ) as exc:
         print(f"chatapp: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -66,6 +66,17 @@ class Embedder:
     def name(self) -> str:
         return self.info.path.stem
 
+    @property
+    def max_tokens(self) -> int:
+        """The longest text, in tokens, one vector can be made from (llama.cpp reads a text in
+        one batch: the context or the batch, whichever is smaller)."""
+        return min(self._llm.n_ctx(), self._llm.n_batch)
+
+    def count_tokens(self, text: str) -> int:
+        """How many of the model's tokens ``text`` takes (without the BOS token)."""
+        with self._lock:
+            return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
     def embed(self, texts: list[str]) -> Embedded:
         """One unit-length vector per text.
 
@@ -76,7 +87,7 @@ class Embedder:
             raise EmbeddingError(f"at most {MAX_TEXTS} texts at once, got {len(texts)}")
         with self._lock:
             llm = self._llm
-            n_ctx = llm.n_ctx()
+            n_ctx = min(llm.n_ctx(), llm.n_batch)
             tokens = 0
             vectors: list[list[float]] = []
             for i, text in enumerate(texts):

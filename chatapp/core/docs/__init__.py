@@ -1,0 +1,1 @@
+"""Chat with your documents: extract, chunk, index and search local files."""
