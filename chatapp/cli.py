@@ -115,6 +115,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("--chat-template", type=Path, help="Jinja file overriding the model's")
     chat.add_argument(
+        "--docs",
+        metavar="COLLECTION",
+        help="answer from this document collection (chatapp docs add): its best passages go "
+        "to the model with the message, and are listed as sources",
+    )
+    chat.add_argument(
+        "--docs-k", type=int, default=5, metavar="N", help="passages to give (default 5)"
+    )
+    chat.add_argument(
         "--refuse-overflow",
         action="store_true",
         help="refuse instead of dropping the oldest turns when the context is full",
@@ -388,6 +397,19 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
             if args.system is not None:
                 changes["system_prompt"] = args.system
             conv = store.update_conversation(conv.id, **changes)  # type: ignore[arg-type]
+        hits = []
+        prompt_for_last = None
+        if args.docs is not None:  # before the message is saved: a bad collection saves nothing
+            from chatapp.core.docs.context import with_passages
+            from chatapp.core.storage.paths import data_dir as resolve
+
+            try:
+                hits = cli_docs.retrieve(resolve(data_dir), args.docs, message, args.docs_k)
+            except cli_docs.DocsCliError as exc:
+                raise CliError(str(exc)) from exc
+            prompt_for_last = with_passages(message, hits)
+            if not hits:
+                print(f"chatapp: nothing in {args.docs} matches the message", file=sys.stderr)
         conv, user = chats.send(
             conv, message, model=model_name, system_prompt=system, overrides=overrides
         )
@@ -414,6 +436,7 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
                 cancel=stop,
                 on_begin=replies.append,
                 on_save_delayed=save_delayed,
+                prompt_for_last=prompt_for_last,
             )
             try:
                 thinking = False
@@ -454,6 +477,10 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
         out.write("\n")
         out.flush()
         print(f"conversation {conv.id}", file=sys.stderr)
+        if hits:
+            from chatapp.core.docs.context import sources
+
+            print("sources:", *sources(hits), sep="\n  ", file=sys.stderr)
         if replies:
             reply = store.get_message(replies[0].id)
             if reply.metrics is not None:

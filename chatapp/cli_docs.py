@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chatapp.core.docs.index import DocIndex, IndexResult, Progress
+    from chatapp.core.docs.search import Hit
     from chatapp.core.inference.embeddings import Embedder
 
 DEFAULT_COLLECTION = "default"
@@ -204,3 +205,25 @@ def _search(index: DocIndex, args: argparse.Namespace) -> int:
         passage = " ".join(words[:PASSAGE_WORDS]) + (" …" if len(words) > PASSAGE_WORDS else "")
         print(f"{hit.path}\t{hit.where or '-'}\t{hit.score:.4f}\t{passage}")
     return 0
+
+
+def retrieve(data_dir: Path, collection: str, question: str, k: int) -> list[Hit]:
+    """The passages of ``collection`` for ``question`` (``chatapp chat --docs``)."""
+    from chatapp.core.docs.index import DocIndex, DocIndexError
+    from chatapp.core.docs.search import search
+
+    if k < 1:
+        raise DocsCliError(f"--docs-k must be at least 1, got {k}")
+    try:
+        with DocIndex.open_dir(data_dir) as index:
+            model = Path(index.model_of(collection))
+            embedder = _embedder(model) if model.exists() else None
+            if embedder is None:
+                print(f"chatapp: {model} is gone: keyword search only", file=sys.stderr)
+            try:
+                return search(index, collection, question, embedder, k)
+            finally:
+                if embedder is not None:
+                    embedder.close()
+    except DocIndexError as exc:
+        raise DocsCliError(str(exc)) from exc

@@ -70,6 +70,7 @@ def reply_to(
     on_begin: Callable[[Message], None] | None = None,
     on_save_delayed: Callable[[str], None] | None = None,
     final_wait_s: float = FINAL_SAVE_WAIT_S,
+    prompt_for_last: str | None = None,
 ) -> Generator[Event, None, None]:
     """Generate a reply to the thread ending at ``parent``, saving it as it streams.
 
@@ -94,6 +95,8 @@ def reply_to(
         EngineError and its subclasses, before any row is written; StoreError as above.
     """
     turns = history(store, conversation_id, parent.id, limit=backend.message_limit(settings))
+    if prompt_for_last is not None and turns:
+        turns[-1] = {**turns[-1], "content": prompt_for_last}  # for the model only
     reply = backend.stream_chat(turns, settings, cancel=cancel, session=conversation_id)
     try:
         row = store.begin_reply(

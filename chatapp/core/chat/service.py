@@ -259,9 +259,14 @@ class ChatService:
         cancel: threading.Event | None = None,
         on_begin: Callable[[Message], None] | None = None,
         on_save_delayed: Callable[[str], None] | None = None,
+        prompt_for_last: str | None = None,
     ) -> Generator[Event, None, None]:
         """Generate and save a reply to the thread ending at ``parent_id``: a user message, or,
         to regenerate, the user message above the reply being replaced.
+
+        ``prompt_for_last``: what the model reads in place of the last message (its text with
+        passages from the user's documents, see ``core.docs.context``); the saved message stays
+        as the user wrote it.
 
         ``backend`` is the local engine or a remote server (``RemoteBackend``); the reply row
         records its model and, for a server, the server's name.
@@ -285,6 +290,7 @@ class ChatService:
             cancel=cancel,
             on_begin=on_begin,
             on_save_delayed=on_save_delayed,
+            prompt_for_last=prompt_for_last,
         )
 
 
