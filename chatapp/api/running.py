@@ -8,7 +8,6 @@ without a Secret Service), a key is made for this run only and the user is told.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import threading
 from collections.abc import Callable
@@ -16,8 +15,9 @@ from dataclasses import dataclass
 
 import uvicorn
 
-from chatapp.api.server import LOOPBACK, ServerOptions, create_app, new_key
+from chatapp.api.server import ServerOptions, create_app, new_key
 from chatapp.core.chat.scheduler import Scheduler
+from chatapp.core.config.backends import is_loopback
 from chatapp.core.inference.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -51,15 +51,6 @@ def server_key() -> Key:
         )
     except (KeyringError, RuntimeError) as exc:  # a keyring that refused (locked, ...)
         return Key(new_key(), f"for this run only: the system keyring refused it ({exc})")
-
-
-def is_loopback(host: str) -> bool:
-    if host in LOOPBACK:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class ServerError(Exception):

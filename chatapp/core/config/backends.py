@@ -36,6 +36,16 @@ class BackendsError(Exception):
     """A server cannot be added, found, read or saved; the message says why, in words."""
 
 
+def is_loopback(host: str) -> bool:
+    """``host`` is ``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     """One OpenAI-compatible server.
@@ -63,14 +73,8 @@ class ServerConfig:
 
     @property
     def on_this_computer(self) -> bool:
-        """The host is a loopback address or ``localhost``."""
-        host = self.host
-        if host == "localhost" or host.endswith(".localhost"):
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
+        """The host is a loopback address, ``localhost`` or a name under it."""
+        return self.host.endswith(".localhost") or is_loopback(self.host)
 
     @property
     def allowed_offline(self) -> bool:
