@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
@@ -54,7 +54,6 @@ from chatapp.core.inference.metrics import ReplyMetrics, StopReason
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # a long conversation in JSON; a request over it gets 413
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 @dataclass
@@ -69,7 +68,6 @@ class ServerOptions:
     # the request's generation thread with (messages, reply, thinking, metrics, model name)
     save: Callable[[list[ChatMessage], str, str, ReplyMetrics, str], None] | None = None
     embedder: Embedder | None = None  # serves /v1/embeddings when given
-    stats: dict[str, int] = field(default_factory=lambda: {"requests": 0, "refused": 0})
 
 
 class APIError(Exception):
@@ -299,14 +297,12 @@ def create_app(engine: Engine, scheduler: Scheduler, options: ServerOptions) -> 
 
     @app.middleware("http")
     async def auth(request: Request, call_next: Callable[[Request], Any]) -> Any:
-        options.stats["requests"] += 1
         if options.api_key is not None and request.method != "OPTIONS":
             given = request.headers.get("authorization", "")
             scheme, _, key = given.partition(" ")
             if scheme.lower() != "bearer" or not secrets.compare_digest(
                 key.strip().encode(), options.api_key.encode()
             ):
-                options.stats["refused"] += 1
                 return APIError(
                     401,
                     "a valid API key is required: send 'Authorization: Bearer KEY' "
@@ -534,11 +530,6 @@ class _Pump:
         return item
 
 
-def _close(ticket: Ticket) -> None:
-    """Stop the generation (within a token) or leave the line; its thread closes it."""
-    ticket.cancel()
-
-
 async def _whole(
     request: Request,
     ticket: Ticket,
@@ -564,7 +555,7 @@ async def _whole(
                 break
             event = await events.next()
     finally:
-        _close(ticket)
+        ticket.cancel()  # stop within a token, or leave the line; its thread closes it
     if metrics is None:
         raise APIError(499, "the client closed the request", code="client_closed")
     finish = _FINISH[metrics.stop_reason]
@@ -638,7 +629,7 @@ async def _stream(
         yield _sse("[DONE]")
     finally:
         # the client went away (or the stream ended): stop within a token, free the line
-        _close(ticket)
+        ticket.cancel()  # stop within a token, or leave the line; its thread closes it
 
 
 def new_key() -> str:
@@ -649,7 +640,6 @@ def new_key() -> str:
 __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_PORT",
-    "LOOPBACK",
     "APIError",
     "ServerOptions",
     "create_app",

@@ -63,11 +63,6 @@ class Scheduler:
         with self._cond:
             return bool(self._line)
 
-    @property
-    def waiting(self) -> int:
-        with self._cond:
-            return max(0, len(self._line) - 1)
-
     def admit(self) -> Ticket:
         """A place in line.
 

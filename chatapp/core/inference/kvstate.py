@@ -228,13 +228,6 @@ class StateCache:
                 continue
         return n, size
 
-    def clear(self) -> int:
-        """Delete every saved state; returns bytes freed."""
-        size = self.usage()[1]
-        for path in self.directory.glob(f"*{SUFFIX}"):
-            path.unlink(missing_ok=True)
-        return size
-
 
 class _Unusable(Exception):
     """A state file that must not be loaded, and why."""

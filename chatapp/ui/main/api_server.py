@@ -34,6 +34,7 @@ from chatapp.api import DEFAULT_HOST, DEFAULT_PORT
 from chatapp.core.config.settings import GenerationSettings
 from chatapp.core.inference.engine import Engine
 from chatapp.core.storage.store import Store, StoreError
+from chatapp.ui.main.widgets import named
 
 if TYPE_CHECKING:
     from chatapp.api.running import ApiServer
@@ -152,13 +153,15 @@ class ApiServerDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
-        self.enabled = QCheckBox("&Serve the loaded model")
-        self.enabled.setObjectName("apiServerEnabled")
-        self.enabled.setAccessibleName("Serve the loaded model")
+        self.enabled = named(
+            QCheckBox("&Serve the loaded model"), "apiServerEnabled", "Serve the loaded model"
+        )
         layout.addWidget(self.enabled)
-        self.save = QCheckBox("Save API c&onversations in the history")
-        self.save.setObjectName("apiServerSave")
-        self.save.setAccessibleName("Save API conversations in the history")
+        self.save = named(
+            QCheckBox("Save API c&onversations in the history"),
+            "apiServerSave",
+            "Save API conversations in the history",
+        )
         self.save.setToolTip(
             "Each request and its reply become a conversation (from the next start)"
         )
@@ -166,9 +169,7 @@ class ApiServerDialog(QDialog):
         self.save.toggled.connect(on_save_changed)
         layout.addWidget(self.save)
         form = QFormLayout()
-        self.port = QSpinBox()
-        self.port.setObjectName("apiServerPort")
-        self.port.setAccessibleName("Port")
+        self.port = named(QSpinBox(), "apiServerPort", "Port")
         self.port.setRange(1024, 65535)
         self.port.setValue(DEFAULT_PORT)
         port_label = QLabel("&Port:")
@@ -191,13 +192,9 @@ class ApiServerDialog(QDialog):
         self.enabled.toggled.connect(self._toggled)
 
     def _copyable(self, form: QFormLayout, label: str, name: str, accessible: str) -> QLineEdit:
-        edit = QLineEdit()
-        edit.setObjectName(name)
-        edit.setAccessibleName(accessible)
+        edit = named(QLineEdit(), name, accessible)
         edit.setReadOnly(True)
-        copy = QPushButton("Copy")
-        copy.setObjectName(f"{name}Copy")
-        copy.setAccessibleName(f"Copy the {accessible.lower()}")
+        copy = named(QPushButton("Copy"), f"{name}Copy", f"Copy the {accessible.lower()}")
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(edit.text()))
         row = QHBoxLayout()
         row.addWidget(edit, 1)
