@@ -6,6 +6,7 @@ Every failure a user can cause ends with one line on stderr and a non-zero exit,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
 import os
@@ -17,6 +18,7 @@ from chatapp import __version__, cli_backends, cli_docs, cli_models, cli_serve
 
 if TYPE_CHECKING:
     from chatapp.core.config.appsettings import AppSettings
+    from chatapp.core.docs.service import DocsService, Retrieval
     from chatapp.core.inference.backend import ChatBackend
     from chatapp.core.inference.remote import RemoteBackend
     from chatapp.core.storage.store import Message, Store
@@ -116,9 +118,11 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--chat-template", type=Path, help="Jinja file overriding the model's")
     chat.add_argument(
         "--docs",
+        action="append",
         metavar="COLLECTION",
-        help="answer from this document collection (chatapp docs add): its best passages go "
-        "to the model with the message, and are listed as sources",
+        help="answer from this document collection (chatapp docs add; repeat for more): its "
+        "best passages, or a whole document the message names, go to the model with the "
+        "message and are listed as sources; the conversation keeps using them",
     )
     chat.add_argument(
         "--docs-k", type=int, default=5, metavar="N", help="passages to give (default 5)"
@@ -348,7 +352,7 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
         "reasoning_effort": args.reasoning_effort,
     }
 
-    with _open_store(data_dir) as store:
+    with _open_store(data_dir) as store, contextlib.ExitStack() as stack:
         user_settings = _user_settings(data_dir)
         template = template or user_settings.chat_template
         try:
@@ -397,22 +401,17 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
             if args.system is not None:
                 changes["system_prompt"] = args.system
             conv = store.update_conversation(conv.id, **changes)  # type: ignore[arg-type]
-        hits = []
-        prompt_for_last = None
-        if args.docs is not None:  # before the message is saved: a bad collection saves nothing
-            from chatapp.core.docs.context import with_passages
-            from chatapp.core.storage.paths import data_dir as resolve
-
-            try:
-                hits = cli_docs.retrieve(resolve(data_dir), args.docs, message, args.docs_k)
-            except cli_docs.DocsCliError as exc:
-                raise CliError(str(exc)) from exc
-            prompt_for_last = with_passages(message, hits)
-            if not hits:
-                print(f"chatapp: nothing in {args.docs} matches the message", file=sys.stderr)
+        names = tuple(args.docs) if args.docs else (conv.collections if conv else ())
+        if names:  # before the message is saved: a bad collection saves nothing
+            docs = _open_docs(data_dir, names)
+            stack.callback(docs.close)
+            chats.docs = docs
         conv, user = chats.send(
             conv, message, model=model_name, system_prompt=system, overrides=overrides
         )
+        if args.docs:
+            conv = store.set_collections(conv.id, names)
+        found: list[Retrieval] = []
         out = sys.stdout
         # Ctrl+C is the reply's Stop: a KeyboardInterrupt raised while llama.cpp reads the
         # prompt would land inside its abort callback, where ctypes swallows it.
@@ -436,7 +435,9 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
                 cancel=stop,
                 on_begin=replies.append,
                 on_save_delayed=save_delayed,
-                prompt_for_last=prompt_for_last,
+                docs_k=args.docs_k,
+                docs_min_similarity=user_settings.docs_min_similarity,
+                on_retrieved=found.append,
             )
             try:
                 thinking = False
@@ -477,10 +478,20 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
         out.write("\n")
         out.flush()
         print(f"conversation {conv.id}", file=sys.stderr)
-        if hits:
-            from chatapp.core.docs.context import sources
-
-            print("sources:", *sources(hits), sep="\n  ", file=sys.stderr)
+        for retrieval in found:
+            for note in retrieval.notes:
+                print(f"chatapp: {note}", file=sys.stderr)
+            if retrieval.sources is None:
+                print(
+                    f"chatapp: nothing in {', '.join(names)} matches the message", file=sys.stderr
+                )
+            else:
+                print(
+                    f"sources ({retrieval.sources.summary}):",
+                    *(src.label + f"  {src.path}" for src in retrieval.sources.items),
+                    sep="\n  ",
+                    file=sys.stderr,
+                )
         if replies:
             reply = store.get_message(replies[0].id)
             if reply.metrics is not None:
@@ -494,6 +505,23 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
         if engine is not None:
             engine.unload()
     return 0
+
+
+def _open_docs(data_dir: Path | None, names: tuple[str, ...]) -> DocsService:
+    """The documents, with every collection in ``names`` there (else CliError)."""
+    from chatapp.core.docs.index import DocIndexError
+    from chatapp.core.docs.service import DocsService
+    from chatapp.core.storage.paths import data_dir as resolve
+
+    try:
+        docs = DocsService.open_dir(resolve(data_dir))
+    except DocIndexError as exc:
+        raise CliError(str(exc)) from exc
+    for name in names:
+        if not docs.index.exists(name):
+            docs.close()
+            raise CliError(f"no collection named {name!r} (chatapp docs list shows them)")
+    return docs
 
 
 def _remote_backend(

@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chatapp.core.docs.index import DocIndex, IndexResult, Progress
-    from chatapp.core.docs.search import Hit
-    from chatapp.core.inference.embeddings import Embedder
+    from chatapp.core.docs.service import DocsService
 
 DEFAULT_COLLECTION = "default"
 PASSAGE_WORDS = 16
@@ -55,74 +54,49 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, data_dir: Path) -> int:
-    from chatapp.core.docs.index import DocIndex, DocIndexError
+    from chatapp.core.docs.index import DocIndexError
+    from chatapp.core.docs.service import DocsError, DocsService
 
     try:
-        with DocIndex.open_dir(data_dir) as index:
+        with DocsService.open_dir(data_dir) as docs:
             if args.docs_command == "add":
-                return _add(index, args)
+                return _add(docs, args)
             if args.docs_command == "list":
-                return _list(index)
+                return _list(docs.index)
             if args.docs_command == "rm":
-                index.remove(args.name)
+                docs.index.remove(args.name)
                 print(f"chatapp: removed collection {args.name}", file=sys.stderr)
                 return 0
             if args.docs_command == "reindex":
-                return _reindex(index, args.name)
+                return _reindex(docs, args.name)
             if args.docs_command == "search":
-                return _search(index, args)
-    except DocIndexError as exc:
+                return _search(docs, args)
+    except (DocIndexError, DocsError) as exc:
         raise DocsCliError(str(exc)) from exc
     raise AssertionError(args.docs_command)
 
 
-def _embedder(path: Path) -> Embedder:
-    from chatapp.core.errors import EngineError
-    from chatapp.core.inference.embeddings import Embedder
-    from chatapp.core.inference.engine import ModelFileError
-
-    try:
-        return Embedder(path)
-    except (ModelFileError, EngineError, OSError) as exc:
-        raise DocsCliError(str(exc)) from exc
-
-
-def _add(index: DocIndex, args: argparse.Namespace) -> int:
-    for path in args.paths:
-        if not path.exists():
-            raise DocsCliError(f"{path}: no such file or folder")
-    model = args.embedding_model
-    if model is None:
-        if not index.exists(args.collection):
-            raise DocsCliError(
-                f"collection {args.collection!r} is new: name its model with --embedding-model GGUF"
-            )
-        model = Path(index.model_of(args.collection))
-    embedder = _embedder(model)
-    try:
-        result = _run_index(index, args.collection, list(args.paths), embedder)
-    finally:
-        embedder.close()
+def _add(docs: DocsService, args: argparse.Namespace) -> int:
+    if args.embedding_model is None and not docs.index.exists(args.collection):
+        raise DocsCliError(
+            f"collection {args.collection!r} is new: name its model with --embedding-model GGUF"
+        )
+    result = _run_index(docs, args.collection, list(args.paths), args.embedding_model)
     return 130 if result.cancelled else 0
 
 
-def _reindex(index: DocIndex, name: str | None) -> int:
-    names = [name] if name is not None else [c.name for c in index.collections()]
+def _reindex(docs: DocsService, name: str | None) -> int:
+    names = [name] if name is not None else [c.name for c in docs.index.collections()]
     if name is not None:
-        index.collection_id(name)  # an unknown name: one line, before any model loads
+        docs.index.collection_id(name)  # an unknown name: one line, before any model loads
     for each in names:
-        embedder = _embedder(Path(index.model_of(each)))
-        try:
-            result = _run_index(index, each, None, embedder)
-        finally:
-            embedder.close()
-        if result.cancelled:
+        if _run_index(docs, each, None, None).cancelled:
             return 130
     return 0
 
 
 def _run_index(
-    index: DocIndex, collection: str, paths: list[Path] | None, embedder: Embedder
+    docs: DocsService, collection: str, paths: list[Path] | None, model: Path | None
 ) -> IndexResult:
     from chatapp.core.docs.index import IndexResult as Result
 
@@ -147,7 +121,7 @@ def _run_index(
         )
 
     try:
-        result = index.index(collection, paths, embedder, progress, cancel)
+        result = docs.add(collection, paths, model, on_progress=progress, cancel=cancel)
     except KeyboardInterrupt:
         # the file being embedded is dropped; every finished one is already committed
         print(
@@ -182,48 +156,16 @@ def _list(index: DocIndex) -> int:
     return 0
 
 
-def _search(index: DocIndex, args: argparse.Namespace) -> int:
-    from chatapp.core.docs.search import search
-
+def _search(docs: DocsService, args: argparse.Namespace) -> int:
     if args.k < 1:
         raise DocsCliError(f"-k must be at least 1, got {args.k}")
     if not args.query.strip():
         raise DocsCliError("the query is empty")
-    model = Path(index.model_of(args.collection))
-    embedder: Embedder | None = None
-    if model.exists():
-        embedder = _embedder(model)
-    else:
-        print(f"chatapp: {model} is gone: keyword search only", file=sys.stderr)
-    try:
-        hits = search(index, args.collection, args.query, embedder, args.k)
-    finally:
-        if embedder is not None:
-            embedder.close()
+    hits, notes = docs.search([args.collection], args.query, args.k)
+    for note in notes:
+        print(f"chatapp: {note}", file=sys.stderr)
     for hit in hits:
         words = hit.text.split()
         passage = " ".join(words[:PASSAGE_WORDS]) + (" …" if len(words) > PASSAGE_WORDS else "")
         print(f"{hit.path}\t{hit.where or '-'}\t{hit.score:.4f}\t{passage}")
     return 0
-
-
-def retrieve(data_dir: Path, collection: str, question: str, k: int) -> list[Hit]:
-    """The passages of ``collection`` for ``question`` (``chatapp chat --docs``)."""
-    from chatapp.core.docs.index import DocIndex, DocIndexError
-    from chatapp.core.docs.search import search
-
-    if k < 1:
-        raise DocsCliError(f"--docs-k must be at least 1, got {k}")
-    try:
-        with DocIndex.open_dir(data_dir) as index:
-            model = Path(index.model_of(collection))
-            embedder = _embedder(model) if model.exists() else None
-            if embedder is None:
-                print(f"chatapp: {model} is gone: keyword search only", file=sys.stderr)
-            try:
-                return search(index, collection, question, embedder, k)
-            finally:
-                if embedder is not None:
-                    embedder.close()
-    except DocIndexError as exc:
-        raise DocsCliError(str(exc)) from exc

@@ -465,7 +465,7 @@ def test_cli_search_without_the_embedding_model_falls_back_to_keywords(
     model.unlink()
     found = run_cli("docs", "search", "zeppelin budget", "--data-dir", data)
     assert found.returncode == 0, found.stderr
-    assert "embedder.gguf is gone: keyword search only" in found.stderr
+    assert "keyword search only: its embedding model " in found.stderr
     assert found.stdout.startswith(f"{notes}\t-\t")
     nothing = run_cli("docs", "search", "lighthouse", "--data-dir", data)
     assert (nothing.returncode, nothing.stdout) == (0, "")  # as `chatapp search`: no hits, no lines

@@ -45,7 +45,7 @@ def test_chat_with_a_collection_gives_the_model_its_passages_and_lists_them(
     plain = run_cli("chat", *args, question)
     with_docs = run_cli("chat", *args, "--docs", "home", "--docs-k", "1", question)
     assert with_docs.returncode == 0, with_docs.stderr
-    assert "sources:\n  [1] " in with_docs.stderr and "warranty.md, Warranty" in with_docs.stderr
+    assert "sources (1 passage from home):\n  [1] warranty.md, Warranty  " in with_docs.stderr
     with Store.open_dir(data) as store:
         user, reply = store.thread(conversation_id(with_docs.stderr))
         _, plain_reply = store.thread(conversation_id(plain.stderr))

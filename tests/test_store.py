@@ -283,9 +283,12 @@ def test_a_database_from_a_newer_chatapp_is_refused(tmp_path: Path) -> None:
     path = tmp_path / DB_FILENAME
     Store(path).close()
     conn = sqlite3.connect(path)
-    conn.execute("PRAGMA user_version = 7")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 2}")
     conn.close()
-    with pytest.raises(StoreError, match=r"newer chatapp \(schema 7; this version knows 5\)"):
+    newer = SCHEMA_VERSION + 2
+    with pytest.raises(
+        StoreError, match=rf"newer chatapp \(schema {newer}; this version knows {SCHEMA_VERSION}\)"
+    ):
         Store(path)
 
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Generator
 
 from chatapp.core.config.settings import GenerationSettings
+from chatapp.core.docs.sources import Sources
 from chatapp.core.inference.backend import ChatBackend, Event, Generation, TextDelta, ThinkingDelta
 from chatapp.core.inference.chat_template import ChatMessage
 from chatapp.core.inference.metrics import ReplyMetrics
@@ -71,6 +72,7 @@ def reply_to(
     on_save_delayed: Callable[[str], None] | None = None,
     final_wait_s: float = FINAL_SAVE_WAIT_S,
     prompt_for_last: str | None = None,
+    sources: Sources | None = None,
 ) -> Generator[Event, None, None]:
     """Generate a reply to the thread ending at ``parent``, saving it as it streams.
 
@@ -90,6 +92,9 @@ def reply_to(
     Args:
         cancel: the reply's stop flag; set it from any thread to stop, even before it starts.
         on_begin: called with the new reply row once it exists, before the first token.
+        prompt_for_last: what the model reads in place of the last message (the saved one
+            stays as typed); ``sources``: what that prompt holds from the user's documents,
+            saved with the reply.
 
     Raises:
         EngineError and its subclasses, before any row is written; StoreError as above.
@@ -104,6 +109,7 @@ def reply_to(
             parent_id=parent.id,
             model=backend.model_name,
             backend=backend.backend_name,
+            sources=sources,
         )
     except BaseException:
         reply.close()  # a remote reply's connection is open already

@@ -11,18 +11,22 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from chatapp.core.chat.conversation import reply_to
+from chatapp.core.chat.conversation import history, reply_to
 from chatapp.core.config.settings import GenerationSettings, SettingsError
 from chatapp.core.inference.backend import ChatBackend, Event
 from chatapp.core.inference.chat_template import ChatMessage
 from chatapp.core.inference.kvstate import StateCache
 from chatapp.core.inference.metrics import ReplyMetrics
 from chatapp.core.storage.store import Conversation, Message, Store, StoreError
+
+if TYPE_CHECKING:  # numpy and the index load with the first conversation that uses documents
+    from chatapp.core.docs.service import DocsService, Retrieval
+    from chatapp.core.docs.sources import Sources
 
 #: Messages longer than this (bytes of UTF-8) are opened as their first PREVIEW_BYTES only: the
 #: window shows that much as plain text (about 30-40 ms to lay out; Markdown of the same size
@@ -92,10 +96,12 @@ class ChatService:
         defaults: Callable[[], GenerationSettings],
         *,
         states: StateCache | None = None,
+        docs: DocsService | None = None,
     ) -> None:
         self.store = store
         self._defaults = defaults
         self.states = states  # the conversations' saved llama.cpp states (instant reopen)
+        self.docs = docs  # the user's documents, for conversations that answer from them
 
     # -- settings -------------------------------------------------------------------------------
 
@@ -259,14 +265,20 @@ class ChatService:
         cancel: threading.Event | None = None,
         on_begin: Callable[[Message], None] | None = None,
         on_save_delayed: Callable[[str], None] | None = None,
-        prompt_for_last: str | None = None,
+        collections: Sequence[str] | None = None,
+        docs_k: int = 5,
+        docs_min_similarity: float = 0.0,
+        on_retrieved: Callable[[Retrieval], None] | None = None,
     ) -> Generator[Event, None, None]:
         """Generate and save a reply to the thread ending at ``parent_id``: a user message, or,
         to regenerate, the user message above the reply being replaced.
 
-        ``prompt_for_last``: what the model reads in place of the last message (its text with
-        passages from the user's documents, see ``core.docs.context``); the saved message stays
-        as the user wrote it.
+        Documents: with ``collections`` (default: the conversation's own), the question goes
+        to the model with what ``DocsService.retrieve`` found in them, its best ``docs_k``
+        passages or one whole document; the saved message stays as the user wrote it, and
+        the reply saves what it was given as its sources. ``on_retrieved`` hears what was
+        found before the model starts. A collection that no longer exists raises DocsError
+        before anything is saved.
 
         ``backend`` is the local engine or a remote server (``RemoteBackend``); the reply row
         records its model and, for a server, the server's name.
@@ -281,6 +293,33 @@ class ChatService:
         parent = self.store.get_message(parent_id)
         if settings is None:
             settings = self.effective_settings(conv)
+        names = conv.collections if collections is None else tuple(collections)
+        prompt_for_last: str | None = None
+        sources: Sources | None = None
+        if names and parent.role == "user":
+            from chatapp.core.docs.service import UNKNOWN_BUDGET, DocsError
+
+            if self.docs is None:
+                raise DocsError("the documents index is not open")
+            budget = backend.prompt_budget(settings) or UNKNOWN_BUDGET
+            turns = history(self.store, conv.id, parent.id)
+            used = backend.count_tokens(turns[:-1]) if len(turns) > 1 else 0
+
+            def count(text: str) -> int:
+                return backend.count_tokens([{"role": "user", "content": text}])
+
+            found = self.docs.retrieve(
+                names,
+                parent.content,
+                k=docs_k,
+                min_similarity=docs_min_similarity,
+                budget_tokens=max(0, budget - used),
+                count_tokens=count,
+            )
+            if on_retrieved is not None:
+                on_retrieved(found)
+            if found.sources is not None:
+                prompt_for_last, sources = found.prompt, found.sources
         return reply_to(
             self.store,
             backend,
@@ -291,6 +330,7 @@ class ChatService:
             on_begin=on_begin,
             on_save_delayed=on_save_delayed,
             prompt_for_last=prompt_for_last,
+            sources=sources,
         )
 
 

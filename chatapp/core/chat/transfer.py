@@ -22,6 +22,7 @@ from typing import Any, Final, NoReturn
 
 import chatapp
 from chatapp.core.config.settings import GenerationSettings
+from chatapp.core.docs.sources import sources_from_data
 from chatapp.core.inference.metrics import ReplyMetrics, StopReason
 from chatapp.core.storage.store import ROLES, Conversation, Message, Store, timestamp_now
 
@@ -90,6 +91,7 @@ def _conversation_dict(store: Store, conv: Conversation) -> dict[str, Any]:
         "settings": conv.settings,
         "pinned": conv.pinned,
         "current_leaf_id": conv.current_leaf_id,
+        **({"collections": list(conv.collections)} if conv.collections else {}),
         "messages": [_message_dict(m) for m in _ordered_messages(store.messages(conv.id))],
     }
 
@@ -108,6 +110,8 @@ def _message_dict(m: Message) -> dict[str, Any]:
         out["thinking"] = m.thinking
     if m.backend is not None:  # the same: only replies from a remote server have one
         out["backend"] = m.backend
+    if m.sources is not None:  # the same: only replies given passages from documents
+        out["sources"] = json.loads(m.sources.to_json())
     return out
 
 
@@ -167,6 +171,10 @@ def export_markdown(store: Store, conversation_ids: list[str] | None = None) -> 
                     "",
                 ]
             lines += [msg.content.rstrip("\n"), ""]
+            if msg.sources is not None and msg.sources.items:
+                lines += [f"**Sources** ({msg.sources.summary}):", ""]
+                lines += [f"- {src.label} — `{src.path}`" for src in msg.sources.items]
+                lines.append("")
             if msg.metrics is not None:
                 lines += [f"*{msg.metrics.summary()}*", ""]
             elif msg.interrupted:
@@ -334,6 +342,17 @@ def _parse_message(raw: Any, conv_id: str, where: str) -> Message:
     if thinking is not None and role != "assistant":
         raise ImportFormatError(f"{where}: only assistant messages have thinking, not {role}")
     backend = _field(raw, "backend", (str, type(None)), where) if "backend" in raw else None
+    sources = None
+    if raw.get("sources") is not None:
+        if role != "assistant":
+            raise ImportFormatError(f"{where}: only assistant messages have sources, not {role}")
+        try:
+            sources = sources_from_data(raw["sources"])
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ImportFormatError(f"{where}: sources: {exc}") from None
+        for src in sources.items:
+            for text in (src.path, src.text, src.heading or "", src.collection, sources.note):
+                _check_text(text, f"{where}: source {src.n}")
     return Message(
         id=msg_id,
         conversation_id=conv_id,
@@ -345,6 +364,7 @@ def _parse_message(raw: Any, conv_id: str, where: str) -> Message:
         metrics=metrics,
         thinking=thinking,
         backend=backend,
+        sources=sources,
     )
 
 
@@ -397,8 +417,20 @@ def _parse_conversation(
         settings=_settings(_field(raw, "settings", dict, where), where, unknown_settings),
         pinned=_field(raw, "pinned", bool, where),
         current_leaf_id=leaf,
+        collections=_collection_names(raw, where),
     )
     return conv, list(messages.values())
+
+
+def _collection_names(raw: dict[str, Any], where: str) -> tuple[str, ...]:
+    names = raw.get("collections")
+    if names is None:
+        return ()
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ImportFormatError(f"{where}: 'collections' must be a list of names")
+    for name in names:
+        _check_text(name, f"{where}: a collection name")
+    return tuple(names)
 
 
 def _check_no_loops(messages: dict[str, Message], where: str) -> None:

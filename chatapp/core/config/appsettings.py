@@ -151,6 +151,24 @@ class AppSettings(BaseModel):
     api_save_conversations: bool = Field(
         default=False, strict=True, json_schema_extra=_refusal("must be true or false")
     )
+    docs_k: int = Field(
+        default=5,
+        ge=1,
+        le=50,
+        strict=True,
+        description="How many passages of the conversation's documents go with each question.",
+        json_schema_extra=_refusal("must be a whole number between 1 and 50"),
+    )
+    docs_min_similarity: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "A passage found only by meaning (not by its words) is left out when its "
+            "similarity to the question is below this (0 keeps every one)."
+        ),
+        json_schema_extra=_refusal("must be a number between 0 and 1"),
+    )
     # "your GPU is unused by this build" is said once
     gpu_hint_shown: bool = Field(
         default=False, strict=True, json_schema_extra=_refusal("must be true or false")

@@ -499,6 +499,18 @@ class DocIndex:
             ).fetchall()
             return [int(r[0]) for r in rows]
 
+    def files(self, collection: str) -> list[tuple[str, int]]:
+        """The collection's indexed files and how many chunks each has, by path."""
+        with self._lock:
+            cid = self._collection_id(collection)
+            rows = self._conn.execute(
+                "SELECT files.path, count(chunks.id) FROM files LEFT JOIN chunks ON "
+                "chunks.file_id = files.id WHERE files.collection_id = ? AND "
+                "files.state = 'indexed' GROUP BY files.id ORDER BY files.path",
+                (cid,),
+            ).fetchall()
+            return [(str(r[0]), int(r[1])) for r in rows]
+
     def chunk_rows(self, ids: list[int]) -> dict[int, tuple[str, str, int | None, str | None]]:
         """id → (file path, text, page, heading)."""
         if not ids:

@@ -31,6 +31,10 @@ class Hit:
     heading: str | None
     score: float
     text: str
+    collection: str = ""
+    similarity: float | None = None
+    keyword: bool = False
+    chunk_id: int = 0
 
     @property
     def where(self) -> str:
@@ -55,34 +59,73 @@ def search(
     query: str,
     embedder: Embedder | None,
     k: int = 5,
+    *,
+    min_similarity: float = 0.0,
 ) -> list[Hit]:
     """The ``k`` best passages; ``embedder`` ``None``: keyword search only.
 
     Raises DocIndexError for an unknown collection."""
-    cid = index.collection_id(collection)
+    return search_many(index, [(collection, embedder)], query, k, min_similarity=min_similarity)
+
+
+def search_many(
+    index: DocIndex,
+    sources: list[tuple[str, Embedder | None]],
+    query: str,
+    k: int = 5,
+    *,
+    min_similarity: float = 0.0,
+) -> list[Hit]:
+    """The ``k`` best passages of several collections (each with its own embedding model),
+    their ranked lists fused together."""
     ranked: list[list[int]] = []
+    owner: dict[int, str] = {}
+    similarity: dict[int, float] = {}
+    keyword: set[int] = set()
     match = fts_query(query)
-    if match is not None:
-        ranked.append(index.keyword(cid, match, CANDIDATES))
-    if embedder is not None and query.strip():
-        ids, matrix = index.matrix(cid)
-        if len(ids):
-            q = np.asarray(embedder.embed([query]).vectors[0], dtype=np.float32)
-            if q.shape[0] == matrix.shape[1]:
-                scores = matrix @ q  # unit vectors: the cosine; ~15 ms for 100k x 768
-                n = min(CANDIDATES, len(scores))
-                top = np.argpartition(-scores, n - 1)[:n]
-                top = top[np.argsort(-scores[top])]
-                ranked.append([int(ids[i]) for i in top])
+    for collection, embedder in sources:
+        cid = index.collection_id(collection)
+        if match is not None:
+            found = index.keyword(cid, match, CANDIDATES)
+            keyword.update(found)
+            owner.update(dict.fromkeys(found, collection))
+            ranked.append(found)
+        if embedder is not None and query.strip():
+            ids, matrix = index.matrix(cid)
+            if len(ids):
+                q = np.asarray(embedder.embed([query]).vectors[0], dtype=np.float32)
+                if q.shape[0] == matrix.shape[1]:
+                    scores = matrix @ q  # unit vectors: the cosine; ~15 ms for 100k x 768
+                    n = min(CANDIDATES, len(scores))
+                    top = np.argpartition(-scores, n - 1)[:n]
+                    top = top[np.argsort(-scores[top])]
+                    chosen = [int(ids[i]) for i in top]
+                    for i in top:
+                        similarity[int(ids[i])] = float(scores[i])
+                    owner.update(dict.fromkeys(chosen, collection))
+                    ranked.append(chosen)
     fused: dict[int, float] = {}
     for ranking in ranked:
         for rank, chunk_id in enumerate(ranking):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-    best = sorted(fused, key=lambda c: (-fused[c], c))[:k]
+    kept = [c for c in fused if c in keyword or similarity.get(c, 1.0) >= min_similarity]
+    best = sorted(kept, key=lambda c: (-fused[c], c))[:k]
     rows = index.chunk_rows(best)
     return [
-        Hit(rows[c][0], rows[c][2], rows[c][3], fused[c], rows[c][1]) for c in best if c in rows
+        Hit(
+            rows[c][0],
+            rows[c][2],
+            rows[c][3],
+            fused[c],
+            rows[c][1],
+            collection=owner[c],
+            similarity=similarity.get(c),
+            keyword=c in keyword,
+            chunk_id=c,
+        )
+        for c in best
+        if c in rows
     ]
 
 
-__all__ = ["Hit", "fts_query", "search"]
+__all__ = ["Hit", "fts_query", "search", "search_many"]

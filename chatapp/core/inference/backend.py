@@ -110,6 +110,10 @@ class ChatBackend(Protocol):
         """The most bytes one message can have and still fit; ``None`` when not known."""
         ...
 
+    def prompt_budget(self, settings: GenerationSettings) -> int | None:
+        """The most tokens a prompt can take, room for the reply kept; ``None``: not known."""
+        ...
+
     def stream_chat(
         self,
         messages: list[ChatMessage],

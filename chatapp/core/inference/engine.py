@@ -631,7 +631,7 @@ class Engine:
         """
         llm, _ = self._require()
         n_ctx = llm.n_ctx()
-        budget = n_ctx - min(settings.max_tokens, n_ctx // 4)
+        budget = self.prompt_budget(settings)
         head = messages[:1] if messages and messages[0]["role"] == "system" else []
         body = messages[len(head) :]
         early = 0
@@ -685,6 +685,12 @@ class Engine:
                 "reply: shorten the message or load the model with a longer context"
             )
         return best
+
+    def prompt_budget(self, settings: GenerationSettings) -> int:
+        """The context less the reply's reserve, ``min(max_tokens, n_ctx // 4)``."""
+        llm, _ = self._require()
+        n_ctx = llm.n_ctx()
+        return n_ctx - min(settings.max_tokens, n_ctx // 4)
 
     def message_limit(self, settings: GenerationSettings) -> int | None:
         """The most bytes of UTF-8 one message can have and still fit the context on its own.

@@ -298,6 +298,10 @@ class RemoteBackend:
         """No bound is known here: the server fits (or refuses) the prompt itself."""
         return None
 
+    def prompt_budget(self, settings: GenerationSettings) -> int | None:
+        """Not known: the API does not say the model's context."""
+        return None
+
     def count_tokens(self, messages: list[ChatMessage]) -> int:
         """An estimate (about four characters a token): the API has no tokenizer endpoint."""
         return sum(4 + len(m["content"]) // _CHARS_PER_TOKEN for m in messages)

@@ -117,16 +117,30 @@ def _indexed_rowids(conn: sqlite3.Connection, table: str, index: str) -> list[in
 
 def _message_columns(conn: sqlite3.Connection) -> str:
     """The message columns to read: an older database lacks the newer ones (``thinking``
-    before schema 3, ``restored_tokens`` before 4, ``backend`` before 5); they read as NULL."""
+    before schema 3, ``restored_tokens`` before 4, ``backend`` before 5, ``sources_json``
+    before 6); they read as NULL."""
+    return _older_columns(
+        conn, "messages", _MSG_COLUMNS, ("thinking", "restored_tokens", "backend", "sources_json")
+    )
+
+
+def _conversation_columns(conn: sqlite3.Connection) -> str:
+    """The conversation columns to read (``collections_json`` came with schema 6)."""
+    return _older_columns(conn, "conversations", _CONV_COLUMNS, ("collections_json",))
+
+
+def _older_columns(
+    conn: sqlite3.Connection, table: str, columns: str, newer: tuple[str, ...]
+) -> str:
     try:
-        names = {row[1] for row in conn.execute("PRAGMA table_info(messages)")}
+        names = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
     except sqlite3.DatabaseError:
         names = set()
-    columns = _MSG_COLUMNS
-    for newer in ("thinking", "restored_tokens", "backend"):
-        if names and newer not in names:
-            columns = columns.replace(f"m.{newer}", f"NULL AS {newer}")
-    return columns
+    listed = [c.strip() for c in columns.split(",")]
+    for name in newer:
+        if names and name not in names:
+            listed = [f"NULL AS {name}" if c in (name, f"m.{name}") else c for c in listed]
+    return ", ".join(listed)
 
 
 def _rows(
@@ -285,7 +299,7 @@ def read_damaged(path: Path) -> Salvage:
     conn = _connect(path)
     try:
         conv_rows, lost_convs = _rows(
-            conn, "conversations", _CONV_COLUMNS, "sqlite_autoindex_conversations_1"
+            conn, "conversations", _conversation_columns(conn), "sqlite_autoindex_conversations_1"
         )
         msg_rows, lost_msgs = _rows(
             conn, "messages", _message_columns(conn), "messages_by_conversation"

@@ -38,6 +38,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO, Final, Self
 
+from chatapp.core.docs.sources import Sources, sources_from_json
 from chatapp.core.inference.metrics import ReplyMetrics, StopReason
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,7 @@ class Conversation:
     settings: dict[str, Any] = field(default_factory=dict)
     pinned: bool = False
     current_leaf_id: str | None = None
+    collections: tuple[str, ...] = ()  # the document collections it answers from
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,8 @@ class Message:
 
     ``backend`` names the server that wrote a reply (a remote backend's name); ``None``: this
     computer. ``model`` is then that server's id for the model.
+
+    ``sources``: what the reply was given from the user's documents (``None``: nothing).
     """
 
     id: str
@@ -172,6 +176,7 @@ class Message:
     full_size: int | None = None
     thinking: str | None = None
     backend: str | None = None
+    sources: Sources | None = None
 
     @property
     def partial(self) -> bool:
@@ -297,6 +302,14 @@ def _v5_backend(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE messages ADD COLUMN backend TEXT")
 
 
+def _v6_documents(conn: sqlite3.Connection) -> None:
+    """Schema 6: the document collections a conversation answers from (a JSON list of names;
+    NULL: none), and what a reply was given from them (its sources, JSON; see
+    ``core.docs.sources``; NULL: nothing)."""
+    conn.execute("ALTER TABLE conversations ADD COLUMN collections_json TEXT")
+    conn.execute("ALTER TABLE messages ADD COLUMN sources_json TEXT")
+
+
 # Forward migrations, in order: step N turns schema N-1 into schema N. Never edit a released step;
 # add a new one.
 MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
@@ -305,6 +318,7 @@ MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
     _v3_reasoning,
     _v4_reopen,
     _v5_backend,
+    _v6_documents,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -438,12 +452,13 @@ def _environment_errors(path: Path) -> Iterator[None]:
 
 _CONV_COLUMNS: Final = (
     "id, title, created_at, updated_at, model, system_prompt, settings_json, pinned,"
-    " current_leaf_id"
+    " current_leaf_id, collections_json"
 )
 _MSG_COLUMNS: Final = (
     "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.created_at, m.model,"
     " m.prompt_tokens, m.prompt_eval_tokens, m.completion_tokens, m.ttft_ms, m.decode_tps,"
-    " m.stop_reason, m.dropped_turns, m.restored_tokens, m.thinking, m.backend"
+    " m.stop_reason, m.dropped_turns, m.restored_tokens, m.thinking, m.backend,"
+    " m.sources_json"
 )
 
 
@@ -465,7 +480,21 @@ def _conversation(row: sqlite3.Row) -> Conversation:
         settings=settings,
         pinned=bool(row["pinned"]),
         current_leaf_id=row["current_leaf_id"],
+        collections=_collections(row["collections_json"]),
     )
+
+
+def _collections(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return ()
+    try:
+        names = json.loads(text)
+    except (ValueError, RecursionError):
+        names = None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        log.warning("a conversation's document collections cannot be read; it uses none")
+        return ()
+    return tuple(names)
 
 
 def _message(row: sqlite3.Row) -> Message:
@@ -492,6 +521,7 @@ def _message(row: sqlite3.Row) -> Message:
         metrics=metrics,
         thinking=row["thinking"],
         backend=row["backend"],
+        sources=sources_from_json(row["sources_json"]),
     )
 
 
@@ -1004,6 +1034,7 @@ class Store:
         parent_id: str | _Unset | None,
         model: str | None,
         backend: str | None = None,
+        sources: Sources | None = None,
     ) -> Message:
         """Insert a message, make it the current leaf, bump updated_at, maybe set the title."""
         if role not in ROLES:
@@ -1014,11 +1045,31 @@ class Store:
         elif parent_id is not None:
             parent_id = self._msg_in(conn, conv, parent_id).id
         now = self._tick()
-        msg = Message(new_id(), conv.id, parent_id, role, content, now, model, backend=backend)
+        msg = Message(
+            new_id(),
+            conv.id,
+            parent_id,
+            role,
+            content,
+            now,
+            model,
+            backend=backend,
+            sources=sources,
+        )
         conn.execute(
             "INSERT INTO messages (id, conversation_id, parent_id, role, content, created_at,"
-            " model, backend) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (msg.id, msg.conversation_id, msg.parent_id, role, content, now, model, backend),
+            " model, backend, sources_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                msg.id,
+                msg.conversation_id,
+                msg.parent_id,
+                role,
+                content,
+                now,
+                model,
+                backend,
+                sources.to_json() if sources is not None else None,
+            ),
         )
         title = conv.title
         if not title and role == "user":
@@ -1103,6 +1154,17 @@ class Store:
             conn.execute("UPDATE conversations SET pinned = ? WHERE id = ?", (int(pinned), conv.id))
             return self._conv(conn, conv.id)
 
+    def set_collections(self, conversation_id: str, names: Sequence[str]) -> Conversation:
+        """The document collections the conversation answers from (empty: none). Does not
+        count as activity: the list order stays."""
+        value = json.dumps(list(dict.fromkeys(names)), ensure_ascii=False) if names else None
+        with self._writing() as conn:
+            conv = self._conv(conn, conversation_id)
+            conn.execute(
+                "UPDATE conversations SET collections_json = ? WHERE id = ?", (value, conv.id)
+            )
+            return self._conv(conn, conv.id)
+
     def update_conversation(
         self,
         conversation_id: str,
@@ -1164,14 +1226,18 @@ class Store:
         parent_id: str | _Unset | None = _UNSET,
         model: str | None = None,
         backend: str | None = None,
+        sources: Sources | None = None,
     ) -> Message:
         """Start an empty assistant reply (the new current leaf) before the first token arrives.
 
         Saving it up front means a crash mid-reply leaves the partial text, marked interrupted.
-        ``backend``: the remote server answering (``None``: this computer).
+        ``backend``: the remote server answering (``None``: this computer). ``sources``: what
+        it was given from the user's documents.
         """
         with self._writing() as conn:
-            return self._append(conn, conversation_id, "assistant", "", parent_id, model, backend)
+            return self._append(
+                conn, conversation_id, "assistant", "", parent_id, model, backend, sources
+            )
 
     def checkpoint_reply(
         self,
@@ -1396,7 +1462,8 @@ class Store:
                     raise ValueError(f"{label}: current leaf {conv.current_leaf_id!r} is missing")
                 conn.execute(
                     "INSERT INTO conversations (id, title, created_at, updated_at, model,"
-                    " system_prompt, settings_json, pinned) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " system_prompt, settings_json, pinned, collections_json)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         conv.id,
                         conv.title,
@@ -1406,6 +1473,9 @@ class Store:
                         conv.system_prompt,
                         json.dumps(conv.settings),
                         int(conv.pinned),
+                        json.dumps(list(conv.collections), ensure_ascii=False)
+                        if conv.collections
+                        else None,
                     ),
                 )
                 for m in ordered:
@@ -1417,8 +1487,8 @@ class Store:
                         "INSERT INTO messages (id, conversation_id, parent_id, role, content,"
                         " created_at, model, prompt_tokens, prompt_eval_tokens,"
                         " completion_tokens, ttft_ms, decode_tps, stop_reason, dropped_turns,"
-                        " restored_tokens, thinking, backend)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " restored_tokens, thinking, backend, sources_json)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             m.id,
                             conv.id,
@@ -1430,6 +1500,7 @@ class Store:
                             *_metric_values(m.metrics),
                             m.thinking,
                             m.backend,
+                            m.sources.to_json() if m.sources is not None else None,
                         ),
                     )
                 # Set last: the leaf must exist before the foreign key can point at it.
