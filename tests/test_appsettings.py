@@ -310,6 +310,8 @@ def test_an_existing_users_file_loads_and_saves_back_unchanged(tmp_path: Path) -
     expected = expected.replace('    "overflow": "refuse"\n', thinking, 1)
     cache = '  "offline": false,\n  "reopen_cache_mb": 2048,\n  "api_save_conversations": false,\n'
     expected = expected.replace('  "offline": false,\n', cache, 1)
+    docs = '  "docs_k": 5,\n  "docs_min_similarity": 0.0,\n  "gpu_hint_shown"'
+    expected = expected.replace('  "gpu_hint_shown"', docs, 1)
     assert sf.path.read_text(encoding="utf-8") == expected
 
 

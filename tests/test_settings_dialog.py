@@ -317,6 +317,8 @@ SPINS: dict[tuple[type[BaseModel], str], str] = {
     (GenerationSettings, "seed"): "seed",
     (AppSettings, "font_size"): "font_size",
     (AppSettings, "reopen_cache_mb"): "reopen_cache",
+    (AppSettings, "docs_k"): "docs_k",
+    (AppSettings, "docs_min_similarity"): "docs_min_similarity",
 }
 GPU_LAYERS = (LoadSettings, "n_gpu_layers")  # a choice (automatic, all, CPU) plus a count
 NOT_SHOWN = {(LoadSettings, "seed")}

@@ -24,6 +24,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from chatapp import __version__
 from chatapp.core.config.appsettings import SETTINGS_FILENAME, SettingsFile
+from chatapp.core.docs.index import DocIndexError
+from chatapp.core.docs.service import DocsService
 from chatapp.core.inference.engine import Engine
 from chatapp.core.inference.kvstate import STATES_DIRNAME, StateCache
 from chatapp.core.storage.paths import cache_dir, config_dir, data_dir
@@ -86,6 +88,11 @@ def run_app(data_dir_override: Path | None, model: Path | None) -> int:
         QMessageBox.critical(None, "chatapp cannot start", str(exc))
         print(f"chatapp: {exc}", file=sys.stderr)
         return 1
+    docs: DocsService | None = None
+    try:
+        docs = DocsService.open_dir(store.path.parent)
+    except DocIndexError as exc:  # the window says so; chats work without documents
+        log.warning("%s", exc)
     # everything the window reads from disk at start is read here, before the event loop
     window = MainWindow(
         store=store,
@@ -99,6 +106,7 @@ def run_app(data_dir_override: Path | None, model: Path | None) -> int:
         settings_problem=problem,
         initial_model=model,
         model_files=ModelFiles.open(store.path.parent),
+        docs=docs,
     )
     # The first Markdown render loads markdown-it's rules and pygments' lexers (~65 ms): do it
     # on a thread now, not on the GUI thread when the first conversation opens.

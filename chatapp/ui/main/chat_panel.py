@@ -7,7 +7,8 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -26,11 +27,15 @@ from chatapp.core.chat.service import (
     saved_overrides,
 )
 from chatapp.core.config.settings import GenerationSettings
+from chatapp.core.docs.index import Collection, IndexResult
+from chatapp.core.docs.service import Retrieval
 from chatapp.core.inference.backend import TokenCount
 from chatapp.core.models.modelinfo import file_size_label
 from chatapp.core.storage.store import Conversation, Message, Store, StoreError, timestamp_now
 from chatapp.ui.main.composer import Composer
 from chatapp.ui.main.conversation_settings import ConversationSettingsDialog
+from chatapp.ui.main.docs_bar import DocsBar
+from chatapp.ui.main.docs_worker import DocsClient, IndexStatus
 from chatapp.ui.main.first_run import EmptyState
 from chatapp.ui.main.messages import ChatView
 from chatapp.ui.main.render import escape_plain
@@ -38,7 +43,7 @@ from chatapp.ui.main.state import Stream, WindowState
 from chatapp.ui.main.text_viewer import TextViewer
 from chatapp.ui.main.theme import is_dark
 from chatapp.ui.main.widgets import ErrorBanner, clip, named
-from chatapp.ui.main.workers import EngineClient, StoreClient
+from chatapp.ui.main.workers import DocsOptions, EngineClient, StoreClient
 
 REPAINT_MS = 33  # ~30 repaints a second, however fast the model is
 
@@ -53,6 +58,7 @@ class ChatPanel(QWidget):
     conversations_stale = Signal(object)  # the list needs refreshing; the id to select or None
     conversation_updated = Signal(object)  # Conversation: its settings were saved
     message_saved = Signal(str, int)  # path, bytes: Save to file… finished
+    documents_requested = Signal()  # Manage documents…
 
     def __init__(
         self,
@@ -62,9 +68,12 @@ class ChatPanel(QWidget):
         engine: EngineClient,
         empty: EmptyState,
         parent: QWidget | None = None,
+        *,
+        docs: DocsClient | None = None,
     ) -> None:
         super().__init__(parent)
         self.state = state
+        self.docs = docs
         self.db = db
         self.chats = chats
         self.engine = engine
@@ -93,6 +102,15 @@ class ChatPanel(QWidget):
         w.reply_finished.connect(self._reply_finished)
         w.reply_failed.connect(self._reply_failed)
         w.save_delayed.connect(self._save_delayed)
+        w.retrieved.connect(self._retrieved)
+        if docs is not None:
+            dw = docs.worker
+            dw.collections_listed.connect(self._collections_listed)
+            dw.status.connect(self._index_status)
+            dw.idle.connect(self._index_idle)  # methods, not lambdas: run on this thread
+            dw.failed.connect(self._docs_failed)
+            dw.open_checked.connect(self._open_checked)
+            dw.indexed.connect(self._indexed)
         self.update_stack()
 
     def _build(self) -> None:
@@ -129,11 +147,16 @@ class ChatPanel(QWidget):
         composer_row.addWidget(self.stop_button, 0, Qt.AlignmentFlag.AlignBottom)
         self.edit_note = named(QLabel(self), "editNote", "Editing a message")
         self.edit_note.hide()
+        self.docs_bar = DocsBar(self.state, self)
+        self.docs_bar.chosen.connect(self.choose_collections)
+        self.docs_bar.manage_requested.connect(self.documents_requested)
+        self.chat_view.open_source_requested.connect(self.open_source)
         cv.addWidget(self.banner)
         cv.addWidget(self.notice)
         cv.addWidget(self.header)
         cv.addWidget(self.stack, 1)
         cv.addWidget(self.edit_note)
+        cv.addWidget(self.docs_bar)
         cv.addLayout(composer_row)
 
     def show_error(self, message: str) -> None:
@@ -277,11 +300,15 @@ class ChatPanel(QWidget):
         system_prompt = state.settings.system_prompt or None
         model_name = state.model_name
         chats = self.chats
+        pending = state.pending_collections if conv is None else ()
 
-        def save(_store: Store) -> tuple[Conversation, Message]:
-            return chats.send(
+        def save(store: Store) -> tuple[Conversation, Message]:
+            made, msg = chats.send(
                 conv, text, model=model_name, system_prompt=system_prompt, edit_of=editing
             )
+            if pending:  # chosen before the chat began: it begins with them
+                made = store.set_collections(made.id, pending)
+            return made, msg
 
         cancel = self.engine.new_reply()  # Stop from now on stops this reply
         self.composer.clear()
@@ -301,8 +328,10 @@ class ChatPanel(QWidget):
         created = not self.state.is_current(conv.id)
         self.state.current = conv
         if created:
+            self.state.pending_collections = ()
             self.conversations_stale.emit(conv.id)
-        self.engine.chat(conv.id, user.id, self.generation_settings(), cancel)
+        self._searching(conv)
+        self.engine.chat(conv.id, user.id, self.generation_settings(), cancel, self._docs_options())
         self._extends_view = self._ends_view(user.parent_id)
         if self._extends_view:  # sending appends; only an edit (a new branch) rebuilds
             self.state.append_message(user)
@@ -413,6 +442,7 @@ class ChatPanel(QWidget):
         )
 
     def _reply_failed(self, conv_id: str, message: str) -> None:
+        self.docs_bar.set_searching("")
         self.show_error(f"The reply failed: {message}")
         if self.state.stream is None:
             self._set_streaming_ui(False)
@@ -450,7 +480,88 @@ class ChatPanel(QWidget):
         self._set_streaming_ui(True)
         self._extends_view = self._ends_view(target.parent_id)
         cancel = self.engine.new_reply()
-        self.engine.chat(state.current.id, target.parent_id, self.generation_settings(), cancel)
+        self._searching(state.current)
+        self.engine.chat(
+            state.current.id,
+            target.parent_id,
+            self.generation_settings(),
+            cancel,
+            self._docs_options(),
+        )
+
+    # -- documents ------------------------------------------------------------------------------
+
+    def _docs_options(self) -> DocsOptions:
+        settings = self.state.settings
+        return DocsOptions(settings.docs_k, settings.docs_min_similarity)
+
+    def _searching(self, conv: Conversation) -> None:
+        if conv.collections:
+            self.docs_bar.set_searching(f"Searching {', '.join(conv.collections)}…")
+
+    def _retrieved(self, conv_id: str, found: Retrieval) -> None:
+        if not self.state.is_current(conv_id):
+            return
+        if found.sources is None:
+            names = ", ".join(self.state.chosen_collections) or "the documents"
+            self.docs_bar.set_searching(f"Nothing in {names} matched: answered without them")
+        elif found.notes:
+            self.docs_bar.set_searching("; ".join(found.notes))
+        else:
+            self.docs_bar.set_searching("")
+
+    def choose_collections(self, names: tuple[str, ...]) -> None:
+        """The collections this conversation answers from (a chat not begun: it will)."""
+        conv = self.state.current
+        if conv is None:
+            self.state.pending_collections = names
+            return
+
+        def saved(updated: Conversation) -> None:
+            if self.state.is_current(updated.id):
+                self.state.current = updated
+            self.conversation_updated.emit(updated)
+
+        self.db.call(lambda s: s.set_collections(conv.id, names), saved)
+
+    def _collections_listed(self, collections: list[Collection]) -> None:
+        self.state.collections = collections
+
+    def _index_status(self, status: IndexStatus) -> None:
+        self.state.index_status = status
+
+    def _index_idle(self) -> None:
+        self.state.index_status = None
+
+    def _docs_failed(self, why: str) -> None:
+        self.show_error(f"Documents: {why}")
+
+    def _indexed(self, collection: str, result: IndexResult) -> None:
+        if result.skipped:
+            self.notice.show_error(
+                f"{collection}: {len(result.skipped)} file(s) skipped, e.g. "
+                f"{Path(result.skipped[0][0]).name}: {result.skipped[0][1]} "
+                "(Settings → Documents… lists them all)"
+            )
+
+    def open_source(self, path: str, page: int | None) -> None:
+        """A click on a source: its file is checked on the documents thread, then opened."""
+        if self.docs is None:
+            self.show_error(f"{path} cannot be opened: documents are not available")
+            return
+        self.docs.check_open(path, page)
+
+    def _open_checked(self, path: str, page: int | None, problem: str) -> None:
+        if problem == "folder":  # not a document: its folder is shown, the file never run
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(path).parent)))
+            return
+        if problem:
+            self.show_error(f"The source cannot be opened: {problem}")
+            return
+        url = QUrl.fromLocalFile(path)
+        if page is not None and path.lower().endswith(".pdf"):
+            url.setFragment(f"page={page}")  # PDF viewers that read it open at the page
+        QDesktopServices.openUrl(url)
 
     # -- long messages ----------------------------------------------------------------------------
 

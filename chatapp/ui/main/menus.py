@@ -76,6 +76,7 @@ def build_menus(window: MainWindow) -> None:
     )
     settings = menu.addMenu("&Settings")
     _action(window, settings, "&Preferences…", QKeySequence("Ctrl+,"), window.open_settings)
+    _action(window, settings, "&Documents…", QKeySequence("Ctrl+Shift+D"), window.open_documents)
     _action(window, settings, "Local &API server…", None, window.open_api_server)
     _action(window, settings, "&Servers…", None, window.open_servers)
     help_menu = menu.addMenu("&Help")

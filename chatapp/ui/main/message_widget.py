@@ -35,6 +35,7 @@ from chatapp.core.models.modelinfo import file_size_label
 from chatapp.core.storage.store import Message
 from chatapp.ui.main.render import escape_plain
 from chatapp.ui.main.render_stream import MarkdownStream, StreamUpdate, render_blocks
+from chatapp.ui.main.sources_view import SourcesView
 from chatapp.ui.main.text_viewer import SHOW_ALL_BYTES
 from chatapp.ui.main.thinking import ThinkingBlock
 
@@ -127,6 +128,7 @@ class MessageWidget(QFrame):
     branch_requested = Signal(str, int)  # message id, -1 for the previous version, +1 next
     show_all_requested = Signal(str)  # message id: open the whole of a long message
     save_requested = Signal(str)  # message id: save its whole text to a file
+    open_source_requested = Signal(str, object)  # a source's file path, page or None
 
     def __init__(
         self,
@@ -172,6 +174,8 @@ class MessageWidget(QFrame):
         if width is not None:  # lay the text out once, at the width it will have
             self.body.document().setTextWidth(max(1, width - 24))
         layout.addWidget(self.body)
+        self.sources_view: SourcesView | None = None
+        self._layout = layout
         self._build_note(layout)
         footer = QHBoxLayout()
         footer.setSpacing(6)
@@ -206,8 +210,23 @@ class MessageWidget(QFrame):
             self.action_button.hide()  # shown on the last message of its kind only
             footer.addWidget(self.action_button)
         layout.addLayout(footer)
+        self._show_sources(message)
         self.set_text(message.content, streaming=False)
         self.set_meta(message)
+
+    @property
+    def citations(self) -> int:
+        sources = self.message.sources
+        return len(sources.items) if sources is not None else 0
+
+    def _show_sources(self, message: Message) -> None:
+        """The sources under the reply (once it has them: a streamed reply's row is read
+        back when it ends)."""
+        if message.sources is None or self.sources_view is not None:
+            return
+        self.sources_view = SourcesView(message.sources, self)
+        self.sources_view.open_requested.connect(self.open_source_requested)
+        self._layout.insertWidget(self._layout.indexOf(self.body) + 1, self.sources_view)
 
     def _build_note(self, layout: QVBoxLayout) -> None:
         """The row under a long message's start: what is shown, and how to get the rest."""
@@ -290,7 +309,7 @@ class MessageWidget(QFrame):
         if self.message.role == "assistant":
             if streaming:
                 if self._stream is None:
-                    self._stream = MarkdownStream(dark=self.dark)
+                    self._stream = MarkdownStream(dark=self.dark, citations=self.citations)
                 update = self._stream.update(text or "…")
                 self.code_blocks = update.code_blocks
                 self.body.show_stream(update)
@@ -301,7 +320,7 @@ class MessageWidget(QFrame):
                 html = self._stream.html
                 self._stream = None
             else:
-                rendered = render_blocks(text, dark=self.dark)
+                rendered = render_blocks(text, dark=self.dark, citations=self.citations)
                 self.code_blocks = rendered.code_blocks
                 html = rendered.html
             self.body.show_html(html)
@@ -309,11 +328,18 @@ class MessageWidget(QFrame):
             self.body.show_html(escape_plain(text))
 
     def set_meta(self, message: Message, *, streaming: bool = False) -> None:
+        had = self.citations
         self.message = message
+        self._show_sources(message)
+        if self.citations != had and not streaming:  # its [n] now link to the sources
+            self.set_text(self.text, streaming=False)
+        mode = ""
+        if message.sources is not None and message.sources.mode == "document":
+            mode = " · answered from the whole document"
         if streaming:
             self.meta.setText("generating…")
         elif message.metrics is not None:
-            self.meta.setText(message.metrics.footer())
+            self.meta.setText(message.metrics.footer() + mode)
         elif message.role == "assistant":
             self.meta.setText("interrupted")
         else:
@@ -335,6 +361,10 @@ class MessageWidget(QFrame):
         QGuiApplication.clipboard().setText(self.text)
 
     def _link(self, href: str) -> None:
+        if href.startswith("cite:"):
+            if self.sources_view is not None:
+                self.sources_view.mark(int(href.split(":", 1)[1]))
+            return
         if href.startswith("copy-code:"):
             index = int(href.split(":", 1)[1])
             if 0 <= index < len(self.code_blocks):

@@ -50,6 +50,7 @@ class ChatView(QScrollArea):
     branch_requested = Signal(str, int)
     show_all_requested = Signal(str)
     save_requested = Signal(str)
+    open_source_requested = Signal(str, object)  # a source's path, page or None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -165,6 +166,7 @@ class ChatView(QScrollArea):
         w.branch_requested.connect(self.branch_requested)
         w.show_all_requested.connect(self.show_all_requested)
         w.save_requested.connect(self.save_requested)
+        w.open_source_requested.connect(self.open_source_requested)
         if message.id in self._streaming:
             w.set_meta(message, streaming=True)
         branch = self._branches.get(message.id)

@@ -132,17 +132,24 @@ class RenderedMarkdown:
     code_blocks: tuple[str, ...]
 
 
-def render_markdown(text: str, *, dark: bool) -> RenderedMarkdown:
+def render_markdown(text: str, *, dark: bool, citations: int = 0) -> RenderedMarkdown:
     """Render untrusted Markdown (a model's reply, possibly incomplete) as Qt-friendly HTML.
 
     Args:
         text: The Markdown source. May end anywhere, e.g. inside a code fence or a table.
         dark: Whether the view has a dark background; picks the colours.
+        citations: How many sources the reply was given: "[1]" … "[citations]" in its text
+            (not in code) become ``cite:N`` links to them.
 
     Returns:
         The HTML fragment and the source of every code block for the Copy links.
     """
-    env: EnvType = {"palette": _DARK if dark else _LIGHT, "code_blocks": [], "link_stack": []}
+    env: EnvType = {
+        "palette": _DARK if dark else _LIGHT,
+        "code_blocks": [],
+        "link_stack": [],
+        "citations": citations,
+    }
     body = _MD.render(text, env)
     return RenderedMarkdown(html=body, code_blocks=tuple(env["code_blocks"]))
 
@@ -210,6 +217,9 @@ def highlight_snippet(snippet: str, start: str, end: str) -> str:
     if bold:
         out.append("</b>")
     return "".join(out)
+
+
+_CITATION: Final = re.compile(r"\[(\d{1,3})\]")
 
 
 def _safe_href(url: str) -> str | None:
@@ -313,6 +323,23 @@ class _QtRenderer(RendererHTML):
             f'<code style="font-family:{MONO_FONTS}; background-color:{pal.inline_code_bg};">'
             f"{html.escape(tokens[idx].content, quote=False)}</code>"
         )
+
+    # --- text, citations ------------------------------------------------------------------
+
+    def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        content = html.escape(tokens[idx].content, quote=False)
+        count = env.get("citations", 0)
+        if not count or "[" not in content or env["link_stack"]:  # no links inside links
+            return content
+        pal: _Palette = env["palette"]
+
+        def cite(m: re.Match[str]) -> str:
+            n = int(m.group(1))
+            if not 1 <= n <= count:
+                return m.group(0)
+            return f'<a href="cite:{n}" style="color:{pal.link}; text-decoration:none;">[{n}]</a>'
+
+        return _CITATION.sub(cite, content)
 
     # --- links and images -------------------------------------------------------------------
 

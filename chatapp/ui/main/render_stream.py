@@ -45,7 +45,7 @@ STATS: Final = RenderStats()
 
 _BLOCK_CACHE_SIZE: Final = 4096
 # (block source, dark, index of its first code block) -> (html, code blocks)
-_block_cache: OrderedDict[tuple[str, bool, int], tuple[str, tuple[str, ...]]] = OrderedDict()
+_block_cache: OrderedDict[tuple[str, bool, int, int], tuple[str, tuple[str, ...]]] = OrderedDict()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +110,7 @@ class MarkdownStream:
     """
 
     dark: bool
+    citations: int = 0  # sources the reply was given: its "[n]" link to them
     _done: int = 0  # characters of the text covered by finished blocks
     _done_hash: int = 0
     _complete: int = -1  # length of the complete lines last parsed, from _done
@@ -192,10 +193,11 @@ class MarkdownStream:
             "palette": _DARK if self.dark else _LIGHT,
             "code_blocks": list(self._codes),
             "link_stack": [],
+            "citations": self.citations,
         }
 
     def _block(self, source: str, tokens: Sequence[Token]) -> tuple[str, tuple[str, ...]]:
-        key = (source, self.dark, len(self._codes))
+        key = (source, self.dark, len(self._codes), self.citations)
         hit = _block_cache.get(key)
         if hit is not None:
             STATS.block_hits += 1
@@ -212,7 +214,7 @@ class MarkdownStream:
 
     def _render_whole(self, text: str, *, final: bool) -> StreamUpdate:
         STATS.full_renders += 1
-        rendered = render_markdown(text, dark=self.dark)
+        rendered = render_markdown(text, dark=self.dark, citations=self.citations)
         self._reset()
         if final:
             self._html.append(rendered.html)
@@ -221,7 +223,7 @@ class MarkdownStream:
         return StreamUpdate(True, (), rendered.html, rendered.code_blocks)
 
 
-def render_blocks(text: str, *, dark: bool) -> RenderedMarkdown:
+def render_blocks(text: str, *, dark: bool, citations: int = 0) -> RenderedMarkdown:
     """Like :func:`render_markdown` (the same HTML), with finished blocks from the cache.
 
     Args:
@@ -231,6 +233,6 @@ def render_blocks(text: str, *, dark: bool) -> RenderedMarkdown:
     Returns:
         The HTML fragment and the source of every code block.
     """
-    stream = MarkdownStream(dark=dark)
+    stream = MarkdownStream(dark=dark, citations=citations)
     update = stream.update(text, final=True)
     return RenderedMarkdown(html=stream.html, code_blocks=update.code_blocks)

@@ -248,6 +248,14 @@ class SettingsDialog(QDialog):
         )
         self.chat_template.setToolTip(setting_field(AppSettings, "chat_template").tooltip)
         form_row(form, "Chat &template override:", self.chat_template)
+        self.docs_k = int_spin("docsK", "Passages from documents", AppSettings, "docs_k")
+        self.docs_k.setSuffix(" passages")
+        form_row(form, "&Documents give:", self.docs_k)
+        self.docs_min_similarity = float_spin(
+            "docsMinSimilarity", "Least similarity of a passage", AppSettings, "docs_min_similarity"
+        )
+        self.docs_min_similarity.setSpecialValueText("Off")
+        form_row(form, "Passages &at least as similar as:", self.docs_min_similarity)
         return page
 
     def _build_appearance_tab(self) -> QWidget:
@@ -289,6 +297,8 @@ class SettingsDialog(QDialog):
         self.lookup_tokens.setValue(load.lookup_tokens)
         self.lookup_tokens.setEnabled(load.prompt_lookup)
         self.reopen_cache.setValue(settings.reopen_cache_mb)
+        self.docs_k.setValue(settings.docs_k)
+        self.docs_min_similarity.setValue(settings.docs_min_similarity)
 
         self.temperature.setValue(gen.temperature)
         self.top_p.setValue(gen.top_p)
@@ -342,6 +352,8 @@ class SettingsDialog(QDialog):
             theme=Theme(self.theme.currentData()),
             font_size=self.font_size.value(),
             reopen_cache_mb=self.reopen_cache.value(),
+            docs_k=self.docs_k.value(),
+            docs_min_similarity=round(self.docs_min_similarity.value(), 4),
         )
 
     def _read_generation(self) -> dict[str, Any]:

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal
 
 from chatapp.core.config.appsettings import AppSettings
+from chatapp.core.docs.index import Collection
 from chatapp.core.inference.engine import LoadedModel
 from chatapp.core.storage.store import Conversation, Message
+from chatapp.ui.main.docs_worker import IndexStatus
 from chatapp.ui.main.servers import RemoteModel
 
 
@@ -36,6 +38,7 @@ class WindowState(QObject):
     stream_changed = Signal()  # a reply began or ended (not each piece of it)
     model_changed = Signal()  # a model loaded, loading began or ended, or a server's was chosen
     editing_changed = Signal()  # a message is being edited, or no longer
+    documents_changed = Signal()  # the collections, what indexing does, or the chosen ones
 
     def __init__(self, settings: AppSettings, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -49,6 +52,9 @@ class WindowState(QObject):
         self._remote: RemoteModel | None = None
         self._loading: str | None = None
         self._editing: Message | None = None
+        self._collections: list[Collection] = []
+        self._index_status: IndexStatus | None = None
+        self._pending_collections: tuple[str, ...] = ()
 
     @property
     def settings(self) -> AppSettings:
@@ -162,3 +168,42 @@ class WindowState(QObject):
     def editing(self, value: Message | None) -> None:
         self._editing = value
         self.editing_changed.emit()
+
+    # -- documents ------------------------------------------------------------------------------
+
+    @property
+    def collections(self) -> list[Collection]:
+        """Every document collection, as last listed by the documents worker."""
+        return self._collections
+
+    @collections.setter
+    def collections(self, value: list[Collection]) -> None:
+        self._collections = value
+        self.documents_changed.emit()
+
+    @property
+    def index_status(self) -> IndexStatus | None:
+        """What indexing is doing now (``None``: nothing)."""
+        return self._index_status
+
+    @index_status.setter
+    def index_status(self, value: IndexStatus | None) -> None:
+        self._index_status = value
+        self.documents_changed.emit()
+
+    @property
+    def chosen_collections(self) -> tuple[str, ...]:
+        """The collections the conversation on screen answers from; for a chat not started
+        yet, the ones it will start with."""
+        if self._current is not None:
+            return self._current.collections
+        return self._pending_collections
+
+    @property
+    def pending_collections(self) -> tuple[str, ...]:
+        return self._pending_collections
+
+    @pending_collections.setter
+    def pending_collections(self, value: tuple[str, ...]) -> None:
+        self._pending_collections = value
+        self.documents_changed.emit()

@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QSpl
 
 from chatapp.core.chat.service import ChatService
 from chatapp.core.config.appsettings import AppSettings, SettingsFile, SettingsSaveError
+from chatapp.core.docs.index import DocIndexError
+from chatapp.core.docs.service import DocsService
 from chatapp.core.inference.engine import Engine, LoadedModel
 from chatapp.core.models.downloads import Downloader
 from chatapp.core.models.hub import Hub
@@ -20,6 +22,8 @@ from chatapp.core.storage.store import RECOVERY_HINT, Conversation, Message, Sto
 from chatapp.ui.main.about import about_html
 from chatapp.ui.main.api_server import ApiServerControl, ApiServerDialog
 from chatapp.ui.main.chat_panel import ChatPanel
+from chatapp.ui.main.docs_worker import DocsClient
+from chatapp.ui.main.documents_dialog import DocumentsDialog
 from chatapp.ui.main.export import ask_and_export
 from chatapp.ui.main.first_run import EmptyState
 from chatapp.ui.main.menus import build_menus
@@ -62,9 +66,11 @@ class MainWindow(QMainWindow):
         settings_problem: str | None = None,
         initial_model: Path | None = None,
         model_files: ModelFiles | None = None,
+        docs: DocsService | None = None,
     ) -> None:
         """``model_files``: the library, download queue and recommended list, read from disk
-        before the event loop starts (by default from the store's folder, here)."""
+        before the event loop starts (by default from the store's folder, here); ``docs``: the
+        documents index (by default ``docs.sqlite3`` in the store's folder, opened here)."""
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("chatapp")
@@ -79,7 +85,16 @@ class MainWindow(QMainWindow):
         self.chats = ChatService(
             store, lambda: self.state.settings.generation, states=engine.states
         )
-        self.engine = EngineClient(engine, store, self)
+        docs_problem = None
+        if docs is None:
+            try:
+                docs = DocsService.open_dir(store.path.parent)
+            except DocIndexError as exc:
+                docs_problem = f"Documents are not available: {exc}"
+        self.docs = docs
+        self.docs_client = DocsClient(docs, self) if docs is not None else None
+        self.documents_dialog: DocumentsDialog | None = None
+        self.engine = EngineClient(engine, store, self, docs=docs)
         # other programs' requests to the loaded model (Settings → Local API server)
         self.api_server = ApiServerControl(
             engine, lambda: self.state.settings.generation, store.path.parent, self
@@ -104,6 +119,8 @@ class MainWindow(QMainWindow):
         self.db.error.connect(self._store_failed)
         if settings_problem:
             self.show_error(settings_problem)
+        if docs_problem:
+            self.show_error(docs_problem)
         if store.read_only:
             self.show_error(
                 f"Read-only: {store.read_only_reason}. You can read, search and export your "
@@ -134,7 +151,9 @@ class MainWindow(QMainWindow):
             fit_context=self._fit_context,
             parent=self,
         )
-        self.chat_panel = ChatPanel(state, self.db, self.chats, self.engine, self.empty, self)
+        self.chat_panel = ChatPanel(
+            state, self.db, self.chats, self.engine, self.empty, self, docs=self.docs_client
+        )
         library = self.model_files.library
         self.status = ModelStatusBar(
             state, self.statusBar(), lambda path: library.cached_info(os.path.abspath(path))
@@ -160,6 +179,7 @@ class MainWindow(QMainWindow):
         chat.reply_done.connect(self.reply_done)
         chat.reply_piece.connect(self.reply_piece)
         chat.error_shown.connect(self.error_shown)
+        chat.documents_requested.connect(self.open_documents)
         empty.error.connect(chat.show_error)
         empty.load_requested.connect(self.load_model)
         empty.first_run.open_requested.connect(self.open_model_dialog)
@@ -483,6 +503,30 @@ class MainWindow(QMainWindow):
             on_save_changed=save_changed,
         ).exec()
 
+    def open_documents(self) -> DocumentsDialog | None:
+        """Settings → Documents…: the collections, their files, indexing and its progress."""
+        if self.docs_client is None:
+            self.show_error("Documents are not available (the documents index cannot be opened).")
+            return None
+        if self.documents_dialog is None:
+            self.documents_dialog = DocumentsDialog(
+                self.state, self.docs_client, default_model=self._embedding_model(), parent=self
+            )
+            self.documents_dialog.embedding_model_chosen.connect(self._remember_embedding_model)
+        self.docs_client.refresh()
+        self.documents_dialog.show()
+        self.documents_dialog.raise_()
+        return self.documents_dialog
+
+    def _embedding_model(self) -> str:
+        """The embedding model new collections get: the one last chosen (or "")."""
+        return str(getattr(self.settings, "embedding_model", "") or "")
+
+    def _remember_embedding_model(self, path: str) -> None:
+        if "embedding_model" in type(self.settings).model_fields:
+            self.settings = self.settings.updated(embedding_model=path)
+            self._save_settings()
+
     def open_servers(self) -> ServersDialog:
         """Settings → Servers…: add and remove the servers whose models the model menu lists."""
         if self.servers_dialog is None:
@@ -539,6 +583,10 @@ class MainWindow(QMainWindow):
         self._closing = self.chat_panel.closing = self.empty.closing = True
         self.api_server.stop()  # its requests are cancelled; the engine waits for the last token
         self.engine.stop()
+        if self.docs_client is not None:
+            self.docs_client.stop()  # the file being embedded is dropped; the rest is kept
+        if self.docs is not None:
+            self.docs.close()
         self.servers.stop()
         if self.models is not None:
             self.models.stop()

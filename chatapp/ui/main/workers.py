@@ -14,6 +14,7 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from chatapp.core.chat.service import ChatService
 from chatapp.core.config.backends import BackendsError, ServerConfig, api_key
 from chatapp.core.config.settings import GenerationSettings, LoadSettings
+from chatapp.core.docs.service import DocsError, DocsService
 from chatapp.core.inference.backend import (
     ChatBackend,
     PromptProgress,
@@ -126,6 +128,14 @@ class StoreClient(QObject):
         self.worker_thread.wait()
 
 
+@dataclass(frozen=True)
+class DocsOptions:
+    """How a reply uses the conversation's documents (Preferences → Documents)."""
+
+    k: int = 5
+    min_similarity: float = 0.0
+
+
 class EngineWorker(QObject):
     """Owns the engine on the engine thread. Requests arrive as queued signals.
 
@@ -140,7 +150,7 @@ class EngineWorker(QObject):
     remote_requested = Signal(object, str, bool)  # ServerConfig (None: the engine), model, offline
     offline_requested = Signal(bool)  # offline mode changed: the remote backend obeys it too
     # conversation id, parent message id, settings, the reply's stop flag (threading.Event)
-    chat_requested = Signal(str, str, object, object)
+    chat_requested = Signal(str, str, object, object, object)
 
     load_progress = Signal(float)
     loaded = Signal(object)  # LoadedModel
@@ -153,16 +163,18 @@ class EngineWorker(QObject):
     token_count = Signal(str, object)  # message id, TokenCount
     reply_finished = Signal(str, str)  # conversation id, message id
     reply_failed = Signal(str, str)  # conversation id, message
+    retrieved = Signal(str, object)  # conversation id, Retrieval: what documents gave
     # conversation id, why saving waits (another program's lock); the reply streams on
     save_delayed = Signal(str, str)
     remote_changed = Signal(object)  # the RemoteModel replies now come from, or None: the engine
     remote_failed = Signal(str)  # why the server's model cannot be used (its key, say)
 
-    def __init__(self, engine: Engine, store: Store) -> None:
+    def __init__(self, engine: Engine, store: Store, docs: DocsService | None = None) -> None:
         super().__init__()
         self.engine = engine
         self.store = store
-        self.chats = ChatService(store, GenerationSettings)  # settings come with each request
+        # settings come with each request
+        self.chats = ChatService(store, GenerationSettings, docs=docs)
         self.cancel_load = threading.Event()
         self.remote: RemoteBackend | None = None
         self.load_requested.connect(self._load)
@@ -236,13 +248,14 @@ class EngineWorker(QObject):
             return
         self.template_changed.emit(self.engine.model)
 
-    @Slot(str, str, object, object)
+    @Slot(str, str, object, object, object)
     def _chat(
         self,
         conversation_id: str,
         parent_id: str,
         settings: GenerationSettings,
         cancel: threading.Event,
+        docs: DocsOptions,
     ) -> None:
         message_id = ""
 
@@ -260,6 +273,9 @@ class EngineWorker(QObject):
                 cancel=cancel,
                 on_begin=begun,
                 on_save_delayed=lambda why: self.save_delayed.emit(conversation_id, why),
+                docs_k=docs.k,
+                docs_min_similarity=docs.min_similarity,
+                on_retrieved=lambda found: self.retrieved.emit(conversation_id, found),
             )
             for event in events:
                 if isinstance(event, TextDelta):
@@ -270,7 +286,7 @@ class EngineWorker(QObject):
                     self.prompt_progress.emit(message_id, event.done, event.total)
                 elif isinstance(event, TokenCount):
                     self.token_count.emit(message_id, event)
-        except (EngineError, StoreError) as exc:
+        except (EngineError, StoreError, DocsError) as exc:
             self.reply_failed.emit(conversation_id, str(exc))
         except Exception as exc:
             log.exception("reply failed")
@@ -283,12 +299,19 @@ class EngineWorker(QObject):
 class EngineClient(QObject):
     """GUI side of the engine thread."""
 
-    def __init__(self, engine: Engine, store: Store, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        store: Store,
+        parent: QObject | None = None,
+        *,
+        docs: DocsService | None = None,
+    ) -> None:
         super().__init__(parent)
         self.engine = engine
         self.worker_thread = QThread()
         self.worker_thread.setObjectName("engine")
-        self.worker = EngineWorker(engine, store)
+        self.worker = EngineWorker(engine, store, docs)
         self.worker.moveToThread(self.worker_thread)
         self.worker_thread.start()
         self._reply_cancel: threading.Event | None = None
@@ -305,9 +328,13 @@ class EngineClient(QObject):
         parent_id: str,
         settings: GenerationSettings,
         cancel: threading.Event,
+        docs: DocsOptions | None = None,
     ) -> None:
-        """Ask for a reply, stopped by ``cancel`` (from ``new_reply``) wherever it is."""
-        self.worker.chat_requested.emit(conversation_id, parent_id, settings, cancel)
+        """Ask for a reply, stopped by ``cancel`` (from ``new_reply``) wherever it is; a
+        conversation with document collections is answered with ``docs``' options."""
+        self.worker.chat_requested.emit(
+            conversation_id, parent_id, settings, cancel, docs or DocsOptions()
+        )
 
     def cancel(self) -> None:
         if self._reply_cancel is not None:
