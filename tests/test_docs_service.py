@@ -53,7 +53,7 @@ def test_a_question_gets_numbered_passages_with_their_files(docs: DocsService) -
     assert Path(first.path).name == "warranty.md" and first.collection == "home"
     assert first.label == "[1] warranty.md, Warranty"
     assert "[1] " in found.prompt and "three years" in found.prompt
-    assert found.prompt.startswith("How long is the kettle warranty?")
+    assert found.prompt.endswith("My question: How long is the kettle warranty?")
 
 
 def test_a_question_naming_a_document_gets_the_whole_document(docs: DocsService) -> None:
