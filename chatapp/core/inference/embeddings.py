@@ -24,6 +24,7 @@ from chatapp.core.inference.engine import (
     default_gpu_layers,
     offloaded_layers,
 )
+from chatapp.core.models.fit import EMBEDDING_CONTEXT
 from chatapp.core.models.modelinfo import ModelInfo, read_model_info
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class Embedder:
     """One embedding model, loaded."""
 
     def __init__(
-        self, path: Path | str, *, n_ctx: int = 2048, build: BuildInfo | None = None
+        self, path: Path | str, *, n_ctx: int = EMBEDDING_CONTEXT, build: BuildInfo | None = None
     ) -> None:
         """Raises ModelFileError (not a GGUF, missing) or EngineError (llama.cpp refused it).
 
