@@ -1,8 +1,9 @@
 """``chatapp --self-test``: is everything this install needs working? One line per check.
 
 Checks Qt (a window drawn offscreen), the conversation store (a temporary database), llama.cpp
-(its backend and GPU offload support) and, with ``--model`` or else with a tiny generated model,
-loads a model and generates a few tokens. Exit status 0 when every check passed.
+(its backend and GPU offload support), the document readers (a PDF and a Word file written here,
+read back through the documents feature) and, with ``--model`` or else with a tiny generated
+model, loads a model and generates a few tokens. Exit status 0 when every check passed.
 """
 
 from __future__ import annotations
@@ -100,6 +101,54 @@ def _llama() -> str:
     return f"llama.cpp backend {b.backend}, GPU offload {offload}"
 
 
+def write_pdf(path: Path, text: str) -> None:
+    """A one-page PDF holding ``text``, written by PDFium itself (pypdfium2's raw API)."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    pdf = pdfium.PdfDocument.new()
+    try:
+        page = pdf.new_page(612, 792)
+        obj = raw.FPDFPageObj_NewTextObj(pdf, b"Helvetica", 12.0)
+        buf = ctypes.create_string_buffer((text + "\x00").encode("utf-16-le"))
+        raw.FPDFText_SetText(obj, ctypes.cast(buf, ctypes.POINTER(raw.FPDF_WCHAR)))
+        raw.FPDFPageObj_Transform(obj, 1, 0, 0, 1, 72, 700)
+        raw.FPDFPage_InsertObject(page, obj)
+        raw.FPDFPage_GenerateContent(page)
+        page.close()
+        pdf.save(str(path))
+    finally:
+        pdf.close()
+
+
+def _documents() -> str:
+    """pypdfium2 (its native libpdfium) and python-docx (its default template) work: a PDF and
+    a .docx made here are read back by the documents feature's own extraction."""
+    import docx
+    from pypdfium2.version import PDFIUM_INFO, PYPDFIUM_INFO
+
+    from chatapp.core.docs.extract import extract
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = Path(tmp) / "self-test.pdf"
+        write_pdf(pdf, "self-test lighthouse")
+        word = Path(tmp) / "self-test.docx"
+        document = docx.Document()  # from python-docx's bundled default template
+        document.add_heading("Self-test", level=1)
+        document.add_paragraph("self-test harbour")
+        document.save(str(word))
+        for path, want in ((pdf, "lighthouse"), (word, "harbour")):
+            text = " ".join(s.text for s in extract(path))
+            if want not in text:
+                raise RuntimeError(f"{path.name} read back as {text[:80]!r}, without {want!r}")
+    return (
+        f"PDF (pypdfium2 {PYPDFIUM_INFO}, PDFium {PDFIUM_INFO.build}) and Word "
+        f"(python-docx {docx.__version__}) documents read"
+    )
+
+
 def _generate(model: Path | None) -> str:
     from chatapp.core.config.settings import GenerationSettings, LoadSettings
     from chatapp.core.inference.engine import Engine
@@ -172,6 +221,7 @@ def run(model: Path | None) -> int:
         ("Qt", _qt),
         ("store", _store),
         ("llama.cpp", _llama),
+        ("documents", _documents),
         ("model", lambda: _generate(model)),
         ("API server", lambda: _api(model)),
     ]

@@ -145,6 +145,7 @@ def test_broken_json_is_set_aside_and_next_save_is_good(tmp_path: Path) -> None:
         (b'{"recent_models": "/a.gguf"}', ("recent_models",)),
         (b'{"splitter_sizes": [100, -5]}', ("splitter_sizes",)),
         (b'{"last_model": 7}', ("last_model",)),
+        (b'{"embedding_model": null}', ("embedding_model must be text", "None")),
         (b'{"version": "one"}', ("version",)),
     ],
 )
@@ -211,6 +212,16 @@ def test_partial_file_fills_in_defaults(tmp_path: Path) -> None:
     sf.path.parent.mkdir(parents=True)
     sf.path.write_text('{"font_size": 16}')
     assert sf.load() == (AppSettings(font_size=16), None)
+
+
+def test_the_embedding_model_is_none_until_chosen_and_then_kept(tmp_path: Path) -> None:
+    """A file from before the setting loads with none chosen; a chosen one is saved and read."""
+    assert AppSettings().embedding_model == ""
+    sf = settings_file(tmp_path)
+    chosen = full_settings().updated(embedding_model="/models/nomic-embed-text-v1.5.Q8_0.gguf")
+    sf.save(chosen)
+    assert json.loads(sf.path.read_text("utf-8"))["embedding_model"] == chosen.embedding_model
+    assert sf.load() == (chosen, None)
 
 
 def test_with_recent_model_moves_to_front_dedups_and_caps() -> None:
@@ -308,6 +319,11 @@ def test_an_existing_users_file_loads_and_saves_back_unchanged(tmp_path: Path) -
     expected = FILE_BEFORE_PYDANTIC.replace('    "seed": -1\n  },', added, 1)
     thinking = '    "overflow": "refuse",\n    "thinking": null,\n    "reasoning_effort": null\n'
     expected = expected.replace('    "overflow": "refuse"\n', thinking, 1)
+    expected = expected.replace(
+        '  "last_model": "/models/b.gguf",\n',
+        '  "last_model": "/models/b.gguf",\n  "embedding_model": "",\n',
+        1,
+    )
     cache = '  "offline": false,\n  "reopen_cache_mb": 2048,\n  "api_save_conversations": false,\n'
     expected = expected.replace('  "offline": false,\n', cache, 1)
     docs = '  "docs_k": 5,\n  "docs_min_similarity": 0.0,\n  "gpu_hint_shown"'

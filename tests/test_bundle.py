@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,6 +68,46 @@ def _python_installs() -> list[str]:
         for lib in ("lib", "lib64"):
             found.update(glob.glob(os.path.join(prefix, lib, "python3*")))
     return sorted(p for p in found if os.path.isdir(p))
+
+
+def _spec_analysis() -> dict[str, Any]:
+    """What packaging/chatapp.spec hands PyInstaller's Analysis, found without building: the
+    spec runs with stand-ins for PyInstaller's build steps that record their arguments."""
+    seen: dict[str, Any] = {}
+
+    class Analysis:
+        def __init__(self, scripts: list[str], **kwargs: Any) -> None:
+            seen.update(kwargs)
+            self.pure: list[Any] = []
+            self.scripts: list[Any] = []
+            self.binaries: list[Any] = []
+            self.datas: list[Any] = []
+
+    def step(*args: Any, **kwargs: Any) -> object:
+        return object()
+
+    spec = ROOT / "packaging" / "chatapp.spec"
+    names = {"SPECPATH": str(spec.parent), "Analysis": Analysis, "__file__": str(spec)}
+    names.update({n: step for n in ("PYZ", "EXE", "COLLECT", "BUNDLE")})
+    exec(compile(spec.read_text("utf-8"), str(spec), "exec"), names)
+    return seen
+
+
+def test_the_spec_carries_the_document_readers_native_library_and_data() -> None:
+    """pypdfium2's libpdfium (loaded with ctypes, no import finds it), both pypdfium2 packages'
+    version.json (read at import) and python-docx's default template (every new document)."""
+    analysis = _spec_analysis()
+    binaries = {(Path(src).name, dest) for src, dest in analysis["binaries"]}
+    pdfium = {"libpdfium.so", "libpdfium.dylib", "pdfium.dll"}
+    assert any(name in pdfium and dest == "pypdfium2_raw" for name, dest in binaries), binaries
+    datas = {(Path(src).name, dest) for src, dest in analysis["datas"]}
+    for wanted in (
+        ("version.json", "pypdfium2"),
+        ("version.json", "pypdfium2_raw"),
+        ("default.docx", "docx/templates"),
+    ):
+        assert wanted in datas, wanted
+    assert {"pypdfium2", "docx"} <= set(analysis["hiddenimports"])
 
 
 def test_bundle_is_named_for_its_version_and_backend(bundle_archive: Path) -> None:
@@ -120,7 +161,9 @@ def test_bundle_runs_its_self_test_with_no_python_on_the_machine(
     assert "(bundled)" in r.stdout  # the bundle's own Python ran
     assert "ok    model: Tiny Test Chat: loaded and generated" in r.stdout
     assert "ok    API server: serves tiny-chat at 127.0.0.1, key required" in r.stdout
-    assert r.stdout.strip().endswith("5 passed, 0 failed")
+    # the bundled libpdfium and python-docx's template: a PDF and a .docx written and read
+    assert "ok    documents: PDF (pypdfium2 " in r.stdout
+    assert r.stdout.strip().endswith("6 passed, 0 failed")
 
 
 def test_install_script_installs_into_home_and_uninstalls_cleanly(

@@ -18,7 +18,8 @@ def test_self_test_reports_each_part_and_exits_zero(tiny_model: Path) -> None:
     parts = ("ok    Qt", "ok    store", "ok    llama.cpp", "ok    model: Tiny Test Chat")
     for part in (*parts, "ok    API server: serves tiny-chat"):
         assert part in r.stdout
-    assert r.stdout.strip().endswith("5 passed, 0 failed")
+    assert "ok    documents: PDF (pypdfium2 " in r.stdout and "Word (python-docx " in r.stdout
+    assert r.stdout.strip().endswith("6 passed, 0 failed")
 
 
 def test_self_test_fails_clearly_on_a_bad_model(truncated_model: Path) -> None:

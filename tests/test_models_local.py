@@ -276,3 +276,89 @@ def test_adapters_are_listed_with_the_base_model_they_belong_to(
     assert "lora adapter for Tiny Test Chat" in line
     with pytest.raises(ModelLoadError, match="is a LoRA adapter, not a model"):
         Engine().load(lora_adapter)
+
+
+# -- the documents' embedding model, counted beside the chat model --------------------------------
+
+
+@pytest.fixture(scope="module")
+def embedding_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A GGUF header as an embedding model's: an encoder architecture, 12 layers of 768 wide."""
+    from chatapp.core.models.synthetic import ModelShape, write_chat_model
+
+    folder = tmp_path_factory.mktemp("embedding")
+    shape = ModelShape(n_embd=768, n_layer=2, n_head=12, n_head_kv=12, n_ff=64, context_length=8192)
+    return write_chat_model(
+        folder / "nomic-embed-text-v1.5.Q8_0.gguf",
+        shape=shape,
+        architecture="nomic-bert",
+        name="nomic-embed-text-v1.5",
+        chat_template=None,
+    )
+
+
+def test_a_chat_models_fit_counts_the_embedding_model_and_says_so(
+    long_model: Path, embedding_file: Path
+) -> None:
+    from chatapp.core.models.fit import EMBEDDING_CONTEXT, embedding_bytes
+    from chatapp.core.models.modelinfo import file_size_label
+
+    chat, embed = read_model_info(long_model), read_model_info(embedding_file)
+    # its file and a context cache at the embedder's context (not its trained 8192)
+    extra = embedding_bytes(embed)
+    assert extra == embed.file_size + kv_cache_bytes(embed, EMBEDDING_CONTEXT)
+    alone = estimate(chat, 4096, _machine(16))
+    both = estimate(chat, 4096, _machine(16), embedding=embed)
+    assert alone.embedding_bytes == 0 and "embedding" not in alone.explanation
+    assert both.embedding_bytes == extra
+    assert both.total_bytes == alone.total_bytes + extra
+    assert f"needs about {file_size_label(both.total_bytes)} (" in both.explanation
+    assert (
+        f"+ {file_size_label(extra)} for the embedding model nomic-embed-text-v1.5)"
+        in both.explanation
+    )
+    # RAM for the chat model alone but not for both: the verdict says so
+    ram = (alone.total_bytes + extra // 2) / 0.9 / GB
+    assert estimate(chat, 4096, _machine(ram)).verdict == Verdict.CPU
+    assert estimate(chat, 4096, _machine(ram), embedding=embed).verdict == Verdict.TOO_LARGE
+    # on a GPU the embedding model takes its share of the VRAM before the chat model's layers
+    assert chat.n_layer == 4
+    per_layer = (alone.weights_bytes + alone.kv_bytes) / 4
+    vram = (alone.overhead_bytes + extra + 2.5 * per_layer) / 0.92 / GB
+    assert estimate(chat, 4096, _machine(16, vram=vram)).verdict == Verdict.GPU
+    shared = estimate(chat, 4096, _machine(16, vram=vram), embedding=embed)
+    assert shared.verdict == Verdict.PARTIAL and shared.gpu_layers == 2
+
+
+def test_an_embedding_models_own_fit_counts_only_itself(embedding_file: Path) -> None:
+    from chatapp.core.models.hub import recommended
+
+    embed = read_model_info(embedding_file)
+    assert estimate(embed, 2048, _machine(16), embedding=embed).embedding_bytes == 0
+    for r in recommended():
+        fit = r.fit(4096, _machine(16), embedding=embed)
+        assert (fit.embedding_bytes == 0) == (r.kind == "embedding"), r.name
+        assert ("for the embedding model" in fit.explanation) == r.can_chat, r.name
+
+
+def test_the_model_manager_counts_the_chosen_embedding_model(
+    tmp_path: Path, embedding_file: Path
+) -> None:
+    """The Hub worker reads the chosen file's header for the recommended list's fits; a chosen
+    file that is gone is left out rather than failing the list."""
+    from chatapp.core.models.fit import Fit
+    from chatapp.core.models.hub import Hub, Recommended, recommended
+    from chatapp.ui.models.model_workers import HubWorker
+
+    worker = HubWorker(Hub(offline=True), Library(tmp_path), recommended())
+    listed: list[list[tuple[Recommended, Fit | None]]] = []
+    worker.recommended_listed.connect(listed.append)
+    worker._recommended(4096)
+    worker.embedding_model = str(embedding_file)
+    worker._recommended(4096)
+    worker.embedding_model = str(tmp_path / "gone.gguf")
+    worker._recommended(4096)
+    none, chosen, gone = ([(r.kind, f) for r, f in fits if f is not None] for fits in listed)
+    assert len(chosen) == len(recommended())
+    assert all(f.embedding_bytes == 0 for _, f in none + gone)
+    assert all((f.embedding_bytes > 0) == (kind != "embedding") for kind, f in chosen)

@@ -117,6 +117,12 @@ class AppSettings(BaseModel):
     last_model: _Text | None = Field(
         default=None, json_schema_extra=_refusal("must be text or null")
     )
+    # the documents' embedding model, a path; "" is none chosen. The fit estimate counts it
+    embedding_model: _Text = Field(
+        default="",
+        description="The embedding model that searches your documents (a GGUF file).",
+        json_schema_extra=_refusal("must be text (a file path, or empty for none)"),
+    )
     last_conversation: _Text | None = Field(
         default=None, json_schema_extra=_refusal("must be text or null")
     )

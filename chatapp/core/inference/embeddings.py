@@ -2,11 +2,14 @@
 llama.cpp can pool), for ``/v1/embeddings`` today and the documents feature to come.
 
 The model is loaded apart from the chat model, with llama.cpp's embedding mode on; one call
-embeds a batch of texts, one at a time under a lock.
+embeds a batch of texts, one at a time under a lock. Where the llama.cpp build can offload, all
+its layers go to the GPU (the chat engine's rule); a GPU load that fails is retried on the CPU
+and ``gpu_failure`` says why, so ``device`` never claims a GPU it does not use.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +18,16 @@ import llama_cpp
 
 from chatapp.core.errors import EngineError
 from chatapp.core.inference import llamalog
+from chatapp.core.inference.engine import (
+    BuildInfo,
+    build_info,
+    default_gpu_layers,
+    offloaded_layers,
+)
+from chatapp.core.models.fit import EMBEDDING_CONTEXT
 from chatapp.core.models.modelinfo import ModelInfo, read_model_info
+
+log = logging.getLogger(__name__)
 
 MAX_TEXTS = 256  # one request; more is refused rather than queued for minutes
 
@@ -33,26 +45,59 @@ class Embedded:
 class Embedder:
     """One embedding model, loaded."""
 
-    def __init__(self, path: Path | str, *, n_ctx: int = 2048) -> None:
-        """Raises ModelFileError (not a GGUF, missing) or EngineError (llama.cpp refused it)."""
+    def __init__(
+        self, path: Path | str, *, n_ctx: int = EMBEDDING_CONTEXT, build: BuildInfo | None = None
+    ) -> None:
+        """Raises ModelFileError (not a GGUF, missing) or EngineError (llama.cpp refused it).
+
+        ``build`` is what the llama.cpp build can do (``build_info()`` unless given).
+        """
         self.info: ModelInfo = read_model_info(path)
         self._lock = threading.Lock()
+        self._build = build or build_info()
+        self.gpu_layers_requested = default_gpu_layers(self._build)
+        self.layers_offloaded = 0
+        # why the GPU load failed, when it did and the model runs on the CPU instead
+        self.gpu_failure: str | None = None
         n_ctx = min(n_ctx, self.info.context_length or n_ctx)
-        self._llm = self._load(n_ctx, llama_cpp.LLAMA_POOLING_TYPE_UNSPECIFIED)
+        self._llm = self._load_somewhere(n_ctx, llama_cpp.LLAMA_POOLING_TYPE_UNSPECIFIED)
         if (
             int(self._llm.pooling_type()) == llama_cpp.LLAMA_POOLING_TYPE_NONE
         ):  # typed "str" upstream
             # a chat model names no pooling: average its token vectors (llama.cpp does it)
             self._llm.close()
-            self._llm = self._load(n_ctx, llama_cpp.LLAMA_POOLING_TYPE_MEAN)
+            self._llm = self._load_somewhere(n_ctx, llama_cpp.LLAMA_POOLING_TYPE_MEAN)
+        log.info("embedding model %s runs on %s", self.info.path.name, self.device)
 
-    def _load(self, n_ctx: int, pooling: int) -> llama_cpp.Llama:
+    @property
+    def device(self) -> str:
+        """Where the model runs, in words: "GPU (CUDA)", "CPU", or "CPU (GPU load failed)"."""
+        if self.layers_offloaded:
+            return f"GPU ({self._build.backend})"
+        return "CPU (GPU load failed)" if self.gpu_failure is not None else "CPU"
+
+    def _load_somewhere(self, n_ctx: int, pooling: int) -> llama_cpp.Llama:
+        """On the GPU where the build offloads (unless it failed before), else on the CPU."""
+        if self.gpu_layers_requested and self.gpu_failure is None:
+            try:
+                return self._load(n_ctx, pooling, self.gpu_layers_requested)
+            except EngineError as exc:
+                self.gpu_failure = str(exc)
+                log.warning(
+                    "%s could not be loaded on the GPU (%s); it runs on the CPU instead",
+                    self.info.path.name,
+                    exc,
+                )
+        return self._load(n_ctx, pooling, 0)
+
+    def _load(self, n_ctx: int, pooling: int, gpu_layers: int) -> llama_cpp.Llama:
         with llamalog.capture() as lines:
             try:
-                return llama_cpp.Llama(
+                llm = llama_cpp.Llama(
                     model_path=str(self.info.path),
                     embedding=True,
                     n_ctx=n_ctx,
+                    n_gpu_layers=gpu_layers,
                     pooling_type=pooling,
                     verbose=False,
                 )
@@ -61,6 +106,8 @@ class Embedder:
                 raise EngineError(
                     f"cannot load {self.info.path.name} as an embedding model: {why}"
                 ) from exc
+        self.layers_offloaded = offloaded_layers(lines) if gpu_layers else 0
+        return llm
 
     @property
     def name(self) -> str:

@@ -93,6 +93,8 @@ __all__ = [
     "Reply",
     "TemplateError",
     "build_info",
+    "default_gpu_layers",
+    "offloaded_layers",
 ]
 
 
@@ -176,6 +178,21 @@ def build_info() -> BuildInfo:
     gpu = [s for s in sections if s in _GPU_BACKENDS]
     offload = bool(llama_cpp.llama_supports_gpu_offload())
     return BuildInfo(backend=gpu[0] if gpu else "CPU", gpu_offload=offload, system_info=info)
+
+
+def default_gpu_layers(build: BuildInfo) -> int:
+    """How many layers to offload when the user has not said: all where the build can, else
+    none. The chat engine and the embedder decide the same way."""
+    return -1 if build.gpu_offload else 0
+
+
+def offloaded_layers(lines: list[tuple[int, str]]) -> int:
+    """How many layers llama.cpp said it offloaded to the GPU, from a load's captured log."""
+    offloaded = 0
+    for _, text in lines:
+        if m := _OFFLOADED.search(text):
+            offloaded = int(m.group(1))
+    return offloaded
 
 
 @dataclass(frozen=True)
@@ -419,7 +436,7 @@ class Engine:
         n_ctx = settings.n_ctx or min(info.context_length or 4096, DEFAULT_CTX_CAP)
         gpu_layers = settings.n_gpu_layers
         if gpu_layers is None:
-            gpu_layers = -1 if build.gpu_offload else 0
+            gpu_layers = default_gpu_layers(build)
         started = time.perf_counter()
         aborted = False
 
@@ -467,10 +484,7 @@ class Engine:
                 raise ModelLoadError(_lora_failure(info, lora, llamalog.errors(lines)))
             if draft is not None:
                 _discard_logits(llm)
-            offloaded = 0
-            for _, text in lines:
-                if m := _OFFLOADED.search(text):
-                    offloaded = int(m.group(1))
+            offloaded = offloaded_layers(lines)
             old, self._llm = self._llm, llm
             self._last_exchange = ("", [])
             self._session = None

@@ -3,6 +3,11 @@
 Memory = weights (the file's tensors) + KV cache (2 x layers x context x KV heads x head size x
 2 bytes, f16; the head size is the header's key length, else width / heads) + a compute-buffer
 allowance. Compared with free VRAM (GPU builds) and available RAM.
+
+A chat model is not alone when documents are searched: the embedding model chosen for them
+(``AppSettings.embedding_model``) is loaded beside it, so its file and a context cache at the
+embedder's context are added to the chat model's needs. An embedding model's own fit counts
+only itself.
 """
 
 from __future__ import annotations
@@ -15,6 +20,14 @@ from chatapp.core.models.modelinfo import ModelInfo, file_size_label
 
 _GPU_HEADROOM = 0.92  # leave room for the driver and other programs
 _RAM_HEADROOM = 0.90
+
+EMBEDDING_CONTEXT = 2048  # the context the embedder loads a model with (at most its trained one)
+
+# llama.cpp's encoder-only architectures: models that embed text and cannot chat
+EMBEDDING_ARCHITECTURES = frozenset(
+    {"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "jina-bert-v3", "modern-bert",
+     "neo-bert", "t5encoder"}
+)  # fmt: skip
 
 
 class Verdict(StrEnum):
@@ -34,10 +47,11 @@ class Fit:
     n_layer: int
     n_ctx: int
     explanation: str
+    embedding_bytes: int = 0  # the documents' embedding model, loaded beside this one
 
     @property
     def total_bytes(self) -> int:
-        return self.weights_bytes + self.kv_bytes + self.overhead_bytes
+        return self.weights_bytes + self.kv_bytes + self.overhead_bytes + self.embedding_bytes
 
     @property
     def label(self) -> str:
@@ -55,16 +69,42 @@ def kv_cache_bytes(info: ModelInfo, n_ctx: int) -> int:
     return 2 * n_layer * n_ctx * n_kv * head_dim * 2
 
 
-def estimate(info: ModelInfo, n_ctx: int, machine: Machine) -> Fit:
-    """How ``info`` with a context of ``n_ctx`` fits on ``machine``."""
+def is_embedding_model(info: ModelInfo) -> bool:
+    """Whether the header names an embedding-only (encoder) architecture."""
+    return info.architecture in EMBEDDING_ARCHITECTURES
+
+
+def embedding_bytes(info: ModelInfo) -> int:
+    """What an embedding model takes loaded: its file and a context cache at the embedder's
+    context."""
+    n_ctx = min(info.context_length or EMBEDDING_CONTEXT, EMBEDDING_CONTEXT)
+    return info.file_size + kv_cache_bytes(info, n_ctx)
+
+
+def estimate(
+    info: ModelInfo, n_ctx: int, machine: Machine, *, embedding: ModelInfo | None = None
+) -> Fit:
+    """How ``info`` with a context of ``n_ctx`` fits on ``machine``.
+
+    Args:
+        embedding: the documents' embedding model, counted beside ``info`` (it is loaded with
+            it); left out when ``info`` is itself an embedding model or that same file.
+    """
     weights = info.file_size
     kv = kv_cache_bytes(info, n_ctx)
     overhead = 256 * 1024**2 + weights // 20
-    total = weights + kv + overhead
+    alone = embedding is None or is_embedding_model(info) or embedding.path == info.path
+    extra = 0 if alone or embedding is None else embedding_bytes(embedding)
+    total = weights + kv + overhead + extra
     n_layer = info.n_layer or 1
+    beside = (
+        f" + {file_size_label(extra)} for the embedding model {embedding.name}"
+        if extra and embedding is not None
+        else ""
+    )
     needs = (
         f"needs about {file_size_label(total)} ({file_size_label(weights)} weights + "
-        f"{file_size_label(kv)} context cache at {n_ctx} tokens)"
+        f"{file_size_label(kv)} context cache at {n_ctx} tokens{beside})"
     )
     ram = int(machine.ram_available * _RAM_HEADROOM)
     vram = int(machine.vram_free * _GPU_HEADROOM)
@@ -73,14 +113,17 @@ def estimate(info: ModelInfo, n_ctx: int, machine: Machine) -> Fit:
         where += f", {file_size_label(machine.vram_free)} free on {machine.gpus[0].description}"
 
     def fit(verdict: Verdict, layers: int) -> Fit:
-        return Fit(verdict, weights, kv, overhead, layers, n_layer, n_ctx, f"{needs}; {where}")
+        explanation = f"{needs}; {where}"
+        return Fit(verdict, weights, kv, overhead, layers, n_layer, n_ctx, explanation, extra)
 
     if machine.gpus and total <= vram:
         return fit(Verdict.GPU, n_layer)
-    if machine.gpus and vram > overhead:
+    # partly on the GPU: the embedding model (small, every layer offloaded) takes its share of
+    # the VRAM first, the chat model's layers the rest
+    if machine.gpus and vram > overhead + extra:
         per_layer = (weights + kv) / n_layer
-        layers = min(n_layer, int((vram - overhead) / per_layer))
-        if layers >= 1 and total - layers * per_layer <= ram:
+        layers = min(n_layer, int((vram - overhead - extra) / per_layer))
+        if layers >= 1 and total - extra - layers * per_layer <= ram:
             return fit(Verdict.PARTIAL, layers)
     if total <= ram:
         return fit(Verdict.CPU, 0)

@@ -506,16 +506,19 @@ class Hub:
                 raise HubError(f"the header of {part} could not be read (not a GGUF file?)")
             want *= 4
 
-    def fits(self, files: list[HubFile], n_ctx: int) -> Iterator[tuple[HubFile, Fit | str]]:
+    def fits(
+        self, files: list[HubFile], n_ctx: int, *, embedding: ModelInfo | None = None
+    ) -> Iterator[tuple[HubFile, Fit | str]]:
         """Each file's fit on this machine, from its remote header; a reason where unreadable.
 
         One header read per file, yielded as it arrives so a window can fill in row by row.
+        ``embedding`` (the documents' embedding model) is counted beside each chat model.
         ``Cancelled`` ends it.
         """
         here = machine()
         for f in files:
             try:
-                yield f, estimate(self.read_header(f), n_ctx, here)
+                yield f, estimate(self.read_header(f), n_ctx, here, embedding=embedding)
             except Cancelled:
                 raise
             except HubError as exc:
@@ -696,9 +699,12 @@ class Recommended:
             head_dim=self.head_dim,
         )
 
-    def fit(self, n_ctx: int, here: Machine) -> Fit:
-        """How it would fit ``here`` with a context of ``n_ctx`` (at most its trained one)."""
-        return estimate(self.info(), min(n_ctx, self.context_length), here)
+    def fit(self, n_ctx: int, here: Machine, *, embedding: ModelInfo | None = None) -> Fit:
+        """How it would fit ``here`` with a context of ``n_ctx`` (at most its trained one),
+        beside the documents' ``embedding`` model where one is chosen; an embedding model's
+        own fit counts only itself."""
+        beside = embedding if self.can_chat else None
+        return estimate(self.info(), min(n_ctx, self.context_length), here, embedding=beside)
 
     def pinned(self, listed: HubFile) -> HubFile:
         """The Hub's entry for this file, to download, with the curated SHA-256 to verify the

@@ -397,6 +397,7 @@ class MainWindow(QMainWindow):
                 files.library,
                 self,
                 recommended_models=files.recommended,
+                embedding_model=self.settings.embedding_model,
             )
             self.empty.watch(self.models)
         return self.models
@@ -413,6 +414,7 @@ class MainWindow(QMainWindow):
             self.state.settings_changed.connect(self._show_running)
         self._show_running()
         self.models_dialog.n_ctx = self._fit_context()
+        self._model_services().hub.embedding_model = self.settings.embedding_model
         self.models_dialog.show()
         self.models_dialog.raise_()
         self.models_dialog.activateWindow()

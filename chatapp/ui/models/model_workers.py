@@ -34,6 +34,7 @@ from chatapp.core.models.hub import (
     recommended,
 )
 from chatapp.core.models.library import Library, other_app_folders
+from chatapp.core.models.modelinfo import ModelFileError, ModelInfo, read_model_info
 
 log = logging.getLogger(__name__)
 
@@ -75,18 +76,33 @@ class HubWorker(QObject):
         self.hub = hub
         self.library = library
         self.recommended = recommended() if recommended_models is None else recommended_models
+        # the documents' embedding model (AppSettings.embedding_model, "" for none): every chat
+        # model's fit counts it beside the chat model; read here, on the Hub thread
+        self.embedding_model = ""
         self.search_requested.connect(self._search)
         self.files_requested.connect(self._files)
         self.library_requested.connect(self._library)
         self.recommended_requested.connect(self._recommended)
 
+    def _embedding(self) -> ModelInfo | None:
+        """The embedding model's header, to count it in the fits; None when none is chosen or
+        its file cannot be read (then the fits leave it out, as they say)."""
+        path = self.embedding_model
+        if not path:
+            return None
+        try:
+            return read_model_info(path)
+        except ModelFileError as exc:
+            log.info("the embedding model is left out of the fit: %s", exc)
+            return None
+
     @Slot(int)
     def _recommended(self, n_ctx: int) -> None:
         """The curated list with each model's fit here: probes the machine, asks no network."""
         try:
-            here = machine()
+            here, embedding = machine(), self._embedding()
             fits: list[tuple[Recommended, Fit | None]] = [
-                (r, r.fit(n_ctx, here)) for r in self.recommended
+                (r, r.fit(n_ctx, here, embedding=embedding)) for r in self.recommended
             ]
         except Exception:  # the list still offers its downloads, with the fit unknown
             log.exception("cannot estimate how the recommended models fit")
@@ -131,7 +147,7 @@ class HubWorker(QObject):
             return
         self.files_listed.emit(repo, files, card)
         try:
-            for f, fit in self.hub.fits(files, n_ctx):
+            for f, fit in self.hub.fits(files, n_ctx, embedding=self._embedding()):
                 if isinstance(fit, str):  # e.g. "could not read the header: the server stopped…"
                     log.info("no fit for %s: %s", f.filename, fit)
                     self.fit_failed.emit(repo, f.filename, fit)
@@ -208,6 +224,7 @@ class ModelServices(QObject):
         parent: QObject | None = None,
         *,
         recommended_models: list[Recommended] | None = None,
+        embedding_model: str = "",
     ) -> None:
         super().__init__(parent)
         self.library = library
@@ -216,6 +233,7 @@ class ModelServices(QObject):
         self.hub_thread.setObjectName("hub")
         self.download_thread.setObjectName("downloads")
         self.hub = HubWorker(hub, library, self.recommended)
+        self.hub.embedding_model = embedding_model
         self.hub.moveToThread(self.hub_thread)
         self.downloads = DownloadWorker(downloader)
         self.downloads.moveToThread(self.download_thread)
