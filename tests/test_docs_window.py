@@ -82,7 +82,7 @@ def test_a_collection_is_indexed_from_the_window_and_lists_what_it_skipped(
     assert skipped == ["photo.png — a binary file (.png is not a text format)"]
     assert dialog.status_label.text() == "Up to date."
     # the default model for the next collection is remembered in settings.json
-    assert window.settings.embedding_model == str(tiny_model)  # type: ignore[attr-defined]
+    assert window.settings.embedding_model == str(tiny_model)
 
 
 def test_a_chat_answers_from_a_chosen_collection_and_shows_its_sources(

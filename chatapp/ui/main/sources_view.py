@@ -62,8 +62,6 @@ class SourcesView(QFrame):
             row.setObjectName(f"source-{src.n}")
             row.setTextFormat(Qt.TextFormat.RichText)
             row.setWordWrap(True)
-            row.setMinimumWidth(1)
-            row.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             row.setTextInteractionFlags(
                 Qt.TextInteractionFlag.LinksAccessibleByMouse
                 | Qt.TextInteractionFlag.LinksAccessibleByKeyboard

@@ -522,12 +522,11 @@ class MainWindow(QMainWindow):
 
     def _embedding_model(self) -> str:
         """The embedding model new collections get: the one last chosen (or "")."""
-        return str(getattr(self.settings, "embedding_model", "") or "")
+        return self.settings.embedding_model
 
     def _remember_embedding_model(self, path: str) -> None:
-        if "embedding_model" in type(self.settings).model_fields:
-            self.settings = self.settings.updated(embedding_model=path)
-            self._save_settings()
+        self.settings = self.settings.updated(embedding_model=path)
+        self._save_settings()
 
     def open_servers(self) -> ServersDialog:
         """Settings → Servers…: add and remove the servers whose models the model menu lists."""
