@@ -62,6 +62,7 @@ class DocsWorker(QObject):
     failed = Signal(str)  # a sentence for the user
     idle = Signal()  # nothing queued, nothing running
     open_checked = Signal(str, object, str)  # path, page or None, "" or why it cannot be opened
+    device = Signal(str, str)  # embedding model path, where it runs ("CPU", "GPU (CUDA)"…)
 
     _list = Signal()
     _index = Signal(str, object, object)  # collection, paths or None, model path or None
@@ -157,6 +158,13 @@ class DocsWorker(QObject):
             self.status.emit(IndexStatus(collection, p, eta))
 
         try:
+            chosen = model or (
+                Path(self.docs.index.model_of(collection))
+                if self.docs.index.exists(collection)
+                else None
+            )
+            if chosen is not None:  # loaded now, for the run: say where it embeds
+                self.device.emit(str(chosen), self.docs.embedder(chosen).device)
             result = self.docs.add(
                 collection, paths, model, on_progress=progress, cancel=self.pause
             )
@@ -252,8 +260,13 @@ class DocsClient(QObject):
         self.worker_thread.setObjectName("docs")
         self.worker = DocsWorker(docs)
         self.worker.moveToThread(self.worker_thread)
+        self.devices: dict[str, str] = {}  # embedding model → where it runs, once loaded
+        self.worker.device.connect(self._device)
         self.worker_thread.start()
         self.worker._start.emit()
+
+    def _device(self, model: str, device: str) -> None:
+        self.devices[str(Path(model).resolve())] = device
 
     def refresh(self) -> None:
         self.worker._list.emit()

@@ -137,8 +137,12 @@ class DocumentsDialog(QDialog):
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         close.rejected.connect(self.reject)
         outer.addWidget(close)
+        docs.worker.device.connect(self._device_known)  # after DocsClient's own slot
         state.documents_changed.connect(self.refresh)
         self.refresh()
+
+    def _device_known(self, _model: str, _device: str) -> None:
+        self._show_details()
 
     # -- showing -----------------------------------------------------------------------------
 
@@ -182,7 +186,10 @@ class DocumentsDialog(QDialog):
             self.counts_label.setText("—")
         else:
             self.name_label.setText(c.name)
-            self.model_label.setText(Path(c.model).name)
+            device = self.docs.devices.get(c.model)
+            self.model_label.setText(
+                Path(c.model).name + (f" · runs on {device}" if device else "")
+            )
             self.model_label.setToolTip(c.model)
             self.counts_label.setText(f"{c.files} files, {c.chunks} passages")
             self.roots.addItems(c.roots)
