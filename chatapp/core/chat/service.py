@@ -12,7 +12,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -22,7 +22,14 @@ from chatapp.core.inference.backend import ChatBackend, Event
 from chatapp.core.inference.chat_template import ChatMessage
 from chatapp.core.inference.kvstate import StateCache
 from chatapp.core.inference.metrics import ReplyMetrics
-from chatapp.core.storage.store import Conversation, Message, Store, StoreError
+from chatapp.core.storage.store import (
+    Conversation,
+    Message,
+    Store,
+    StoreError,
+    new_id,
+    timestamp_now,
+)
 
 if TYPE_CHECKING:  # numpy and the index load with the first conversation that uses documents
     from chatapp.core.docs.service import DocsService, Retrieval
@@ -157,6 +164,47 @@ class ChatService:
         store.finish_reply(row.id, reply, metrics, thinking=thinking)
         title = title_prefix + " ".join(first.split())[:60]
         return store.update_conversation(conv.id, title=title)
+
+    def duplicate(self, conversation_id: str) -> Conversation:
+        """A copy of the conversation, every branch of it, titled "… (copy)"."""
+        return self._copy(conversation_id, None, "copy")
+
+    def fork(self, conversation_id: str, message_id: str) -> Conversation:
+        """A new conversation holding the thread from the start down to ``message_id`` (its
+        settings, system prompt and collections too), to go on from there apart."""
+        return self._copy(conversation_id, message_id, "fork")
+
+    def _copy(self, conversation_id: str, up_to: str | None, word: str) -> Conversation:
+        store = self.store
+        conv = store.get_conversation(conversation_id)
+        if up_to is None:
+            messages = store.messages(conv.id)
+            leaf = conv.current_leaf_id
+        else:
+            messages = store.thread(conv.id, store.get_message(up_to).id)
+            leaf = messages[-1].id if messages else None
+        ids = {m.id: new_id() for m in messages}
+        now = timestamp_now()
+        copy = replace(
+            conv,
+            id=new_id(),
+            title=f"{conv.title or 'Untitled'} ({word})",
+            created_at=now,
+            updated_at=now,
+            pinned=False,
+            current_leaf_id=ids.get(leaf) if leaf else None,
+        )
+        copied = [
+            replace(
+                m,
+                id=ids[m.id],
+                conversation_id=copy.id,
+                parent_id=ids.get(m.parent_id) if m.parent_id else None,
+            )
+            for m in messages
+        ]
+        store.import_conversation(copy, copied)  # one transaction: all of it or nothing
+        return store.get_conversation(copy.id)
 
     def delete_conversation(self, conversation_id: str) -> None:
         """Delete a conversation, its messages and its saved model states."""

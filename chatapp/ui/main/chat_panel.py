@@ -151,6 +151,7 @@ class ChatPanel(QWidget):
         self.docs_bar.chosen.connect(self.choose_collections)
         self.docs_bar.manage_requested.connect(self.documents_requested)
         self.chat_view.open_source_requested.connect(self.open_source)
+        self.chat_view.fork_requested.connect(self.fork)
         cv.addWidget(self.banner)
         cv.addWidget(self.notice)
         cv.addWidget(self.header)
@@ -487,6 +488,17 @@ class ChatPanel(QWidget):
             self.generation_settings(),
             cancel,
             self._docs_options(),
+        )
+
+    def fork(self, message_id: str) -> None:
+        """A new conversation from the start down to this message, opened."""
+        conv = self.state.current
+        if conv is None:
+            return
+        chats = self.chats
+        self.db.call(
+            lambda _s: chats.fork(conv.id, message_id),
+            lambda made: self.conversations_stale.emit(made.id),
         )
 
     # -- documents ------------------------------------------------------------------------------

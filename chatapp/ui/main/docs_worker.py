@@ -77,8 +77,15 @@ class DocsWorker(QObject):
         self.pause = threading.Event()
         self._pending: list[tuple[str, list[Path] | None, Path | None]] = []
         self._running = False
-        self._watcher: QFileSystemWatcher | None = None
-        self._settle: QTimer | None = None
+        # made here, on the GUI thread, as children: moveToThread takes them along, and the
+        # docs thread makes no Qt object of its own while the window is being built
+        self._watcher = QFileSystemWatcher(self)
+        self._watcher.directoryChanged.connect(self._on_change)
+        self._watcher.fileChanged.connect(self._on_change)
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._settled)
         self._changed: set[str] = set()
         self._list.connect(self._do_list)
         self._index.connect(self._queue)
@@ -91,14 +98,7 @@ class DocsWorker(QObject):
 
     @Slot()
     def _do_start(self) -> None:
-        """Made here so that the watcher and its timer live on this thread."""
-        self._watcher = QFileSystemWatcher(self)
-        self._watcher.directoryChanged.connect(self._on_change)
-        self._watcher.fileChanged.connect(self._on_change)
-        self._settle = QTimer(self)
-        self._settle.setSingleShot(True)
-        self._settle.setInterval(SETTLE_MS)
-        self._settle.timeout.connect(self._settled)
+        """The first listing, and a run for each collection (cheap when nothing changed)."""
         collections = self._listed()
         for c in collections:  # a restart continues where the last run stopped
             self._pending.append((c.name, None, None))
@@ -190,8 +190,6 @@ class DocsWorker(QObject):
         self._listed()
 
     def _watch(self, collections: list[Collection]) -> None:
-        if self._watcher is None:
-            return
         wanted: list[str] = []
         for c in collections:
             for root in c.roots:
@@ -217,8 +215,7 @@ class DocsWorker(QObject):
     @Slot(str)
     def _on_change(self, path: str) -> None:
         self._changed.add(path)
-        if self._settle is not None:
-            self._settle.start()  # restarted by each change: one run once they stop
+        self._settle.start()  # restarted by each change: one run once they stop
 
     @Slot()
     def _settled(self) -> None:

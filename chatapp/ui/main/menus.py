@@ -48,10 +48,11 @@ def build_menus(window: MainWindow) -> None:
         window, menu_chat, "&Rename conversation", QKeySequence(Qt.Key.Key_F2), side.rename_current
     )
     _action(window, menu_chat, "&Pin / unpin conversation", QKeySequence("Ctrl+P"), side.toggle_pin)
+    _action(window, menu_chat, "D&uplicate conversation", None, side.duplicate)
     _action(
         window,
         menu_chat,
-        "&Delete conversation…",
+        "&Delete conversation",
         QKeySequence("Ctrl+Shift+Delete"),
         side.delete_current,
     )

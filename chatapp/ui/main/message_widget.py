@@ -7,7 +7,7 @@ A message longer than ``PREVIEW_BYTES`` shows only its start, as plain text, wit
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSizeF, Qt, QUrl, Signal
+from PySide6.QtCore import QSizeF, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QDesktopServices,
     QGuiApplication,
@@ -40,6 +40,7 @@ from chatapp.ui.main.text_viewer import SHOW_ALL_BYTES
 from chatapp.ui.main.thinking import ThinkingBlock
 
 _SAFE_SCHEMES = ("http", "https", "mailto")
+COPIED_MS = 1500  # how long Copy says "Copied"
 
 
 def _separator_format() -> QTextCharFormat:
@@ -129,6 +130,7 @@ class MessageWidget(QFrame):
     show_all_requested = Signal(str)  # message id: open the whole of a long message
     save_requested = Signal(str)  # message id: save its whole text to a file
     open_source_requested = Signal(str, object)  # a source's file path, page or None
+    fork_requested = Signal(str)  # message id: a new conversation from the start to here
 
     def __init__(
         self,
@@ -199,6 +201,10 @@ class MessageWidget(QFrame):
         self.copy_button = self._button("Copy", "copyMessage", "Copy the whole message")
         self.copy_button.clicked.connect(self.copy)
         footer.addWidget(self.copy_button)
+        self.fork_button = self._button("Fork", "forkHere", "New chat from here")
+        self.fork_button.setToolTip("Start a new conversation with the messages up to this one")
+        self.fork_button.clicked.connect(lambda: self.fork_requested.emit(self.message.id))
+        footer.addWidget(self.fork_button)
         self.action_button: QPushButton | None = None
         if message.role == "user":
             self.action_button = self._button("Edit", "editMessage", "Edit and resend")
@@ -359,6 +365,8 @@ class MessageWidget(QFrame):
 
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self.text)
+        self.copy_button.setText("Copied")
+        QTimer.singleShot(COPIED_MS, lambda: self.copy_button.setText("Copy"))
 
     def _link(self, href: str) -> None:
         if href.startswith("cite:"):

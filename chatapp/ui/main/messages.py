@@ -51,6 +51,7 @@ class ChatView(QScrollArea):
     show_all_requested = Signal(str)
     save_requested = Signal(str)
     open_source_requested = Signal(str, object)  # a source's path, page or None
+    fork_requested = Signal(str)  # message id
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -167,6 +168,7 @@ class ChatView(QScrollArea):
         w.show_all_requested.connect(self.show_all_requested)
         w.save_requested.connect(self.save_requested)
         w.open_source_requested.connect(self.open_source_requested)
+        w.fork_requested.connect(self.fork_requested)
         if message.id in self._streaming:
             w.set_meta(message, streaming=True)
         branch = self._branches.get(message.id)

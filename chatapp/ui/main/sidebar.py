@@ -5,28 +5,36 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from chatapp.core.chat.service import ChatService
-from chatapp.core.storage.store import HIGHLIGHT_END, HIGHLIGHT_START, Conversation, SearchHit
+from chatapp.core.storage.store import (
+    HIGHLIGHT_END,
+    HIGHLIGHT_START,
+    Conversation,
+    SearchHit,
+    Store,
+)
 from chatapp.ui.main.render import escape_plain, highlight_snippet
 from chatapp.ui.main.state import WindowState
-from chatapp.ui.main.widgets import named
+from chatapp.ui.main.widgets import clip, named
 from chatapp.ui.main.workers import StoreClient
 
 ROLE_ID = Qt.ItemDataRole.UserRole
 PIN = "★ "  # in every common font, unlike the pin emoji
 SEARCH_DELAY_MS = 150
+UNDO_MS = 10_000  # how long a deleted conversation can be brought back
 
 
 class Sidebar(QWidget):
@@ -76,10 +84,31 @@ class Sidebar(QWidget):
         self.results.itemActivated.connect(self._open_result)
         self.results.itemClicked.connect(self._open_result)
         self.results.hide()
+        # a deleted conversation stays in the store for UNDO_MS, hidden, until this bar goes
+        self._doomed: dict[str, str] = {}  # conversation id -> title, oldest first
+        self._delete_timer = QTimer(self)
+        self._delete_timer.setSingleShot(True)
+        self._delete_timer.setInterval(UNDO_MS)
+        self._delete_timer.timeout.connect(self.flush_deletes)
+        self.undo_bar = QWidget(self)
+        undo_row = QHBoxLayout(self.undo_bar)
+        undo_row.setContentsMargins(0, 0, 0, 0)
+        self.undo_label = named(QLabel(self.undo_bar), "undoLabel", "Deleted")
+        self.undo_label.setWordWrap(True)
+        self.undo_label.setMinimumWidth(1)
+        self.undo_button = named(QPushButton("Undo", self.undo_bar), "undoDelete", "Undo delete")
+        self.undo_button.clicked.connect(self.undo_delete)
+        undo_row.addWidget(self.undo_label, 1)
+        undo_row.addWidget(self.undo_button)
+        self.undo_bar.hide()
+        delete_key = QShortcut(QKeySequence(Qt.Key.Key_Delete), self.conv_list)
+        delete_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        delete_key.activated.connect(lambda: self.delete_current(self._selected_id()))
         lv.addWidget(self.new_button)
         lv.addWidget(self.search_box)
         lv.addWidget(self.conv_list, 1)
         lv.addWidget(self.results, 1)
+        lv.addWidget(self.undo_bar)
         state.conversation_changed.connect(self._current_changed)
 
     # -- the list -------------------------------------------------------------------------------
@@ -97,6 +126,7 @@ class Sidebar(QWidget):
             if select not in ids:
                 newest = max(conversations, key=lambda c: c.updated_at, default=None)
                 select = newest.id if newest else None
+        conversations = [c for c in conversations if c.id not in self._doomed]
         self.state.conversations = conversations
         self.conv_list.blockSignals(True)
         self.conv_list.clear()
@@ -154,7 +184,14 @@ class Sidebar(QWidget):
                 lambda s: s.set_pinned(conv.id, not conv.pinned), lambda _c: self.refresh()
             )
 
+    def _selected_id(self) -> str | None:
+        item = self.conv_list.currentItem()
+        return str(item.data(ROLE_ID)) if item is not None else None
+
     def delete_current(self, conv_id: str | None = None) -> None:
+        """Delete a conversation, with Undo: it is hidden at once and deleted from the store
+        when the Undo bar goes (after UNDO_MS, at the next delete's end, or when the window
+        closes)."""
         conv = self.state.conversation(conv_id)
         if conv is None:
             return
@@ -162,17 +199,50 @@ class Sidebar(QWidget):
         if stream is not None and stream.conversation_id == conv.id:
             self.error.emit("This conversation is still receiving a reply: stop it first.")
             return
-        answer = QMessageBox.question(
-            self,
-            "Delete conversation",
-            f"Delete “{conv.title or 'New chat'}” and all its messages? This cannot be undone.",
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            return
         if self.state.is_current(conv.id):
             self.new_chat_requested.emit()
+        self._doomed[conv.id] = conv.title or "New chat"
+        self.undo_label.setText(
+            f"Deleted “{clip(conv.title or 'New chat', 40)}”"
+            if len(self._doomed) == 1
+            else f"Deleted {len(self._doomed)} conversations"
+        )
+        self.undo_bar.show()
+        self._delete_timer.start()  # each delete gives the bar its full time again
+        self.refresh()
+
+    def undo_delete(self) -> None:
+        """Bring back the conversations deleted since the Undo bar appeared."""
+        if not self._doomed:
+            return
+        restored = list(self._doomed)
+        self._doomed.clear()
+        self._delete_timer.stop()
+        self.undo_bar.hide()
+        self.refresh(select=restored[-1])
+
+    def flush_deletes(self) -> None:
+        """Delete for good what the Undo bar still holds (its time is up, or the window
+        closes: the store thread finishes its queue before it stops)."""
+        doomed, self._doomed = list(self._doomed), {}
+        self._delete_timer.stop()
+        self.undo_bar.hide()
         chats = self.chats
-        self.db.call(lambda _s: chats.delete_conversation(conv.id), lambda _r: self.refresh())
+
+        def delete(_store: Store) -> None:
+            for conv_id in doomed:
+                chats.delete_conversation(conv_id)
+
+        if doomed:
+            self.db.call(delete)
+
+    def duplicate(self, conv_id: str | None = None) -> None:
+        """A copy of the conversation (every branch), opened."""
+        conv = self.state.conversation(conv_id)
+        if conv is None:
+            return
+        chats = self.chats
+        self.db.call(lambda _s: chats.duplicate(conv.id), lambda c: self.refresh(select=c.id))
 
     def _conversation_menu(self, pos: QPoint) -> None:
         item = self.conv_list.itemAt(pos)
@@ -184,7 +254,8 @@ class Sidebar(QWidget):
         menu = QMenu(self)
         menu.addAction("Rename", lambda: self.conv_list.editItem(item))
         menu.addAction("Unpin" if conv.pinned else "Pin", lambda: self.toggle_pin(conv.id))
-        menu.addAction("Delete…", lambda: self.delete_current(conv.id))
+        menu.addAction("Duplicate", lambda: self.duplicate(conv.id))
+        menu.addAction("Delete", lambda: self.delete_current(conv.id))
         menu.exec(self.conv_list.mapToGlobal(pos))
 
     # -- search ---------------------------------------------------------------------------------

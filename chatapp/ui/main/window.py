@@ -597,5 +597,6 @@ class MainWindow(QMainWindow):
             last_conversation=self.current.id if self.current else None,
         )
         self._save_settings()
+        self.sidebar.flush_deletes()  # what Undo still held is deleted now, before the store stops
         self.db.stop()
         event.accept()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from chatapp.core.chat.service import ChatService
 from chatapp.core.config.backends import BackendsError, ServerConfig, api_key
@@ -54,6 +54,10 @@ class StoreWorker(QObject):
         self.store = store
         self._submitted.connect(self._run)
 
+    @Slot()
+    def drained(self) -> None:
+        """Nothing: reached once every job queued before it has run (``StoreClient.stop``)."""
+
     @Slot(int, object)
     def _run(self, job_id: int, fn: Callable[[Store], Any]) -> None:
         try:
@@ -74,6 +78,7 @@ class StoreClient(QObject):
     """The GUI side of ``StoreWorker``: ``call(fn, on_done)`` and forget."""
 
     error = Signal(str)
+    _drain = Signal()
 
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -81,6 +86,7 @@ class StoreClient(QObject):
         self.worker_thread.setObjectName("store")
         self.worker = StoreWorker(store)
         self.worker.moveToThread(self.worker_thread)
+        self._drain.connect(self.worker.drained, Qt.ConnectionType.BlockingQueuedConnection)
         self.worker.finished.connect(self._finished)
         self.worker.failed.connect(self._failed)
         self._ids = itertools.count(1)
@@ -123,7 +129,10 @@ class StoreClient(QObject):
         self.error.emit(message)
 
     def stop(self) -> None:
-        """Finish queued jobs, then stop the thread."""
+        """Finish queued jobs (the last ones may be what closing asked for), then stop the
+        thread. A quit alone would leave jobs still queued unrun."""
+        if self.worker_thread.isRunning():
+            self._drain.emit()  # returns once the store thread has reached it
         self.worker_thread.quit()
         self.worker_thread.wait()
 

@@ -1,0 +1,131 @@
+"""Organising conversations in the window: delete with Undo (and the Delete key), duplicate,
+fork from a message, Copy that says so. Real SQLite, real widgets (offscreen)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from chatapp.core.chat.service import ChatService
+from chatapp.core.config.settings import GenerationSettings
+from chatapp.core.storage.store import Store
+from chatapp.ui.main.window import MainWindow
+from tests.helpers import TIMEOUT, MakeWindow
+
+
+def seed(data: Path) -> tuple[str, str]:
+    """Two conversations; the first has an edited question (two branches)."""
+    with Store.open_dir(data) as store:
+        first, _ = store.start_conversation("Penguins?")
+        a1 = store.begin_reply(first.id, model="m")
+        store.checkpoint_reply(a1.id, "They eat krill.")
+        store.add_message(first.id, "user", "Penguins, really?", parent_id=None)
+        second, _ = store.start_conversation("Tides?")
+        return first.id, second.id
+
+
+def listed(window: MainWindow) -> list[str]:
+    return [window.conv_list.item(i).text() for i in range(window.conv_list.count())]
+
+
+def stored(window: MainWindow) -> list[str]:
+    with Store.open_dir(window.db.worker.store.path.parent) as store:
+        return sorted(c.title for c in store.list_conversations())
+
+
+def open_listed(qtbot: QtBot, window: MainWindow, title: str) -> None:
+    qtbot.waitUntil(lambda: title in listed(window), timeout=TIMEOUT)
+    if window.current is not None and window.current.title == title:
+        return  # the newest opens by itself at start
+    item = window.conv_list.item(listed(window).index(title))
+    with qtbot.waitSignal(window.conversation_shown, timeout=TIMEOUT):
+        window.conv_list.setCurrentItem(item)
+
+
+def test_delete_key_hides_a_conversation_and_undo_brings_it_back(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(tmp_path / "data")
+    window = make_window(data=tmp_path / "data")
+    open_listed(qtbot, window, "Tides?")
+    window.conv_list.setFocus()
+    qtbot.keyClick(window.conv_list, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: listed(window) == ["Penguins?"], timeout=TIMEOUT)
+    assert window.sidebar.undo_bar.isVisible()
+    assert window.sidebar.undo_label.text() == "Deleted “Tides?”"
+    assert window.current is None  # the deleted chat is not left on screen
+    window.sidebar.undo_button.click()
+    qtbot.waitUntil(lambda: sorted(listed(window)) == ["Penguins?", "Tides?"], timeout=TIMEOUT)
+    assert not window.sidebar.undo_bar.isVisible()
+    assert stored(window) == ["Penguins?", "Tides?"]
+
+
+def test_a_delete_not_undone_is_done_when_its_time_is_up_or_the_window_closes(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path
+) -> None:
+    first, second = seed(tmp_path / "data")
+    window = make_window(data=tmp_path / "data")
+    qtbot.waitUntil(lambda: len(listed(window)) == 2, timeout=TIMEOUT)
+    window.sidebar.delete_current(second)
+    qtbot.waitUntil(lambda: listed(window) == ["Penguins?"], timeout=TIMEOUT)
+    assert stored(window) == ["Penguins?", "Tides?"]  # still undoable
+    window.sidebar._delete_timer.timeout.emit()  # the bar's time is up
+    qtbot.waitUntil(lambda: stored(window) == ["Penguins?"], timeout=TIMEOUT)
+    window.sidebar.delete_current(first)
+    window.close()
+    with Store.open_dir(tmp_path / "data") as store:
+        assert store.list_conversations() == []
+
+
+def test_duplicate_copies_every_branch_and_fork_copies_the_thread_to_a_message(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path
+) -> None:
+    first, _ = seed(tmp_path / "data")
+    window = make_window(data=tmp_path / "data")
+    qtbot.waitUntil(lambda: len(listed(window)) == 2, timeout=TIMEOUT)
+    window.sidebar.duplicate(first)
+    qtbot.waitUntil(lambda: "Penguins? (copy)" in listed(window), timeout=TIMEOUT)
+    with Store.open_dir(tmp_path / "data") as store:
+        convs = {c.title: c for c in store.list_conversations()}
+        original, copy = convs["Penguins?"], convs["Penguins? (copy)"]
+        assert len(store.messages(copy.id)) == len(store.messages(original.id)) == 3
+        assert [m.content for m in store.thread(copy.id)] == [
+            m.content for m in store.thread(original.id)
+        ]
+        (reply,) = [m for m in store.messages(original.id) if m.role == "assistant"]
+        store.set_current_leaf(original.id, reply.id)  # the branch with the reply on screen
+    open_listed(qtbot, window, "Penguins?")
+    reply_widget = window.chat_view.widgets[reply.id]
+    reply_widget.fork_button.click()
+    qtbot.waitUntil(lambda: "Penguins? (fork)" in listed(window), timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: window.current is not None and window.current.title == "Penguins? (fork)",
+        timeout=TIMEOUT,
+    )
+    with Store.open_dir(tmp_path / "data") as store:
+        fork = next(c for c in store.list_conversations() if c.title == "Penguins? (fork)")
+        assert [m.content for m in store.thread(fork.id)] == ["Penguins?", "They eat krill."]
+        assert len(store.messages(fork.id)) == 2  # the other branch stays behind
+
+
+def test_copy_says_copied(qtbot: QtBot, make_window: MakeWindow, tmp_path: Path) -> None:
+    seed(tmp_path / "data")
+    window = make_window(data=tmp_path / "data")
+    open_listed(qtbot, window, "Tides?")
+    (widget,) = window.chat_view.widgets.values()
+    widget.copy_button.click()
+    assert widget.copy_button.text() == "Copied"
+    qtbot.waitUntil(lambda: widget.copy_button.text() == "Copy", timeout=TIMEOUT)
+
+
+def test_fork_keeps_the_settings_and_the_documents(tmp_path: Path) -> None:
+    with Store.open_dir(tmp_path) as store:
+        chats = ChatService(store, GenerationSettings)
+        conv, msg = chats.send(None, "Hello", model="m", overrides={"temperature": 0.2})
+        store.set_collections(conv.id, ["home"])
+        fork = chats.fork(conv.id, msg.id)
+        assert fork.settings == {"temperature": 0.2} and fork.collections == ("home",)
+        assert fork.current_leaf_id is not None and fork.id != conv.id
