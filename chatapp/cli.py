@@ -134,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     exp = sub.add_parser("export", parents=[common], help="export conversations")
-    exp.add_argument("--format", choices=["json", "markdown"], default="json")
+    exp.add_argument("--format", choices=["json", "markdown", "html"], default="json")
     exp.add_argument("--conversation", action="append", metavar="ID", help="only these (repeat)")
     exp.add_argument("-o", "--output", type=Path, help="write to FILE instead of stdout")
 
@@ -584,6 +584,10 @@ def _export(args: argparse.Namespace, data_dir: Path | None) -> int:
                 ids = [store.get_conversation(c).id for c in args.conversation]
             except StoreError as exc:
                 raise CliError(str(exc)) from exc
+        if args.format == "html":
+            from chatapp.core.chat.export_html import export_html
+
+            return export_html(store, ids)
         return export_json(store, ids) if args.format == "json" else export_markdown(store, ids)
 
     with _open_store(data_dir, read_only=True) as store:

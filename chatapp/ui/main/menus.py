@@ -39,7 +39,10 @@ def build_menus(window: MainWindow) -> None:
     window.offline_action.toggled.connect(window._set_offline)
     file.addAction(window.offline_action)
     file.addSeparator()
-    _action(window, file, "&Export conversations…", QKeySequence("Ctrl+Shift+E"), window.export)
+    _action(
+        window, file, "&Export conversation…", QKeySequence("Ctrl+Shift+E"), window.export_current
+    )
+    _action(window, file, "Export &all conversations…", None, window.export)
     file.addSeparator()
     _action(window, file, "&Quit", QKeySequence.StandardKey.Quit, window.close)
     menu_chat = menu.addMenu("&Chat")

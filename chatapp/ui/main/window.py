@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
     reply_piece = Signal(str)  # the text piece, received on the GUI thread
     search_done = Signal()
     error_shown = Signal(str)
+    exported = Signal(str)  # what the status bar says an export did
     new_action: QAction  # set by build_menus
     offline_action: QAction
     recent_menu: QMenu
@@ -576,8 +577,21 @@ class MainWindow(QMainWindow):
             )
 
     def export(self) -> None:
-        """File > Export conversations…: every conversation, as a chatapp JSON export."""
+        """File > Export all conversations…: JSON, Markdown, HTML or PDF."""
         ask_and_export(self)
+
+    def export_current(self) -> None:
+        """File > Export conversation…: the one on screen."""
+        if self.current is None:
+            self.show_error(
+                "Open a conversation first: File → Export all conversations… exports every one."
+            )
+            return
+        ask_and_export(self, conversation=self.current)
+
+    def export_done(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15_000)
+        self.exported.emit(message)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt's name
         """Stop a streaming reply (it is saved as it stops), then close the store cleanly."""
