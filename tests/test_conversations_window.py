@@ -3,6 +3,7 @@ fork from a message, Copy that says so. Real SQLite, real widgets (offscreen).""
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ def seed(data: Path) -> tuple[str, str]:
 
 
 def listed(window: MainWindow) -> list[str]:
-    return [window.conv_list.item(i).text() for i in range(window.conv_list.count())]
+    return window.sidebar.titles()
 
 
 def stored(window: MainWindow) -> list[str]:
@@ -40,7 +41,8 @@ def open_listed(qtbot: QtBot, window: MainWindow, title: str) -> None:
     qtbot.waitUntil(lambda: title in listed(window), timeout=TIMEOUT)
     if window.current is not None and window.current.title == title:
         return  # the newest opens by itself at start
-    item = window.conv_list.item(listed(window).index(title))
+    items = [window.conv_list.item(i) for i in range(window.conv_list.count())]
+    item = next(it for it in items if it.text() == title)
     with qtbot.waitSignal(window.conversation_shown, timeout=TIMEOUT):
         window.conv_list.setCurrentItem(item)
 
@@ -129,3 +131,43 @@ def test_fork_keeps_the_settings_and_the_documents(tmp_path: Path) -> None:
         fork = chats.fork(conv.id, msg.id)
         assert fork.settings == {"temperature": 0.2} and fork.collections == ("home",)
         assert fork.current_leaf_id is not None and fork.id != conv.id
+
+
+def test_the_list_is_grouped_by_date_under_headings(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    first, _ = seed(tmp_path / "data")
+    conn = sqlite3.connect(tmp_path / "data" / "chatapp.sqlite3")
+    conn.execute(
+        "UPDATE conversations SET updated_at = '2025-03-04T10:00:00.000Z' WHERE id = ?", (first,)
+    )
+    conn.commit()
+    conn.close()
+    window = make_window(data=tmp_path / "data")
+    qtbot.waitUntil(lambda: len(listed(window)) == 2, timeout=TIMEOUT)
+    rows = [window.conv_list.item(i).text() for i in range(window.conv_list.count())]
+    assert rows == ["Today", "Tides?", "March 2025", "Penguins?"]
+    heading = window.conv_list.item(0)
+    assert not heading.flags() & Qt.ItemFlag.ItemIsSelectable
+
+
+def test_each_message_says_when_it_was_written(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path
+) -> None:
+    from datetime import datetime, timedelta
+
+    from chatapp.ui.main.message_widget import message_time
+
+    now = datetime(2026, 12, 2, 15, 0, tzinfo=UTC).astimezone()
+    assert message_time(now.isoformat(), now) == now.strftime("%H:%M")
+    earlier = now - timedelta(days=40)
+    assert message_time(earlier.isoformat(), now).endswith(earlier.strftime(", %H:%M"))
+    assert message_time("2025-01-05T09:07:00.000Z", now).startswith("5 Jan 2025, ")
+    seed(tmp_path / "data")
+    window = make_window(data=tmp_path / "data")
+    open_listed(qtbot, window, "Tides?")
+    (widget,) = window.chat_view.widgets.values()
+    assert widget.time_label.text() == message_time(widget.message.created_at)
+    assert widget.time_label.text()  # today's: hours and minutes

@@ -48,7 +48,7 @@ def test_the_window_exports_the_conversation_on_screen_in_each_format(
 ) -> None:
     seed(tmp_path / "data")
     window = make_window(data=tmp_path / "data")
-    qtbot.waitUntil(lambda: window.conv_list.count() == 2, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: len(window.sidebar.titles()) == 2, timeout=TIMEOUT)
     with Store.open_dir(tmp_path / "data") as store:
         conv = next(c for c in store.list_conversations() if c.title == "Kettle warranty?")
     target = tmp_path / f"out{suffix}"

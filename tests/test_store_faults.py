@@ -427,7 +427,7 @@ def test_the_window_opens_a_read_only_medium_read_only_and_says_so(
     banner = window.chat_panel.banner
     qtbot.waitUntil(lambda: banner.isVisible())
     assert banner.label.text().startswith("Read-only: cannot write the data directory")
-    qtbot.waitUntil(lambda: window.sidebar.conv_list.count() == 1)
+    qtbot.waitUntil(lambda: len(window.sidebar.titles()) == 1)
 
 
 @pytest.fixture

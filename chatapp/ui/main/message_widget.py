@@ -7,6 +7,8 @@ A message longer than ``PREVIEW_BYTES`` shows only its start, as plain text, wit
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from PySide6.QtCore import QSizeF, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QDesktopServices,
@@ -163,7 +165,15 @@ class MessageWidget(QFrame):
             self.header.setToolTip(f"from the server {message.backend}")
         self.header.setWordWrap(True)
         self.header.setMinimumWidth(1)
-        layout.addWidget(self.header)
+        self.time_label = QLabel(message_time(message.created_at), self)
+        self.time_label.setObjectName("messageTime")
+        self.time_label.setEnabled(False)  # the quiet colour
+        self.time_label.setToolTip(message.created_at)
+        top = QHBoxLayout()
+        top.setSpacing(6)
+        top.addWidget(self.header, 1)
+        top.addWidget(self.time_label, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(top)
         self.thinking = ThinkingBlock(self)
         layout.addWidget(self.thinking)
         if message.thinking:
@@ -381,6 +391,23 @@ class MessageWidget(QFrame):
         url = QUrl(href)
         if url.scheme() in _SAFE_SCHEMES:
             QDesktopServices.openUrl(url)
+
+
+def message_time(created_at: str, now: datetime | None = None) -> str:
+    """When a message was written, in local time: "14:32" today, "3 Dec, 14:32" this year,
+    else "3 Dec 2025, 14:32"."""
+    try:
+        when = datetime.fromisoformat(created_at).astimezone()
+    except ValueError:
+        return ""
+    now = now or datetime.now().astimezone()
+    clock = when.strftime("%H:%M")
+    if when.date() == now.date():
+        return clock
+    day = f"{when.day} {when.strftime('%b')}"
+    if when.year == now.year:
+        return f"{day}, {clock}"
+    return f"{day} {when.year}, {clock}"
 
 
 def _utf8_size(text: str) -> int:

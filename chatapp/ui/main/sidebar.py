@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
@@ -35,6 +36,27 @@ ROLE_ID = Qt.ItemDataRole.UserRole
 PIN = "★ "  # in every common font, unlike the pin emoji
 SEARCH_DELAY_MS = 150
 UNDO_MS = 10_000  # how long a deleted conversation can be brought back
+
+
+def date_group(conv: Conversation, today: date) -> str:
+    """The sidebar heading a conversation goes under, by its last activity in local time:
+    Pinned, Today, Yesterday, Previous 7 days, Previous 30 days, then month and year."""
+    if conv.pinned:
+        return "Pinned"
+    try:
+        when = datetime.fromisoformat(conv.updated_at).astimezone().date()
+    except ValueError:
+        return "Older"
+    days = (today - when).days
+    if days <= 0:
+        return "Today"
+    if days == 1:
+        return "Yesterday"
+    if days < 7:
+        return "Previous 7 days"
+    if days < 30:
+        return "Previous 30 days"
+    return when.strftime("%B %Y")
 
 
 class Sidebar(QWidget):
@@ -130,7 +152,18 @@ class Sidebar(QWidget):
         self.state.conversations = conversations
         self.conv_list.blockSignals(True)
         self.conv_list.clear()
+        today = datetime.now().astimezone().date()
+        group = None
         for conv in conversations:
+            label = date_group(conv, today)
+            if label != group:  # a heading: not selectable, skipped by the keyboard
+                group = label
+                heading = QListWidgetItem(label)
+                heading.setFlags(Qt.ItemFlag.NoItemFlags)
+                font = heading.font()
+                font.setBold(True)
+                heading.setFont(font)
+                self.conv_list.addItem(heading)
             item = QListWidgetItem((PIN if conv.pinned else "") + (conv.title or "New chat"))
             item.setData(ROLE_ID, conv.id)
             item.setToolTip(conv.title)
@@ -143,6 +176,11 @@ class Sidebar(QWidget):
         if select and not self.state.is_current(select):
             self.open_requested.emit(select, None)
         self.listed.emit()
+
+    def titles(self) -> list[str]:
+        """The conversations listed, in order, without the date headings."""
+        items = (self.conv_list.item(i) for i in range(self.conv_list.count()))
+        return [it.text() for it in items if it.data(ROLE_ID) is not None]
 
     def _current_changed(self) -> None:
         if self.state.current is None:  # a new chat: nothing selected
