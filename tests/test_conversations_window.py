@@ -171,3 +171,24 @@ def test_each_message_says_when_it_was_written(
     (widget,) = window.chat_view.widgets.values()
     assert widget.time_label.text() == message_time(widget.message.created_at)
     assert widget.time_label.text()  # today's: hours and minutes
+
+
+def test_an_earlier_question_can_be_edited_into_a_new_branch(
+    qtbot: QtBot, make_window: MakeWindow, tiny_model: Path
+) -> None:
+    from tests.helpers import send
+
+    window = make_window(tiny_model)
+    send(qtbot, window, "First question")
+    send(qtbot, window, "Second question")
+    first = next(m for m in window.state.thread_messages if m.content == "First question")
+    widget = window.chat_view.widgets[first.id]
+    assert widget.action_button is not None and widget.action_button.isVisible()
+    widget.action_button.click()  # Edit, on the first question of four messages
+    assert window.composer.toPlainText() == "First question"
+    window.composer.clear()
+    send(qtbot, window, "First question, put better")
+    texts = [m.content for m in window.state.thread_messages]
+    assert texts[0] == "First question, put better" and len(texts) == 2
+    assert "Second question" not in texts  # it stays on the other branch
+    assert len(window.state.versions[window.state.thread_messages[0].id]) == 2

@@ -174,7 +174,7 @@ class ChatView(QScrollArea):
         branch = self._branches.get(message.id)
         if branch is not None:
             w.set_branch(*branch)
-        w.show_action(message.id in self._last_ids())
+        w.show_action(True)  # any message can be edited, any reply regenerated: a new branch
         if w.action_button is not None:
             w.action_button.setEnabled(not self._busy)
         return w
@@ -271,18 +271,9 @@ class ChatView(QScrollArea):
             self._add(self.hi)
         self._fill_timer.start()
 
-    def _last_ids(self) -> set[str]:
-        last: dict[str, str] = {}
-        for m in reversed(self.messages):
-            last.setdefault(m.role, m.id)
-            if len(last) >= 2:
-                break
-        return set(last.values())
-
     def _update_actions(self) -> None:
-        last = self._last_ids()
         for w in self.widgets.values():
-            w.show_action(w.message.id in last)
+            w.show_action(True)
 
     # -- the public interface ------------------------------------------------------------------
 
