@@ -192,3 +192,28 @@ def test_an_earlier_question_can_be_edited_into_a_new_branch(
     assert texts[0] == "First question, put better" and len(texts) == 2
     assert "Second question" not in texts  # it stays on the other branch
     assert len(window.state.versions[window.state.thread_messages[0].id]) == 2
+
+
+def test_the_versions_tree_shows_every_branch_and_opens_the_one_chosen(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path
+) -> None:
+    seed(tmp_path / "data")  # "Penguins?" with its reply, and an edit beside it
+    window = make_window(data=tmp_path / "data")
+    open_listed(qtbot, window, "Penguins?")
+    assert [m.content for m in window.state.thread_messages] == ["Penguins, really?"]
+    with qtbot.waitSignal(window.versions.built, timeout=TIMEOUT):
+        window.versions_dock.show()
+    tree = window.versions.tree
+    roots = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+    assert [r.text(0) for r in roots] == ["You: Penguins?", "You: Penguins, really?"]
+    assert roots[0].child(0).text(0) == "Assistant: They eat krill."
+    assert roots[1].font(0).bold() and not roots[0].font(0).bold()  # the path on screen
+    tree.setFocus()
+    tree.setCurrentItem(roots[0].child(0))
+    with qtbot.waitSignal(window.conversation_shown, timeout=TIMEOUT):
+        qtbot.keyClick(tree, Qt.Key.Key_Return)  # the keyboard chooses a branch too
+    assert [m.content for m in window.state.thread_messages] == ["Penguins?", "They eat krill."]
+    qtbot.waitUntil(
+        lambda: window.versions.items[window.state.thread_messages[1].id].font(0).bold(),
+        timeout=TIMEOUT,
+    )

@@ -197,6 +197,20 @@ class ChatPanel(QWidget):
 
         self.db.call(switch, lambda _r: self.open_conversation(conv_id))
 
+    def show_version(self, message_id: str) -> None:
+        """Show the branch through ``message_id`` (a node of the versions tree), down to its
+        newest reply, and scroll to it."""
+        current = self.state.current
+        if current is None or self.state.stream is not None:
+            return
+        conv_id = current.id
+        chats = self.chats
+
+        def switch(_store: Store) -> None:
+            chats.switch_version(conv_id, message_id)
+
+        self.db.call(switch, lambda _r: self.open_conversation(conv_id, message_id))
+
     def _show_conversation(self, view: ThreadView, focus: str | None) -> None:
         conv, messages, versions = view.conversation, view.messages, view.versions
         opened = not self.state.is_current(conv.id)  # not just another branch of it

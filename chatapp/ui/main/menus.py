@@ -62,6 +62,12 @@ def build_menus(window: MainWindow) -> None:
     _action(
         window, menu_chat, "&System prompt…", QKeySequence("Ctrl+Shift+S"), chat.edit_system_prompt
     )
+    toggle = window.versions_dock.toggleViewAction()
+    toggle.setText("&Versions tree")
+    toggle.setShortcut(QKeySequence("Ctrl+Shift+T"))
+    toggle.setObjectName("versionsTreeAction")
+    menu_chat.addAction(toggle)
+    window.addAction(toggle)
     menu_chat.addSeparator()
     _action(window, menu_chat, "S&top reply", QKeySequence(Qt.Key.Key_Escape), chat.stop)
     _action(

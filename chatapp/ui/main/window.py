@@ -7,9 +7,16 @@ import logging
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QSplitter
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+)
 
 from chatapp.core.chat.service import ChatService
 from chatapp.core.config.appsettings import AppSettings, SettingsFile, SettingsSaveError
@@ -35,6 +42,7 @@ from chatapp.ui.main.state import Stream, WindowState
 from chatapp.ui.main.status_bar import ModelStatusBar
 from chatapp.ui.main.template_notice import TemplateNotice
 from chatapp.ui.main.theme import apply_theme
+from chatapp.ui.main.versions_tree import VersionsTree
 from chatapp.ui.main.workers import EngineClient, StoreClient
 from chatapp.ui.models.model_workers import ModelFiles, ModelServices
 from chatapp.ui.models.models_dialog import ModelsDialog
@@ -166,6 +174,13 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([240, 760])
         self.setCentralWidget(self.splitter)
+        self.versions = VersionsTree(state, self.db, self)
+        self.versions_dock = QDockWidget("Versions", self)
+        self.versions_dock.setObjectName("versionsDock")
+        self.versions_dock.setWidget(self.versions)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.versions_dock)
+        self.versions_dock.hide()
+        self.versions.branch_chosen.connect(self.chat_panel.show_version)
 
         # between the parts: requests go up here, or straight across
         side, chat, empty, status = self.sidebar, self.chat_panel, self.empty, self.status
