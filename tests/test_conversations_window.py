@@ -217,3 +217,25 @@ def test_the_versions_tree_shows_every_branch_and_opens_the_one_chosen(
         lambda: window.versions.items[window.state.thread_messages[1].id].font(0).bold(),
         timeout=TIMEOUT,
     )
+
+
+def test_a_conversation_nearing_the_end_of_the_context_is_warned_once(
+    qtbot: QtBot, make_window: MakeWindow, tiny_model: Path
+) -> None:
+    from chatapp.core.config.settings import LoadSettings
+    from tests.helpers import send
+
+    window = make_window(
+        tiny_model,
+        load=LoadSettings(n_ctx=512),
+        generation=GenerationSettings(max_tokens=8, seed=1),
+    )
+    send(qtbot, window, "short question")
+    assert not window.notice.isVisible()
+    assert "nearly full" not in window.context_meter.format()
+    send(qtbot, window, "tell me more about this " * 18)
+    assert window.context_meter.value() >= 0.8 * 512
+    assert window.notice.isVisible()
+    assert "of the model's context" in window.notice.label.text()
+    assert "oldest turns will be left out" in window.notice.label.text()
+    assert window.context_meter.format().endswith("nearly full")

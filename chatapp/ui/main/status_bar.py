@@ -10,11 +10,15 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QMenu, QProgressBar, QStatusBar, QToolButton
 
+from chatapp.core.chat.service import effective
+from chatapp.core.config.settings import OverflowPolicy
 from chatapp.core.inference.backend import TokenCount
 from chatapp.core.models.modelinfo import ModelInfo
 from chatapp.ui.main.servers import Listing, RemoteModel, ServerModels
 from chatapp.ui.main.state import WindowState
 from chatapp.ui.main.widgets import named
+
+FILLING = 0.8  # of the context: from here on the meter and the window warn
 
 
 class ModelStatusBar(QObject):
@@ -25,6 +29,7 @@ class ModelStatusBar(QObject):
     cancel_load_requested = Signal()
     remote_requested = Signal(object)  # RemoteModel: chat with a server's model
     servers_wanted = Signal()  # the model menu is about to show: ask the servers again
+    context_filling = Signal(str)  # the conversation nears the end of the context: what to say
 
     def __init__(
         self,
@@ -70,6 +75,7 @@ class ModelStatusBar(QObject):
         state.thread_changed.connect(self.update_context_meter)
         state.conversation_changed.connect(self.update_context_meter)
         self._loading_shown: str | None = None
+        self._warned: set[str] = set()  # conversations told their context is nearly full
         self._model_changed()
         self.update_context_meter()
 
@@ -120,12 +126,40 @@ class ModelStatusBar(QObject):
         self.context_meter.setRange(0, max(n_ctx, 1))
         self.context_meter.setValue(min(used, max(n_ctx, 1)))
         self.context_meter.setVisible(n_ctx > 0)
+        self._check_filling(used, n_ctx)
+
+    def _check_filling(self, used: int, n_ctx: int) -> None:
+        """Past ``FILLING`` of the context, the meter says so, and the window is told once a
+        conversation (what happens next depends on its "when the context is full" setting)."""
+        full = n_ctx > 0 and used >= FILLING * n_ctx
+        self.context_meter.setFormat("context %v / %m" + (" · nearly full" if full else ""))
+        self.context_meter.setToolTip(
+            "The conversation nearly fills the model's context" if full else "Context used"
+        )
+        conv = self.state.current
+        if not full or conv is None or conv.id in self._warned:
+            return
+        self._warned.add(conv.id)
+        policy = effective(self.state.settings.generation, conv).overflow
+        then = (
+            "the next reply is refused until you start a new chat or load the model with a "
+            "larger context"
+            if policy == OverflowPolicy.REFUSE
+            else "the oldest turns will be left out of what the model reads (the reply says how "
+            "many)"
+        )
+        self.context_filling.emit(
+            f"This conversation uses {100 * used // n_ctx}% of the model's context: soon {then}. "
+            "Change it in the conversation's settings (Ctrl+Shift+S), or load the model with a "
+            "larger context."
+        )
 
     def show_token_count(self, _message_id: str, count: TokenCount) -> None:
         """While a reply streams: the context it uses so far."""
         local = self.state.model is not None and self.state.remote is None
         if local and self.state.stream is not None:
             self.context_meter.setValue(min(count.context, self.context_meter.maximum()))
+            self._check_filling(count.context, self.context_meter.maximum())
 
     def recent_label(self, path: str) -> str:
         """A recent model as its metadata names it ("Qwen2.5 7B Instruct · 7.6B · Q4_K_M"), as

@@ -205,6 +205,7 @@ class MainWindow(QMainWindow):
         status.cancel_load_requested.connect(self.engine.worker.cancel_load.set)
         status.remote_requested.connect(self.use_remote)
         status.servers_wanted.connect(self.refresh_servers)
+        status.context_filling.connect(chat.notice.show_error)
         self.servers.changed.connect(
             lambda: status.show_servers(self.servers.listing, self.servers.asking)
         )
