@@ -45,6 +45,9 @@ def history(
     out: list[ChatMessage] = []
     if conv.system_prompt:
         out.append({"role": "system", "content": conv.system_prompt})
+    for user, assistant in conv.examples:  # few-shot: how to answer, before the conversation
+        out.append({"role": "user", "content": user})
+        out.append({"role": "assistant", "content": assistant})
     for msg in store.thread(conv.id, leaf_id, preview=limit):
         if msg.role == "system" or (msg.role == "assistant" and not msg.content):
             continue

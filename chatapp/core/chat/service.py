@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from chatapp.core.chat.conversation import history, reply_to
+from chatapp.core.chat.prompts import Prompt, apply
 from chatapp.core.config.settings import GenerationSettings, SettingsError
 from chatapp.core.inference.backend import ChatBackend, Event
 from chatapp.core.inference.chat_template import ChatMessage
@@ -164,6 +165,20 @@ class ChatService:
         store.finish_reply(row.id, reply, metrics, thinking=thinking)
         title = title_prefix + " ".join(first.split())[:60]
         return store.update_conversation(conv.id, title=title)
+
+    def apply_prompt(
+        self, conversation_id: str | None, prompt: Prompt, *, language: str = "English"
+    ) -> Conversation:
+        """Give a conversation (``None``: a new, empty one) the prompt's system prompt and
+        few-shot examples, its variables filled in now. Raises PromptError for a variable
+        the library does not know."""
+        applied = apply(prompt, language=language)
+        store = self.store
+        if conversation_id is None:
+            conv = self.start(model=None, system_prompt=applied.system or None)
+        else:
+            conv = store.update_conversation(conversation_id, system_prompt=applied.system or None)
+        return store.set_examples(conv.id, [(e.user, e.assistant) for e in applied.examples])
 
     def duplicate(self, conversation_id: str) -> Conversation:
         """A copy of the conversation, every branch of it, titled "… (copy)"."""

@@ -92,6 +92,7 @@ def _conversation_dict(store: Store, conv: Conversation) -> dict[str, Any]:
         "pinned": conv.pinned,
         "current_leaf_id": conv.current_leaf_id,
         **({"collections": list(conv.collections)} if conv.collections else {}),
+        **({"examples": [list(p) for p in conv.examples]} if conv.examples else {}),
         "messages": [_message_dict(m) for m in _ordered_messages(store.messages(conv.id))],
     }
 
@@ -418,6 +419,7 @@ def _parse_conversation(
         pinned=_field(raw, "pinned", bool, where),
         current_leaf_id=leaf,
         collections=_collection_names(raw, where),
+        examples=_example_pairs(raw, where),
     )
     return conv, list(messages.values())
 
@@ -431,6 +433,20 @@ def _collection_names(raw: dict[str, Any], where: str) -> tuple[str, ...]:
     for name in names:
         _check_text(name, f"{where}: a collection name")
     return tuple(names)
+
+
+def _example_pairs(raw: dict[str, Any], where: str) -> tuple[tuple[str, str], ...]:
+    pairs = raw.get("examples")
+    if pairs is None:
+        return ()
+    if not isinstance(pairs, list) or not all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(t, str) for t in p) for p in pairs
+    ):
+        raise ImportFormatError(f"{where}: 'examples' must be a list of [user, assistant] texts")
+    for user, assistant in pairs:
+        _check_text(user, f"{where}: an example")
+        _check_text(assistant, f"{where}: an example")
+    return tuple((u, a) for u, a in pairs)
 
 
 def _check_no_loops(messages: dict[str, Message], where: str) -> None:

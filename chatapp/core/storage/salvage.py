@@ -126,7 +126,9 @@ def _message_columns(conn: sqlite3.Connection) -> str:
 
 def _conversation_columns(conn: sqlite3.Connection) -> str:
     """The conversation columns to read (``collections_json`` came with schema 6)."""
-    return _older_columns(conn, "conversations", _CONV_COLUMNS, ("collections_json",))
+    return _older_columns(
+        conn, "conversations", _CONV_COLUMNS, ("collections_json", "examples_json")
+    )
 
 
 def _older_columns(

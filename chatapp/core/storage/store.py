@@ -142,6 +142,7 @@ class Conversation:
     pinned: bool = False
     current_leaf_id: str | None = None
     collections: tuple[str, ...] = ()  # the document collections it answers from
+    examples: tuple[tuple[str, str], ...] = ()  # few-shot (user, assistant) pairs, read first
 
 
 @dataclass(frozen=True)
@@ -310,6 +311,12 @@ def _v6_documents(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE messages ADD COLUMN sources_json TEXT")
 
 
+def _v7_examples(conn: sqlite3.Connection) -> None:
+    """Schema 7: a conversation's few-shot examples (a JSON list of [user, assistant] pairs the
+    model reads after the system prompt, before the conversation; NULL: none)."""
+    conn.execute("ALTER TABLE conversations ADD COLUMN examples_json TEXT")
+
+
 # Forward migrations, in order: step N turns schema N-1 into schema N. Never edit a released step;
 # add a new one.
 MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
@@ -319,6 +326,7 @@ MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
     _v4_reopen,
     _v5_backend,
     _v6_documents,
+    _v7_examples,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -452,7 +460,7 @@ def _environment_errors(path: Path) -> Iterator[None]:
 
 _CONV_COLUMNS: Final = (
     "id, title, created_at, updated_at, model, system_prompt, settings_json, pinned,"
-    " current_leaf_id, collections_json"
+    " current_leaf_id, collections_json, examples_json"
 )
 _MSG_COLUMNS: Final = (
     "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.created_at, m.model,"
@@ -481,7 +489,23 @@ def _conversation(row: sqlite3.Row) -> Conversation:
         pinned=bool(row["pinned"]),
         current_leaf_id=row["current_leaf_id"],
         collections=_collections(row["collections_json"]),
+        examples=_examples(row["examples_json"]),
     )
+
+
+def _examples(text: str | None) -> tuple[tuple[str, str], ...]:
+    if not text:
+        return ()
+    try:
+        pairs = json.loads(text)
+    except (ValueError, RecursionError):
+        pairs = None
+    if not isinstance(pairs, list) or not all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(t, str) for t in p) for p in pairs
+    ):
+        log.warning("a conversation's examples cannot be read; it uses none")
+        return ()
+    return tuple((str(u), str(a)) for u, a in pairs)
 
 
 def _collections(text: str | None) -> tuple[str, ...]:
@@ -1165,6 +1189,18 @@ class Store:
             )
             return self._conv(conn, conv.id)
 
+    def set_examples(
+        self, conversation_id: str, examples: Sequence[tuple[str, str]]
+    ) -> Conversation:
+        """The few-shot examples the model reads before the conversation (empty: none)."""
+        value = json.dumps([list(p) for p in examples], ensure_ascii=False) if examples else None
+        with self._writing() as conn:
+            conv = self._conv(conn, conversation_id)
+            conn.execute(
+                "UPDATE conversations SET examples_json = ? WHERE id = ?", (value, conv.id)
+            )
+            return self._conv(conn, conv.id)
+
     def update_conversation(
         self,
         conversation_id: str,
@@ -1462,8 +1498,8 @@ class Store:
                     raise ValueError(f"{label}: current leaf {conv.current_leaf_id!r} is missing")
                 conn.execute(
                     "INSERT INTO conversations (id, title, created_at, updated_at, model,"
-                    " system_prompt, settings_json, pinned, collections_json)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " system_prompt, settings_json, pinned, collections_json, examples_json)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         conv.id,
                         conv.title,
@@ -1475,6 +1511,9 @@ class Store:
                         int(conv.pinned),
                         json.dumps(list(conv.collections), ensure_ascii=False)
                         if conv.collections
+                        else None,
+                        json.dumps([list(p) for p in conv.examples], ensure_ascii=False)
+                        if conv.examples
                         else None,
                     ),
                 )

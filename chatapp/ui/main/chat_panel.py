@@ -7,7 +7,7 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QLocale, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from chatapp.core.chat.prompts import Prompt, PromptError
 from chatapp.core.chat.service import (
     PREVIEW_BYTES,
     ChatService,
@@ -256,9 +257,11 @@ class ChatPanel(QWidget):
             return
         prompt = conv.system_prompt or "none"
         gen = self.generation_settings()
+        n = len(conv.examples)
+        examples = f"{n} example{'s' if n != 1 else ''} · " if n else ""
         self.header.setText(
             f"<b>{escape_plain(conv.title or 'New chat')}</b>"
-            f"<br><small>System prompt: {escape_plain(clip(prompt, 120))} · "
+            f"<br><small>System prompt: {escape_plain(clip(prompt, 120))} · {examples}"
             f"temperature {gen.temperature:g} · max {gen.max_tokens} tokens "
             f"(<a href='edit'>change</a>)</small>"
         )
@@ -503,6 +506,31 @@ class ChatPanel(QWidget):
             cancel,
             self._docs_options(),
         )
+
+    def use_prompt(self, prompt: Prompt, new_chat: bool) -> None:
+        """A prompt of the library in the chat on screen, or in a new one (its variables
+        filled in now; {{language}} is the system's language)."""
+        conv = None if new_chat else self.state.current
+        conv_id = conv.id if conv is not None else None
+        language = QLocale.languageToString(QLocale.system().language())
+        chats = self.chats
+
+        def job(_store: Store) -> Conversation | str:
+            try:
+                return chats.apply_prompt(conv_id, prompt, language=language)
+            except PromptError as exc:
+                return str(exc)
+
+        def done(result: Conversation | str) -> None:
+            if isinstance(result, str):
+                self.show_error(f"The prompt cannot be used: {result}")
+            elif conv_id is None:
+                self.conversations_stale.emit(result.id)  # listed, then opened
+            else:
+                self.state.current = result
+                self.conversation_updated.emit(result)
+
+        self.db.call(job, done)
 
     def fork(self, message_id: str) -> None:
         """A new conversation from the start down to this message, opened."""

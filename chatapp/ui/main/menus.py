@@ -62,6 +62,9 @@ def build_menus(window: MainWindow) -> None:
     _action(
         window, menu_chat, "&System prompt…", QKeySequence("Ctrl+Shift+S"), chat.edit_system_prompt
     )
+    _action(
+        window, menu_chat, "Prompt &library…", QKeySequence("Ctrl+Shift+L"), window.open_prompts
+    )
     toggle = window.versions_dock.toggleViewAction()
     toggle.setText("&Versions tree")
     toggle.setShortcut(QKeySequence("Ctrl+Shift+T"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QSplitter,
 )
 
+from chatapp.core.chat.prompts import PromptError, PromptLibrary, export_prompts
 from chatapp.core.chat.service import ChatService
 from chatapp.core.config.appsettings import AppSettings, SettingsFile, SettingsSaveError
 from chatapp.core.docs.index import DocIndexError
@@ -25,6 +27,7 @@ from chatapp.core.docs.service import DocsService
 from chatapp.core.inference.engine import Engine, LoadedModel
 from chatapp.core.models.downloads import Downloader
 from chatapp.core.models.hub import Hub
+from chatapp.core.storage.atomic import write_text_atomic
 from chatapp.core.storage.store import RECOVERY_HINT, Conversation, Message, Store
 from chatapp.ui.main.about import about_html
 from chatapp.ui.main.api_server import ApiServerControl, ApiServerDialog
@@ -34,6 +37,7 @@ from chatapp.ui.main.documents_dialog import DocumentsDialog
 from chatapp.ui.main.export import ask_and_export
 from chatapp.ui.main.first_run import EmptyState
 from chatapp.ui.main.menus import build_menus
+from chatapp.ui.main.prompts_dialog import PromptsDialog
 from chatapp.ui.main.servers import RemoteModel, ServersClient
 from chatapp.ui.main.servers_dialog import ServersDialog
 from chatapp.ui.main.settings_dialog import SettingsDialog
@@ -76,6 +80,7 @@ class MainWindow(QMainWindow):
         initial_model: Path | None = None,
         model_files: ModelFiles | None = None,
         docs: DocsService | None = None,
+        prompts: PromptLibrary | None = None,
     ) -> None:
         """``model_files``: the library, download queue and recommended list, read from disk
         before the event loop starts (by default from the store's folder, here); ``docs``: the
@@ -103,6 +108,9 @@ class MainWindow(QMainWindow):
         self.docs = docs
         self.docs_client = DocsClient(docs, self) if docs is not None else None
         self.documents_dialog: DocumentsDialog | None = None
+        # read before the event loop, like the model files; written on the store thread
+        self.prompts = prompts or PromptLibrary.open_dir(settings_file.path.parent)
+        self.prompts_dialog: PromptsDialog | None = None
         self.engine = EngineClient(engine, store, self, docs=docs)
         # other programs' requests to the loaded model (Settings → Local API server)
         self.api_server = ApiServerControl(
@@ -544,6 +552,56 @@ class MainWindow(QMainWindow):
     def _remember_embedding_model(self, path: str) -> None:
         self.settings = self.settings.updated(embedding_model=path)
         self._save_settings()
+
+    def open_prompts(self) -> PromptsDialog:
+        """Chat → Prompt library…: saved system prompts and few-shot sets."""
+        if self.prompts_dialog is None:
+            dialog = self.prompts_dialog = PromptsDialog(lambda: self.prompts.prompts, self)
+            dialog.use_requested.connect(self.chat_panel.use_prompt)
+            dialog.save_requested.connect(
+                lambda p: self._prompts_job(lambda lib: lib.put(p), p.name)
+            )
+            dialog.remove_requested.connect(
+                lambda name: self._prompts_job(lambda lib: lib.remove(name), None)
+            )
+            dialog.import_requested.connect(
+                lambda path: self._prompts_job(
+                    lambda lib: lib.import_text(Path(path).read_text(encoding="utf-8")), None
+                )
+            )
+            dialog.export_requested.connect(
+                lambda path: self._prompts_job(
+                    lambda lib: write_text_atomic(Path(path), export_prompts(lib.prompts)), None
+                )
+            )
+        if self.prompts.problem:
+            self.prompts_dialog.show_problem(self.prompts.problem)
+        self.prompts_dialog.show()
+        self.prompts_dialog.raise_()
+        return self.prompts_dialog
+
+    def _prompts_job(self, change: Callable[[PromptLibrary], object], select: str | None) -> None:
+        """Change the prompt library (and its file) on the store thread, then show it."""
+        library = self.prompts
+
+        def job(_store: Store) -> str | None:
+            try:
+                change(library)
+            except PromptError as exc:
+                return str(exc)
+            except (OSError, UnicodeDecodeError) as exc:
+                return f"cannot read or write the file: {exc}"
+            return None
+
+        def done(problem: str | None) -> None:
+            dialog = self.prompts_dialog
+            if dialog is None:
+                return
+            dialog.refresh(select)
+            if problem:
+                dialog.show_problem(problem)
+
+        self.db.call(job, done)
 
     def open_servers(self) -> ServersDialog:
         """Settings → Servers…: add and remove the servers whose models the model menu lists."""
