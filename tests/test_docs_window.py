@@ -218,3 +218,16 @@ def test_a_restart_brings_the_collections_up_to_date(
     assert window.docs is not None
     hits, _ = window.docs.search(["home"], "five years", 1)
     assert hits and "Now five years" in hits[0].text
+
+
+def test_a_documents_html_is_shown_as_text_never_rendered(qtbot: QtBot) -> None:
+    from chatapp.core.docs.sources import Source, Sources
+    from chatapp.ui.main.sources_view import SourcesView
+
+    hostile = '<img src="http://x.test/t.png"><a href="file:///etc/passwd">click</a> <b>bold</b>'
+    view = SourcesView(Sources("passages", (Source(1, "/d/<i>x.html", hostile),)))
+    qtbot.addWidget(view)
+    (row,) = view.rows
+    assert "&lt;img" in row.text() and "<img" not in row.text()
+    assert 'href="file:' not in row.text() and "&lt;b&gt;bold&lt;/b&gt;" in row.text()
+    assert "[1] &lt;i&gt;x.html" in row.text()
