@@ -38,13 +38,26 @@ def stored(window: MainWindow) -> list[str]:
 
 
 def open_listed(qtbot: QtBot, window: MainWindow, title: str) -> None:
+    """Open the listed conversation ``title`` and wait until its thread is on screen (the
+    newest one opens by itself at start: that may still be on its way)."""
     qtbot.waitUntil(lambda: title in listed(window), timeout=TIMEOUT)
-    if window.current is not None and window.current.title == title:
-        return  # the newest opens by itself at start
-    items = [window.conv_list.item(i) for i in range(window.conv_list.count())]
-    item = next(it for it in items if it.text() == title)
-    with qtbot.waitSignal(window.conversation_shown, timeout=TIMEOUT):
+
+    def shown() -> bool:
+        conv, thread = window.current, window.state.thread_messages
+        return (
+            conv is not None
+            and conv.title == title
+            and bool(thread)
+            and all(m.conversation_id == conv.id for m in thread)
+            and set(window.chat_view.widgets) == {m.id for m in thread}
+        )
+
+    if not shown():
+        items = [window.conv_list.item(i) for i in range(window.conv_list.count())]
+        item = next(it for it in items if it.text() == title)
+        qtbot.waitUntil(lambda: window.current is not None, timeout=TIMEOUT)  # the first open
         window.conv_list.setCurrentItem(item)
+    qtbot.waitUntil(shown, timeout=TIMEOUT)
 
 
 def test_delete_key_hides_a_conversation_and_undo_brings_it_back(
