@@ -14,6 +14,7 @@ import threading
 import traceback
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
 
@@ -68,13 +69,55 @@ sys.addaudithook(_hook)
 class WatchedApplication(QApplication):
     """A QApplication that marks the time it spends delivering events to the window."""
 
-    def notify(self, receiver: QObject, event: QEvent) -> bool:  # Qt's name
+    def notify(self, *args: Any) -> bool:  # Qt's name; (receiver, event)
+        receiver, event = _live(*args)
+        del args
         depth = getattr(_local, "depth", 0)
+        outermost = _deliver(event)
         _local.depth = depth + 1
         try:
             return super().notify(receiver, event)
         finally:
             _local.depth = depth
+            if outermost:
+                _delivered(event)
+            # and this frame (kept by a traceback, say) keeps neither
+            del receiver, event
+
+
+# Overriding notify() gives every event a Python wrapper, made before any event handler sees
+# it. PySide invalidates the wrapper it makes for a handler (event(), closeEvent(), ...) once
+# the handler returns, but not one that existed before (notify's) and not notify's own: the
+# wrapper would stay registered under the event's address after Qt frees the event, for as
+# long as anything keeps it -- a frame of notify() or of a handler, kept by an exception's
+# traceback (sys.last_exc, a failed job's exception kept or sent on, a log record). PySide
+# looks wrappers up by address: a QObject Qt makes later at that address reaches notify() as
+# that stale QEvent, and super().notify(QEvent, QEvent) raises TypeError. So notify() does
+# what PySide does for a handler: an event Qt made is invalidated once delivered.
+
+
+def _deliver(event: QEvent) -> bool:
+    """Whether this is the outermost delivery of an event Qt made (not Python)."""
+    delivering: set[int] = _local.__dict__.setdefault("delivering", set())
+    if id(event) in delivering or shiboken6.createdByPython(event):
+        return False
+    delivering.add(id(event))
+    return True
+
+
+def _delivered(event: QEvent) -> None:
+    _local.delivering.discard(id(event))
+    shiboken6.invalidate(event)  # the wrapper only; the event is Qt's to delete
+
+
+def _live(receiver: Any, event: QEvent) -> tuple[QObject, QEvent]:
+    """The receiver as a QObject, even where PySide hands over a stale wrapper of another type
+    (one that outlived its object, found by the address a new QObject now has)."""
+    if not isinstance(receiver, QObject):
+        address = shiboken6.getCppPointer(receiver)[0]
+        shiboken6.invalidate(receiver)  # forget the stale wrapper, and wrap what is there now
+        receiver = shiboken6.wrapInstance(address, QObject)
+    return receiver, event
 
 
 def take() -> list[str]:
