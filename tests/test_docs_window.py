@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QObject, QUrl, Slot
+from PySide6.QtCore import QObject, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from pytestqt.qtbot import QtBot
 
+from chatapp.core.docs.index import IndexResult
 from chatapp.core.storage.store import Store
+from chatapp.ui.main.docs_worker import IndexStatus
 from chatapp.ui.main.window import MainWindow
 from tests.helpers import TIMEOUT, MakeWindow, send
 
@@ -151,36 +153,36 @@ def test_pausing_keeps_the_finished_files_and_resuming_embeds_only_the_rest(
     many = tmp_path / "many"
     many.mkdir()
     for i in range(40):
-        (many / f"note{i:02d}.txt").write_text(f"Note {i}. " + "words of a long note " * 400)
+        (many / f"note{i:02d}.txt").write_text(f"Note {i}. " + "words of a long note " * 50)
     window = make_window()
     client = window.docs_client
     assert client is not None
-    results: list[object] = []
-    client.worker.indexed.connect(lambda _n, r: results.append(r))
+    results: list[IndexResult] = []
+    client.worker.indexed.connect(
+        lambda _name, result: results.append(result), Qt.ConnectionType.DirectConnection
+    )
+
+    def pause_after_two(status: IndexStatus) -> None:  # on the docs thread, as it reports
+        if status.progress is not None and status.progress.files_done >= 2:
+            client.worker.pause.set()  # what the Pause button raises
+
+    client.worker.status.connect(pause_after_two, Qt.ConnectionType.DirectConnection)
     dialog = window.open_documents()
     assert dialog is not None
     dialog.new_collection("many", str(tiny_model), [many])
-    qtbot.waitUntil(
-        lambda: (
-            window.state.index_status is not None
-            and window.state.index_status.progress is not None
-            and window.state.index_status.progress.files_done >= 2
-        ),
-        timeout=TIMEOUT,
-    )
-    dialog.pause_button.click()
     qtbot.waitUntil(lambda: bool(results), timeout=TIMEOUT)
+    client.worker.status.disconnect(pause_after_two)
     first = results[0]
-    assert first.cancelled  # type: ignore[attr-defined]
-    done = len(first.embedded)  # type: ignore[attr-defined]
-    assert 0 < done < 40
-    assert "paused" in dialog.status_label.text()
+    assert first.cancelled
+    done = len(first.embedded)
+    assert 2 <= done < 40
+    qtbot.waitUntil(lambda: "paused" in dialog.status_label.text(), timeout=TIMEOUT)
     assert dialog.pause_button.text() == "Resume"
-    dialog.pause_button.click()
+    dialog.pause_button.click()  # Resume
     qtbot.waitUntil(lambda: collection_ready(window, "many", 40), timeout=TIMEOUT * 3)
     second = results[-1]
-    assert len(second.embedded) == 40 - done  # type: ignore[attr-defined]
-    assert second.unchanged == done  # type: ignore[attr-defined]
+    assert len(second.embedded) == 40 - done  # nothing embedded twice
+    assert second.unchanged == done
 
 
 def test_a_file_dropped_into_a_watched_folder_is_indexed(
