@@ -47,11 +47,11 @@ __all__ = [
 
 FORMATS: Final = ("auto", "chatapp", "chatgpt", "claude", "openwebui", "lmstudio")
 _NAMES: Final = {
-    "chatapp": "chatapp export",
-    "chatgpt": chatgpt.NAME,
-    "claude": claude.NAME,
-    "openwebui": openwebui.NAME,
-    "lmstudio": lmstudio.NAME,
+    "chatapp": "a chatapp export",
+    "chatgpt": f"a {chatgpt.NAME}",
+    "claude": f"a {claude.NAME}",
+    "openwebui": f"an {openwebui.NAME}",
+    "lmstudio": f"an {lmstudio.NAME}",
 }
 _PARSERS: Final[dict[str, Callable[[object, Notes], list[Tree]]]] = {
     "chatgpt": chatgpt.parse,
@@ -75,10 +75,39 @@ class SourceImport:
 
     format: str  # one of FORMATS, not "auto"
     conversations: list[tuple[Conversation, list[Message]]] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # one line each, for the user
-    skipped_kinds: Counter[str] = field(default_factory=Counter)  # "images": 3
-    other_notes: int = 0  # lines of ``skipped`` that are not counts of a kind
     already_here: int = 0  # conversations an earlier import brought, left as they are
+    # what was left out, by file; each conversation's key in its file's notes
+    _notes: list[Notes] = field(default_factory=list, repr=False)
+    _labels: dict[str, tuple[Notes, int]] = field(default_factory=dict, repr=False)
+
+    @property
+    def skipped(self) -> list[str]:
+        """What was left out, one line per conversation (and per item that is none)."""
+        return [line for notes in self._notes for line in notes.lines()]
+
+    @property
+    def skipped_kinds(self) -> Counter[str]:
+        """How many of each kind were left out: ``{"images": 3}``."""
+        out: Counter[str] = Counter()
+        for notes in self._notes:
+            out.update(notes.totals())
+        return out
+
+    @property
+    def other_notes(self) -> int:
+        """Lines of ``skipped`` that are not counts of a kind."""
+        return sum(notes.other for notes in self._notes)
+
+    def _add(self, other: SourceImport) -> None:
+        self.conversations += other.conversations
+        self._notes += other._notes
+        self._labels.update(other._labels)
+
+    def _forget(self, conversation_id: str) -> None:
+        """A conversation not imported after all: its notes go too."""
+        if conversation_id in self._labels:
+            notes, key = self._labels[conversation_id]
+            notes.forget(key)
 
     @property
     def name(self) -> str:
@@ -95,7 +124,7 @@ class SourceImport:
             return f"imported {n} conversation(s)"
         line = (
             f"imported {plural(n, 'conversations')} ({plural(self.message_count, 'messages')}) "
-            f"from {'an' if self.name[0] in 'AEIOU' else 'a'} {self.name}"
+            f"from {self.name}"
         )
         skipped = [plural(k, kind) for kind, k in self.skipped_kinds.most_common()]
         if self.already_here:
@@ -133,18 +162,17 @@ def parse_text(text: str, fmt: str = "auto") -> SourceImport:
         return SourceImport("chatapp", transfer.parse_document(document))
     notes = Notes()
     trees = _PARSERS[fmt](document, notes)
-    result = SourceImport(fmt)
+    result = SourceImport(fmt, _notes=[notes])
     seen: set[str] = set()
     for tree in trees:
         conv, messages = tree.build(notes)
         if conv.id in seen:
+            notes.forget(tree.label)
             notes.line(f"conversation {tree.title!r} is in the export twice; the copy was skipped")
             continue
         seen.add(conv.id)
         result.conversations.append((conv, messages))
-    result.skipped = notes.lines()
-    result.skipped_kinds = notes.totals()
-    result.other_notes = notes.other
+        result._labels[conv.id] = (notes, tree.label)
     return result
 
 
@@ -226,22 +254,17 @@ def read_path(path: Path, fmt: str = "auto") -> list[SourceImport]:
                 raise ImportFormatError(f"{name}: {exc}" if several else str(exc)) from None
             not_exports.append(name)
             continue
-        into = by_format.setdefault(result.format, SourceImport(result.format))
-        into.conversations += result.conversations
-        into.skipped += result.skipped
-        into.skipped_kinds.update(result.skipped_kinds)
-        into.other_notes += result.other_notes
+        by_format.setdefault(result.format, SourceImport(result.format))._add(result)
     if not by_format:
         if not files:
             raise ImportFormatError("no export found (no .json file)")
         raise ImportFormatError(f"no export found: {len(files)} .json file(s), none an export")
     results = list(by_format.values())
     if not_exports:
-        results[0].other_notes += 1
         shown = ", ".join(not_exports[:5]) + (" …" if len(not_exports) > 5 else "")
-        results[0].skipped.append(
-            f"{plural(len(not_exports), 'files')} that are not exports: {shown}"
-        )
+        notes = Notes()
+        notes.line(f"{plural(len(not_exports), 'files')} that are not exports: {shown}")
+        results[0]._notes.append(notes)
     return results
 
 
@@ -255,6 +278,7 @@ def _write(store: Store, results: list[SourceImport]) -> None:
             for conv, messages in result.conversations:
                 if conv.id in seen or _exists(store, conv.id):
                     result.already_here += 1
+                    result._forget(conv.id)
                 else:
                     fresh.append((conv, messages))
                 seen.add(conv.id)

@@ -67,6 +67,7 @@ def parse(document: object, notes: Notes) -> list[Tree]:
 
 def _conversation(raw: dict[str, Any], index: int, notes: Notes) -> Tree:
     title = text(raw.get("title"))
+    label = notes.conversation(title)
     source_id = as_str(raw.get("conversation_id")) or as_str(raw.get("id"))
     if source_id is None:  # not seen in real exports; the content itself then names it
         source_id = "content:" + json.dumps(raw, sort_keys=True, default=str)
@@ -74,11 +75,11 @@ def _conversation(raw: dict[str, Any], index: int, notes: Notes) -> Tree:
         source=SOURCE,
         source_id=source_id,
         title=title,
+        label=label,
         created_at=epoch_time(raw.get("create_time")),
         updated_at=epoch_time(raw.get("update_time")),
         current=as_str(raw.get("current_node")),
     )
-    label = title or f"conversation {index}"
     for key, raw_node in raw["mapping"].items():
         node = as_dict(raw_node)
         parent = as_str(node.get("parent"))
@@ -91,7 +92,7 @@ def _conversation(raw: dict[str, Any], index: int, notes: Notes) -> Tree:
     return tree
 
 
-def _node(msg: dict[str, Any], parent: str | None, tree: Tree, label: str, notes: Notes) -> Node:
+def _node(msg: dict[str, Any], parent: str | None, tree: Tree, label: int, notes: Notes) -> Node:
     hidden = Node(parent=parent, keep=False)
     author = as_dict(msg.get("author"))
     role = text(author.get("role"))
@@ -151,7 +152,7 @@ def _node(msg: dict[str, Any], parent: str | None, tree: Tree, label: str, notes
     return hidden
 
 
-def _body(kind: str, content: dict[str, Any], label: str, notes: Notes) -> str | None:
+def _body(kind: str, content: dict[str, Any], label: int, notes: Notes) -> str | None:
     """The text of one node's content; ``None`` for a kind that is left out (with a note)."""
     if kind in ("text", "multimodal_text"):
         return _text_parts(content, label, notes)
@@ -179,7 +180,7 @@ def _body(kind: str, content: dict[str, Any], label: str, notes: Notes) -> str |
     return None
 
 
-def _text_parts(content: dict[str, Any], label: str, notes: Notes) -> str:
+def _text_parts(content: dict[str, Any], label: int, notes: Notes) -> str:
     """Text parts, joined; an image is left out with a note and a marker where it was."""
     out: list[str] = []
     for part in as_list(content.get("parts")):

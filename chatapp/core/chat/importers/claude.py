@@ -50,12 +50,13 @@ def parse(document: object, notes: Notes) -> list[Tree]:
 
 def _conversation(raw: dict[str, Any], index: int, notes: Notes) -> Tree:
     title = text(raw.get("name"))
-    label = title or f"conversation {index}"
+    label = notes.conversation(title)
     source_id = as_str(raw.get("uuid")) or f"{title}\x1f{raw.get('created_at')}\x1f{index}"
     tree = Tree(
         source=SOURCE,
         source_id=source_id,
         title=title,
+        label=label,
         created_at=iso_time(raw.get("created_at")),
         updated_at=iso_time(raw.get("updated_at")),
         current=as_str(raw.get("current_leaf_message_uuid")),
@@ -78,7 +79,7 @@ def _conversation(raw: dict[str, Any], index: int, notes: Notes) -> Tree:
 
 
 def _node(
-    msg: dict[str, Any], parent: str | None, model: str | None, label: str, notes: Notes
+    msg: dict[str, Any], parent: str | None, model: str | None, label: int, notes: Notes
 ) -> Node:
     sender = text(msg.get("sender"))
     role = _ROLES.get(sender)

@@ -130,19 +130,33 @@ def _shown(title: str) -> str:
 
 class Notes:
     """What was left out, counted per conversation and kind, for lines such as
-    ``conversation 'Trip': 2 images skipped``."""
+    ``conversation 'Trip': 2 images skipped``.
+
+    A conversation is named once (``conversation``), and counted by the key that returns.
+    """
 
     def __init__(self) -> None:
-        self._counts: dict[str, Counter[str]] = defaultdict(Counter)
+        self._names: dict[int, str] = {}
+        self._counts: dict[int, Counter[str]] = defaultdict(Counter)
         self._lines: list[str] = []
 
-    def count(self, conversation: str, kind: str, n: int = 1) -> None:
+    def conversation(self, title: str) -> int:
+        """A key for the next conversation, shown as its title (or ``untitled N``)."""
+        key = len(self._names) + 1
+        self._names[key] = title or f"untitled {key}"
+        return key
+
+    def count(self, conversation: int, kind: str, n: int = 1) -> None:
         """``kind`` is a plural noun: ``images``, ``tool calls``."""
         if n > 0:
             self._counts[conversation][kind] += n
 
     def line(self, line: str) -> None:
         self._lines.append(line)
+
+    def forget(self, conversation: int) -> None:
+        """Leave out a conversation's counts (it was not imported after all)."""
+        self._counts.pop(conversation, None)
 
     @property
     def other(self) -> int:
@@ -158,9 +172,9 @@ class Notes:
 
     def lines(self) -> list[str]:
         out = list(self._lines)
-        for title, counts in self._counts.items():
+        for key, counts in self._counts.items():
             kinds = ", ".join(plural(n, kind) for kind, n in counts.items())
-            out.append(f"conversation {_shown(title)}: {kinds} skipped")
+            out.append(f"conversation {_shown(self._names[key])}: {kinds} skipped")
         return out
 
 
@@ -191,6 +205,7 @@ class Tree:
     source: str  # "chatgpt": part of every id, so two sources' ids never meet
     source_id: str
     title: str
+    label: int  # the conversation's key in the notes
     nodes: dict[str, Node] = field(default_factory=dict)
     current: str | None = None
     created_at: str | None = None

@@ -54,7 +54,7 @@ def parse(document: object, notes: Notes) -> list[Tree]:
 
 def _conversation(raw: dict[str, Any], index: int, notes: Notes) -> Tree:
     title = text(raw.get("name"))
-    label = title or f"conversation {index}"
+    label = notes.conversation(title)
     created = epoch_time(raw.get("createdAt"))
     # No id in the file: the creation time names the conversation (it stays the same as the
     # conversation grows); without one, the content does.
@@ -69,6 +69,7 @@ def _conversation(raw: dict[str, Any], index: int, notes: Notes) -> Tree:
         source=SOURCE,
         source_id=source_id,
         title=title,
+        label=label,
         created_at=created,
         pinned=raw.get("pinned") is True,
         system_prompt=as_str(raw.get("systemPrompt")),
@@ -115,7 +116,7 @@ def _node(
     version: dict[str, Any],
     parent: str | None,
     fallback_model: str | None,
-    label: str,
+    label: int,
     notes: Notes,
 ) -> Node:
     role = text(version.get("role"))
@@ -161,7 +162,7 @@ def _node(
     return Node(parent=parent, role=role, content=content, thinking=joined, model=model)
 
 
-def _content(value: object, label: str, notes: Notes) -> str:
+def _content(value: object, label: int, notes: Notes) -> str:
     if isinstance(value, str):
         return text(value)
     out: list[str] = []

@@ -66,7 +66,7 @@ def parse(document: object, notes: Notes) -> list[Tree]:
 
 def _conversation(item: dict[str, Any], chat: dict[str, Any], index: int, notes: Notes) -> Tree:
     title = text(item.get("title")) or text(chat.get("title"))
-    label = title or f"chat {index}"
+    label = notes.conversation(title)
     source_id = (
         as_str(item.get("id"))
         or as_str(chat.get("id"))
@@ -77,6 +77,7 @@ def _conversation(item: dict[str, Any], chat: dict[str, Any], index: int, notes:
         source=SOURCE,
         source_id=source_id,
         title=title,
+        label=label,
         created_at=epoch_time(item.get("created_at")) or epoch_time(chat.get("timestamp")),
         updated_at=epoch_time(item.get("updated_at")),
         current=as_str(history.get("currentId")),
@@ -101,7 +102,7 @@ def _conversation(item: dict[str, Any], chat: dict[str, Any], index: int, notes:
     return tree
 
 
-def _node(msg: dict[str, Any], parent: str | None, tree: Tree, label: str, notes: Notes) -> Node:
+def _node(msg: dict[str, Any], parent: str | None, tree: Tree, label: int, notes: Notes) -> Node:
     role = text(msg.get("role"))
     content = _content(msg.get("content"), label, notes)
     files = as_list(msg.get("files"))
@@ -147,7 +148,7 @@ def _node(msg: dict[str, Any], parent: str | None, tree: Tree, label: str, notes
     return Node(parent=parent, keep=False)
 
 
-def _content(value: object, label: str, notes: Notes) -> str:
+def _content(value: object, label: int, notes: Notes) -> str:
     """Text, or the text parts of an OpenAI-style list of parts (an image is left out)."""
     if isinstance(value, str):
         return text(value)
