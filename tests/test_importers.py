@@ -203,6 +203,14 @@ def test_a_parent_loop_is_broken_with_a_note(store: Store) -> None:
     assert _thread(store, conv)[-1] == ("assistant", "Tokyo.")
 
 
+def test_an_untitled_conversation_is_named_by_its_first_question(store: Store) -> None:
+    doc = json.loads(CHATGPT.read_text(encoding="utf-8"))[:1]
+    doc[0]["title"] = None
+    import_path(store, _write(store, doc))
+    (conv,) = store.list_conversations()
+    assert conv.title == "What is the capital of France?"
+
+
 def _write(store: Store, doc: Any) -> Path:
     path = store.path.parent / "export.json"
     path.write_text(json.dumps(doc), encoding="utf-8")

@@ -16,7 +16,13 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from chatapp.core.chat.transfer import ImportFormatError
-from chatapp.core.storage.store import Conversation, Message, format_timestamp, timestamp_now
+from chatapp.core.storage.store import (
+    Conversation,
+    Message,
+    format_timestamp,
+    timestamp_now,
+    title_from_text,
+)
 
 __all__ = [
     "ImportFormatError",
@@ -296,9 +302,12 @@ class Tree:
             for m in messages.values()
         ]
         last = max((m.created_at for m in out), default=created)
+        title = self.title or next(  # untitled: named as chatapp names a new conversation
+            (title_from_text(m.content) for m in out if m.role == "user" and m.content.strip()), ""
+        )
         conv = Conversation(
             id=conv_id,
-            title=self.title,
+            title=title,
             created_at=created,
             updated_at=max(self.updated_at or last, created),
             system_prompt=self.system_prompt,
