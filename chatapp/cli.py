@@ -144,8 +144,19 @@ def _parser() -> argparse.ArgumentParser:
     find.add_argument("text", metavar="TEXT", help="words to find (the last one as a prefix)")
     find.add_argument("--limit", type=int, default=50, help="at most N hits (default 50)")
 
-    imp = sub.add_parser("import", parents=[common], help="import a JSON export")
-    imp.add_argument("file", type=Path)
+    imp = sub.add_parser(
+        "import",
+        parents=[common],
+        help="import conversations: a chatapp export, or ChatGPT's, Claude's, Open WebUI's"
+        " or LM Studio's (a file, a folder or a zip file)",
+    )
+    imp.add_argument("file", type=Path, metavar="FILE_OR_FOLDER")
+    imp.add_argument(
+        "--format",
+        choices=("auto", "chatapp", "chatgpt", "claude", "openwebui", "lmstudio"),
+        default="auto",
+        help="the export's format (default: told from the content)",
+    )
     fix = sub.add_parser(
         "repair",
         parents=[common],
@@ -640,27 +651,27 @@ def _repair(data_dir: Path | None, *, force: bool) -> int:
     return 0
 
 
+# Detail lines of what an import left out, at most this many; the rest are counted.
+_SKIPPED_SHOWN = 20
+
+
 def _import(args: argparse.Namespace, data_dir: Path | None) -> int:
-    from chatapp.core.chat.transfer import ImportFormatError, import_json
+    from chatapp.core.chat.importers import ImportFormatError, import_path
     from chatapp.core.storage.store import StoreError
 
-    try:
-        text = args.file.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise CliError(f"no such file: {args.file}") from exc
-    except UnicodeDecodeError as exc:
-        raise CliError(
-            f"{args.file}: not a chatapp export: it is not UTF-8 text "
-            f"(byte {exc.object[exc.start]:#04x} at offset {exc.start})"
-        ) from exc
-    except OSError as exc:
-        raise CliError(f"cannot read {args.file}: {exc.strerror or exc}") from exc
+    if not args.file.exists():
+        raise CliError(f"no such file: {args.file}")
     with _open_store(data_dir) as store:
         try:
-            ids = import_json(store, text)
+            results = import_path(store, args.file, args.format)
         except ImportFormatError as exc:
             raise CliError(f"{args.file}: {exc}") from exc
         except StoreError as exc:
             raise CliError(str(exc)) from exc
-    print(f"imported {len(ids)} conversation(s)", file=sys.stderr)
+    for result in results:
+        print(result.summary(), file=sys.stderr)
+        for line in result.skipped[:_SKIPPED_SHOWN]:
+            print(f"  {line}", file=sys.stderr)
+        if len(result.skipped) > _SKIPPED_SHOWN:
+            print(f"  … and {len(result.skipped) - _SKIPPED_SHOWN} more", file=sys.stderr)
     return 0

@@ -483,8 +483,12 @@ def _check_depth(document: object) -> None:
         stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
 
 
-def _load(text: str) -> object:
-    """``json.loads``, but every way it can refuse the text is an ``ImportFormatError``."""
+def load_json(text: str) -> object:
+    """``json.loads``, but every way it can refuse the text is an ``ImportFormatError``.
+
+    Also used by the other apps' importers (``chatapp.core.chat.importers``), for the same
+    one-line errors and the same limit on nesting.
+    """
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
@@ -511,7 +515,11 @@ def parse_export(text: str) -> list[tuple[Conversation, list[Message]]]:
     Raises:
         ImportFormatError: the first problem found, in one line.
     """
-    document = _load(text)
+    return parse_document(load_json(text))
+
+
+def parse_document(document: object) -> list[tuple[Conversation, list[Message]]]:
+    """``parse_export`` for a document already read from JSON (``load_json``)."""
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
         raise ImportFormatError(f"not a chatapp export (missing 'format': {FORMAT_NAME!r})")
     version = document.get("version")

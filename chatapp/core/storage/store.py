@@ -20,6 +20,7 @@ propagates unchanged.
 from __future__ import annotations
 
 import codecs
+import heapq
 import json
 import logging
 import os
@@ -600,24 +601,36 @@ def _fts_query(text: str) -> str:
 
 
 def _topological(messages: Iterable[Message]) -> list[Message]:
-    """Parents before children, otherwise in (created_at, id) order; raises on a missing parent."""
-    pending = sorted(messages, key=lambda m: (m.created_at, m.id))
-    ids = {m.id for m in pending}
-    placed: set[str] = set()
+    """Parents before children, otherwise in (created_at, id) order; raises on a missing parent.
+
+    Kahn's algorithm with a heap: n log n whatever the tree's shape. Repeated passes over what is
+    left were quadratic for a long thread whose times tie (an import from an app that keeps
+    none, or keeps seconds only), ordered by random ids.
+    """
+    listed = list(messages)
+    ids = {m.id for m in listed}
+    children: dict[str, list[tuple[str, str, int, Message]]] = {}
+    ready: list[tuple[str, str, int, Message]] = []
+    for index, m in enumerate(listed):  # the index: a repeated id is never compared further
+        entry = (m.created_at, m.id, index, m)
+        if m.parent_id is None:
+            heapq.heappush(ready, entry)
+        elif m.parent_id in ids:
+            children.setdefault(m.parent_id, []).append(entry)
+        else:
+            raise ValueError(f"message {m.id!r} has parent {m.parent_id!r} that is missing")
     out: list[Message] = []
-    while pending:
-        rest = []
-        for m in pending:
-            if m.parent_id is None or m.parent_id in placed:
-                out.append(m)
-                placed.add(m.id)
-            elif m.parent_id in ids:
-                rest.append(m)
-            else:
-                raise ValueError(f"message {m.id!r} has parent {m.parent_id!r} that is missing")
-        if len(rest) == len(pending):
-            raise ValueError("messages " + ", ".join(repr(m.id) for m in rest) + " form a loop")
-        pending = rest
+    while ready:
+        m = heapq.heappop(ready)[3]
+        out.append(m)
+        for entry in children.pop(m.id, []):
+            heapq.heappush(ready, entry)
+    if len(out) < len(listed):
+        placed = {id(m) for m in out}
+        rest = sorted(
+            (m for m in listed if id(m) not in placed), key=lambda m: (m.created_at, m.id)
+        )
+        raise ValueError("messages " + ", ".join(repr(m.id) for m in rest) + " form a loop")
     return out
 
 
