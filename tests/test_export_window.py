@@ -91,3 +91,29 @@ def test_the_command_line_exports_html(tmp_path: Path) -> None:
     out = run_cli("export", "--format", "html", "--data-dir", tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("<!DOCTYPE html>") and "&lt;script&gt;" in out.stdout
+
+
+def test_the_window_imports_a_chatgpt_export_and_says_what_it_skipped(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path
+) -> None:
+    from chatapp.ui.main.export import import_from
+    from tests.test_importers import CHATGPT
+
+    window = make_window(data=tmp_path / "data")
+    with qtbot.waitSignal(window.imported, timeout=TIMEOUT) as blocker:
+        import_from(window, CHATGPT)
+    assert blocker.args[0].startswith("Imported ") and "from a ChatGPT export" in blocker.args[0]
+    assert "skipped: " in blocker.args[0]  # its image, at least
+    qtbot.waitUntil(lambda: len(window.sidebar.titles()) == 3, timeout=TIMEOUT)
+    with qtbot.waitSignal(window.conversation_shown, timeout=TIMEOUT):
+        window.conv_list.setCurrentRow(1)  # the first conversation, under its date heading
+    replies = [w for w in window.chat_view.widgets.values() if w.message.role == "assistant"]
+    assert replies and replies[0].meta.text() == "imported (ChatGPT export)"
+    bad = tmp_path / "notes.json"
+    bad.write_text('{"hello": "world"}')
+    count = len(window.sidebar.titles())
+    with qtbot.waitSignal(window.imported, timeout=TIMEOUT) as blocker:
+        import_from(window, bad)
+    assert blocker.args[0].startswith("Nothing was imported from notes.json: not a chatapp export")
+    assert window.banner.isVisible()
+    assert len(window.sidebar.titles()) == count

@@ -487,3 +487,21 @@ def test_parse_text_writes_nothing(store: Store) -> None:
     result = parse_text(CHATGPT.read_text(encoding="utf-8"))
     assert len(result.conversations) == 3 and store.list_conversations() == []
     assert [r.format for r in read_path(DATA / "claude")] == ["claude"]
+
+
+def test_imported_replies_say_where_they_came_from_not_interrupted(
+    store: Store, tmp_path: Path
+) -> None:
+    from chatapp.core.chat.transfer import export_json, import_json
+
+    import_path(store, CHATGPT)
+    replies = [
+        m for c in store.list_conversations() for m in store.messages(c.id) if m.role == "assistant"
+    ]
+    assert replies and all(m.origin == "ChatGPT export" for m in replies)
+    assert not any(m.interrupted for m in replies)
+    exported = export_json(store)
+    with Store.open_dir(tmp_path / "again") as again:
+        import_json(again, exported)
+        copied = [m for c in again.list_conversations() for m in again.messages(c.id)]
+        assert {m.origin for m in copied} == {"ChatGPT export"}

@@ -113,6 +113,8 @@ def _message_dict(m: Message) -> dict[str, Any]:
         out["backend"] = m.backend
     if m.sources is not None:  # the same: only replies given passages from documents
         out["sources"] = json.loads(m.sources.to_json())
+    if m.origin is not None:  # the same: only messages imported from another app
+        out["origin"] = m.origin
     return out
 
 
@@ -366,6 +368,7 @@ def _parse_message(raw: Any, conv_id: str, where: str) -> Message:
         thinking=thinking,
         backend=backend,
         sources=sources,
+        origin=_field(raw, "origin", (str, type(None)), where) if "origin" in raw else None,
     )
 
 

@@ -120,7 +120,10 @@ def _message_columns(conn: sqlite3.Connection) -> str:
     before schema 3, ``restored_tokens`` before 4, ``backend`` before 5, ``sources_json``
     before 6); they read as NULL."""
     return _older_columns(
-        conn, "messages", _MSG_COLUMNS, ("thinking", "restored_tokens", "backend", "sources_json")
+        conn,
+        "messages",
+        _MSG_COLUMNS,
+        ("thinking", "restored_tokens", "backend", "sources_json", "origin"),
     )
 
 

@@ -179,6 +179,7 @@ class Message:
     thinking: str | None = None
     backend: str | None = None
     sources: Sources | None = None
+    origin: str | None = None  # the other app's export it was imported from; None: here
 
     @property
     def partial(self) -> bool:
@@ -187,8 +188,9 @@ class Message:
 
     @property
     def interrupted(self) -> bool:
-        """True for an assistant reply that never finished (or is still streaming)."""
-        return self.role == "assistant" and self.metrics is None
+        """True for an assistant reply that never finished (or is still streaming); an
+        imported reply came without metrics, and is not one."""
+        return self.role == "assistant" and self.metrics is None and self.origin is None
 
 
 RANK_WINDOW: Final = 1000  # search ranks at most this many of the newest matches
@@ -318,6 +320,12 @@ def _v7_examples(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE conversations ADD COLUMN examples_json TEXT")
 
 
+def _v8_origin(conn: sqlite3.Connection) -> None:
+    """Schema 8: where a message was imported from ("ChatGPT export"…; NULL: written here).
+    An imported reply has no metrics, and is not an interrupted one."""
+    conn.execute("ALTER TABLE messages ADD COLUMN origin TEXT")
+
+
 # Forward migrations, in order: step N turns schema N-1 into schema N. Never edit a released step;
 # add a new one.
 MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
@@ -328,6 +336,7 @@ MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
     _v5_backend,
     _v6_documents,
     _v7_examples,
+    _v8_origin,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -467,7 +476,7 @@ _MSG_COLUMNS: Final = (
     "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.created_at, m.model,"
     " m.prompt_tokens, m.prompt_eval_tokens, m.completion_tokens, m.ttft_ms, m.decode_tps,"
     " m.stop_reason, m.dropped_turns, m.restored_tokens, m.thinking, m.backend,"
-    " m.sources_json"
+    " m.sources_json, m.origin"
 )
 
 
@@ -547,6 +556,7 @@ def _message(row: sqlite3.Row) -> Message:
         thinking=row["thinking"],
         backend=row["backend"],
         sources=sources_from_json(row["sources_json"]),
+        origin=row["origin"],
     )
 
 
@@ -1539,8 +1549,8 @@ class Store:
                         "INSERT INTO messages (id, conversation_id, parent_id, role, content,"
                         " created_at, model, prompt_tokens, prompt_eval_tokens,"
                         " completion_tokens, ttft_ms, decode_tps, stop_reason, dropped_turns,"
-                        " restored_tokens, thinking, backend, sources_json)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " restored_tokens, thinking, backend, sources_json, origin)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             m.id,
                             conv.id,
@@ -1553,6 +1563,7 @@ class Store:
                             m.thinking,
                             m.backend,
                             m.sources.to_json() if m.sources is not None else None,
+                            m.origin,
                         ),
                     )
                 # Set last: the leaf must exist before the foreign key can point at it.

@@ -134,3 +134,33 @@ def export_to(
 def _file_stem(title: str) -> str:
     kept = "".join(c if c.isalnum() or c in " -_" else " " for c in title).strip()
     return "-".join(kept.split())[:60] or "conversation"
+
+
+IMPORT_FILTER = (
+    "Exports: chatapp, ChatGPT, Claude, Open WebUI, LM Studio (*.json *.zip);;All files (*)"
+)
+
+
+def import_from(window: MainWindow, source: Path) -> None:
+    """Import every conversation of an export (ours or another app's: the content says which)
+    on the store thread, in one transaction; the window says what came and what was skipped."""
+
+    def job(store: Store) -> str:
+        from chatapp.core.chat.importers import import_path
+        from chatapp.core.chat.transfer import ImportFormatError
+
+        try:
+            results = import_path(store, source)
+        except ImportFormatError as exc:
+            return f"Nothing was imported from {source.name}: {exc}"
+        said = "; ".join(r.summary() for r in results)
+        return said[:1].upper() + said[1:] + "."
+
+    window.db.call(job, window.import_done)
+
+
+def ask_and_import(window: MainWindow) -> None:
+    """File → Import…: an export file (or a zip of one)."""
+    name, _ = QFileDialog.getOpenFileName(window, "Import conversations", "", IMPORT_FILTER)
+    if name:
+        import_from(window, Path(name))

@@ -43,6 +43,9 @@ def build_menus(window: MainWindow) -> None:
         window, file, "&Export conversation…", QKeySequence("Ctrl+Shift+E"), window.export_current
     )
     _action(window, file, "Export &all conversations…", None, window.export)
+    _action(
+        window, file, "&Import conversations…", QKeySequence("Ctrl+Shift+I"), window.import_file
+    )
     file.addSeparator()
     _action(window, file, "&Quit", QKeySequence.StandardKey.Quit, window.close)
     menu_chat = menu.addMenu("&Chat")

@@ -356,6 +356,8 @@ class MessageWidget(QFrame):
             self.meta.setText("generating…")
         elif message.metrics is not None:
             self.meta.setText(message.metrics.footer() + mode)
+        elif message.role == "assistant" and message.origin:
+            self.meta.setText(f"imported ({message.origin})")
         elif message.role == "assistant":
             self.meta.setText("interrupted")
         else:

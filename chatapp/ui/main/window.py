@@ -34,7 +34,7 @@ from chatapp.ui.main.api_server import ApiServerControl, ApiServerDialog
 from chatapp.ui.main.chat_panel import ChatPanel
 from chatapp.ui.main.docs_worker import DocsClient
 from chatapp.ui.main.documents_dialog import DocumentsDialog
-from chatapp.ui.main.export import ask_and_export
+from chatapp.ui.main.export import ask_and_export, ask_and_import
 from chatapp.ui.main.first_run import EmptyState
 from chatapp.ui.main.menus import build_menus
 from chatapp.ui.main.prompts_dialog import PromptsDialog
@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
     search_done = Signal()
     error_shown = Signal(str)
     exported = Signal(str)  # what the status bar says an export did
+    imported = Signal(str)  # what an import did (or why it did nothing)
     new_action: QAction  # set by build_menus
     offline_action: QAction
     recent_menu: QMenu
@@ -662,6 +663,18 @@ class MainWindow(QMainWindow):
             )
             return
         ask_and_export(self, conversation=self.current)
+
+    def import_file(self) -> None:
+        """File → Import…: chatapp, ChatGPT, Claude, Open WebUI or LM Studio exports."""
+        ask_and_import(self)
+
+    def import_done(self, message: str) -> None:
+        if message.startswith("Nothing was imported"):
+            self.show_error(message)
+        else:
+            self.statusBar().showMessage(message, 30_000)
+            self.sidebar.refresh()
+        self.imported.emit(message)
 
     def export_done(self, message: str) -> None:
         self.statusBar().showMessage(message, 15_000)

@@ -24,7 +24,7 @@ import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 
@@ -52,6 +52,12 @@ _NAMES: Final = {
     "claude": f"a {claude.NAME}",
     "openwebui": f"an {openwebui.NAME}",
     "lmstudio": f"an {lmstudio.NAME}",
+}
+_ORIGIN: Final = {
+    "chatgpt": chatgpt.NAME,
+    "claude": claude.NAME,
+    "openwebui": openwebui.NAME,
+    "lmstudio": lmstudio.NAME,
 }
 _PARSERS: Final[dict[str, Callable[[object, Notes], list[Tree]]]] = {
     "chatgpt": chatgpt.parse,
@@ -279,8 +285,9 @@ def _write(store: Store, results: list[SourceImport]) -> None:
                 if conv.id in seen or _exists(store, conv.id):
                     result.already_here += 1
                     result._forget(conv.id)
-                else:
-                    fresh.append((conv, messages))
+                else:  # each message says where it came from ("imported from …")
+                    origin = _ORIGIN[result.format]
+                    fresh.append((conv, [replace(m, origin=origin) for m in messages]))
                 seen.add(conv.id)
             result.conversations = fresh
         items += result.conversations
