@@ -77,7 +77,26 @@ _SCHEMA: Final = (
         INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
     END;
     """,
+    # FTS5's own per-term statistics (in how many chunks each term is), so search can leave out
+    # the words nearly every chunk has before ranking; and a trigram index of the same chunks,
+    # for text without spaces between words (Chinese, Japanese): unicode61 reads a whole run of
+    # CJK characters as one token, so a question matches no passage by keyword there.
+    """
+    CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, 'row');
+    CREATE VIRTUAL TABLE chunks_tri USING fts5(
+        text, content='chunks', content_rowid='id', tokenize='trigram'
+    );
+    CREATE VIRTUAL TABLE chunks_tri_vocab USING fts5vocab(chunks_tri, 'row');
+    CREATE TRIGGER chunks_ai_tri AFTER INSERT ON chunks BEGIN
+        INSERT INTO chunks_tri(rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER chunks_ad_tri AFTER DELETE ON chunks BEGIN
+        INSERT INTO chunks_tri(chunks_tri, rowid, text) VALUES ('delete', old.id, old.text);
+    END;
+    INSERT INTO chunks_tri(chunks_tri) VALUES ('rebuild');
+    """,
 )
+KEYWORD_TABLES: Final = ("chunks_fts", "chunks_tri")
 
 
 class DocIndexError(Exception):
@@ -126,6 +145,7 @@ class DocIndex:
         self.path = path
         self._lock = threading.RLock()
         self._matrices: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._count: int | None = None  # chunks, cached until a write
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -170,6 +190,7 @@ class DocIndex:
     def _writing(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
+            self._count = None
             try:
                 yield self._conn
                 self._conn.execute("COMMIT")
@@ -487,42 +508,120 @@ class DocIndex:
             self._matrices[cid] = (ids, vectors)
             return ids, vectors
 
-    def keyword(self, cid: int, match: str, limit: int) -> list[int]:
-        """Chunk ids matching an FTS5 query, best BM25 first."""
+    def chunk_count(self) -> int:
+        """Chunks in the whole index (every collection: FTS5's statistics are index-wide)."""
+        with self._lock:
+            if self._count is None:
+                self._count = int(self._conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
+            return self._count
+
+    def term_docs(self, table: str, terms: list[str]) -> dict[str, int]:
+        """In how many chunks each term (as the table's tokenizer folded it) is, from FTS5's
+        vocabulary table; a term in none is left out."""
+        if table not in KEYWORD_TABLES:
+            raise ValueError(table)
+        if not terms:
+            return {}
+        vocab = {"chunks_fts": "chunks_vocab", "chunks_tri": "chunks_tri_vocab"}[table]
+        with self._lock:
+            marks = ",".join("?" * len(terms))
+            rows = self._conn.execute(
+                f"SELECT term, doc FROM {vocab} WHERE term IN ({marks})", terms
+            ).fetchall()
+            return {str(t): int(d) for t, d in rows}
+
+    def trigrams_after(self, pair: str, limit: int) -> dict[str, int]:
+        """The trigrams of the index that start with ``pair`` (two characters), with the number
+        of chunks each is in: at most ``limit``, from the trigram vocabulary, by range."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT chunks.id FROM chunks_fts JOIN chunks ON chunks.id = chunks_fts.rowid "
+                "SELECT term, doc FROM chunks_tri_vocab WHERE term >= ? AND term < ? LIMIT ?",
+                (pair.lower(), pair.lower() + "\U0010ffff", limit),
+            ).fetchall()
+            return {str(t): int(d) for t, d in rows}
+
+    def keyword(
+        self, cids: int | list[int], match: str, limit: int, table: str = "chunks_fts"
+    ) -> list[int]:
+        """Chunk ids of the collections matching an FTS5 query on ``table`` (``chunks_fts``,
+        words; ``chunks_tri``, trigrams), best BM25 first."""
+        if table not in KEYWORD_TABLES:
+            raise ValueError(table)
+        ids = [cids] if isinstance(cids, int) else cids
+        if not ids:
+            return []
+        with self._lock:
+            marks = ",".join("?" * len(ids))
+            rows = self._conn.execute(
+                f"SELECT chunks.id FROM {table} JOIN chunks ON chunks.id = {table}.rowid "
                 "JOIN files ON files.id = chunks.file_id "
-                "WHERE chunks_fts MATCH ? AND files.collection_id = ? "
-                "ORDER BY bm25(chunks_fts) LIMIT ?",
-                (match, cid, limit),
+                f"WHERE {table} MATCH ? AND files.collection_id IN ({marks}) "
+                f"ORDER BY bm25({table}) LIMIT ?",
+                (match, *ids, limit),
             ).fetchall()
             return [int(r[0]) for r in rows]
 
-    def files(self, collection: str) -> list[tuple[str, int]]:
-        """The collection's indexed files and how many chunks each has, by path."""
+    def containing(self, cids: list[int], needles: list[str], limit: int) -> list[tuple[int, str]]:
+        """(id, text) of at most ``limit`` chunks of the collections holding any of ``needles``
+        as a substring, in index order: a scan of the chunks' text that stops at ``limit``, for
+        what no index can look up (one or two CJK characters: a trigram needs three)."""
+        if not cids or not needles:
+            return []
         with self._lock:
-            cid = self._collection_id(collection)
+            marks = ",".join("?" * len(cids))
+            anyof = " OR ".join("instr(chunks.text, ?) > 0" for _ in needles)
             rows = self._conn.execute(
-                "SELECT files.path, count(chunks.id) FROM files LEFT JOIN chunks ON "
-                "chunks.file_id = files.id WHERE files.collection_id = ? AND "
-                "files.state = 'indexed' GROUP BY files.id ORDER BY files.path",
-                (cid,),
+                "SELECT chunks.id, chunks.text FROM chunks JOIN files ON files.id = chunks.file_id "
+                f"WHERE files.collection_id IN ({marks}) AND ({anyof}) LIMIT ?",
+                (*cids, *needles, limit),
             ).fetchall()
-            return [(str(r[0]), int(r[1])) for r in rows]
+            return [(int(i), str(t)) for i, t in rows]
 
-    def chunk_rows(self, ids: list[int]) -> dict[int, tuple[str, str, int | None, str | None]]:
-        """id → (file path, text, page, heading)."""
+    def chunk_rows(self, ids: list[int]) -> dict[int, tuple[str, str, int | None, str | None, int]]:
+        """id → (file path, text, page, heading, collection id)."""
         if not ids:
             return {}
         with self._lock:
             marks = ",".join("?" * len(ids))
             rows = self._conn.execute(
-                "SELECT chunks.id, files.path, chunks.text, chunks.page, chunks.heading "
-                f"FROM chunks JOIN files ON files.id = chunks.file_id WHERE chunks.id IN ({marks})",
+                "SELECT chunks.id, files.path, chunks.text, chunks.page, chunks.heading, "
+                "files.collection_id FROM chunks JOIN files ON files.id = chunks.file_id "
+                f"WHERE chunks.id IN ({marks})",
                 ids,
             ).fetchall()
-            return {int(r[0]): (str(r[1]), str(r[2]), r[3], r[4]) for r in rows}
+            return {int(r[0]): (str(r[1]), str(r[2]), r[3], r[4], int(r[5])) for r in rows}
+
+    # whole documents
+
+    def files(self, collection: str) -> list[tuple[str, int]]:
+        """The collection's indexed files (path, number of chunks), by path."""
+        with self._lock:
+            cid = self._collection_id(collection)
+            rows = self._conn.execute(
+                "SELECT files.path, count(chunks.id) FROM files "
+                "LEFT JOIN chunks ON chunks.file_id = files.id "
+                "WHERE files.collection_id = ? AND files.state = 'indexed' "
+                "GROUP BY files.id ORDER BY files.path",
+                (cid,),
+            ).fetchall()
+            return [(str(p), int(n)) for p, n in rows]
+
+    def file_chunks(self, collection: str, path: str) -> list[tuple[int | None, str | None, str]]:
+        """(page, heading, text) of one indexed file's chunks, in the file's order.
+
+        Raises DocIndexError for an unknown collection or a file it has not indexed."""
+        with self._lock:
+            cid = self._collection_id(collection)
+            row = self._conn.execute(
+                "SELECT id FROM files WHERE collection_id = ? AND path = ? AND state = 'indexed'",
+                (cid, path),
+            ).fetchone()
+            if row is None:
+                raise DocIndexError(f"{path} is not indexed in the collection {collection!r}")
+            rows = self._conn.execute(
+                "SELECT page, heading, text FROM chunks WHERE file_id = ? ORDER BY seq", (row[0],)
+            ).fetchall()
+            return [(r[0], r[1], str(r[2])) for r in rows]
 
 
 def _walk(root: Path) -> Iterator[tuple[Path, os.stat_result]]:

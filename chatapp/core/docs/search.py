@@ -2,12 +2,27 @@
 by reciprocal rank fusion, so a passage found by either ranks, and one found by both ranks first.
 
 RRF adds 1/(K + rank) over the lists a passage appears in; it needs no calibration between BM25
-scores and cosines, which live on unrelated scales.
+scores and cosines, which live on unrelated scales, nor between collections embedded by
+different models: each collection's vectors make a list of their own.
+
+Keywords come from two FTS5 tables over the same chunks. Words (Latin, Cyrillic, Greek…) are
+matched as whole words in ``chunks_fts`` (unicode61), as before. A run of CJK characters, which
+has no spaces for unicode61 to split at, is matched in ``chunks_tri`` (trigram) by its
+overlapping pairs of characters (most Chinese words are two): a pair, shorter than a trigram,
+stands for the trigrams the index holds that start with it, read from the trigram vocabulary by
+range, all OR-ed, so BM25 ranks the chunks sharing more of the question's pairs, and rarer ones,
+first. A lone CJK character is looked for by a bounded scan of the chunks' text.
+
+Words nearly every chunk holds ("the", "is", "的是") are left out before matching, by FTS5's own
+per-term statistics (the fts5vocab tables): ranking every chunk that has "the" costs hundreds of
+milliseconds over 100k chunks and tells nothing. When every word of a query is that common, the
+keyword lists are empty and the vectors decide.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -20,8 +35,19 @@ if TYPE_CHECKING:
 
 RRF_K: Final = 60
 CANDIDATES: Final = 50  # from each list, before fusion
+COMMON_FRACTION: Final = 0.05  # a term in more than this share of all chunks is left out…
+COMMON_MIN: Final = 100  # …once it is in more than this many (small collections keep every word)
+SHORT_SCAN: Final = 200  # chunks the scan for a lone CJK character reads at most
+PAIR_TRIGRAMS: Final = 64  # trigrams a pair of CJK characters stands for, at most
 
 _TERM = re.compile(r"\w+", re.UNICODE)
+# Han (with extensions and compatibility ideographs), kana, Hangul syllables, CJK punctuation-free
+_CJK_CHARS: Final = (
+    "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
+)
+_CJK_RUN = re.compile(f"[{_CJK_CHARS}]+")
+_PIECE = re.compile(f"[{_CJK_CHARS}]+|(?:(?![{_CJK_CHARS}])\\w)+")
+_WORDCHAR: Final = f"(?:(?![{_CJK_CHARS}])\\w)"
 
 
 @dataclass(frozen=True)
@@ -29,11 +55,13 @@ class Hit:
     path: str
     page: int | None
     heading: str | None
-    score: float
+    score: float  # the fused RRF score
     text: str
     collection: str = ""
+    # cosine with the query, where the collection's vectors were searched (it has an embedder
+    # of its model); None without one
     similarity: float | None = None
-    keyword: bool = False
+    keyword: bool = False  # found by the keyword search
     chunk_id: int = 0
 
     @property
@@ -44,13 +72,164 @@ class Hit:
         return self.heading or ""
 
 
+@dataclass(frozen=True)
+class _Plan:
+    words: list[str]  # for chunks_fts
+    trigrams: list[str]  # for chunks_tri: CJK trigrams and words glued to CJK text
+    short: list[str]  # lone CJK characters
+
+
+def _terms(text: str) -> list[str]:
+    """Words (non-CJK) and CJK runs of ``text``, in order, once each."""
+    return list(dict.fromkeys(p for t in _TERM.findall(text) for p in _PIECE.findall(t)))
+
+
 def fts_query(text: str) -> str | None:
-    """The user's words as an FTS5 query that cannot be a syntax error: each word quoted, any of
-    them may match (BM25 ranks passages with more of them, and rarer ones, first)."""
-    terms = _TERM.findall(text)
+    """The user's words as an FTS5 query on ``chunks_fts`` that cannot be a syntax error: each
+    word quoted, any of them may match (BM25 ranks passages with more of them, and rarer ones,
+    first). No common-word cap here; ``search`` applies it."""
+    terms = [t for t in _terms(text) if not _CJK_RUN.fullmatch(t)]
+    return _any_of(terms)
+
+
+def _any_of(terms: list[str]) -> str | None:
     if not terms:
         return None
-    return " OR ".join(f'"{t}"' for t in dict.fromkeys(terms))
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in dict.fromkeys(terms))
+
+
+def _fold(word: str) -> str:
+    """``word`` as unicode61 stores it (lower case, diacritics removed), for its statistics."""
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _plan(index: DocIndex, query: str) -> _Plan:
+    terms = _terms(query)
+    cjk = [t for t in terms if _CJK_RUN.fullmatch(t)]
+    words = [t for t in terms if not _CJK_RUN.fullmatch(t)]
+    total = index.chunk_count()
+    limit = max(COMMON_FRACTION * total, COMMON_MIN)
+    # a word with an underscore is a phrase to unicode61 ("a_b" is "a" "b"): kept as it is
+    folded = {w: _fold(w) for w in words if "_" not in w}
+    docs = index.term_docs("chunks_fts", sorted(set(folded.values())))
+    kept = [w for w in words if w not in folded or docs.get(folded[w], 0) <= limit]
+    # a CJK run by its overlapping pairs of characters: Chinese words are mostly two
+    # characters, and a question seldom shares three in a row with the passage that answers it.
+    # A pair is no trigram, so it stands for the trigrams the index has that start with it
+    # (its vocabulary, looked up by range); a pair in too many chunks is left out
+    grams: list[str] = []
+    short: list[str] = []
+    for run in cjk:
+        if len(run) == 1:
+            short.append(run)
+            continue
+        for i in range(len(run) - 1):
+            after = index.trigrams_after(run[i : i + 2], PAIR_TRIGRAMS)
+            if sum(after.values()) <= limit:
+                grams.extend(after)
+    grams = list(dict.fromkeys(grams))
+    # a word glued to CJK text ("基于Transformer的") is no unicode61 token of its own: with a CJK
+    # question, or where no chunk has it as a word, it is looked for in the trigram index too
+    glued = [
+        w for w in kept if len(w) >= 3 and "_" not in w and (cjk or docs.get(folded[w], 0) == 0)
+    ]
+    return _Plan(kept, grams + glued, short)
+
+
+def _keyword_lists(index: DocIndex, cids: list[int], query: str) -> list[list[int]]:
+    plan = _plan(index, query)
+    lists: list[list[int]] = []
+    if (match := _any_of(plan.words)) is not None:
+        lists.append(index.keyword(cids, match, CANDIDATES))
+    if (match := _any_of(plan.trigrams)) is not None:
+        found = index.keyword(cids, match, CANDIDATES, table="chunks_tri")
+        words = [t for t in plan.trigrams if not _CJK_RUN.search(t)]
+        if words and found:  # a trigram match of a word is a substring: keep whole words only
+            whole = re.compile(
+                "|".join(f"(?<!{_WORDCHAR}){re.escape(w)}(?!{_WORDCHAR})" for w in words),
+                re.IGNORECASE,
+            )
+            texts = index.chunk_rows(found)
+            grams_only = [t for t in plan.trigrams if _CJK_RUN.search(t)]
+            found = [
+                c
+                for c in found
+                if c in texts
+                and (whole.search(texts[c][1]) or any(g in texts[c][1].lower() for g in grams_only))
+            ]
+        lists.append(found)
+    if plan.short:
+        rows = index.containing(cids, plan.short, SHORT_SCAN)
+        # more occurrences, in a shorter chunk, first
+        rows.sort(key=lambda r: (-sum(r[1].count(s) for s in plan.short) / (len(r[1]) + 50), r[0]))
+        lists.append([i for i, _ in rows[:CANDIDATES]])
+    return [ranking for ranking in lists if ranking]
+
+
+def search_many(
+    index: DocIndex,
+    sources: list[tuple[str, Embedder | None]],
+    query: str,
+    k: int = 5,
+    *,
+    min_similarity: float = 0.0,
+) -> list[Hit]:
+    """The ``k`` best passages of several collections, each searched by keywords and by its own
+    embedding model (``None``: keywords only), all the ranked lists fused by RRF.
+
+    A passage found only by its vectors, with a cosine below ``min_similarity``, is left out;
+    one found by keywords stays. Raises DocIndexError for an unknown collection."""
+    names = {index.collection_id(name): name for name, _ in sources}
+    cids = list(names)
+    ranked = _keyword_lists(index, cids, query) if query.strip() else []
+    by_keyword = {c for ranking in ranked for c in ranking}
+    cosines: dict[int, float] = {}
+    vectors: list[tuple[np.ndarray, np.ndarray]] = []
+    for name, embedder in sources:
+        if embedder is None or not query.strip():
+            continue
+        ids, matrix = index.matrix(index.collection_id(name))
+        if not len(ids):
+            continue
+        q = np.asarray(embedder.embed([query]).vectors[0], dtype=np.float32)
+        if q.shape[0] != matrix.shape[1]:
+            continue
+        scores = matrix @ q  # unit vectors: the cosine; ~15 ms for 100k x 768
+        n = min(CANDIDATES, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top])]
+        vectors.append((ids, scores))
+        ranking = [
+            int(ids[i]) for i in top if scores[i] >= min_similarity or int(ids[i]) in by_keyword
+        ]
+        ranked.append(ranking)
+    fused: dict[int, float] = {}
+    for ranking in ranked:
+        for rank, chunk_id in enumerate(ranking):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+    best = sorted(fused, key=lambda c: (-fused[c], c))[:k]
+    for ids, scores in vectors:  # the cosine of every hit whose collection's vectors were read
+        at = np.searchsorted(ids, best)  # ids are sorted (matrix() reads them in order)
+        for chunk_id, i in zip(best, at, strict=True):
+            if i < len(ids) and ids[i] == chunk_id:
+                cosines[chunk_id] = float(scores[i])
+    rows = index.chunk_rows(best)
+    return [
+        Hit(
+            path=rows[c][0],
+            page=rows[c][2],
+            heading=rows[c][3],
+            score=fused[c],
+            text=rows[c][1],
+            collection=names[rows[c][4]],
+            similarity=cosines.get(c),
+            keyword=c in by_keyword,
+            chunk_id=c,
+        )
+        for c in best
+        if c in rows
+    ]
 
 
 def search(
@@ -62,70 +241,10 @@ def search(
     *,
     min_similarity: float = 0.0,
 ) -> list[Hit]:
-    """The ``k`` best passages; ``embedder`` ``None``: keyword search only.
+    """The ``k`` best passages of one collection; ``embedder`` ``None``: keyword search only.
 
     Raises DocIndexError for an unknown collection."""
     return search_many(index, [(collection, embedder)], query, k, min_similarity=min_similarity)
-
-
-def search_many(
-    index: DocIndex,
-    sources: list[tuple[str, Embedder | None]],
-    query: str,
-    k: int = 5,
-    *,
-    min_similarity: float = 0.0,
-) -> list[Hit]:
-    """The ``k`` best passages of several collections (each with its own embedding model),
-    their ranked lists fused together."""
-    ranked: list[list[int]] = []
-    owner: dict[int, str] = {}
-    similarity: dict[int, float] = {}
-    keyword: set[int] = set()
-    match = fts_query(query)
-    for collection, embedder in sources:
-        cid = index.collection_id(collection)
-        if match is not None:
-            found = index.keyword(cid, match, CANDIDATES)
-            keyword.update(found)
-            owner.update(dict.fromkeys(found, collection))
-            ranked.append(found)
-        if embedder is not None and query.strip():
-            ids, matrix = index.matrix(cid)
-            if len(ids):
-                q = np.asarray(embedder.embed([query]).vectors[0], dtype=np.float32)
-                if q.shape[0] == matrix.shape[1]:
-                    scores = matrix @ q  # unit vectors: the cosine; ~15 ms for 100k x 768
-                    n = min(CANDIDATES, len(scores))
-                    top = np.argpartition(-scores, n - 1)[:n]
-                    top = top[np.argsort(-scores[top])]
-                    chosen = [int(ids[i]) for i in top]
-                    for i in top:
-                        similarity[int(ids[i])] = float(scores[i])
-                    owner.update(dict.fromkeys(chosen, collection))
-                    ranked.append(chosen)
-    fused: dict[int, float] = {}
-    for ranking in ranked:
-        for rank, chunk_id in enumerate(ranking):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-    kept = [c for c in fused if c in keyword or similarity.get(c, 1.0) >= min_similarity]
-    best = sorted(kept, key=lambda c: (-fused[c], c))[:k]
-    rows = index.chunk_rows(best)
-    return [
-        Hit(
-            rows[c][0],
-            rows[c][2],
-            rows[c][3],
-            fused[c],
-            rows[c][1],
-            collection=owner[c],
-            similarity=similarity.get(c),
-            keyword=c in keyword,
-            chunk_id=c,
-        )
-        for c in best
-        if c in rows
-    ]
 
 
 __all__ = ["Hit", "fts_query", "search", "search_many"]
