@@ -6,9 +6,9 @@ retrieval quality on a small question set, ours against the raw library where th
   very same chunk texts (read back from the index), and how close the two sets of vectors are.
 - Latency: ``search`` over ``--chunks`` chunks generated straight into a DocIndex (text from word
   lists, 10% of it Chinese; random unit vectors of the model's dimension), for a rare word, common
-  words, a Chinese question and a 2-character Chinese word: keyword only, hybrid without the
-  query's embedding (a precomputed vector), hybrid with it; against FTS5 ranking every match
-  (what search did before the common-word cap) and against the numpy product alone.
+  words, a Chinese question, a 2-character Chinese word and lone Chinese characters: keyword
+  only, hybrid without the query's embedding (a precomputed vector), hybrid with it; against FTS5
+  ranking every match (what search did before the common-word cap) and the numpy product alone.
 - Quality: benchmarks/data/docs_qa/ (40 English, 18 Chinese short passages, one question each,
   paraphrased), hit@1 and hit@5 of BM25 only, vectors only and hybrid.
 
@@ -77,6 +77,8 @@ QUERIES = {
     "common words": "the data is",
     "Chinese question": "长城全长多少公里",
     "2-char Chinese": "模型",
+    "1 Chinese char, in none": "茶",
+    "1 Chinese char, common": "的",
 }
 
 

@@ -541,13 +541,14 @@ class DocIndex:
                     self._docs[(vocab, str(t))] = int(d)
             return {t: n for t in terms if (n := self._docs[(vocab, t)])}
 
-    def trigrams_after(self, pair: str, limit: int) -> dict[str, int]:
-        """The trigrams of the index that start with ``pair`` (two characters), with the number
-        of chunks each is in: at most ``limit``, from the trigram vocabulary, by range."""
+    def trigrams_after(self, prefix: str, limit: int) -> dict[str, int]:
+        """The trigrams of the index that start with ``prefix`` (one or two characters), with
+        the number of chunks each is in: at most ``limit``, from the trigram vocabulary, by
+        range."""
         with self._lock:
             rows = self._conn.execute(
                 "SELECT term, doc FROM chunks_tri_vocab WHERE term >= ? AND term < ? LIMIT ?",
-                (pair.lower(), pair.lower() + "\U0010ffff", limit),
+                (prefix.lower(), prefix.lower() + "\U0010ffff", limit),
             ).fetchall()
             return {str(t): int(d) for t, d in rows}
 
