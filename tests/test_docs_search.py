@@ -77,11 +77,24 @@ def test_a_chinese_question_finds_the_chinese_passage_by_keywords(
         assert found(search(index, "zh", "龙井茶产自哪里", None))[0] == "tea.txt"
         assert found(search(index, "zh", "模型", None)) == ["llm.txt"]  # two characters
         assert found(search(index, "zh", "茶", None)) == ["tea.txt"]  # one
+        assert found(search(index, "zh", "鱼", None)) == []  # one in no passage
         # a Latin word glued to Chinese text is no unicode61 token: the trigrams find it
         assert found(search(index, "zh", "Transformer是什么", None)) == ["llm.txt"]
         assert found(search(index, "zh", "transformer", None)) == ["llm.txt"]
         assert found(search(index, "zh", "former", None)) == []  # a word, not a substring
         assert found(search(index, "zh", "lighthouse ship", None)) == ["en.txt"]  # as before
+
+
+def test_a_lone_character_in_too_many_trigrams_is_found_by_a_scan(
+    tmp_path: Path, chinese: Path, embedder: Embedder
+) -> None:
+    # "的" followed by 70 different characters: more trigrams than a lookup stands for
+    (chinese / "many.txt").write_text("".join(f"的{chr(0x4E00 + i)}。" for i in range(70)))
+    with DocIndex(tmp_path / "docs.sqlite3") as index:
+        index.index("zh", [chinese], embedder)
+        hits = search(index, "zh", "的", None, k=20)  # many.txt is cut into a few chunks
+        assert set(found(hits)) == {"many.txt", "llm.txt", "wall.txt", "tea.txt"}
+        assert all(h.keyword for h in hits)
 
 
 def test_min_similarity_drops_passages_found_by_vectors_only(

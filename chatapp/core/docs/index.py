@@ -146,6 +146,9 @@ class DocIndex:
         self._lock = threading.RLock()
         self._matrices: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._count: int | None = None  # chunks, cached until a write
+        # (vocabulary table, term) -> chunks holding it, cached until a write: FTS5 counts a
+        # term's chunks by reading its whole posting list (~10 ms for "the" over 100k chunks)
+        self._docs: dict[tuple[str, str], int] = {}
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -191,6 +194,7 @@ class DocIndex:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             self._count = None
+            self._docs.clear()
             try:
                 yield self._conn
                 self._conn.execute("COMMIT")
@@ -524,19 +528,27 @@ class DocIndex:
             return {}
         vocab = {"chunks_fts": "chunks_vocab", "chunks_tri": "chunks_tri_vocab"}[table]
         with self._lock:
-            marks = ",".join("?" * len(terms))
-            rows = self._conn.execute(
-                f"SELECT term, doc FROM {vocab} WHERE term IN ({marks})", terms
-            ).fetchall()
-            return {str(t): int(d) for t, d in rows}
+            missing = [t for t in dict.fromkeys(terms) if (vocab, t) not in self._docs]
+            if missing:
+                if len(self._docs) > 100_000:
+                    self._docs.clear()
+                for t in missing:
+                    self._docs[(vocab, t)] = 0
+                marks = ",".join("?" * len(missing))
+                for t, d in self._conn.execute(
+                    f"SELECT term, doc FROM {vocab} WHERE term IN ({marks})", missing
+                ):
+                    self._docs[(vocab, str(t))] = int(d)
+            return {t: n for t in terms if (n := self._docs[(vocab, t)])}
 
-    def trigrams_after(self, pair: str, limit: int) -> dict[str, int]:
-        """The trigrams of the index that start with ``pair`` (two characters), with the number
-        of chunks each is in: at most ``limit``, from the trigram vocabulary, by range."""
+    def trigrams_after(self, prefix: str, limit: int) -> dict[str, int]:
+        """The trigrams of the index that start with ``prefix`` (one or two characters), with
+        the number of chunks each is in: at most ``limit``, from the trigram vocabulary, by
+        range."""
         with self._lock:
             rows = self._conn.execute(
                 "SELECT term, doc FROM chunks_tri_vocab WHERE term >= ? AND term < ? LIMIT ?",
-                (pair.lower(), pair.lower() + "\U0010ffff", limit),
+                (prefix.lower(), prefix.lower() + "\U0010ffff", limit),
             ).fetchall()
             return {str(t): int(d) for t, d in rows}
 

@@ -11,7 +11,9 @@ has no spaces for unicode61 to split at, is matched in ``chunks_tri`` (trigram) 
 overlapping pairs of characters (most Chinese words are two): a pair, shorter than a trigram,
 stands for the trigrams the index holds that start with it, read from the trigram vocabulary by
 range, all OR-ed, so BM25 ranks the chunks sharing more of the question's pairs, and rarer ones,
-first. A lone CJK character is looked for by a bounded scan of the chunks' text.
+first. A lone CJK character likewise, by the trigrams starting with it; one too common for
+that is looked for by a scan of the chunks' text that stops at the first ``SHORT_SCAN`` holding
+it (soon: it is common). (An occurrence in a chunk's last two characters starts no trigram.)
 
 Words nearly every chunk holds ("the", "is", "的是") are left out before matching, by FTS5's own
 per-term statistics (the fts5vocab tables): ranking every chunk that has "the" costs hundreds of
@@ -76,7 +78,7 @@ class Hit:
 class _Plan:
     words: list[str]  # for chunks_fts
     trigrams: list[str]  # for chunks_tri: CJK trigrams and words glued to CJK text
-    short: list[str]  # lone CJK characters
+    short: list[str]  # lone CJK characters in too many trigrams: a bounded scan
 
 
 def _terms(text: str) -> list[str]:
@@ -121,8 +123,12 @@ def _plan(index: DocIndex, query: str) -> _Plan:
     grams: list[str] = []
     short: list[str] = []
     for run in cjk:
-        if len(run) == 1:
-            short.append(run)
+        if len(run) == 1:  # as a pair; one the index has in too many trigrams: a scan, which
+            after = index.trigrams_after(run, PAIR_TRIGRAMS)  # stops soon, the char being common
+            if len(after) < PAIR_TRIGRAMS and sum(after.values()) <= limit:
+                grams.extend(after)  # none: in no chunk (but at a chunk's very end), no scan
+            else:
+                short.append(run)
             continue
         for i in range(len(run) - 1):
             after = index.trigrams_after(run[i : i + 2], PAIR_TRIGRAMS)
