@@ -252,3 +252,35 @@ def test_a_conversation_nearing_the_end_of_the_context_is_warned_once(
     assert "of the model's context" in window.notice.label.text()
     assert "oldest turns will be left out" in window.notice.label.text()
     assert window.context_meter.format().endswith("nearly full")
+
+
+def test_a_message_deleted_with_its_replies_comes_back_with_undo(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path
+) -> None:
+    first, _ = seed(tmp_path / "data")
+    with Store.open_dir(tmp_path / "data") as store:
+        (reply,) = [m for m in store.messages(first) if m.role == "assistant"]
+        store.set_current_leaf(first, reply.id)
+        question = reply.parent_id
+    window = make_window(data=tmp_path / "data")
+    open_listed(qtbot, window, "Penguins?")
+    assert [m.content for m in window.state.thread_messages] == ["Penguins?", "They eat krill."]
+    assert question is not None
+    window.chat_view.widgets[question].delete_button.click()
+    qtbot.waitUntil(
+        lambda: [m.content for m in window.state.thread_messages] == ["Penguins, really?"],
+        timeout=TIMEOUT,
+    )
+    assert window.notice.isVisible() and window.notice.label.text() == "Deleted 2 messages."
+    with Store.open_dir(tmp_path / "data") as store:
+        assert len(store.messages(first)) == 1
+    window.notice.action.click()  # Undo
+    qtbot.waitUntil(
+        lambda: (
+            [m.content for m in window.state.thread_messages] == ["Penguins?", "They eat krill."]
+        ),
+        timeout=TIMEOUT,
+    )
+    with Store.open_dir(tmp_path / "data") as store:
+        assert len(store.messages(first)) == 3
+        assert store.get_message(reply.id).content == "They eat krill."

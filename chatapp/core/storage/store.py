@@ -582,6 +582,30 @@ def _messages_where(conn: sqlite3.Connection, column: str, value: str) -> list[M
     return [_message(r) for r in rows]
 
 
+def _insert_message(conn: sqlite3.Connection, conversation_id: str, m: Message) -> None:
+    """One message exactly as given (ids, times, metrics): imports and restores."""
+    conn.execute(
+        "INSERT INTO messages (id, conversation_id, parent_id, role, content, created_at,"
+        " model, prompt_tokens, prompt_eval_tokens, completion_tokens, ttft_ms, decode_tps,"
+        " stop_reason, dropped_turns, restored_tokens, thinking, backend, sources_json, origin)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            m.id,
+            conversation_id,
+            m.parent_id,
+            m.role,
+            m.content,
+            m.created_at,
+            m.model,
+            *_metric_values(m.metrics),
+            m.thinking,
+            m.backend,
+            m.sources.to_json() if m.sources is not None else None,
+            m.origin,
+        ),
+    )
+
+
 def _metric_values(metrics: ReplyMetrics | None) -> tuple[Any, ...]:
     if metrics is None:
         return (None,) * 8
@@ -1261,6 +1285,52 @@ class Store:
 
     # -- messages -------------------------------------------------------------------------------
 
+    def delete_message(self, message_id: str) -> tuple[Conversation, list[Message]]:
+        """Delete a message and every reply and version below it; the conversation then shows
+        its parent's branch. Returns the conversation and what was deleted (whole, oldest
+        first), for ``restore_messages`` to bring back."""
+        with self._writing() as conn:
+            msg = self._msg(conn, message_id)
+            conv = self._conv(conn, msg.conversation_id)
+            everything = _messages_where(conn, "conversation_id", conv.id)
+            below: dict[str | None, list[Message]] = {}
+            for m in everything:
+                below.setdefault(m.parent_id, []).append(m)
+            gone, todo = [], [msg]
+            while todo:  # the subtree, without recursion
+                m = todo.pop()
+                gone.append(m)
+                todo.extend(below.get(m.id, []))
+            ids = {m.id for m in gone}
+            leaf = conv.current_leaf_id
+            if leaf in ids:  # on screen: go up to the parent, then down its newest branch
+                leaf = msg.parent_id
+                while True:
+                    kids = [k for k in below.get(leaf, []) if k.id not in ids]
+                    if not kids:
+                        break
+                    leaf = kids[-1].id
+                conn.execute(
+                    "UPDATE conversations SET current_leaf_id = ? WHERE id = ?", (leaf, conv.id)
+                )
+            conn.execute("DELETE FROM messages WHERE id = ?", (msg.id,))  # cascades down
+            return self._conv(conn, conv.id), _topological(gone)
+
+    def restore_messages(
+        self, conversation_id: str, messages: Sequence[Message], leaf: str | None
+    ) -> Conversation:
+        """Put back what ``delete_message`` returned (same ids, texts, metrics), in one
+        transaction, and show ``leaf``."""
+        with self._writing() as conn:
+            conv = self._conv(conn, conversation_id)
+            for m in _topological(messages):
+                _insert_message(conn, conv.id, m)
+            if leaf is not None:
+                conn.execute(
+                    "UPDATE conversations SET current_leaf_id = ? WHERE id = ?", (leaf, conv.id)
+                )
+            return self._conv(conn, conv.id)
+
     def add_message(
         self,
         conversation_id: str,
@@ -1545,27 +1615,7 @@ class Store:
                         raise StoreError(
                             f"{label}: message {m.id[:8]} is already here; nothing was imported"
                         )
-                    conn.execute(
-                        "INSERT INTO messages (id, conversation_id, parent_id, role, content,"
-                        " created_at, model, prompt_tokens, prompt_eval_tokens,"
-                        " completion_tokens, ttft_ms, decode_tps, stop_reason, dropped_turns,"
-                        " restored_tokens, thinking, backend, sources_json, origin)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            m.id,
-                            conv.id,
-                            m.parent_id,
-                            m.role,
-                            m.content,
-                            m.created_at,
-                            m.model,
-                            *_metric_values(m.metrics),
-                            m.thinking,
-                            m.backend,
-                            m.sources.to_json() if m.sources is not None else None,
-                            m.origin,
-                        ),
-                    )
+                    _insert_message(conn, conv.id, m)
                 # Set last: the leaf must exist before the foreign key can point at it.
                 conn.execute(
                     "UPDATE conversations SET current_leaf_id = ? WHERE id = ?",

@@ -153,6 +153,7 @@ class ChatPanel(QWidget):
         self.docs_bar.manage_requested.connect(self.documents_requested)
         self.chat_view.open_source_requested.connect(self.open_source)
         self.chat_view.fork_requested.connect(self.fork)
+        self.chat_view.delete_requested.connect(self.delete_message)
         cv.addWidget(self.banner)
         cv.addWidget(self.notice)
         cv.addWidget(self.header)
@@ -531,6 +532,33 @@ class ChatPanel(QWidget):
                 self.conversation_updated.emit(result)
 
         self.db.call(job, done)
+
+    def delete_message(self, message_id: str) -> None:
+        """Delete a message and what is below it; the notice offers Undo, which puts every
+        one of them back (same ids, texts, metrics) and shows them again."""
+        conv = self.state.current
+        if conv is None or self.busy:
+            if self.busy:
+                self.show_error("A reply is streaming: stop it (Esc) before deleting messages.")
+            return
+        conv_id, leaf = conv.id, conv.current_leaf_id
+
+        def deleted(result: tuple[Conversation, list[Message]]) -> None:
+            updated, gone = result
+            n = len(gone)
+            self.notice.show_error(
+                f"Deleted {n} message{'s' if n != 1 else ''}.", ("Undo", lambda: undo(gone))
+            )
+            self.open_conversation(updated.id)
+
+        def undo(gone: list[Message]) -> None:
+            self.notice.hide()
+            self.db.call(
+                lambda s: s.restore_messages(conv_id, gone, leaf),
+                lambda _c: self.open_conversation(conv_id),
+            )
+
+        self.db.call(lambda s: s.delete_message(message_id), deleted)
 
     def fork(self, message_id: str) -> None:
         """A new conversation from the start down to this message, opened."""

@@ -133,6 +133,7 @@ class MessageWidget(QFrame):
     save_requested = Signal(str)  # message id: save its whole text to a file
     open_source_requested = Signal(str, object)  # a source's file path, page or None
     fork_requested = Signal(str)  # message id: a new conversation from the start to here
+    delete_requested = Signal(str)  # message id: delete it and what is below it (undoable)
 
     def __init__(
         self,
@@ -215,6 +216,10 @@ class MessageWidget(QFrame):
         self.fork_button.setToolTip("Start a new conversation with the messages up to this one")
         self.fork_button.clicked.connect(lambda: self.fork_requested.emit(self.message.id))
         footer.addWidget(self.fork_button)
+        self.delete_button = self._button("Delete", "deleteMessage", "Delete this message")
+        self.delete_button.setToolTip("Delete this message and the replies below it (Undo follows)")
+        self.delete_button.clicked.connect(lambda: self.delete_requested.emit(self.message.id))
+        footer.addWidget(self.delete_button)
         self.action_button: QPushButton | None = None
         if message.role == "user":
             self.action_button = self._button("Edit", "editMessage", "Edit and resend")

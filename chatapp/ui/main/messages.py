@@ -52,6 +52,7 @@ class ChatView(QScrollArea):
     save_requested = Signal(str)
     open_source_requested = Signal(str, object)  # a source's path, page or None
     fork_requested = Signal(str)  # message id
+    delete_requested = Signal(str)  # message id
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -169,6 +170,7 @@ class ChatView(QScrollArea):
         w.save_requested.connect(self.save_requested)
         w.open_source_requested.connect(self.open_source_requested)
         w.fork_requested.connect(self.fork_requested)
+        w.delete_requested.connect(self.delete_requested)
         if message.id in self._streaming:
             w.set_meta(message, streaming=True)
         branch = self._branches.get(message.id)
