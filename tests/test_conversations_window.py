@@ -114,7 +114,7 @@ def test_duplicate_copies_every_branch_and_fork_copies_the_thread_to_a_message(
         store.set_current_leaf(original.id, reply.id)  # the branch with the reply on screen
     open_listed(qtbot, window, "Penguins?")
     reply_widget = window.chat_view.widgets[reply.id]
-    reply_widget.fork_button.click()
+    reply_widget.fork_action.trigger()
     qtbot.waitUntil(lambda: "Penguins? (fork)" in listed(window), timeout=TIMEOUT)
     qtbot.waitUntil(
         lambda: window.current is not None and window.current.title == "Penguins? (fork)",
@@ -266,7 +266,7 @@ def test_a_message_deleted_with_its_replies_comes_back_with_undo(
     open_listed(qtbot, window, "Penguins?")
     assert [m.content for m in window.state.thread_messages] == ["Penguins?", "They eat krill."]
     assert question is not None
-    window.chat_view.widgets[question].delete_button.click()
+    window.chat_view.widgets[question].delete_action.trigger()
     qtbot.waitUntil(
         lambda: [m.content for m in window.state.thread_messages] == ["Penguins, really?"],
         timeout=TIMEOUT,

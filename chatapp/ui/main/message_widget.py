@@ -25,9 +25,11 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSizePolicy,
     QTextBrowser,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -212,14 +214,20 @@ class MessageWidget(QFrame):
         self.copy_button = self._button("Copy", "copyMessage", "Copy the whole message")
         self.copy_button.clicked.connect(self.copy)
         footer.addWidget(self.copy_button)
-        self.fork_button = self._button("Fork", "forkHere", "New chat from here")
-        self.fork_button.setToolTip("Start a new conversation with the messages up to this one")
-        self.fork_button.clicked.connect(lambda: self.fork_requested.emit(self.message.id))
-        footer.addWidget(self.fork_button)
-        self.delete_button = self._button("Delete", "deleteMessage", "Delete this message")
-        self.delete_button.setToolTip("Delete this message and the replies below it (Undo follows)")
-        self.delete_button.clicked.connect(lambda: self.delete_requested.emit(self.message.id))
-        footer.addWidget(self.delete_button)
+        # the rarer actions wait in a menu: the footer stays narrow enough for an 800 px window
+        self.more_button = QToolButton(self)
+        self.more_button.setObjectName("messageMore")
+        self.more_button.setAccessibleName("More actions on this message")
+        self.more_button.setText("\u22ef")
+        self.more_button.setAutoRaise(True)
+        self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        more = QMenu(self.more_button)
+        self.fork_action = more.addAction("Fork: a new chat from here")
+        self.fork_action.triggered.connect(lambda: self.fork_requested.emit(self.message.id))
+        self.delete_action = more.addAction("Delete (with the replies below it)")
+        self.delete_action.triggered.connect(lambda: self.delete_requested.emit(self.message.id))
+        self.more_button.setMenu(more)
+        footer.addWidget(self.more_button)
         self.action_button: QPushButton | None = None
         if message.role == "user":
             self.action_button = self._button("Edit", "editMessage", "Edit and resend")
