@@ -284,3 +284,75 @@ def test_a_message_deleted_with_its_replies_comes_back_with_undo(
     with Store.open_dir(tmp_path / "data") as store:
         assert len(store.messages(first)) == 3
         assert store.get_message(reply.id).content == "They eat krill."
+
+
+def rows(window: MainWindow) -> list[str]:
+    return [window.conv_list.item(i).text() for i in range(window.conv_list.count())]
+
+
+def test_folders_nest_hold_chats_fold_and_give_them_back_when_deleted(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path
+) -> None:
+    from chatapp.ui.main.sidebar import ROLE_FOLDER
+
+    first, second = seed(tmp_path / "data")
+    window = make_window(data=tmp_path / "data")
+    side = window.sidebar
+    qtbot.waitUntil(lambda: len(listed(window)) == 2, timeout=TIMEOUT)
+    side.new_folder(None, name="Work")
+    qtbot.waitUntil(lambda: "▾ Work" in rows(window), timeout=TIMEOUT)
+    work = next(f for f in side.folders if f.name == "Work")
+    side.new_folder(work.id, name="Birds")
+    qtbot.waitUntil(lambda: "    ▾ Birds" in rows(window), timeout=TIMEOUT)
+    birds = next(f for f in side.folders if f.name == "Birds")
+
+    def item(text: str):
+        return window.conv_list.item(rows(window).index(text))
+
+    # a chat dropped on a folder goes into it (what ConversationList.dropEvent reports)
+    side._dropped([item("Penguins?")], item("    ▾ Birds"))
+    qtbot.waitUntil(lambda: "        Penguins?" in rows(window), timeout=TIMEOUT)
+    assert rows(window)[:3] == ["▾ Work", "    ▾ Birds", "        Penguins?"]
+    assert item("    ▾ Birds").data(ROLE_FOLDER) == birds.id
+    # folding hides what a folder holds
+    side._item_clicked(item("▾ Work"))
+    assert rows(window)[0] == "▸ Work" and "        Penguins?" not in rows(window)
+    side._item_clicked(item("▸ Work"))
+    assert "        Penguins?" in rows(window)
+    # a folder cannot go inside its own subfolder
+    with qtbot.waitSignal(side.error, timeout=TIMEOUT) as blocker:
+        side._dropped([item("▾ Work")], item("    ▾ Birds"))
+    assert "cannot go inside itself" in blocker.args[0]
+    # dropped on the top level's chats, a chat leaves its folder
+    side._dropped([item("        Penguins?")], item("Tides?"))
+    qtbot.waitUntil(lambda: "Penguins?" in rows(window), timeout=TIMEOUT)
+    side._dropped([item("Penguins?")], item("▾ Work"))
+    qtbot.waitUntil(lambda: "    Penguins?" in rows(window), timeout=TIMEOUT)
+    # deleting a folder keeps its chats, at the top level
+    side.delete_folder(work.id)
+    qtbot.waitUntil(lambda: not side.folders, timeout=TIMEOUT)
+    assert sorted(listed(window)) == ["Penguins?", "Tides?"]
+    with Store.open_dir(tmp_path / "data") as store:
+        assert store.folders() == []
+        assert {c.id: c.folder_id for c in store.list_conversations()} == {
+            first: None,
+            second: None,
+        }
+
+
+def test_a_folders_chats_export_together(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path
+) -> None:
+    from chatapp.ui.main.export import export_to
+
+    first, _ = seed(tmp_path / "data")
+    with Store.open_dir(tmp_path / "data") as store:
+        folder = store.create_folder("Birds")
+        store.move_conversations([first], folder.id)
+    window = make_window(data=tmp_path / "data")
+    qtbot.waitUntil(lambda: len(listed(window)) == 2, timeout=TIMEOUT)
+    target = tmp_path / "birds.md"
+    with qtbot.waitSignal(window.exported, timeout=TIMEOUT):
+        export_to(window, target, ids=[c.id for c in window.state.conversations if c.folder_id])
+    text = target.read_text()
+    assert "# Penguins?" in text and "Tides?" not in text

@@ -219,6 +219,8 @@ class ChatService:
             for m in messages
         ]
         store.import_conversation(copy, copied)  # one transaction: all of it or nothing
+        if conv.folder_id is not None:  # beside the original
+            store.move_conversations([copy.id], conv.folder_id)
         return store.get_conversation(copy.id)
 
     def delete_conversation(self, conversation_id: str) -> None:

@@ -130,7 +130,7 @@ def _message_columns(conn: sqlite3.Connection) -> str:
 def _conversation_columns(conn: sqlite3.Connection) -> str:
     """The conversation columns to read (``collections_json`` came with schema 6)."""
     return _older_columns(
-        conn, "conversations", _CONV_COLUMNS, ("collections_json", "examples_json")
+        conn, "conversations", _CONV_COLUMNS, ("collections_json", "examples_json", "folder_id")
     )
 
 

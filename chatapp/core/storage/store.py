@@ -144,6 +144,16 @@ class Conversation:
     current_leaf_id: str | None = None
     collections: tuple[str, ...] = ()  # the document collections it answers from
     examples: tuple[tuple[str, str], ...] = ()  # few-shot (user, assistant) pairs, read first
+    folder_id: str | None = None  # the folder it is in (None: the top level)
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A folder of conversations; ``parent_id`` nests it (None: the top level)."""
+
+    id: str
+    name: str
+    parent_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -326,6 +336,23 @@ def _v8_origin(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE messages ADD COLUMN origin TEXT")
 
 
+def _v9_folders(conn: sqlite3.Connection) -> None:
+    """Schema 9: folders, nested (a deleted folder takes its subfolders; their conversations
+    go back to the top level, never deleted with it)."""
+    conn.execute(
+        """CREATE TABLE folders (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            parent_id TEXT REFERENCES folders(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    conn.execute(
+        "ALTER TABLE conversations ADD COLUMN folder_id TEXT REFERENCES folders(id)"
+        " ON DELETE SET NULL"
+    )
+
+
 # Forward migrations, in order: step N turns schema N-1 into schema N. Never edit a released step;
 # add a new one.
 MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
@@ -337,6 +364,7 @@ MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
     _v6_documents,
     _v7_examples,
     _v8_origin,
+    _v9_folders,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -470,7 +498,7 @@ def _environment_errors(path: Path) -> Iterator[None]:
 
 _CONV_COLUMNS: Final = (
     "id, title, created_at, updated_at, model, system_prompt, settings_json, pinned,"
-    " current_leaf_id, collections_json, examples_json"
+    " current_leaf_id, collections_json, examples_json, folder_id"
 )
 _MSG_COLUMNS: Final = (
     "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.created_at, m.model,"
@@ -500,6 +528,7 @@ def _conversation(row: sqlite3.Row) -> Conversation:
         current_leaf_id=row["current_leaf_id"],
         collections=_collections(row["collections_json"]),
         examples=_examples(row["examples_json"]),
+        folder_id=row["folder_id"],
     )
 
 
@@ -1235,6 +1264,60 @@ class Store:
                 "UPDATE conversations SET collections_json = ? WHERE id = ?", (value, conv.id)
             )
             return self._conv(conn, conv.id)
+
+    # -- folders --------------------------------------------------------------------------------
+
+    def folders(self) -> list[Folder]:
+        """Every folder, by name."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT id, name, parent_id FROM folders ORDER BY name COLLATE NOCASE, id"
+            ).fetchall()
+        return [Folder(r["id"], r["name"], r["parent_id"]) for r in rows]
+
+    def create_folder(self, name: str, parent_id: str | None = None) -> Folder:
+        name = " ".join(name.split())
+        if not name:
+            raise ValueError("a folder needs a name")
+        folder = Folder(new_id(), name, parent_id)
+        with self._writing() as conn:
+            conn.execute(
+                "INSERT INTO folders (id, name, parent_id, created_at) VALUES (?, ?, ?, ?)",
+                (folder.id, folder.name, parent_id, self._tick()),
+            )
+        return folder
+
+    def rename_folder(self, folder_id: str, name: str) -> None:
+        name = " ".join(name.split())
+        if not name:
+            raise ValueError("a folder needs a name")
+        with self._writing() as conn:
+            conn.execute("UPDATE folders SET name = ? WHERE id = ?", (name, folder_id))
+
+    def delete_folder(self, folder_id: str) -> None:
+        """Delete a folder and its subfolders; their conversations go to the top level."""
+        with self._writing() as conn:
+            conn.execute("DELETE FROM folders WHERE id = ?", (folder_id,))
+
+    def move_folder(self, folder_id: str, parent_id: str | None) -> None:
+        """Put a folder inside another (None: the top level); never inside itself."""
+        with self._writing() as conn:
+            up = parent_id
+            while up is not None:
+                if up == folder_id:
+                    raise ValueError("a folder cannot go inside itself")
+                row = conn.execute("SELECT parent_id FROM folders WHERE id = ?", (up,)).fetchone()
+                up = row["parent_id"] if row else None
+            conn.execute("UPDATE folders SET parent_id = ? WHERE id = ?", (parent_id, folder_id))
+
+    def move_conversations(self, conversation_ids: Sequence[str], folder_id: str | None) -> None:
+        """Put conversations in a folder (None: the top level). Not activity: the order stays."""
+        with self._writing() as conn:
+            for cid in conversation_ids:
+                conv = self._conv(conn, cid)
+                conn.execute(
+                    "UPDATE conversations SET folder_id = ? WHERE id = ?", (folder_id, conv.id)
+                )
 
     def set_examples(
         self, conversation_id: str, examples: Sequence[tuple[str, str]]

@@ -96,11 +96,19 @@ def write_pdf(path: Path, page_html: str) -> None:
 
 
 def ask_and_export(
-    window: MainWindow, *, salvage: bool = False, conversation: Conversation | None = None
+    window: MainWindow,
+    *,
+    salvage: bool = False,
+    conversation: Conversation | None = None,
+    ids: list[str] | None = None,
+    title: str = "",
 ) -> None:
     """Ask where (and so in which format), then export there on the store thread; the result
-    shows in the status bar. ``conversation``: that one only, else every one."""
-    if conversation is not None:
+    shows in the status bar. ``conversation``: that one only; ``ids``: those (a folder's);
+    else every one."""
+    if ids is not None:
+        stem = _file_stem(title.removeprefix("Export folder ")) or "folder"
+    elif conversation is not None:
         title, stem = "Export conversation", _file_stem(conversation.title)
     else:
         title = "Save what can be read" if salvage else "Export all conversations"
@@ -113,7 +121,7 @@ def ask_and_export(
     target = Path(name)
     if target.suffix.lower() not in FILTERS.values():  # the filter chosen names the format
         target = target.with_name(target.name + FILTERS.get(chosen, ".json"))
-    export_to(window, target, salvage=salvage, conversation=conversation)
+    export_to(window, target, salvage=salvage, conversation=conversation, ids=ids)
 
 
 def export_to(
@@ -122,8 +130,10 @@ def export_to(
     *,
     salvage: bool = False,
     conversation: Conversation | None = None,
+    ids: list[str] | None = None,
 ) -> None:
-    ids = [conversation.id] if conversation is not None else None
+    if conversation is not None:
+        ids = [conversation.id]
 
     def job(store: Store) -> str:
         return export_file(store, target, salvage=salvage, ids=ids)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QDropEvent, QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -24,6 +27,7 @@ from chatapp.core.storage.store import (
     HIGHLIGHT_END,
     HIGHLIGHT_START,
     Conversation,
+    Folder,
     SearchHit,
     Store,
 )
@@ -33,6 +37,8 @@ from chatapp.ui.main.widgets import clip, named
 from chatapp.ui.main.workers import StoreClient
 
 ROLE_ID = Qt.ItemDataRole.UserRole
+ROLE_FOLDER = Qt.ItemDataRole.UserRole + 1
+INDENT = "    "  # a folder's contents, one step in
 PIN = "★ "  # in every common font, unlike the pin emoji
 SEARCH_DELAY_MS = 150
 UNDO_MS = 10_000  # how long a deleted conversation can be brought back
@@ -59,6 +65,33 @@ def date_group(conv: Conversation, today: date) -> str:
     return when.strftime("%B %Y")
 
 
+class ConversationList(QListWidget):
+    """The conversations, with folders: chats and folders are dragged onto a folder (or out
+    to the top level); the list itself is rebuilt from the store, Qt moves no rows."""
+
+    dropped = Signal(object, object)  # the dragged items, the item dropped on (or None)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # Qt's name
+        self._pressed = self.itemAt(event.position().toPoint())  # what a drag carries
+        super().mousePressEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # Qt's name
+        if event.source() is not self:
+            event.ignore()
+            return
+        pressed = getattr(self, "_pressed", None)
+        dragged = [pressed] if pressed is not None else self.selectedItems()
+        self.dropped.emit(dragged, self.itemAt(event.position().toPoint()))
+        event.setDropAction(Qt.DropAction.IgnoreAction)
+        event.accept()
+
+
 class Sidebar(QWidget):
     """Lists the conversations (store thread) and asks the window to open the one chosen."""
 
@@ -67,6 +100,7 @@ class Sidebar(QWidget):
     error = Signal(str)
     listed = Signal()  # the list on screen is up to date
     search_done = Signal()
+    export_folder_requested = Signal(str)  # a folder's id
 
     def __init__(
         self,
@@ -94,7 +128,11 @@ class Sidebar(QWidget):
         self.search_box.setPlaceholderText("Search (Ctrl+F)")
         self.search_box.setClearButtonEnabled(True)
         self.search_box.textChanged.connect(lambda _t: self._search_timer.start())
-        self.conv_list = named(QListWidget(self), "conversationList", "Conversations")
+        self.folders: list[Folder] = []
+        self.folded: set[str] = set()  # folders shown closed
+        self.conv_list = named(ConversationList(self), "conversationList", "Conversations")
+        self.conv_list.dropped.connect(self._dropped)
+        self.conv_list.itemClicked.connect(self._item_clicked)
         self.conv_list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.conv_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.conv_list.setUniformItemSizes(True)
@@ -138,9 +176,17 @@ class Sidebar(QWidget):
     def refresh(self, select: str | None = None) -> None:
         current = self.state.current
         keep = select or (current.id if current else None)
-        self.db.call(lambda s: s.list_conversations(), lambda convs: self._listed(convs, keep))
+        self.db.call(
+            lambda s: (s.list_conversations(), s.folders()),
+            lambda found: self._listed(found[0], keep, found[1]),
+        )
 
-    def _listed(self, conversations: list[Conversation], select: str | None) -> None:
+    def _listed(
+        self,
+        conversations: list[Conversation],
+        select: str | None,
+        folders: list[Folder] | None = None,
+    ) -> None:
         if self._first_listing:
             # on start: the conversation open last time, else the newest
             self._first_listing = False
@@ -150,11 +196,20 @@ class Sidebar(QWidget):
                 select = newest.id if newest else None
         conversations = [c for c in conversations if c.id not in self._doomed]
         self.state.conversations = conversations
+        self.folders = folders if folders is not None else self.folders
+        known = {f.id for f in self.folders}
         self.conv_list.blockSignals(True)
         self.conv_list.clear()
+        filed: dict[str, list[Conversation]] = {}
+        for conv in conversations:
+            if conv.folder_id in known:
+                filed.setdefault(str(conv.folder_id), []).append(conv)
+        self._add_folders(None, 0, filed, select)
         today = datetime.now().astimezone().date()
         group = None
         for conv in conversations:
+            if conv.folder_id in known:
+                continue
             label = date_group(conv, today)
             if label != group:  # a heading: not selectable, skipped by the keyboard
                 group = label
@@ -164,23 +219,123 @@ class Sidebar(QWidget):
                 font.setBold(True)
                 heading.setFont(font)
                 self.conv_list.addItem(heading)
-            item = QListWidgetItem((PIN if conv.pinned else "") + (conv.title or "New chat"))
-            item.setData(ROLE_ID, conv.id)
-            item.setToolTip(conv.title)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-            self.conv_list.addItem(item)
-            if conv.id == select:
-                item.setSelected(True)
-                self.conv_list.setCurrentItem(item)
+            self._add_conversation(conv, 0, select)
         self.conv_list.blockSignals(False)
         if select and not self.state.is_current(select):
             self.open_requested.emit(select, None)
         self.listed.emit()
 
+    def _add_conversation(self, conv: Conversation, depth: int, select: str | None) -> None:
+        title = (PIN if conv.pinned else "") + (conv.title or "New chat")
+        item = QListWidgetItem(INDENT * depth + title)
+        item.setData(ROLE_ID, conv.id)
+        item.setToolTip(conv.title)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsDragEnabled)
+        self.conv_list.addItem(item)
+        if conv.id == select:
+            item.setSelected(True)
+            self.conv_list.setCurrentItem(item)
+
+    def _add_folders(
+        self,
+        parent: str | None,
+        depth: int,
+        filed: dict[str, list[Conversation]],
+        select: str | None,
+    ) -> None:
+        """The folders under ``parent``, each followed by what it holds (unless folded)."""
+        for folder in (f for f in self.folders if f.parent_id == parent):
+            folded = folder.id in self.folded
+            row = QListWidgetItem(f"{INDENT * depth}{'▸' if folded else '▾'} {folder.name}")
+            row.setData(ROLE_FOLDER, folder.id)
+            row.setToolTip(f"Folder {folder.name}: click to fold or unfold; drop chats on it")
+            row.setFlags(
+                Qt.ItemFlag.ItemIsEnabled
+                | Qt.ItemFlag.ItemIsDropEnabled
+                | Qt.ItemFlag.ItemIsDragEnabled
+            )
+            font = row.font()
+            font.setBold(True)
+            row.setFont(font)
+            self.conv_list.addItem(row)
+            if folded:
+                continue
+            self._add_folders(folder.id, depth + 1, filed, select)
+            for conv in filed.get(folder.id, []):
+                self._add_conversation(conv, depth + 1, select)
+
     def titles(self) -> list[str]:
-        """The conversations listed, in order, without the date headings."""
+        """The conversations listed, in order, without the headings and folders."""
         items = (self.conv_list.item(i) for i in range(self.conv_list.count()))
-        return [it.text() for it in items if it.data(ROLE_ID) is not None]
+        return [it.text().lstrip() for it in items if it.data(ROLE_ID) is not None]
+
+    # -- folders ----------------------------------------------------------------------------
+
+    def _item_clicked(self, item: QListWidgetItem) -> None:
+        folder = item.data(ROLE_FOLDER)
+        if folder is None:
+            return
+        self.folded ^= {folder}
+        self._listed(self.state.conversations, None, self.folders)
+
+    def new_folder(self, parent_id: str | None = None, name: str | None = None) -> None:
+        if name is None:
+            name, ok = QInputDialog.getText(self, "New folder", "Name of the folder:")
+            if not ok:
+                return
+        if not name.strip():
+            return
+        self.db.call(lambda s: s.create_folder(name, parent_id), lambda _f: self.refresh())
+
+    def rename_folder(self, folder_id: str) -> None:
+        folder = next((f for f in self.folders if f.id == folder_id), None)
+        if folder is None:
+            return
+        name, ok = QInputDialog.getText(self, "Rename folder", "Name:", text=folder.name)
+        if ok and name.strip():
+            self.db.call(lambda s: s.rename_folder(folder_id, name), lambda _r: self.refresh())
+
+    def delete_folder(self, folder_id: str) -> None:
+        """Delete a folder (and its subfolders): the chats in them go to the top level."""
+        self.db.call(lambda s: s.delete_folder(folder_id), lambda _r: self.refresh())
+
+    def move_to_folder(self, conversation_ids: list[str], folder_id: str | None) -> None:
+        self.db.call(
+            lambda s: s.move_conversations(conversation_ids, folder_id), lambda _r: self.refresh()
+        )
+
+    def move_folder(self, folder_id: str, parent_id: str | None) -> None:
+        def move(store: Store) -> str | None:
+            try:
+                store.move_folder(folder_id, parent_id)
+            except ValueError as exc:
+                return str(exc)
+            return None
+
+        def moved(problem: str | None) -> None:
+            if problem:
+                self.error.emit(f"The folder was not moved: {problem}.")
+            self.refresh()
+
+        self.db.call(move, moved)
+
+    def _dropped(self, dragged: list[QListWidgetItem], target: QListWidgetItem | None) -> None:
+        """Chats or a folder dropped on a folder, on a chat (into its folder), or on the
+        headings or empty space (the top level)."""
+        folder: str | None = None
+        if target is not None:
+            if target.data(ROLE_FOLDER) is not None:
+                folder = str(target.data(ROLE_FOLDER))
+            elif target.data(ROLE_ID) is not None:
+                conv = self.state.conversation(str(target.data(ROLE_ID)))
+                folder = conv.folder_id if conv is not None else None
+        chats = [str(i.data(ROLE_ID)) for i in dragged if i.data(ROLE_ID) is not None]
+        moving = [str(i.data(ROLE_FOLDER)) for i in dragged if i.data(ROLE_FOLDER) is not None]
+        if chats:
+            self.move_to_folder(chats, folder)
+        for folder_id in moving:
+            if folder_id != folder:
+                self.move_folder(folder_id, folder)
 
     def _current_changed(self) -> None:
         if self.state.current is None:  # a new chat: nothing selected
@@ -197,7 +352,9 @@ class Sidebar(QWidget):
 
     def _item_renamed(self, item: QListWidgetItem) -> None:
         conv_id = item.data(ROLE_ID)
-        title = item.text().removeprefix(PIN).strip()
+        if conv_id is None:
+            return
+        title = item.text().strip().removeprefix(PIN.strip()).strip()
         if not title:
             self.refresh()
             return
@@ -284,15 +441,30 @@ class Sidebar(QWidget):
 
     def _conversation_menu(self, pos: QPoint) -> None:
         item = self.conv_list.itemAt(pos)
-        if item is None:
-            return
-        conv = self.state.conversation(item.data(ROLE_ID))
-        if conv is None:
-            return
         menu = QMenu(self)
+        folder_id = item.data(ROLE_FOLDER) if item is not None else None
+        if folder_id is not None:
+            fid = str(folder_id)
+            menu.addAction("New subfolder…", lambda: self.new_folder(fid))
+            menu.addAction("Rename folder…", lambda: self.rename_folder(fid))
+            menu.addAction("Export folder…", lambda: self.export_folder_requested.emit(fid))
+            menu.addAction("Delete folder (its chats stay)", lambda: self.delete_folder(fid))
+            menu.exec(self.conv_list.mapToGlobal(pos))
+            return
+        conv = self.state.conversation(item.data(ROLE_ID)) if item is not None else None
+        if conv is None:
+            menu.addAction("New folder…", lambda: self.new_folder(None))
+            menu.exec(self.conv_list.mapToGlobal(pos))
+            return
+        assert item is not None
         menu.addAction("Rename", lambda: self.conv_list.editItem(item))
         menu.addAction("Unpin" if conv.pinned else "Pin", lambda: self.toggle_pin(conv.id))
         menu.addAction("Duplicate", lambda: self.duplicate(conv.id))
+        move = menu.addMenu("Move to folder")
+        move.addAction("No folder (top level)", lambda: self.move_to_folder([conv.id], None))
+        for f in self.folders:
+            move.addAction(f.name, partial(self.move_to_folder, [conv.id], f.id))
+        move.addAction("New folder…", lambda: self.new_folder(None))
         menu.addAction("Delete", lambda: self.delete_current(conv.id))
         menu.exec(self.conv_list.mapToGlobal(pos))
 

@@ -198,6 +198,7 @@ class MainWindow(QMainWindow):
         side.error.connect(chat.show_error)
         side.listed.connect(self.conversations_listed)
         side.search_done.connect(self.search_done)
+        side.export_folder_requested.connect(self.export_folder)
         chat.conversations_stale.connect(side.refresh)
         chat.conversation_updated.connect(side.conversation_updated)
         chat.conversation_shown.connect(self.conversation_shown)
@@ -663,6 +664,21 @@ class MainWindow(QMainWindow):
             )
             return
         ask_and_export(self, conversation=self.current)
+
+    def export_folder(self, folder_id: str) -> None:
+        """A folder's chats (its subfolders' too), in any export format."""
+        below = {folder_id}
+        changed = True
+        while changed:
+            more = {f.id for f in self.sidebar.folders if f.parent_id in below}
+            changed = not more <= below
+            below |= more
+        ids = [c.id for c in self.state.conversations if c.folder_id in below]
+        if not ids:
+            self.show_error("This folder holds no conversations to export.")
+            return
+        name = next((f.name for f in self.sidebar.folders if f.id == folder_id), "folder")
+        ask_and_export(self, ids=ids, title=f"Export folder {name}")
 
     def import_file(self) -> None:
         """File → Import…: chatapp, ChatGPT, Claude, Open WebUI or LM Studio exports."""
