@@ -356,3 +356,25 @@ def test_a_folders_chats_export_together(
         export_to(window, target, ids=[c.id for c in window.state.conversations if c.folder_id])
     text = target.read_text()
     assert "# Penguins?" in text and "Tides?" not in text
+
+
+def test_the_turns_left_out_to_fit_the_context_say_so(
+    qtbot: QtBot, make_window: MakeWindow, tiny_model: Path
+) -> None:
+    from chatapp.core.config.settings import LoadSettings
+    from tests.helpers import send
+
+    window = make_window(
+        tiny_model,
+        load=LoadSettings(n_ctx=512),
+        generation=GenerationSettings(max_tokens=8, seed=1),
+    )
+    for i in range(3):
+        reply_id = send(qtbot, window, f"question {i}: " + "tell me more about this " * 14)
+    thread = window.state.thread_messages
+    dropped = window.chat_view.widgets[reply_id].message.metrics
+    assert dropped is not None and dropped.dropped_turns >= 1
+    shown = [window.chat_view.widgets[m.id].left_out_note.isVisibleTo(window) for m in thread]
+    assert shown[: dropped.dropped_turns] == [True] * dropped.dropped_turns
+    assert not any(shown[dropped.dropped_turns :])
+    assert thread[0].content.startswith("question 0")

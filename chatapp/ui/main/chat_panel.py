@@ -38,7 +38,7 @@ from chatapp.ui.main.conversation_settings import ConversationSettingsDialog
 from chatapp.ui.main.docs_bar import DocsBar
 from chatapp.ui.main.docs_worker import DocsClient, IndexStatus
 from chatapp.ui.main.first_run import EmptyState
-from chatapp.ui.main.messages import ChatView
+from chatapp.ui.main.messages import ChatView, left_out_ids
 from chatapp.ui.main.render import escape_plain
 from chatapp.ui.main.state import Stream, WindowState
 from chatapp.ui.main.text_viewer import TextViewer
@@ -222,6 +222,7 @@ class ChatPanel(QWidget):
         self.state.set_thread(messages, versions)
         self.chat_view.dark = is_dark(self)
         self.chat_view.show_messages(messages)
+        self.chat_view.mark_left_out(left_out_ids(messages, len(conv.examples)))
         for m in messages:
             options = versions.get(m.id, [m.id])
             if len(options) > 1 and m.id in options:
@@ -452,6 +453,10 @@ class ChatPanel(QWidget):
         if self.state.is_current(conv_id):
             self.state.put_message(message)
             self.chat_view.finish(message)
+            conv = self.state.current
+            self.chat_view.mark_left_out(
+                left_out_ids(self.state.thread_messages, len(conv.examples) if conv else 0)
+            )
             self.chat_view.set_busy(False)
         self.reply_done.emit(conv_id, message.id)
 

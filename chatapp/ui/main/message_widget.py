@@ -177,6 +177,14 @@ class MessageWidget(QFrame):
         top.addWidget(self.header, 1)
         top.addWidget(self.time_label, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(top)
+        self.left_out_note = QLabel(
+            "Left out of what the model read for the last reply: the context was full", self
+        )
+        self.left_out_note.setObjectName("leftOutNote")
+        self.left_out_note.setEnabled(False)  # the quiet colour
+        self.left_out_note.setWordWrap(True)
+        self.left_out_note.hide()
+        layout.addWidget(self.left_out_note)
         self.thinking = ThinkingBlock(self)
         layout.addWidget(self.thinking)
         if message.thinking:
@@ -375,6 +383,9 @@ class MessageWidget(QFrame):
             self.meta.setText("interrupted")
         else:
             self.meta.setText("")
+
+    def set_left_out(self, left_out: bool) -> None:
+        self.left_out_note.setVisible(left_out)
 
     def set_branch(self, index: int, count: int) -> None:
         """Show "< 2/3 >" when this message has other versions (edits or regenerations)."""

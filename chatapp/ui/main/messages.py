@@ -77,6 +77,7 @@ class ChatView(QScrollArea):
         self._want_lo = self._want_hi = 0  # the window being built towards
         self._branches: dict[str, tuple[int, int]] = {}
         self._streaming: set[str] = set()
+        self.left_out: set[str] = set()  # messages the last reply's model did not read
         self._busy = False
         self._follow = True
         self._anchor: tuple[MessageWidget, int] | None = None  # keeps its offset in the viewport
@@ -173,6 +174,7 @@ class ChatView(QScrollArea):
         w.delete_requested.connect(self.delete_requested)
         if message.id in self._streaming:
             w.set_meta(message, streaming=True)
+        w.set_left_out(message.id in self.left_out)
         branch = self._branches.get(message.id)
         if branch is not None:
             w.set_branch(*branch)
@@ -391,6 +393,12 @@ class ChatView(QScrollArea):
         if w is not None:
             w.set_text(text, streaming=True)
 
+    def mark_left_out(self, ids: set[str]) -> None:
+        """Say on these messages that the model did not read them (the context was full)."""
+        self.left_out = ids
+        for w in self.widgets.values():
+            w.set_left_out(w.message.id in ids)
+
     def finish(self, message: Message) -> None:
         self._streaming.discard(message.id)
         i = self._index.get(message.id)
@@ -418,3 +426,28 @@ class ChatView(QScrollArea):
         self._restore()
         QTimer.singleShot(0, self._restore)  # again once the layout has placed it
         w.setFocus(Qt.FocusReason.OtherFocusReason)
+
+
+def left_out_ids(messages: list[Message], examples: int = 0) -> set[str]:
+    """The messages of a thread that its last reply's model did not read: the engine drops
+    the oldest turns (few-shot examples first, ``examples`` pairs) to fit the context, and the
+    reply's metrics count them."""
+    last = next(
+        (
+            i
+            for i in range(len(messages) - 1, -1, -1)
+            if messages[i].metrics is not None and messages[i].metrics.dropped_turns  # type: ignore[union-attr]
+        ),
+        None,
+    )
+    if last is None:
+        return set()
+    metrics = messages[last].metrics
+    assert metrics is not None
+    n = metrics.dropped_turns - 2 * examples
+    sent = [
+        m
+        for m in messages[:last]
+        if m.role != "system" and not (m.role == "assistant" and not m.content)
+    ]
+    return {m.id for m in sent[: max(0, n)]}
