@@ -378,3 +378,29 @@ def test_the_turns_left_out_to_fit_the_context_say_so(
     assert shown[: dropped.dropped_turns] == [True] * dropped.dropped_turns
     assert not any(shown[dropped.dropped_turns :])
     assert thread[0].content.startswith("question 0")
+
+
+def test_compare_answers_the_last_question_twice_and_keeps_the_one_chosen(
+    qtbot: QtBot, make_window: MakeWindow, tiny_model: Path
+) -> None:
+    from tests.helpers import send
+
+    window = make_window(tiny_model, generation=GenerationSettings(max_tokens=12, seed=1))
+    first = send(qtbot, window, "Name a colour")
+    dialog = window.chat_panel.compare()
+    assert dialog is not None
+    dialog.temperature.setValue(1.5)
+    dialog.seed.setValue(7)
+    with qtbot.waitSignal(dialog.finished_both, timeout=TIMEOUT * 2):
+        dialog.run_button.click()
+    a, b = dialog.ids
+    assert a and b and a != b and first not in (a, b)
+    assert "tok/s" in dialog.metas[0].text() and "tok/s" in dialog.metas[1].text()
+    assert dialog.views[1].toPlainText()
+    with qtbot.waitSignal(window.conversation_shown, timeout=TIMEOUT):
+        dialog.keeps[1].click()  # Keep B
+    qtbot.waitUntil(lambda: window.state.thread_messages[-1].id == b, timeout=TIMEOUT)
+    with Store.open_dir(window.db.worker.store.path.parent) as store:
+        assert window.current is not None
+        replies = [m for m in store.messages(window.current.id) if m.role == "assistant"]
+        assert {first, a, b} <= {m.id for m in replies}  # every reply kept as a version

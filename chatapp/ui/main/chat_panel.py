@@ -33,6 +33,7 @@ from chatapp.core.docs.service import Retrieval
 from chatapp.core.inference.backend import TokenCount
 from chatapp.core.models.modelinfo import file_size_label
 from chatapp.core.storage.store import Conversation, Message, Store, StoreError, timestamp_now
+from chatapp.ui.main.compare_dialog import CompareDialog
 from chatapp.ui.main.composer import Composer
 from chatapp.ui.main.conversation_settings import ConversationSettingsDialog
 from chatapp.ui.main.docs_bar import DocsBar
@@ -82,6 +83,7 @@ class ChatPanel(QWidget):
         self.closing = False
         self.conversation_dialog: ConversationSettingsDialog | None = None
         self.viewer: TextViewer | None = None  # Show all, for the last message asked
+        self.compare_dialog: CompareDialog | None = None
         self._extends_view = False  # whether the coming reply goes below the last message shown
         self._replying = False  # Send or Regenerate asked for a reply that has not ended
         self._repaint = QTimer(self)
@@ -512,6 +514,38 @@ class ChatPanel(QWidget):
             cancel,
             self._docs_options(),
         )
+
+    def compare(self) -> CompareDialog | None:
+        """Chat → Compare…: the last question answered with this chat's settings and with
+        others, side by side; Keep shows the chosen reply (both stay as versions)."""
+        state = self.state
+        conv = state.current
+        questions = [m for m in state.thread_messages if m.role == "user"]
+        if conv is None or not questions:
+            self.show_error("Ask something first: Compare answers the last question twice.")
+            return None
+        if not state.has_model or self.busy:
+            self.show_error(
+                "A reply is still streaming: stop it first."
+                if self.busy
+                else "No model is loaded: open a GGUF model file first."
+            )
+            return None
+        dialog = CompareDialog(
+            self.engine,
+            self.db,
+            conv.id,
+            questions[-1],
+            self.generation_settings(),
+            dark=is_dark(self),
+            parent=self,
+        )
+        dialog.setModal(True)
+        dialog.kept.connect(self.show_version)
+        dialog.finished.connect(lambda _r: self.open_conversation(conv.id))
+        self.compare_dialog = dialog
+        dialog.show()
+        return dialog
 
     def use_prompt(self, prompt: Prompt, new_chat: bool) -> None:
         """A prompt of the library in the chat on screen, or in a new one (its variables

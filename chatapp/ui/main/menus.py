@@ -83,6 +83,7 @@ def build_menus(window: MainWindow) -> None:
         QKeySequence("Ctrl+R"),
         lambda: chat.regenerate(None),
     )
+    _action(window, menu_chat, "C&ompare two replies…", QKeySequence("Ctrl+Shift+K"), chat.compare)
     _action(
         window,
         menu_chat,

@@ -173,6 +173,9 @@ class EngineWorker(QObject):
     reply_finished = Signal(str, str)  # conversation id, message id
     reply_failed = Signal(str, str)  # conversation id, message
     retrieved = Signal(str, object)  # conversation id, Retrieval: what documents gave
+    compare_requested = Signal(str, str, object, object)  # conv, parent, [settings], cancel
+    compare_piece = Signal(int, str)  # which side (0, 1), the text so far
+    compare_done = Signal(int, str, str)  # which side, its message id ("" if none), error
     # conversation id, why saving waits (another program's lock); the reply streams on
     save_delayed = Signal(str, str)
     remote_changed = Signal(object)  # the RemoteModel replies now come from, or None: the engine
@@ -190,6 +193,7 @@ class EngineWorker(QObject):
         self.remote_requested.connect(self._use_remote)
         self.offline_requested.connect(self._set_offline)
         self.chat_requested.connect(self._chat)
+        self.compare_requested.connect(self._compare)
         self.template_requested.connect(self._set_template)
 
     @Slot(str, object, object)
@@ -256,6 +260,40 @@ class EngineWorker(QObject):
         except EngineError:  # no model loaded any more: nothing to change
             return
         self.template_changed.emit(self.engine.model)
+
+    @Slot(str, str, object, object)
+    def _compare(
+        self,
+        conversation_id: str,
+        parent_id: str,
+        sides: list[GenerationSettings],
+        cancel: threading.Event,
+    ) -> None:
+        """Compare: one reply to the same message for each settings, one after the other on
+        this thread, each saved as a version of the reply (the user keeps one on screen)."""
+        for side, settings in enumerate(sides):
+            rows: list[Message] = []
+            text = ""
+            error = ""
+            try:
+                events = self.chats.reply(
+                    self.backend,
+                    conversation_id,
+                    parent_id,
+                    settings,
+                    cancel=cancel,
+                    on_begin=rows.append,
+                )
+                for event in events:
+                    if isinstance(event, TextDelta):
+                        text += event.text
+                        self.compare_piece.emit(side, text)
+            except (EngineError, StoreError, DocsError) as exc:
+                error = str(exc)
+            except Exception as exc:  # a bug: said in words
+                log.exception("compare failed")
+                error = f"generation failed: {exc}"
+            self.compare_done.emit(side, rows[0].id if rows else "", error)
 
     @Slot(str, str, object, object, object)
     def _chat(
