@@ -20,6 +20,7 @@ from chatapp.core.chat.importers.common import (
     as_list,
     as_str,
     epoch_time,
+    first_dict,
     text,
 )
 
@@ -38,16 +39,8 @@ _SKIPPED_KINDS: Final = {
 
 
 def looks_like(document: object) -> bool:
-    item = _first_dict(document)
+    item = first_dict(document)
     return item is not None and isinstance(item.get("mapping"), dict)
-
-
-def _first_dict(document: object) -> dict[str, Any] | None:
-    if isinstance(document, dict):
-        return document
-    if isinstance(document, list):
-        return next((x for x in document[:20] if isinstance(x, dict)), None)
-    return None
 
 
 def parse(document: object, notes: Notes) -> list[Tree]:

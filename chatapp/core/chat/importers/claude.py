@@ -16,6 +16,7 @@ from chatapp.core.chat.importers.common import (
     as_dict,
     as_list,
     as_str,
+    first_dict,
     iso_time,
     text,
 )
@@ -26,10 +27,7 @@ _ROLES: Final = {"human": "user", "user": "user", "assistant": "assistant"}
 
 
 def looks_like(document: object) -> bool:
-    items = [document] if isinstance(document, dict) else document
-    if not isinstance(items, list):
-        return False
-    item = next((x for x in items[:20] if isinstance(x, dict)), None)
+    item = first_dict(document)
     return item is not None and isinstance(item.get("chat_messages"), list)
 
 

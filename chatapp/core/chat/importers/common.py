@@ -74,6 +74,16 @@ def as_list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def first_dict(document: object) -> dict[str, Any] | None:
+    """The document itself if it is an object, else the first object among the first 20
+    items of a list: what the importers look at to tell a format."""
+    if isinstance(document, dict):
+        return document
+    if isinstance(document, list):
+        return next((x for x in document[:20] if isinstance(x, dict)), None)
+    return None
+
+
 def epoch_time(value: object) -> str | None:
     """Seconds since 1970 (or milliseconds, for values past the year 5000) in the store's form;
     ``None`` for anything else, or a moment outside years 1 to 9999."""

@@ -21,6 +21,7 @@ from chatapp.core.chat.importers.common import (
     as_list,
     as_str,
     epoch_time,
+    first_dict,
     split_think,
     text,
 )
@@ -31,8 +32,7 @@ SOURCE: Final = "lmstudio"
 
 
 def looks_like(document: object) -> bool:
-    items = document if isinstance(document, list) else [document]
-    item = next((x for x in items[:20] if isinstance(x, dict)), None)
+    item = first_dict(document)
     if item is None or not isinstance(item.get("messages"), list):
         return False
     first = next((m for m in item["messages"] if isinstance(m, dict)), None)

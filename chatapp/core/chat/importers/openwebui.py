@@ -16,6 +16,7 @@ from chatapp.core.chat.importers.common import (
     as_list,
     as_str,
     epoch_time,
+    first_dict,
     split_think,
     text,
 )
@@ -41,10 +42,7 @@ def _chat(item: object) -> dict[str, Any] | None:
 
 
 def looks_like(document: object) -> bool:
-    items = [document] if isinstance(document, dict) else document
-    if not isinstance(items, list):
-        return False
-    item = next((x for x in items[:20] if isinstance(x, dict)), None)
+    item = first_dict(document)
     return item is not None and _chat(item) is not None
 
 
