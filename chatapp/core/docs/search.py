@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 
 from chatapp.core.docs.index import DocIndex
+from chatapp.core.docs.sources import where
 
 if TYPE_CHECKING:
     from chatapp.core.inference.embeddings import Embedder
@@ -68,10 +69,7 @@ class Hit:
 
     @property
     def where(self) -> str:
-        """ "p. 3", the heading path, or "" where the file has neither."""
-        if self.page is not None:
-            return f"p. {self.page}"
-        return self.heading or ""
+        return where(self.page, self.heading)
 
 
 @dataclass(frozen=True)

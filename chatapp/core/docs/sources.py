@@ -24,6 +24,13 @@ MODES: Final = ("passages", "document")
 SAVED_TEXT_MAX: Final = 2000
 
 
+def where(page: int | None, heading: str | None) -> str:
+    """ "p. 3", the heading path, or "" where a passage has neither."""
+    if page is not None:
+        return f"p. {page}"
+    return heading or ""
+
+
 @dataclass(frozen=True)
 class Source:
     """One passage (or, in document mode, one document) the model was given, numbered [n]."""
@@ -38,10 +45,7 @@ class Source:
 
     @property
     def where(self) -> str:
-        """ "p. 3", the heading path, or "" where the file has neither."""
-        if self.page is not None:
-            return f"p. {self.page}"
-        return self.heading or ""
+        return where(self.page, self.heading)
 
     @property
     def label(self) -> str:
@@ -135,4 +139,5 @@ __all__ = [
     "Sources",
     "sources_from_data",
     "sources_from_json",
+    "where",
 ]
