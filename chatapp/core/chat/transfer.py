@@ -24,7 +24,15 @@ import chatapp
 from chatapp.core.config.settings import GenerationSettings
 from chatapp.core.docs.sources import sources_from_data
 from chatapp.core.inference.metrics import ReplyMetrics, StopReason
-from chatapp.core.storage.store import ROLES, Conversation, Message, Store, timestamp_now
+from chatapp.core.storage.store import (
+    ROLES,
+    Conversation,
+    Message,
+    Store,
+    is_example_list,
+    is_name_list,
+    timestamp_now,
+)
 
 log = logging.getLogger(__name__)
 
@@ -431,7 +439,7 @@ def _collection_names(raw: dict[str, Any], where: str) -> tuple[str, ...]:
     names = raw.get("collections")
     if names is None:
         return ()
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+    if not is_name_list(names):
         raise ImportFormatError(f"{where}: 'collections' must be a list of names")
     for name in names:
         _check_text(name, f"{where}: a collection name")
@@ -442,9 +450,7 @@ def _example_pairs(raw: dict[str, Any], where: str) -> tuple[tuple[str, str], ..
     pairs = raw.get("examples")
     if pairs is None:
         return ()
-    if not isinstance(pairs, list) or not all(
-        isinstance(p, list) and len(p) == 2 and all(isinstance(t, str) for t in p) for p in pairs
-    ):
+    if not is_example_list(pairs):
         raise ImportFormatError(f"{where}: 'examples' must be a list of [user, assistant] texts")
     for user, assistant in pairs:
         _check_text(user, f"{where}: an example")

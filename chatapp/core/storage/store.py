@@ -532,32 +532,38 @@ def _conversation(row: sqlite3.Row) -> Conversation:
     )
 
 
-def _examples(text: str | None) -> tuple[tuple[str, str], ...]:
+def is_example_list(value: object) -> bool:
+    """A conversation's few-shot examples: a list of [user, assistant] texts."""
+    return isinstance(value, list) and all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(t, str) for t in p) for p in value
+    )
+
+
+def is_name_list(value: object) -> bool:
+    """A conversation's document collections: a list of names."""
+    return isinstance(value, list) and all(isinstance(n, str) for n in value)
+
+
+def _json_list(text: str | None, valid: Callable[[object], bool], what: str) -> list[Any]:
+    """A JSON list saved in a column (NULL: empty); unreadable: empty, with a warning."""
     if not text:
-        return ()
+        return []
     try:
-        pairs = json.loads(text)
+        value = json.loads(text)
     except (ValueError, RecursionError):
-        pairs = None
-    if not isinstance(pairs, list) or not all(
-        isinstance(p, list) and len(p) == 2 and all(isinstance(t, str) for t in p) for p in pairs
-    ):
-        log.warning("a conversation's examples cannot be read; it uses none")
-        return ()
-    return tuple((str(u), str(a)) for u, a in pairs)
+        value = None
+    if not valid(value):
+        log.warning("a conversation's %s cannot be read; it uses none", what)
+        return []
+    return list(value)
+
+
+def _examples(text: str | None) -> tuple[tuple[str, str], ...]:
+    return tuple((u, a) for u, a in _json_list(text, is_example_list, "examples"))
 
 
 def _collections(text: str | None) -> tuple[str, ...]:
-    if not text:
-        return ()
-    try:
-        names = json.loads(text)
-    except (ValueError, RecursionError):
-        names = None
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        log.warning("a conversation's document collections cannot be read; it uses none")
-        return ()
-    return tuple(names)
+    return tuple(_json_list(text, is_name_list, "document collections"))
 
 
 def _message(row: sqlite3.Row) -> Message:
