@@ -288,11 +288,8 @@ class EngineWorker(QObject):
                     if isinstance(event, TextDelta):
                         text += event.text
                         self.compare_piece.emit(side, text)
-            except (EngineError, StoreError, DocsError) as exc:
-                error = str(exc)
-            except Exception as exc:  # a bug: said in words
-                log.exception("compare failed")
-                error = f"generation failed: {exc}"
+            except Exception as exc:
+                error = _reply_error(exc, "compare")
             self.compare_done.emit(side, rows[0].id if rows else "", error)
 
     @Slot(str, str, object, object, object)
@@ -333,14 +330,21 @@ class EngineWorker(QObject):
                     self.prompt_progress.emit(message_id, event.done, event.total)
                 elif isinstance(event, TokenCount):
                     self.token_count.emit(message_id, event)
-        except (EngineError, StoreError, DocsError) as exc:
-            self.reply_failed.emit(conversation_id, str(exc))
         except Exception as exc:
-            log.exception("reply failed")
-            self.reply_failed.emit(conversation_id, f"generation failed: {exc}")
+            self.reply_failed.emit(conversation_id, _reply_error(exc, "reply"))
         finally:
             if message_id:
                 self.reply_finished.emit(conversation_id, message_id)
+
+
+def _reply_error(exc: Exception, what: str) -> str:
+    """What the user reads when a reply fails. The environment's errors (the model, the
+    store, the documents) say it themselves; anything else is a bug, logged with its
+    traceback (call it from the ``except`` block) and said in words."""
+    if isinstance(exc, EngineError | StoreError | DocsError):
+        return str(exc)
+    log.exception("%s failed", what)
+    return f"generation failed: {exc}"
 
 
 class EngineClient(QObject):
