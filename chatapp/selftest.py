@@ -101,8 +101,9 @@ def _llama() -> str:
     return f"llama.cpp backend {b.backend}, GPU offload {offload}"
 
 
-def write_pdf(path: Path, text: str) -> None:
-    """A one-page PDF holding ``text``, written by PDFium itself (pypdfium2's raw API)."""
+def write_pdf(path: Path, pages: list[str]) -> None:
+    """A PDF with one line of text per page, written by PDFium itself (pypdfium2's raw API);
+    the tests make their PDFs with it too."""
     import ctypes
 
     import pypdfium2 as pdfium
@@ -110,14 +111,15 @@ def write_pdf(path: Path, text: str) -> None:
 
     pdf = pdfium.PdfDocument.new()
     try:
-        page = pdf.new_page(612, 792)
-        obj = raw.FPDFPageObj_NewTextObj(pdf, b"Helvetica", 12.0)
-        buf = ctypes.create_string_buffer((text + "\x00").encode("utf-16-le"))
-        raw.FPDFText_SetText(obj, ctypes.cast(buf, ctypes.POINTER(raw.FPDF_WCHAR)))
-        raw.FPDFPageObj_Transform(obj, 1, 0, 0, 1, 72, 700)
-        raw.FPDFPage_InsertObject(page, obj)
-        raw.FPDFPage_GenerateContent(page)
-        page.close()
+        for text in pages:
+            page = pdf.new_page(612, 792)
+            obj = raw.FPDFPageObj_NewTextObj(pdf, b"Helvetica", 12.0)
+            buf = ctypes.create_string_buffer((text + "\x00").encode("utf-16-le"))
+            raw.FPDFText_SetText(obj, ctypes.cast(buf, ctypes.POINTER(raw.FPDF_WCHAR)))
+            raw.FPDFPageObj_Transform(obj, 1, 0, 0, 1, 72, 700)
+            raw.FPDFPage_InsertObject(page, obj)
+            raw.FPDFPage_GenerateContent(page)
+            page.close()
         pdf.save(str(path))
     finally:
         pdf.close()
@@ -133,7 +135,7 @@ def _documents() -> str:
 
     with tempfile.TemporaryDirectory() as tmp:
         pdf = Path(tmp) / "self-test.pdf"
-        write_pdf(pdf, "self-test lighthouse")
+        write_pdf(pdf, ["self-test lighthouse"])
         word = Path(tmp) / "self-test.docx"
         document = docx.Document()  # from python-docx's bundled default template
         document.add_heading("Self-test", level=1)

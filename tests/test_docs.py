@@ -7,7 +7,6 @@ The tiny models' vectors carry no meaning, so search is asserted on keyword ques
 
 from __future__ import annotations
 
-import ctypes
 import os
 import threading
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from chatapp.core.docs.extract import Section, Skipped, extract
 from chatapp.core.docs.index import DocIndex, Progress
 from chatapp.core.docs.search import fts_query, search
 from chatapp.core.inference.embeddings import Embedded, Embedder
+from chatapp.selftest import write_pdf
 from tests.helpers import run_cli
 
 INSTALL = (
@@ -35,25 +35,6 @@ HTML = (
     "<script>alert('no')</script></head><body><h1>Tides</h1>"
     "<p>The harbour floods at spring tide &amp; full moon.</p></body></html>"
 )
-
-
-def write_pdf(path: Path, pages: list[str]) -> None:
-    """A PDF with one line of text per page, written by PDFium itself (pypdfium2's raw API)."""
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as raw
-
-    pdf = pdfium.PdfDocument.new()
-    for text in pages:
-        page = pdf.new_page(612, 792)
-        obj = raw.FPDFPageObj_NewTextObj(pdf, b"Helvetica", 12.0)
-        buf = ctypes.create_string_buffer((text + "\x00").encode("utf-16-le"))
-        raw.FPDFText_SetText(obj, ctypes.cast(buf, ctypes.POINTER(raw.FPDF_WCHAR)))
-        raw.FPDFPageObj_Transform(obj, 1, 0, 0, 1, 72, 700)
-        raw.FPDFPage_InsertObject(page, obj)
-        raw.FPDFPage_GenerateContent(page)
-        page.close()
-    pdf.save(str(path))
-    pdf.close()
 
 
 def encrypted_pdf() -> bytes:
