@@ -60,7 +60,7 @@ def test_a_question_naming_a_document_gets_the_whole_document(docs: DocsService)
     found = docs.retrieve(
         ["home"],
         "What does inventory_list.md hold?",
-        budget_tokens=4000,
+        budget_tokens=lambda: 4000,
         count_tokens=words,
     )
     assert found.sources is not None and found.sources.mode == "document"
@@ -75,7 +75,7 @@ def test_a_summary_of_a_document_too_big_for_the_context_falls_back_to_passages(
     docs: DocsService,
 ) -> None:
     found = docs.retrieve(
-        ["home"], "Summarise the inventory list", budget_tokens=10, count_tokens=words
+        ["home"], "Summarise the inventory list", budget_tokens=lambda: 10, count_tokens=words
     )
     assert found.sources is not None and found.sources.mode == "passages"
 
@@ -89,10 +89,13 @@ def test_a_count_question_in_a_one_file_collection_reads_the_whole_file(
     with DocsService.open_dir(tmp_path / "data2") as service:
         service.add("stock", [folder], tiny_model)
         found = service.retrieve(
-            ["stock"], "How many widgets are listed?", budget_tokens=4000, count_tokens=words
+            ["stock"],
+            "How many widgets are listed?",
+            budget_tokens=lambda: 4000,
+            count_tokens=words,
         )
         chinese = service.retrieve(
-            ["stock"], "一共有多少个?", budget_tokens=4000, count_tokens=words
+            ["stock"], "一共有多少个?", budget_tokens=lambda: 4000, count_tokens=words
         )
     assert found.sources is not None and found.sources.mode == "document"
     assert chinese.sources is not None and chinese.sources.mode == "document"

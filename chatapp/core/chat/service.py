@@ -366,9 +366,12 @@ class ChatService:
 
             if self.docs is None:
                 raise DocsError("the documents index is not open")
-            budget = backend.prompt_budget(settings) or UNKNOWN_BUDGET
-            turns = history(self.store, conv.id, parent.id)
-            used = backend.count_tokens(turns[:-1]) if len(turns) > 1 else 0
+
+            def room() -> int:  # only for a whole document: the thread is read and counted
+                budget = backend.prompt_budget(settings) or UNKNOWN_BUDGET
+                turns = history(self.store, conv.id, parent.id)
+                used = backend.count_tokens(turns[:-1]) if len(turns) > 1 else 0
+                return max(0, budget - used)
 
             def count(text: str) -> int:
                 return backend.count_tokens([{"role": "user", "content": text}])
@@ -378,7 +381,7 @@ class ChatService:
                 parent.content,
                 k=docs_k,
                 min_similarity=docs_min_similarity,
-                budget_tokens=max(0, budget - used),
+                budget_tokens=room,
                 count_tokens=count,
             )
             if on_retrieved is not None:

@@ -165,14 +165,15 @@ class DocsService:
         *,
         k: int = 5,
         min_similarity: float = 0.0,
-        budget_tokens: int | None = None,
+        budget_tokens: Callable[[], int] | None = None,
         count_tokens: Callable[[str], int] | None = None,
     ) -> Retrieval:
         """What to answer ``question`` from, out of ``collections``.
 
-        ``budget_tokens``: the most tokens a whole document may take in the prompt
-        (``None``: the whole-document mode is not used); ``count_tokens`` counts them in the
-        chat model's tokens.
+        ``budget_tokens``: asked for the tokens the prompt has room for, only when the question
+        wants a whole document (measuring it may mean tokenizing the conversation); ``None``:
+        the whole-document mode is not used. ``count_tokens`` counts in the chat model's
+        tokens.
 
         A collection whose embedding model is gone is searched by keywords only, and the notes
         say so. Raises DocsError for a collection that does not exist."""
@@ -244,11 +245,11 @@ class DocsService:
         searched: list[tuple[str, Embedder | None]],
         question: str,
         hits: list[Hit],
-        budget_tokens: int,
+        budget_tokens: Callable[[], int],
         count_tokens: Callable[[str], int],
     ) -> tuple[str, Source] | None:
         """The whole-document prompt and its source, when the question wants one document and
-        it fits ``budget_tokens``; else ``None`` (passages are used)."""
+        it fits ``budget_tokens()``; else ``None`` (passages are used)."""
         files = [(name, path) for name, _ in searched for path, _n in self.index.files(name)]
         target = _named_document(question, files)
         if target is None and _WHOLE.search(question):
@@ -265,7 +266,7 @@ class DocsService:
             log.info("whole document %s cannot be read again (%s): passages instead", path, exc)
             return None
         text = document_text(sections)
-        budget = int(budget_tokens * WHOLE_SHARE)
+        budget = int(budget_tokens() * WHOLE_SHARE)
         if len(text) > budget * _CHARS_PER_TOKEN_MAX or count_tokens(text) > budget:
             return None
         source = Source(
