@@ -101,13 +101,13 @@ def ask_and_export(
     salvage: bool = False,
     conversation: Conversation | None = None,
     ids: list[str] | None = None,
-    title: str = "",
+    folder: str = "",
 ) -> None:
     """Ask where (and so in which format), then export there on the store thread; the result
-    shows in the status bar. ``conversation``: that one only; ``ids``: those (a folder's);
-    else every one."""
+    shows in the status bar. ``conversation``: that one only; ``ids``: those, the chats of
+    the folder named ``folder``; else every one."""
     if ids is not None:
-        stem = _file_stem(title.removeprefix("Export folder ")) or "folder"
+        title, stem = f"Export folder {folder}", _file_stem(folder)
     elif conversation is not None:
         title, stem = "Export conversation", _file_stem(conversation.title)
     else:

@@ -678,7 +678,7 @@ class MainWindow(QMainWindow):
             self.show_error("This folder holds no conversations to export.")
             return
         name = next((f.name for f in self.sidebar.folders if f.id == folder_id), "folder")
-        ask_and_export(self, ids=ids, title=f"Export folder {name}")
+        ask_and_export(self, ids=ids, folder=name)
 
     def import_file(self) -> None:
         """File → Import…: chatapp, ChatGPT, Claude, Open WebUI or LM Studio exports."""
