@@ -232,17 +232,21 @@ def test_the_versions_tree_shows_every_branch_and_opens_the_one_chosen(
     )
 
 
+def small_context_window(make_window: MakeWindow, model: Path) -> MainWindow:
+    """A window whose model has 512 tokens of context and replies in at most 8."""
+    from chatapp.core.config.settings import LoadSettings
+
+    return make_window(
+        model, load=LoadSettings(n_ctx=512), generation=GenerationSettings(max_tokens=8, seed=1)
+    )
+
+
 def test_a_conversation_nearing_the_end_of_the_context_is_warned_once(
     qtbot: QtBot, make_window: MakeWindow, tiny_model: Path
 ) -> None:
-    from chatapp.core.config.settings import LoadSettings
     from tests.helpers import send
 
-    window = make_window(
-        tiny_model,
-        load=LoadSettings(n_ctx=512),
-        generation=GenerationSettings(max_tokens=8, seed=1),
-    )
+    window = small_context_window(make_window, tiny_model)
     send(qtbot, window, "short question")
     assert not window.notice.isVisible()
     assert "nearly full" not in window.context_meter.format()
@@ -361,14 +365,9 @@ def test_a_folders_chats_export_together(
 def test_the_turns_left_out_to_fit_the_context_say_so(
     qtbot: QtBot, make_window: MakeWindow, tiny_model: Path
 ) -> None:
-    from chatapp.core.config.settings import LoadSettings
     from tests.helpers import send
 
-    window = make_window(
-        tiny_model,
-        load=LoadSettings(n_ctx=512),
-        generation=GenerationSettings(max_tokens=8, seed=1),
-    )
+    window = small_context_window(make_window, tiny_model)
     for i in range(3):
         reply_id = send(qtbot, window, f"question {i}: " + "tell me more about this " * 14)
     thread = window.state.thread_messages
