@@ -187,3 +187,19 @@ def test_unreadable_saved_sources_show_the_reply_without_them() -> None:
     assert sources_from_json('{"mode": "telepathy", "items": []}') is None
     assert sources_from_json("not json") is None
     assert sources_from_json(None) is None
+
+
+def test_bringing_an_unchanged_collection_up_to_date_loads_no_model(
+    tmp_path: Path, notes: Path, tiny_model: Path
+) -> None:
+    with DocsService.open_dir(tmp_path / "data") as service:
+        service.add("home", [notes], tiny_model)
+        assert service.device(tiny_model) is not None  # chosen and used: loaded
+    with DocsService.open_dir(tmp_path / "data") as service:  # the window's next start
+        again = service.add("home", None)
+        assert again.unchanged == 3 and not again.embedded
+        assert service.device(tiny_model) is None  # nothing needed it
+        (notes / "garden.md").write_text(GARDEN + "\nPrune the roses in March.\n")
+        changed = service.add("home", None)
+        assert [Path(p).name for p in changed.embedded] == ["garden.md"]
+        assert service.device(tiny_model) is not None

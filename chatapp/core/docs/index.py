@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol
 
 import numpy as np
 
@@ -30,7 +30,28 @@ from chatapp.core.docs.chunk import MAX_TOKENS, chunk_sections
 from chatapp.core.docs.extract import Skipped, extract
 
 if TYPE_CHECKING:
-    from chatapp.core.inference.embeddings import Embedder
+    from chatapp.core.inference.embeddings import Embedded
+
+
+class ModelFile(Protocol):
+    @property
+    def path(self) -> Path: ...
+
+
+class TextEmbedder(Protocol):
+    """What indexing needs of an embedding model (``inference.embeddings.Embedder``): its
+    file, and its tokens and vectors, asked only for a file that is new or changed."""
+
+    @property
+    def info(self) -> ModelFile: ...
+
+    @property
+    def max_tokens(self) -> int: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def embed(self, texts: list[str]) -> Embedded: ...
+
 
 DB_FILENAME: Final = "docs.sqlite3"
 EMBED_BATCH: Final = 32
@@ -277,7 +298,7 @@ class DocIndex:
         self,
         collection: str,
         paths: list[Path] | None,
-        embedder: Embedder,
+        embedder: TextEmbedder,
         on_progress: Callable[[Progress], None] | None = None,
         cancel: threading.Event | None = None,
     ) -> IndexResult:
@@ -386,7 +407,7 @@ class DocIndex:
         cid: int,
         path: Path,
         st: os.stat_result,
-        embedder: Embedder,
+        embedder: TextEmbedder,
         result: IndexResult,
         report: Callable[[int, int], None],
         cancel: threading.Event | None,

@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING, Final
 
 from chatapp.core.docs.context import document_text, with_document, with_passages
 from chatapp.core.docs.extract import Skipped, extract
-from chatapp.core.docs.index import DocIndex, DocIndexError, IndexResult, Progress
+from chatapp.core.docs.index import DocIndex, DocIndexError, IndexResult, Progress, TextEmbedder
 from chatapp.core.docs.search import Hit, search_many
 from chatapp.core.docs.sources import SAVED_TEXT_MAX, Source, Sources
 
 if TYPE_CHECKING:
-    from chatapp.core.inference.embeddings import Embedder
+    from chatapp.core.inference.embeddings import Embedded, Embedder
 
 log = logging.getLogger(__name__)
 
@@ -149,12 +149,20 @@ class DocsService:
         for path in paths or []:
             if not path.exists():
                 raise DocsError(f"{path}: no such file or folder")
-        if model is None:
+        if model is None:  # its own model, loaded only if a file turns out new or changed
             if not self.index.exists(name):
                 raise DocsError(f"collection {name!r} is new: choose its embedding model")
-            model = Path(self.index.model_of(name))
-        embedder = self.embedder(model)
+            own = Path(self.index.model_of(name))
+            embedder: TextEmbedder = _LoadedWhenNeeded(own, lambda: self.embedder(own))
+        else:  # a model just chosen: loaded now, so a bad file makes no collection
+            embedder = self.embedder(model)
         return self.index.index(name, paths, embedder, on_progress, cancel)
+
+    def device(self, model: Path | str) -> str | None:
+        """Where an embedding model runs ("CPU", "GPU (CUDA)"…), once it is loaded."""
+        with self._lock:
+            loaded = self._embedders.get(str(Path(model).resolve()))
+        return loaded.device if loaded is not None else None
 
     # -- answering ------------------------------------------------------------------------------
 
@@ -276,6 +284,31 @@ class DocsService:
             collection=collection,
         )
         return with_document(question, path, sections), source
+
+
+@dataclass(frozen=True)
+class _File:
+    path: Path
+
+
+class _LoadedWhenNeeded:
+    """A collection's embedding model for indexing, loaded the first time a file needs its
+    tokens or vectors: bringing an unchanged collection up to date (at every start of the
+    window, after every folder change) loads no model."""
+
+    def __init__(self, path: Path, load: Callable[[], Embedder]) -> None:
+        self.info = _File(path.resolve())
+        self._load = load
+
+    @property
+    def max_tokens(self) -> int:
+        return self._load().max_tokens
+
+    def count_tokens(self, text: str) -> int:
+        return self._load().count_tokens(text)
+
+    def embed(self, texts: list[str]) -> Embedded:
+        return self._load().embed(texts)
 
 
 def _named_document(question: str, files: list[tuple[str, str]]) -> tuple[str, str] | None:

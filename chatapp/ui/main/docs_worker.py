@@ -158,16 +158,13 @@ class DocsWorker(QObject):
             self.status.emit(IndexStatus(collection, p, eta))
 
         try:
-            chosen = model or (
-                Path(self.docs.index.model_of(collection))
-                if self.docs.index.exists(collection)
-                else None
-            )
-            if chosen is not None:  # loaded now, for the run: say where it embeds
-                self.device.emit(str(chosen), self.docs.embedder(chosen).device)
             result = self.docs.add(
                 collection, paths, model, on_progress=progress, cancel=self.pause
             )
+            used = model or Path(self.docs.index.model_of(collection))
+            device = self.docs.device(used)  # None: nothing needed embedding, nothing loaded
+            if device is not None:
+                self.device.emit(str(used), device)
         except (DocsError, DocIndexError) as exc:
             self.failed.emit(f"{collection}: {exc}")
             return
