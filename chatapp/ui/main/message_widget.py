@@ -209,7 +209,13 @@ class MessageWidget(QFrame):
         self.meta.setWordWrap(True)
         self.meta.setMinimumWidth(1)
         self.meta.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        footer.addWidget(self.meta, 1)
+        if message.role == "assistant":
+            # a reply's metrics get a line of their own: beside versions, Copy, ⋯ and
+            # Regenerate, an 800 px window left them a word a line
+            layout.addWidget(self.meta)
+            footer.addStretch(1)
+        else:
+            footer.addWidget(self.meta, 1)
         self.prev_button = self._button("\u2039", "previousVersion", "Previous version")
         self.branch_label = QLabel(self)
         self.branch_label.setObjectName("versionLabel")
