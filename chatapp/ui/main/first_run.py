@@ -100,6 +100,10 @@ class FirstRunPanel(QWidget):
             box.setContentsMargins(6, 2, 6, 2)
             box.addWidget(button, 0, Qt.AlignmentFlag.AlignCenter)
             self.table.setCellWidget(row, 4, cell)
+            # a screen reader reads the cell, not the button in it
+            spoken = QTableWidgetItem()
+            spoken.setData(Qt.ItemDataRole.AccessibleTextRole, button.accessibleName())
+            self.table.setItem(row, 4, spoken)
             self.buttons[model.filename] = button
 
         self.open_button = QPushButton("I already have a GGUF file…", self)

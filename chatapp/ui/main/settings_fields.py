@@ -100,6 +100,7 @@ def combo_box(name: str, accessible: str, items: list[tuple[str, object]]) -> QC
     combo = QComboBox()
     combo.setObjectName(name)
     combo.setAccessibleName(accessible)
+    combo.view().setAccessibleName(accessible)  # its list of choices, as a screen reader sees it
     for text, data in items:
         combo.addItem(text, data)
     return combo

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -127,6 +128,8 @@ class Sidebar(QWidget):
         self.search_box = named(QLineEdit(self), "searchBox", "Search conversations")
         self.search_box.setPlaceholderText("Search (Ctrl+F)")
         self.search_box.setClearButtonEnabled(True)
+        for clear in self.search_box.findChildren(QToolButton):  # Qt's own ✕ in the box
+            clear.setAccessibleName(self.tr("Clear the search"))
         self.search_box.textChanged.connect(lambda _t: self._search_timer.start())
         self.folders: list[Folder] = []
         self.folded: set[str] = set()  # folders shown closed
@@ -503,6 +506,13 @@ class Sidebar(QWidget):
             item.setSizeHint(label.sizeHint())
             item.setText("")
             item.setToolTip(hit.snippet.replace(HIGHLIGHT_START, "").replace(HIGHLIGHT_END, ""))
+            # the row shows a label; a screen reader reads the item
+            item.setData(
+                Qt.ItemDataRole.AccessibleTextRole,
+                self.tr("{title}: {snippet}").format(
+                    title=hit.conversation_title or self.tr("New chat"), snippet=item.toolTip()
+                ),
+            )
             self.results.addItem(item)
             self.results.setItemWidget(item, label)
         self.results.setVisible(True)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +34,8 @@ class MetadataDialog(QDialog):
         self.filter.setAccessibleName("Filter the metadata")
         self.filter.setPlaceholderText("Filter keys and values, e.g. context or rope")
         self.filter.setClearButtonEnabled(True)
+        for clear in self.filter.findChildren(QToolButton):  # Qt's own ✕ in the box
+            clear.setAccessibleName(self.tr("Clear the filter"))
         self.filter.textChanged.connect(self._filter)
         self.table = table("metadataTable", "Metadata keys and values", ["Key", "Type", "Value"])
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)

@@ -137,6 +137,7 @@ class ModelsDialog(QDialog):
         self.sort = QComboBox()
         self.sort.setObjectName("hubSort")
         self.sort.setAccessibleName("Sort by")
+        self.sort.view().setAccessibleName(self.tr("Sort by"))
         for label, key in (
             ("Most downloaded", "downloads"),
             ("Most liked", "likes"),

@@ -1,0 +1,149 @@
+"""Screen readers: every control of every window and dialog has an accessible name, read
+through Qt's accessibility tree (QAccessible), as Orca, NVDA and VoiceOver read it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAccessible, QAccessibleInterface
+from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
+from pytestqt.qtbot import QtBot
+
+from chatapp.core.config.appsettings import AppSettings
+from chatapp.core.models.metadata import read_metadata
+from chatapp.ui.main.conversation_settings import ConversationSettingsDialog
+from chatapp.ui.main.settings_dialog import SettingsDialog
+from chatapp.ui.main.text_viewer import TextViewer
+from chatapp.ui.models.metadata_dialog import MetadataDialog
+from tests.helpers import TIMEOUT, MakeWindow, send
+
+R = QAccessible.Role
+#: The roles a user acts on: each must say what it is.
+INTERACTIVE = {
+    R.PushButton,
+    R.CheckBox,
+    R.RadioButton,
+    R.ComboBox,
+    R.EditableText,
+    R.SpinBox,
+    R.Slider,
+    R.Dial,
+    R.List,
+    R.ListItem,
+    R.Tree,
+    R.TreeItem,
+    R.Table,
+    R.Cell,
+    R.PageTab,
+    R.PageTabList,
+    R.Link,
+    R.ButtonMenu,
+    R.ButtonDropDown,
+    R.ButtonDropGrid,
+    R.MenuItem,
+    R.HotkeyField,
+}
+
+
+def walk(
+    root: QAccessibleInterface | None, path: str = ""
+) -> Iterator[tuple[str, QAccessibleInterface]]:
+    """Every interface below ``root`` (itself included), with the names above it."""
+    if root is None or not root.isValid():
+        return
+    here = f"{path} > {_describe(root)}" if path else _describe(root)
+    yield here, root
+    for i in range(root.childCount()):
+        yield from walk(root.child(i), here)
+
+
+def _describe(iface: QAccessibleInterface) -> str:
+    obj: QObject | None = iface.object()
+    name = iface.text(QAccessible.Text.Name).strip()
+    kind = type(obj).__name__ if obj is not None else "item"
+    oname = obj.objectName() if obj is not None and obj.objectName() else ""
+    said = f" {name[:30]!r}" if name else ""
+    return f"{iface.role().name}[{kind}{'#' + oname if oname else ''}]{said}"
+
+
+def unnamed(widget: QWidget) -> list[str]:
+    """The interactive elements of ``widget``'s window (and of its menus) without a name."""
+    roots = [widget, *widget.findChildren(QMenu)]
+    found = []
+    for root in roots:
+        for path, iface in walk(QAccessible.queryAccessibleInterface(root)):
+            if iface.role() in INTERACTIVE and not iface.text(QAccessible.Text.Name).strip():
+                found.append(path)
+    return found
+
+
+def assert_all_named(widget: QWidget) -> None:
+    missing = unnamed(widget)
+    assert not missing, f"{len(missing)} element(s) without an accessible name:\n" + "\n".join(
+        missing
+    )
+
+
+def interactive(widget: QWidget) -> int:
+    """How many interactive elements the walk met (so an empty walk cannot pass)."""
+    return sum(
+        iface.role() in INTERACTIVE
+        for _p, iface in walk(QAccessible.queryAccessibleInterface(widget))
+    )
+
+
+def test_the_main_window_names_every_control_a_screen_reader_reaches(
+    qtbot: QtBot, make_window: MakeWindow, tiny_model: Path
+) -> None:
+    window = make_window()
+    assert interactive(window) > 20
+    assert_all_named(window)  # the first run: no model, no conversation
+    with qtbot.waitSignal(window.model_loaded, timeout=TIMEOUT):
+        window.load_model(tiny_model)
+    send(qtbot, window, "Name a colour")
+    window.search_box.setText("colour")
+    qtbot.waitUntil(lambda: window.results.isVisible() and window.results.count() > 0)
+    assert_all_named(window)  # a conversation, its messages, search results
+
+
+def test_every_dialog_names_every_control(
+    qtbot: QtBot, make_window: MakeWindow, tiny_model: Path, test_keyring: Path
+) -> None:
+    from chatapp.ui.main.api_server import ApiServerDialog
+
+    window = make_window(tiny_model)
+    send(qtbot, window, "Name a colour")
+    assert window.current is not None
+    dialogs: list[QWidget] = [
+        SettingsDialog(AppSettings(), window),
+        ConversationSettingsDialog(window.settings, window.current, window, model=window.model),
+    ]
+    with ThreadPoolExecutor(1) as pool:  # read off the GUI thread, as the Library reads it
+        metadata = pool.submit(read_metadata, tiny_model).result()
+    dialogs.append(MetadataDialog("tiny-chat.gguf", metadata, window))
+    dialogs.append(window.open_models())
+    dialogs.append(window.open_prompts())
+    dialogs.append(window.open_servers())
+    docs = window.open_documents()
+    assert docs is not None
+    dialogs.append(docs)
+    dialogs.append(ApiServerDialog(window.api_server, window))
+    dialogs.append(TextViewer("Reply", "some text", 9, window))
+    compare = window.chat_panel.compare()
+    assert compare is not None
+    dialogs.append(compare)
+    about = QMessageBox(QMessageBox.Icon.Information, "About chatapp", window.about_text())
+    about.setParent(window, about.windowFlags())
+    dialogs.append(about)
+    failures = []
+    for dialog in dialogs:
+        dialog.show()
+        assert interactive(dialog) > 0, type(dialog).__name__
+        failures += unnamed(dialog)
+        dialog.close()
+    assert not failures, f"{len(failures)} element(s) without an accessible name:\n" + "\n".join(
+        failures
+    )
