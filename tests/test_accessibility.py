@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 from chatapp.core.config.appsettings import AppSettings
 from chatapp.core.models.metadata import read_metadata
 from chatapp.ui.main.conversation_settings import ConversationSettingsDialog
+from chatapp.ui.main.message_widget import MessageWidget
 from chatapp.ui.main.settings_dialog import SettingsDialog
 from chatapp.ui.main.text_viewer import TextViewer
 from chatapp.ui.models.metadata_dialog import MetadataDialog
@@ -147,3 +148,60 @@ def test_every_dialog_names_every_control(
     assert not failures, f"{len(failures)} element(s) without an accessible name:\n" + "\n".join(
         failures
     )
+
+
+def test_each_message_tells_a_screen_reader_who_wrote_it_with_which_model_and_what(
+    qtbot: QtBot, make_window: MakeWindow, tiny_model: Path
+) -> None:
+    window = make_window(tiny_model)
+    question = send(qtbot, window, "Name a colour")
+    reply = window.state.thread_messages[-1]
+    assert reply.id == question and reply.role == "assistant" and reply.content
+    mine = window.state.thread_messages[-2]
+    said = {
+        m.id: QAccessible.queryAccessibleInterface(window.chat_view.widgets[m.id])
+        for m in (mine, reply)
+    }
+    assert said[mine.id].text(QAccessible.Text.Name) == "You: Name a colour"
+    assert said[mine.id].text(QAccessible.Text.Description) == "Name a colour"
+    name = said[reply.id].text(QAccessible.Text.Name)
+    start = " ".join(reply.content.split())[:40]
+    assert name.startswith(f"Assistant, {reply.model}: {start}"), name
+    assert said[reply.id].text(QAccessible.Text.Description) == reply.content
+    # and the messages are there in the tree, in order, under the conversation
+    names = [
+        iface.text(QAccessible.Text.Name)
+        for _p, iface in walk(QAccessible.queryAccessibleInterface(window.chat_view))
+        if isinstance(iface.object(), MessageWidget)
+    ]
+    assert names == [said[mine.id].text(QAccessible.Text.Name), name]
+
+
+def test_a_finished_reply_is_announced_once_and_nothing_while_it_streams(
+    qtbot: QtBot, make_window: MakeWindow, tiny_model: Path
+) -> None:
+    window = make_window(tiny_model)
+    announced: list[str] = []
+    while_streaming: list[tuple[int, str]] = []  # (announcements so far, the reply's name)
+    window.chat_panel.announced.connect(announced.append)
+
+    def piece(_text: str) -> None:
+        stream = window.state.stream
+        assert stream is not None
+        w = window.chat_view.widgets.get(stream.message_id)
+        while_streaming.append((len(announced), w.accessibleName() if w else ""))
+
+    window.reply_piece.connect(piece)
+    first = send(qtbot, window, "Name a colour")
+    assert len(while_streaming) > 5  # it streamed, a piece at a time
+    assert {n for n, _name in while_streaming} == {0}  # no announcement before the end
+    model = window.model.info.name if window.model else ""
+    # its name says it is being written, not each token (a screen reader would re-read it)
+    assert {name for _n, name in while_streaming} <= {"", f"Assistant, {model}: writing…"}
+    reply = " ".join(next(m for m in window.state.thread_messages if m.id == first).content.split())
+    assert len(announced) == 1 and announced[0].startswith("Reply finished: ")
+    spoken = announced[0].removeprefix("Reply finished: ")
+    assert len(spoken) <= 200 and reply.startswith(spoken.removesuffix("…"))
+    assert len(spoken) > 20
+    send(qtbot, window, "And another")
+    assert len(announced) == 2  # one per reply

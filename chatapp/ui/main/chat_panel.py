@@ -44,10 +44,11 @@ from chatapp.ui.main.render import escape_plain
 from chatapp.ui.main.state import Stream, WindowState
 from chatapp.ui.main.text_viewer import TextViewer
 from chatapp.ui.main.theme import is_dark
-from chatapp.ui.main.widgets import ErrorBanner, clip, named
+from chatapp.ui.main.widgets import ErrorBanner, announce, clip, named
 from chatapp.ui.main.workers import DocsOptions, EngineClient, StoreClient
 
 REPAINT_MS = 33  # ~30 repaints a second, however fast the model is
+ANNOUNCED_CHARS = 200  # of a finished reply, said by a screen reader
 
 
 class ChatPanel(QWidget):
@@ -61,6 +62,7 @@ class ChatPanel(QWidget):
     conversation_updated = Signal(object)  # Conversation: its settings were saved
     message_saved = Signal(str, int)  # path, bytes: Save to file… finished
     documents_requested = Signal()  # Manage documents…
+    announced = Signal(str)  # what screen readers were told (a reply finished)
 
     def __init__(
         self,
@@ -460,7 +462,18 @@ class ChatPanel(QWidget):
                 left_out_ids(self.state.thread_messages, len(conv.examples) if conv else 0)
             )
             self.chat_view.set_busy(False)
+        self.announce_reply(message)
         self.reply_done.emit(conv_id, message.id)
+
+    def announce_reply(self, message: Message) -> None:
+        """Tell screen readers that a reply is complete, once, with its start (not while it
+        streams: a token at a time would drown out everything else)."""
+        text = " ".join(message.content.split())
+        if not text:
+            return
+        said = self.tr("Reply finished: {start}").format(start=clip(text, ANNOUNCED_CHARS))
+        announce(self, said)
+        self.announced.emit(said)
 
     def _save_delayed(self, _conv_id: str, reason: str) -> None:
         self.show_error(

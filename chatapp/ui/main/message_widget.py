@@ -42,9 +42,12 @@ from chatapp.ui.main.render_stream import MarkdownStream, StreamUpdate, render_b
 from chatapp.ui.main.sources_view import SourcesView
 from chatapp.ui.main.text_viewer import SHOW_ALL_BYTES
 from chatapp.ui.main.thinking import ThinkingBlock
+from chatapp.ui.main.widgets import clip
 
 _SAFE_SCHEMES = ("http", "https", "mailto")
 COPIED_MS = 1500  # how long Copy says "Copied"
+SPOKEN_NAME = 120  # characters of a message's text in its accessible name
+SPOKEN_TEXT = 20_000  # ... and in its accessible description (the whole text, most often)
 
 
 def _separator_format() -> QTextCharFormat:
@@ -346,6 +349,7 @@ class MessageWidget(QFrame):
 
     def set_text(self, text: str, *, streaming: bool) -> None:
         self.text = text
+        self._speak(text, streaming=streaming)
         if not streaming and self._show_start(text):
             self._stream = None
             return
@@ -370,6 +374,20 @@ class MessageWidget(QFrame):
         else:
             self.body.show_html(escape_plain(text))
 
+    def _speak(self, text: str, *, streaming: bool) -> None:
+        """What a screen reader says of the message: who wrote it (the model, for a reply) and
+        its text; a streaming reply says only that it is being written, not every token."""
+        if self.message.role == "user":
+            who = self.tr("You")
+        else:
+            who = self.tr("Assistant, {model}").format(model=self.message.model or "model")
+        if streaming:
+            self.setAccessibleName(self.tr("{who}: writing…").format(who=who))
+            self.setAccessibleDescription("")
+            return
+        self.setAccessibleName(f"{who}: {clip(text, SPOKEN_NAME)}")
+        self.setAccessibleDescription(text[:SPOKEN_TEXT])
+
     def set_meta(self, message: Message, *, streaming: bool = False) -> None:
         had = self.citations
         self.message = message
@@ -380,6 +398,7 @@ class MessageWidget(QFrame):
         if message.sources is not None and message.sources.mode == "document":
             mode = " · answered from the whole document"
         if streaming:
+            self._speak(self.text, streaming=True)
             self.meta.setText("generating…")
         elif message.metrics is not None:
             self.meta.setText(message.metrics.footer() + mode)

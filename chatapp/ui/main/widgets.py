@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
 W = TypeVar("W", bound=QWidget)
@@ -16,6 +17,15 @@ def named(widget: W, name: str, accessible: str) -> W:
     widget.setObjectName(name)
     widget.setAccessibleName(accessible)
     return widget
+
+
+def announce(widget: QWidget, text: str, *, assertive: bool = False) -> None:
+    """Have a screen reader say ``text`` (Qt's accessibility announcement): politely, after
+    what it is reading, or ``assertive``: at once (an error)."""
+    event = QAccessibleAnnouncementEvent(widget, text)
+    politeness = QAccessible.AnnouncementPoliteness
+    event.setPoliteness(politeness.Assertive if assertive else politeness.Polite)
+    QAccessible.updateAccessibility(event)
 
 
 def clip(text: str, n: int) -> str:
@@ -35,6 +45,7 @@ class ErrorBanner(QWidget):
     def __init__(self, parent: QWidget | None = None, *, kind: str = "error") -> None:
         super().__init__(parent)
         notice = kind == "notice"
+        self.kind = kind
         word, cap = ("notice", "Notice") if notice else ("error", "Error")
         self.setObjectName(f"{word}BannerBox")
         bl = QHBoxLayout(self)
@@ -68,6 +79,7 @@ class ErrorBanner(QWidget):
         self.action.setText(action[0] if action else "")
         self.action.setVisible(action is not None)
         self.show()
+        announce(self, message, assertive=self.kind == "error")
         self.shown.emit(message)
 
     def _act(self) -> None:
