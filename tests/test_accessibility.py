@@ -7,14 +7,15 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QPoint, QRect, Qt
 from PySide6.QtGui import QAccessible, QAccessibleInterface
-from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from chatapp.core.config.appsettings import AppSettings
 from chatapp.core.models.metadata import read_metadata
 from chatapp.ui.main.conversation_settings import ConversationSettingsDialog
+from chatapp.ui.main.focus import ring_around, ring_colour
 from chatapp.ui.main.message_widget import MessageWidget
 from chatapp.ui.main.settings_dialog import SettingsDialog
 from chatapp.ui.main.text_viewer import TextViewer
@@ -205,3 +206,66 @@ def test_a_finished_reply_is_announced_once_and_nothing_while_it_streams(
     assert len(spoken) > 20
     send(qtbot, window, "And another")
     assert len(announced) == 2  # one per reply
+
+
+def ring_pixels(window: QWidget, widget: QWidget) -> int:
+    """How many pixels of the focus ring's colour the window shows around ``widget``."""
+    colour = ring_colour().rgb()
+    ring = ring_around(widget)
+    assert ring is not None, f"no focus ring around {widget.objectName() or widget}"
+    image = window.grab().toImage()
+    scale = image.devicePixelRatio()
+    box = QRect(ring.mapTo(window, QPoint(0, 0)), ring.size())
+    return sum(
+        image.pixel(int(x * scale), int(y * scale)) == colour
+        for x in range(max(0, box.left()), min(window.width(), box.right() + 1))
+        for y in (box.top(), box.top() + 1, box.bottom() - 1, box.bottom())
+        if 0 <= y < window.height()
+    ) + sum(
+        image.pixel(int(x * scale), int(y * scale)) == colour
+        for y in range(max(0, box.top() + 2), min(window.height(), box.bottom() - 1))
+        for x in (box.left(), box.left() + 1, box.right() - 1, box.right())
+        if 0 <= x < window.width()
+    )
+
+
+def test_tab_goes_through_the_window_in_reading_order_and_every_stop_shows_the_focus(
+    qtbot: QtBot, make_window: MakeWindow, tiny_model: Path
+) -> None:
+    window = make_window(tiny_model)
+    send(qtbot, window, "Name a colour")
+    window.activateWindow()
+    window.new_button.setFocus()
+    stops: list[QWidget] = []
+    for _ in range(40):
+        focused = QApplication.focusWidget()
+        assert focused is not None
+        stops.append(focused)
+        # a ring in the focus colour, 2 px wide, most of the way round (a parent may clip it)
+        ring = ring_around(focused)
+        assert ring is not None
+        perimeter = 2 * (ring.width() + ring.height())
+        assert ring_pixels(window, focused) >= perimeter, focused.objectName()
+        qtbot.keyClick(focused, Qt.Key.Key_Tab)
+        if QApplication.focusWidget() is stops[0]:
+            break
+    message = ["messageBody", "copyMessage", "messageMore"]
+    assert [s.objectName() for s in stops] == [
+        "newChat",
+        "searchBox",
+        "conversationList",
+        "conversationHeader",  # the conversation's title and settings,
+        "conversationHeader",  # then its "change" link (Enter: the settings)
+        "chatView",
+        *message,
+        "editMessage",  # yours
+        *message,
+        "regenerate",  # the reply
+        "composer",
+        "sendButton",
+        "documentsButton",
+        "modelButton",
+    ]
+    # and back again with Shift+Tab
+    qtbot.keyClick(stops[0], Qt.Key.Key_Backtab)
+    assert QApplication.focusWidget() is stops[-1]

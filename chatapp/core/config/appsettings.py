@@ -53,6 +53,7 @@ class Theme(StrEnum):
     SYSTEM = "system"
     LIGHT = "light"
     DARK = "dark"
+    HIGH_CONTRAST = "high-contrast"  # white on black, yellow focus and selection
 
 
 _Text = Annotated[str, Strict()]

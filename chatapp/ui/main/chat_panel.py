@@ -130,6 +130,11 @@ class ChatPanel(QWidget):
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.header.linkActivated.connect(lambda _h: self.edit_system_prompt())
         self.header.setOpenExternalLinks(False)
+        # its "change" link is a Tab stop too (Enter follows it), not for the mouse only
+        self.header.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
         self.chat_view = ChatView(self)
         self.chat_view.edit_requested.connect(self.edit_message)
         self.chat_view.regenerate_requested.connect(self.regenerate)

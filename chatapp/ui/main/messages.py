@@ -20,6 +20,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QFrame,
+    QLayout,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -195,6 +196,21 @@ class ChatView(QScrollArea):
             self._layout.insertWidget(0, w)
             self.widgets = {self.messages[i].id: w, **self.widgets}
             self.lo -= 1
+        self._link_focus(w)
+
+    def _link_focus(self, w: MessageWidget) -> None:
+        """Tab goes from the conversation into its messages, in order, then to the message box:
+        ``w``'s buttons follow the message above it (a widget built later goes to the end of
+        the window's Tab order, after the status bar, unless told)."""
+        ids = list(self.widgets)
+        at = ids.index(w.message.id)
+        anchor: QWidget = self
+        if at > 0:
+            above = _focusable(self.widgets[ids[at - 1]])
+            anchor = above[-1] if above else anchor
+        for f in _focusable(w):
+            QWidget.setTabOrder(anchor, f)
+            anchor = f
 
     def _drop(self, w: MessageWidget) -> None:
         w.hide()
@@ -408,6 +424,7 @@ class ChatView(QScrollArea):
         if w is not None:
             w.set_text(message.content, streaming=False)
             w.set_meta(message)
+            self._link_focus(w)  # its sources, if it has them now, are Tab stops too
             block = w.thinking
             if message.thinking and (
                 not block.isVisibleTo(w) or block.toggle.text() == "Thinking…"
@@ -426,6 +443,29 @@ class ChatView(QScrollArea):
         self._restore()
         QTimer.singleShot(0, self._restore)  # again once the layout has placed it
         w.setFocus(Qt.FocusReason.OtherFocusReason)
+
+
+def _focusable(w: QWidget) -> list[QWidget]:
+    """The widgets inside ``w`` that Tab stops at, in the order its layouts show them."""
+    found: list[QWidget] = []
+
+    def visit(layout: QLayout | None) -> None:
+        if layout is None:
+            return
+        for i in range(layout.count()):
+            item = layout.itemAt(i)
+            child = item.widget() if item is not None else None
+            if child is None and item is not None:
+                visit(item.layout())
+            elif child is None:
+                continue
+            elif child.focusPolicy() & Qt.FocusPolicy.TabFocus:
+                found.append(child)
+            else:
+                visit(child.layout())
+
+    visit(w.layout())
+    return found
 
 
 def left_out_ids(messages: list[Message], examples: int = 0) -> set[str]:

@@ -265,7 +265,12 @@ class SettingsDialog(QDialog):
         self.theme = combo_box(
             "theme",
             "Theme",
-            [("System", Theme.SYSTEM), ("Light", Theme.LIGHT), ("Dark", Theme.DARK)],
+            [
+                ("System", Theme.SYSTEM),
+                ("Light", Theme.LIGHT),
+                ("Dark", Theme.DARK),
+                (self.tr("High contrast"), Theme.HIGH_CONTRAST),
+            ],
         )
         self.theme.setToolTip(setting_field(AppSettings, "theme").tooltip)
         form_row(form, "&Theme:", self.theme)

@@ -1,4 +1,5 @@
-"""Light, dark, or whatever the system uses; and the font size."""
+"""Light, dark, high contrast, or whatever the system uses; the font size; and the colour of
+the focus ring (focus.py) that goes with them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 from chatapp.core.config.appsettings import Theme
+from chatapp.ui.main.focus import set_ring_colour
 
 
 def _dark_palette() -> QPalette:
@@ -38,6 +40,50 @@ def _dark_palette() -> QPalette:
     return p
 
 
+def _high_contrast_palette() -> QPalette:
+    """White on black; yellow for the selection and the focus, cyan links (every pair over
+    7:1, WCAG AAA); disabled text stays readable (light grey, 10:1)."""
+    p = QPalette()
+    black, white, yellow = QColor(0, 0, 0), QColor(255, 255, 255), QColor(255, 255, 0)
+    for role, color in (
+        (QPalette.ColorRole.Window, black),
+        (QPalette.ColorRole.WindowText, white),
+        (QPalette.ColorRole.Base, black),
+        (QPalette.ColorRole.AlternateBase, QColor(28, 28, 28)),
+        (QPalette.ColorRole.ToolTipBase, black),
+        (QPalette.ColorRole.ToolTipText, white),
+        (QPalette.ColorRole.Text, white),
+        (QPalette.ColorRole.Button, black),
+        (QPalette.ColorRole.ButtonText, white),
+        (QPalette.ColorRole.BrightText, yellow),
+        (QPalette.ColorRole.Light, white),
+        (QPalette.ColorRole.Midlight, QColor(200, 200, 200)),
+        (QPalette.ColorRole.Mid, QColor(160, 160, 160)),
+        (QPalette.ColorRole.Dark, white),
+        (QPalette.ColorRole.Shadow, white),
+        (QPalette.ColorRole.Link, QColor(0, 255, 255)),
+        (QPalette.ColorRole.LinkVisited, QColor(255, 128, 255)),
+        (QPalette.ColorRole.Highlight, yellow),
+        (QPalette.ColorRole.HighlightedText, black),
+        (QPalette.ColorRole.PlaceholderText, QColor(200, 200, 200)),
+    ):
+        p.setColor(role, color)
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.ButtonText,
+    ):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(190, 190, 190))
+    return p
+
+
+#: the focus ring's colour on a light and on a dark window (over 4.5:1 on either), and in
+#: the high-contrast theme
+FOCUS_ON_LIGHT = QColor(0, 84, 200)
+FOCUS_ON_DARK = QColor(255, 200, 40)
+FOCUS_HIGH_CONTRAST = QColor(255, 255, 0)
+
+
 def apply_theme(theme: Theme, font_size: int) -> None:
     """Apply the user's theme choice; ``Theme.SYSTEM`` follows the platform's light/dark."""
     app = QApplication.instance()
@@ -48,12 +94,22 @@ def apply_theme(theme: Theme, font_size: int) -> None:
         app.setPalette(app.style().standardPalette())
     else:
         app.setStyle("Fusion")
-        dark = theme == Theme.DARK
+        dark = theme in (Theme.DARK, Theme.HIGH_CONTRAST)
         hints.setColorScheme(Qt.ColorScheme.Dark if dark else Qt.ColorScheme.Light)
         app.setPalette(_dark_palette() if dark else app.style().standardPalette())
+        if theme == Theme.HIGH_CONTRAST:
+            app.setPalette(_high_contrast_palette())
     font = app.font()
     font.setPointSize(font_size)
     app.setFont(font)
+    dark = app.palette().color(QPalette.ColorRole.Window).lightness() < 128
+    set_ring_colour(
+        FOCUS_HIGH_CONTRAST
+        if theme == Theme.HIGH_CONTRAST
+        else FOCUS_ON_DARK
+        if dark
+        else FOCUS_ON_LIGHT
+    )
 
 
 def is_dark(widget: QWidget) -> bool:

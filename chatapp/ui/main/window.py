@@ -36,6 +36,7 @@ from chatapp.ui.main.docs_worker import DocsClient
 from chatapp.ui.main.documents_dialog import DocumentsDialog
 from chatapp.ui.main.export import ask_and_export, ask_and_import
 from chatapp.ui.main.first_run import EmptyState
+from chatapp.ui.main.focus import install_focus_ring
 from chatapp.ui.main.menus import build_menus
 from chatapp.ui.main.prompts_dialog import PromptsDialog
 from chatapp.ui.main.servers import RemoteModel, ServersClient
@@ -151,6 +152,7 @@ class MainWindow(QMainWindow):
             self.state.loading = str(model)  # from the first frame: "Loading…", not first-run
             QTimer.singleShot(0, lambda: self.load_model(model))
         self.chat_panel.update_stack()
+        install_focus_ring()  # whichever widget has the focus shows it
         self.composer.setFocus()
         QTimer.singleShot(0, self._resume_downloads)
         QTimer.singleShot(0, self._gpu_hint)
