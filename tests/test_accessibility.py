@@ -140,6 +140,7 @@ def test_every_dialog_names_every_control(
     about = QMessageBox(QMessageBox.Icon.Information, "About chatapp", window.about_text())
     about.setParent(window, about.windowFlags())
     dialogs.append(about)
+    dialogs.append(window.show_shortcuts())
     failures = []
     for dialog in dialogs:
         dialog.show()

@@ -31,7 +31,7 @@ def build_menus(window: MainWindow) -> None:
     )
     window.recent_menu = file.addMenu("&Recent models")
     window.recent_menu.aboutToShow.connect(lambda: window.status.fill_recent(window.recent_menu))
-    window.offline_action = QAction("Work &offline", window)
+    window.offline_action = QAction("Work o&ffline", window)
     window.offline_action.setObjectName("workOffline")
     window.offline_action.setToolTip("Make no network requests: use the models on this computer")
     window.offline_action.setCheckable(True)
@@ -63,7 +63,7 @@ def build_menus(window: MainWindow) -> None:
         side.delete_current,
     )
     _action(
-        window, menu_chat, "&System prompt…", QKeySequence("Ctrl+Shift+S"), chat.edit_system_prompt
+        window, menu_chat, "S&ystem prompt…", QKeySequence("Ctrl+Shift+S"), chat.edit_system_prompt
     )
     _action(
         window, menu_chat, "Prompt &library…", QKeySequence("Ctrl+Shift+L"), window.open_prompts
@@ -97,6 +97,13 @@ def build_menus(window: MainWindow) -> None:
     _action(window, settings, "Local &API server…", None, window.open_api_server)
     _action(window, settings, "&Servers…", None, window.open_servers)
     help_menu = menu.addMenu("&Help")
+    _action(
+        window,
+        help_menu,
+        window.tr("&Keyboard shortcuts…"),
+        QKeySequence.StandardKey.HelpContents,
+        window.show_shortcuts,
+    )
     _action(window, help_menu, "&About chatapp", None, window.about)
 
 

@@ -427,7 +427,8 @@ class MessageWidget(QFrame):
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self.text)
         self.copy_button.setText("Copied")
-        QTimer.singleShot(COPIED_MS, lambda: self.copy_button.setText("Copy"))
+        # tied to the button: a conversation closed within COPIED_MS takes the timer with it
+        QTimer.singleShot(COPIED_MS, self.copy_button, lambda: self.copy_button.setText("Copy"))
 
     def _link(self, href: str) -> None:
         if href.startswith("cite:"):

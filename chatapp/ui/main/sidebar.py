@@ -6,8 +6,8 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QDropEvent, QKeySequence, QMouseEvent, QShortcut
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QDropEvent, QKeyEvent, QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -131,6 +131,7 @@ class Sidebar(QWidget):
         for clear in self.search_box.findChildren(QToolButton):  # Qt's own ✕ in the box
             clear.setAccessibleName(self.tr("Clear the search"))
         self.search_box.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search_box.installEventFilter(self)  # Esc clears it, Down goes to the results
         self.folders: list[Folder] = []
         self.folded: set[str] = set()  # folders shown closed
         self.conv_list = named(ConversationList(self), "conversationList", "Conversations")
@@ -147,6 +148,7 @@ class Sidebar(QWidget):
         self.results.itemActivated.connect(self._open_result)
         self.results.itemClicked.connect(self._open_result)
         self.results.hide()
+        self.results.installEventFilter(self)  # Esc goes back to the search box
         # a deleted conversation stays in the store for UNDO_MS, hidden, until this bar goes
         self._doomed: dict[str, str] = {}  # conversation id -> title, oldest first
         self._delete_timer = QTimer(self)
@@ -472,6 +474,36 @@ class Sidebar(QWidget):
         menu.exec(self.conv_list.mapToGlobal(pos))
 
     # -- search ---------------------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt's name
+        """In the search box, Esc clears it (before the window's Esc, Stop reply, takes the
+        key; in an empty box Esc stops the reply as anywhere) and Down goes to the results; in
+        the results, Esc goes back to the box."""
+        if watched is self.results and isinstance(event, QKeyEvent):
+            if event.key() == Qt.Key.Key_Escape and event.type() == QEvent.Type.ShortcutOverride:
+                event.accept()
+                return True
+            if event.key() == Qt.Key.Key_Escape and event.type() == QEvent.Type.KeyPress:
+                self.focus_search()
+                return True
+        if watched is not self.search_box or not isinstance(event, QKeyEvent):
+            return super().eventFilter(watched, event)
+        key = event.key()
+        plain = event.modifiers() == Qt.KeyboardModifier.NoModifier
+        if event.type() == QEvent.Type.ShortcutOverride and key == Qt.Key.Key_Escape:
+            if self.search_box.text():
+                event.accept()  # a key press for the box, not the shortcut
+                return True
+        elif event.type() == QEvent.Type.KeyPress and plain:
+            if key == Qt.Key.Key_Escape and self.search_box.text():
+                self.search_box.clear()
+                return True
+            if key == Qt.Key.Key_Down and self.results.isVisible() and self.results.count():
+                self.results.setFocus(Qt.FocusReason.TabFocusReason)
+                if self.results.currentRow() < 0:
+                    self.results.setCurrentRow(0)
+                return True
+        return super().eventFilter(watched, event)
 
     def focus_search(self) -> None:
         self.search_box.setFocus()

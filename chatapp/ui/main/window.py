@@ -42,6 +42,7 @@ from chatapp.ui.main.prompts_dialog import PromptsDialog
 from chatapp.ui.main.servers import RemoteModel, ServersClient
 from chatapp.ui.main.servers_dialog import ServersDialog
 from chatapp.ui.main.settings_dialog import SettingsDialog
+from chatapp.ui.main.shortcuts_dialog import ShortcutsDialog
 from chatapp.ui.main.sidebar import Sidebar
 from chatapp.ui.main.state import Stream, WindowState
 from chatapp.ui.main.status_bar import ModelStatusBar
@@ -130,6 +131,7 @@ class MainWindow(QMainWindow):
         self.models: ModelServices | None = None
         self.models_dialog: ModelsDialog | None = None
         self.servers_dialog: ServersDialog | None = None
+        self.shortcuts_dialog: ShortcutsDialog | None = None
 
         self._build()
         build_menus(self)
@@ -619,6 +621,14 @@ class MainWindow(QMainWindow):
     def about_text(self) -> str:
         """Help → About: the version, and what this install runs on."""
         return about_html(self.db.worker.store.path.parent)
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """Help → Keyboard shortcuts… (F1): read from the menus each time it opens."""
+        if self.shortcuts_dialog is not None:
+            self.shortcuts_dialog.close()
+        self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.show()
+        return self.shortcuts_dialog
 
     def about(self) -> None:
         QMessageBox.about(self, "About chatapp", self.about_text())
