@@ -9,16 +9,26 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QPoint, QRect, Qt
 from PySide6.QtGui import QAccessible, QAccessibleInterface
-from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
-from chatapp.core.config.appsettings import AppSettings
+from chatapp.core.config.appsettings import AppSettings, Theme
 from chatapp.core.models.metadata import read_metadata
 from chatapp.ui.main.conversation_settings import ConversationSettingsDialog
 from chatapp.ui.main.focus import ring_around, ring_colour
 from chatapp.ui.main.message_widget import MessageWidget
 from chatapp.ui.main.settings_dialog import SettingsDialog
 from chatapp.ui.main.text_viewer import TextViewer
+from chatapp.ui.main.theme import apply_theme
 from chatapp.ui.models.metadata_dialog import MetadataDialog
 from tests.helpers import TIMEOUT, MakeWindow, send
 
@@ -270,3 +280,69 @@ def test_tab_goes_through_the_window_in_reading_order_and_every_stop_shows_the_f
     # and back again with Shift+Tab
     qtbot.keyClick(stops[0], Qt.Key.Key_Backtab)
     assert QApplication.focusWidget() is stops[-1]
+
+
+def clipped(window: QWidget) -> list[str]:
+    """The visible labels, buttons and boxes of ``window`` smaller than their text needs."""
+    found = []
+    for bar in window.findChildren(QProgressBar):
+        room = bar.width() - 8
+        if bar.isVisible() and bar.fontMetrics().horizontalAdvance(bar.text()) > room:
+            found.append(f"QProgressBar#{bar.objectName()} {bar.width()} px for {bar.text()!r}")
+    for w in window.findChildren(QWidget):
+        if not isinstance(w, QLabel | QAbstractButton | QLineEdit) or not w.isVisible():
+            continue
+        if isinstance(w.parentWidget(), QLineEdit):  # Qt's own clear button, sized by Qt
+            continue
+        need = w.minimumSizeHint()
+        wrapped = isinstance(w, QLabel) and w.wordWrap()
+        height = w.heightForWidth(w.width()) if wrapped else need.height()
+        if w.width() < need.width() or w.height() < height:
+            found.append(f"{type(w).__name__}#{w.objectName()} {w.size().toTuple()} < {need}")
+    return found
+
+
+def test_at_twice_the_font_size_in_800_by_600_nothing_is_cut_and_search_results_grow(
+    qtbot: QtBot, make_window: MakeWindow, tiny_model: Path
+) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    before = app.font()
+    window = make_window(tiny_model)
+    try:
+        apply_theme(Theme.HIGH_CONTRAST, 22)  # 200 % of the default 11 pt
+        window.resize(800, 600)
+        assert window.minimumSizeHint().width() <= 800
+        assert window.minimumSizeHint().height() <= 600
+        for n in ("one", "two", "three"):
+            send(qtbot, window, f"Name colour {n}, in words long enough to wrap in the sidebar")
+        with qtbot.waitSignal(window.search_done, timeout=TIMEOUT):
+            window.search_box.setText("colour")
+        results = window.results
+        assert results.count() == 3
+        qtbot.waitUntil(lambda: results.itemWidget(results.item(0)).width() > 1)
+        rows = [results.visualItemRect(results.item(i)) for i in range(3)]
+        labels = [results.itemWidget(results.item(i)) for i in range(3)]
+        width = results.viewport().width()
+        for row, below, label in zip(rows, [*rows[1:], None], labels, strict=True):
+            assert row.width() <= width  # no sideways scrolling: the text wraps
+            assert label.height() >= label.heightForWidth(label.width())  # all of it shows
+            assert below is None or not row.intersects(below)  # rows never overlap
+        assert clipped(window) == []
+        box = window.composer  # empty: its hint wraps, and all of it shows
+        hint = box.fontMetrics().boundingRect(
+            QRect(0, 0, box.viewport().width() - 8, 10_000),
+            Qt.TextFlag.TextWordWrap,
+            box.placeholderText(),
+        )
+        assert hint.height() > box.fontMetrics().lineSpacing()  # two lines or more
+        assert box.viewport().height() >= hint.height()
+        model = window.model_button  # the model's name gives way, with "…"; all of it is said
+        assert model.text().endswith("▾") and model.accessibleDescription().startswith("Tiny")
+        # smaller again: the rows shrink with it
+        tall = labels[0].height()
+        apply_theme(Theme.HIGH_CONTRAST, 11)
+        qtbot.waitUntil(lambda: results.itemWidget(results.item(0)).height() < tall * 0.7)
+    finally:
+        apply_theme(Theme.SYSTEM, before.pointSize())
+        app.setFont(before)

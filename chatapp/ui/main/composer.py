@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QRect, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QPlainTextEdit, QSizePolicy, QWidget
 
 MAX_LINES = 10
@@ -25,9 +25,31 @@ class Composer(QPlainTextEdit):
     def _fit(self) -> None:
         lines = max(1, min(MAX_LINES, int(self.document().size().height())))
         line_h = self.fontMetrics().lineSpacing()
+        if self.document().isEmpty():  # room for all of the hint, at any font size
+            lines = max(lines, min(MAX_LINES, self._placeholder_lines()))
         margins = self.contentsMargins()
         doc_margin = int(self.document().documentMargin() * 2)
         self.setFixedHeight(lines * line_h + doc_margin + margins.top() + margins.bottom() + 4)
+
+    def _placeholder_lines(self) -> int:
+        width = self.viewport().width() - int(self.document().documentMargin() * 2)
+        if width <= 1 or not self.placeholderText():
+            return 1
+        flags = Qt.TextFlag.TextWordWrap
+        box = self.fontMetrics().boundingRect(
+            QRect(0, 0, width, 1 << 16), flags, self.placeholderText()
+        )
+        return -(-box.height() // self.fontMetrics().lineSpacing())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt's name
+        super().resizeEvent(event)
+        if self.document().isEmpty():  # the hint wraps to the new width
+            self._fit()
+
+    def changeEvent(self, event: QEvent) -> None:  # Qt's name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt's name
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QDropEvent, QKeyEvent, QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -149,6 +149,10 @@ class Sidebar(QWidget):
         self.results.itemClicked.connect(self._open_result)
         self.results.hide()
         self.results.installEventFilter(self)  # Esc goes back to the search box
+        # each row as tall as its wrapped text at the list's width, whatever the font size
+        self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.results.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.results.viewport().installEventFilter(self)
         # a deleted conversation stays in the store for UNDO_MS, hidden, until this bar goes
         self._doomed: dict[str, str] = {}  # conversation id -> title, oldest first
         self._delete_timer = QTimer(self)
@@ -479,6 +483,10 @@ class Sidebar(QWidget):
         """In the search box, Esc clears it (before the window's Esc, Stop reply, takes the
         key; in an empty box Esc stops the reply as anywhere) and Down goes to the results; in
         the results, Esc goes back to the box."""
+        if event.type() == QEvent.Type.Resize and watched is self.results.viewport():
+            self._fit_results()
+        elif event.type() == QEvent.Type.FontChange and watched is self.results:
+            QTimer.singleShot(0, self._fit_results)  # once the labels have the new font too
         if watched is self.results and isinstance(event, QKeyEvent):
             if event.key() == Qt.Key.Key_Escape and event.type() == QEvent.Type.ShortcutOverride:
                 event.accept()
@@ -535,6 +543,7 @@ class Sidebar(QWidget):
             )
             label.setWordWrap(True)
             label.setObjectName("searchHit")
+            label.setMinimumWidth(1)
             item.setSizeHint(label.sizeHint())
             item.setText("")
             item.setToolTip(hit.snippet.replace(HIGHLIGHT_START, "").replace(HIGHLIGHT_END, ""))
@@ -548,11 +557,24 @@ class Sidebar(QWidget):
             self.results.addItem(item)
             self.results.setItemWidget(item, label)
         self.results.setVisible(True)
+        self._fit_results()
         if not hits:
             item = QListWidgetItem("No messages match.")
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.results.addItem(item)
         self.search_done.emit()
+
+    def _fit_results(self) -> None:
+        """Each result's row: the list's width, and as tall as its label's text wrapped to it
+        (a label's own size hint guesses a width: at 13 pt and up the rows overlapped)."""
+        width = max(1, self.results.viewport().width())
+        for i in range(self.results.count()):
+            item = self.results.item(i)
+            label = self.results.itemWidget(item)
+            if isinstance(label, QLabel):
+                size = QSize(width, label.heightForWidth(width))
+                if item.sizeHint() != size:
+                    item.setSizeHint(size)
 
     def _open_result(self, item: QListWidgetItem) -> None:
         data: Any = item.data(ROLE_ID)

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QLabel, QMenu, QProgressBar, QStatusBar, QToolButton
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QLabel, QMenu, QProgressBar, QStatusBar, QToolButton, QWidget
 
 from chatapp.core.chat.service import effective
 from chatapp.core.config.settings import OverflowPolicy
@@ -41,7 +42,7 @@ class ModelStatusBar(QObject):
         super().__init__(bar)
         self.state = state
         self.known = known
-        self.model_button = QToolButton(bar)
+        self.model_button = ElidingToolButton(bar)
         named(self.model_button, "modelButton", "Model")
         self.model_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.model_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -133,6 +134,11 @@ class ModelStatusBar(QObject):
         conversation (what happens next depends on its "when the context is full" setting)."""
         full = n_ctx > 0 and used >= FILLING * n_ctx
         self.context_meter.setFormat("context %v / %m" + (" · nearly full" if full else ""))
+        # never narrower than its text (at a large font the model's name gives way instead)
+        metrics = self.context_meter.fontMetrics()
+        self.context_meter.setMinimumWidth(
+            metrics.horizontalAdvance(self.context_meter.text()) + 16
+        )
         self.context_meter.setToolTip(
             "The conversation nearly fills the model's context" if full else "Context used"
         )
@@ -238,3 +244,58 @@ class ModelStatusBar(QObject):
         action = menu.addAction(line.replace("&", "&&"))
         action.setEnabled(False)
         action.setToolTip(line)
+
+
+class ElidingToolButton(QToolButton):
+    """A tool button whose text ends in "…" where the window is too narrow for all of it (the
+    whole text stays its accessible description and tooltip-free size hint)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+
+    def setText(self, text: str) -> None:  # Qt's name
+        self._full = text
+        self.setAccessibleDescription(text.replace("&&", "&").removesuffix(" ▾"))
+        self._elide()
+        self.updateGeometry()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def _padding(self) -> int:
+        return super().sizeHint().width() - self.fontMetrics().horizontalAdvance(super().text())
+
+    def sizeHint(self) -> QSize:  # Qt's name
+        hint = super().sizeHint()
+        return QSize(
+            self._padding() + self.fontMetrics().horizontalAdvance(self._full), hint.height()
+        )
+
+    def minimumSizeHint(self) -> QSize:  # Qt's name
+        hint = super().minimumSizeHint()
+        return QSize(self._padding() + self.fontMetrics().horizontalAdvance("…  ▾"), hint.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt's name
+        super().resizeEvent(event)
+        self._elide()
+
+    def changeEvent(self, event: QEvent) -> None:  # Qt's name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._elide()
+            self.updateGeometry()
+
+    def _elide(self) -> None:
+        room = self.width() - self._padding()
+        metrics = self.fontMetrics()
+        text = self._full
+        if metrics.horizontalAdvance(text) > room and text.endswith(" ▾"):
+            body = metrics.elidedText(
+                text.removesuffix(" ▾"),
+                Qt.TextElideMode.ElideRight,
+                max(0, room - metrics.horizontalAdvance(" ▾")),
+            )
+            text = f"{body} ▾"
+        if super().text() != text:
+            super().setText(text)
