@@ -11,12 +11,18 @@ from PySide6.QtCore import QObject, QPoint, QRect, Qt
 from PySide6.QtGui import QAccessible, QAccessibleInterface
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractItemView,
+    QAbstractSpinBox,
     QApplication,
+    QComboBox,
+    QFormLayout,
     QLabel,
     QLineEdit,
     QMenu,
     QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
+    QTextEdit,
     QWidget,
 )
 from pytestqt.qtbot import QtBot
@@ -99,6 +105,34 @@ def assert_all_named(widget: QWidget) -> None:
     )
 
 
+INPUTS = (QAbstractSpinBox, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit, QAbstractItemView)
+
+
+def unlabelled(dialog: QWidget) -> list[str]:
+    """The form rows whose label does not lead to its field (no buddy: the label's mnemonic
+    does nothing, and a screen reader does not connect the two)."""
+    found = []
+    for form in dialog.findChildren(QFormLayout):
+        for row in range(form.rowCount()):
+            label_item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            field_item = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+            label = label_item.widget() if label_item is not None else None
+            if not isinstance(label, QLabel) or not label.text().strip() or field_item is None:
+                continue
+            inner = field_item.layout()
+            fields = (
+                [field_item.widget()]
+                if inner is None
+                else [
+                    inner.itemAt(i).widget()
+                    for i in range(inner.count())  # type: ignore[union-attr]
+                ]
+            )
+            if any(isinstance(f, INPUTS) for f in fields) and label.buddy() is None:
+                found.append(f"{type(dialog).__name__}: {label.text()!r}")
+    return found
+
+
 def interactive(widget: QWidget) -> int:
     """How many interactive elements the walk met (so an empty walk cannot pass)."""
     return sum(
@@ -155,9 +189,9 @@ def test_every_dialog_names_every_control(
     for dialog in dialogs:
         dialog.show()
         assert interactive(dialog) > 0, type(dialog).__name__
-        failures += unnamed(dialog)
+        failures += unnamed(dialog) + unlabelled(dialog)
         dialog.close()
-    assert not failures, f"{len(failures)} element(s) without an accessible name:\n" + "\n".join(
+    assert not failures, f"{len(failures)} element(s) without a name or label:\n" + "\n".join(
         failures
     )
 
