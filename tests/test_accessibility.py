@@ -35,6 +35,7 @@ from chatapp.ui.main.message_widget import MessageWidget
 from chatapp.ui.main.settings_dialog import SettingsDialog
 from chatapp.ui.main.text_viewer import TextViewer
 from chatapp.ui.main.theme import apply_theme
+from chatapp.ui.main.widgets import announcements
 from chatapp.ui.models.metadata_dialog import MetadataDialog
 from tests.helpers import TIMEOUT, MakeWindow, send
 
@@ -153,6 +154,10 @@ def test_the_main_window_names_every_control_a_screen_reader_reaches(
     window.search_box.setText("colour")
     qtbot.waitUntil(lambda: window.results.isVisible() and window.results.count() > 0)
     assert_all_named(window)  # a conversation, its messages, search results
+    # the header's name says what it is; its description, what it says (Orca read only the name)
+    header = QAccessible.queryAccessibleInterface(window.header)
+    assert header.text(QAccessible.Text.Name) == "Conversation details"
+    assert header.text(QAccessible.Text.Description).startswith("Name a colour\nSystem prompt: ")
 
 
 def test_every_dialog_names_every_control(
@@ -229,7 +234,7 @@ def test_a_finished_reply_is_announced_once_and_nothing_while_it_streams(
     window = make_window(tiny_model)
     announced: list[str] = []
     while_streaming: list[tuple[int, str]] = []  # (announcements so far, the reply's name)
-    window.chat_panel.announced.connect(announced.append)
+    announcements.said.connect(lambda text, _assertive: announced.append(text))
 
     def piece(_text: str) -> None:
         stream = window.state.stream

@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from chatapp.ui.main.message_widget import MessageWidget
 from chatapp.ui.main.shortcuts_dialog import ShortcutsDialog
+from chatapp.ui.main.widgets import announcements
 from tests.helpers import TIMEOUT, MakeWindow, send
 
 
@@ -114,9 +115,12 @@ def test_esc_clears_the_search_box_and_down_goes_to_the_messages_found(
     _active(qtbot, window)
     qtbot.keyClick(window.composer, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert _focused() is window.search_box
+    said: list[str] = []
+    announcements.said.connect(lambda text, _assertive: said.append(text))
     with qtbot.waitSignal(window.search_done, timeout=TIMEOUT):
         qtbot.keyClicks(window.search_box, "colour")
     assert window.results.isVisible() and window.results.count() == 1
+    assert said == ["1 message found"]  # once, when the results came: not per key typed
     qtbot.keyClick(window.search_box, Qt.Key.Key_Down)
     assert _focused() is window.results and window.results.currentRow() == 0
     qtbot.keyClick(window.results, Qt.Key.Key_Up, Qt.KeyboardModifier.ShiftModifier)

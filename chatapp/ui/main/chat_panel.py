@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QLocale, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QTextDocumentFragment
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -62,7 +62,6 @@ class ChatPanel(QWidget):
     conversation_updated = Signal(object)  # Conversation: its settings were saved
     message_saved = Signal(str, int)  # path, bytes: Save to file… finished
     documents_requested = Signal()  # Manage documents…
-    announced = Signal(str)  # what screen readers were told (a reply finished)
 
     def __init__(
         self,
@@ -276,6 +275,10 @@ class ChatPanel(QWidget):
             f"temperature {gen.temperature:g} · max {gen.max_tokens} tokens "
             f"(<a href='edit'>change</a>)</small>"
         )
+        # what a screen reader says after "Conversation details": the text itself
+        self.header.setAccessibleDescription(
+            QTextDocumentFragment.fromHtml(self.header.text()).toPlainText()
+        )
 
     def new_chat(self) -> None:
         self.state.current = None
@@ -478,7 +481,6 @@ class ChatPanel(QWidget):
             return
         said = self.tr("Reply finished: {start}").format(start=clip(text, ANNOUNCED_CHARS))
         announce(self, said)
-        self.announced.emit(said)
 
     def _save_delayed(self, _conv_id: str, reason: str) -> None:
         self.show_error(

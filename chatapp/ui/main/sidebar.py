@@ -34,7 +34,7 @@ from chatapp.core.storage.store import (
 )
 from chatapp.ui.main.render import escape_plain, highlight_snippet
 from chatapp.ui.main.state import WindowState
-from chatapp.ui.main.widgets import clip, named
+from chatapp.ui.main.widgets import announce, clip, named
 from chatapp.ui.main.workers import StoreClient
 
 ROLE_ID = Qt.ItemDataRole.UserRole
@@ -562,6 +562,10 @@ class Sidebar(QWidget):
             item = QListWidgetItem("No messages match.")
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.results.addItem(item)
+        # said once the results are in, not while typing (they come SEARCH_DELAY_MS after)
+        n = len(hits)
+        found = self.tr("1 message found") if n == 1 else self.tr("{n} messages found").format(n=n)
+        announce(self.results, found if n else self.tr("No messages match."))
         self.search_done.emit()
 
     def _fit_results(self) -> None:

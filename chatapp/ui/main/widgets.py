@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
@@ -19,6 +19,16 @@ def named(widget: W, name: str, accessible: str) -> W:
     return widget
 
 
+class Announcements(QObject):
+    """Every announcement made, as it is made (for tests and logs: screen readers get Qt's
+    event)."""
+
+    said = Signal(str, bool)  # the text, whether assertive
+
+
+announcements = Announcements()
+
+
 def announce(widget: QWidget, text: str, *, assertive: bool = False) -> None:
     """Have a screen reader say ``text`` (Qt's accessibility announcement): politely, after
     what it is reading, or ``assertive``: at once (an error)."""
@@ -26,6 +36,7 @@ def announce(widget: QWidget, text: str, *, assertive: bool = False) -> None:
     politeness = QAccessible.AnnouncementPoliteness
     event.setPoliteness(politeness.Assertive if assertive else politeness.Polite)
     QAccessible.updateAccessibility(event)
+    announcements.said.emit(text, assertive)
 
 
 def clip(text: str, n: int) -> str:
