@@ -30,7 +30,7 @@ import tempfile
 import threading
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -41,6 +41,7 @@ from typing import Any, BinaryIO, Final, Self
 
 from chatapp.core.docs.sources import Sources, sources_from_json
 from chatapp.core.inference.metrics import ReplyMetrics, StopReason
+from chatapp.core.storage.summary import Summary, summary_from_json
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +176,9 @@ class Message:
     computer. ``model`` is then that server's id for the model.
 
     ``sources``: what the reply was given from the user's documents (``None``: nothing).
+
+    ``summary``: the summary of the thread's older turns this reply was the first to be given
+    (the "summarise" overflow policy; see ``core.storage.summary``).
     """
 
     id: str
@@ -190,6 +194,7 @@ class Message:
     backend: str | None = None
     sources: Sources | None = None
     origin: str | None = None  # the other app's export it was imported from; None: here
+    summary: Summary | None = None
 
     @property
     def partial(self) -> bool:
@@ -353,6 +358,11 @@ def _v9_folders(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v10_summaries(conn: sqlite3.Connection) -> None:
+    """Schema 10: the summary of older turns a reply was given (JSON; NULL: none)."""
+    conn.execute("ALTER TABLE messages ADD COLUMN summary_json TEXT")
+
+
 # Forward migrations, in order: step N turns schema N-1 into schema N. Never edit a released step;
 # add a new one.
 MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
@@ -365,6 +375,7 @@ MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
     _v7_examples,
     _v8_origin,
     _v9_folders,
+    _v10_summaries,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -504,7 +515,7 @@ _MSG_COLUMNS: Final = (
     "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.created_at, m.model,"
     " m.prompt_tokens, m.prompt_eval_tokens, m.completion_tokens, m.ttft_ms, m.decode_tps,"
     " m.stop_reason, m.dropped_turns, m.restored_tokens, m.thinking, m.backend,"
-    " m.sources_json, m.origin"
+    " m.sources_json, m.origin, m.summary_json"
 )
 
 
@@ -592,6 +603,7 @@ def _message(row: sqlite3.Row) -> Message:
         backend=row["backend"],
         sources=sources_from_json(row["sources_json"]),
         origin=row["origin"],
+        summary=summary_from_json(row["summary_json"]),
     )
 
 
@@ -622,8 +634,8 @@ def _insert_message(conn: sqlite3.Connection, conversation_id: str, m: Message) 
     conn.execute(
         "INSERT INTO messages (id, conversation_id, parent_id, role, content, created_at,"
         " model, prompt_tokens, prompt_eval_tokens, completion_tokens, ttft_ms, decode_tps,"
-        " stop_reason, dropped_turns, restored_tokens, thinking, backend, sources_json, origin)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " stop_reason, dropped_turns, restored_tokens, thinking, backend, sources_json, origin,"
+        " summary_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             m.id,
             conversation_id,
@@ -637,6 +649,7 @@ def _insert_message(conn: sqlite3.Connection, conversation_id: str, m: Message) 
             m.backend,
             m.sources.to_json() if m.sources is not None else None,
             m.origin,
+            m.summary.to_json() if m.summary is not None else None,
         ),
     )
 
@@ -1141,6 +1154,7 @@ class Store:
         model: str | None,
         backend: str | None = None,
         sources: Sources | None = None,
+        summary: Summary | None = None,
     ) -> Message:
         """Insert a message, make it the current leaf, bump updated_at, maybe set the title."""
         if role not in ROLES:
@@ -1161,10 +1175,11 @@ class Store:
             model,
             backend=backend,
             sources=sources,
+            summary=summary,
         )
         conn.execute(
             "INSERT INTO messages (id, conversation_id, parent_id, role, content, created_at,"
-            " model, backend, sources_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " model, backend, sources_json, summary_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 msg.id,
                 msg.conversation_id,
@@ -1175,6 +1190,7 @@ class Store:
                 model,
                 backend,
                 sources.to_json() if sources is not None else None,
+                summary.to_json() if summary is not None else None,
             ),
         )
         title = conv.title
@@ -1292,6 +1308,27 @@ class Store:
                 (folder.id, folder.name, parent_id, self._tick()),
             )
         return folder
+
+    def _folder_at(self, conn: sqlite3.Connection, names: Sequence[str]) -> str:
+        """The id of the folder at ``names`` (from the top level down), made where missing."""
+        parent: str | None = None
+        for raw in names:
+            name = " ".join(raw.split())
+            row = conn.execute(
+                "SELECT id FROM folders WHERE name = ? AND parent_id IS ? ORDER BY created_at, id",
+                (name, parent),
+            ).fetchone()
+            if row is None:
+                folder_id = new_id()
+                conn.execute(
+                    "INSERT INTO folders (id, name, parent_id, created_at) VALUES (?, ?, ?, ?)",
+                    (folder_id, name, parent, self._tick()),
+                )
+                parent = folder_id
+            else:
+                parent = row["id"]
+        assert parent is not None, "a folder path has at least one name"
+        return parent
 
     def rename_folder(self, folder_id: str, name: str) -> None:
         name = " ".join(name.split())
@@ -1445,16 +1482,18 @@ class Store:
         model: str | None = None,
         backend: str | None = None,
         sources: Sources | None = None,
+        summary: Summary | None = None,
     ) -> Message:
         """Start an empty assistant reply (the new current leaf) before the first token arrives.
 
         Saving it up front means a crash mid-reply leaves the partial text, marked interrupted.
         ``backend``: the remote server answering (``None``: this computer). ``sources``: what
-        it was given from the user's documents.
+        it was given from the user's documents; ``summary``: the summary of older turns it
+        was given in their place.
         """
         with self._writing() as conn:
             return self._append(
-                conn, conversation_id, "assistant", "", parent_id, model, backend, sources
+                conn, conversation_id, "assistant", "", parent_id, model, backend, sources, summary
             )
 
     def checkpoint_reply(
@@ -1659,8 +1698,16 @@ class Store:
         """Insert one conversation exactly as given (ids, timestamps); see import_conversations."""
         self.import_conversations([(conv, messages)])
 
-    def import_conversations(self, items: Sequence[tuple[Conversation, Sequence[Message]]]) -> None:
+    def import_conversations(
+        self,
+        items: Sequence[tuple[Conversation, Sequence[Message]]],
+        *,
+        folders: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         """Insert conversations exactly as given, all in one transaction: all or nothing.
+
+        ``folders``: the folder to put a conversation in (by its id), as names from the top
+        level down; a folder of that name in that place is used, a missing one is made.
 
         An id that already exists refuses the whole import rather than skipping or overwriting:
         importing the same file twice should say so, not silently duplicate or merge.
@@ -1710,3 +1757,8 @@ class Store:
                     "UPDATE conversations SET current_leaf_id = ? WHERE id = ?",
                     (conv.current_leaf_id, conv.id),
                 )
+                if folders and folders.get(conv.id):
+                    conn.execute(
+                        "UPDATE conversations SET folder_id = ? WHERE id = ?",
+                        (self._folder_at(conn, folders[conv.id]), conv.id),
+                    )
