@@ -128,9 +128,16 @@ def _parser() -> argparse.ArgumentParser:
         "--docs-k", type=int, default=5, metavar="N", help="passages to give (default 5)"
     )
     chat.add_argument(
+        "--overflow",
+        choices=["drop_oldest", "refuse", "summarise"],
+        help="when the conversation no longer fits the context: drop the oldest turns (the "
+        "default), refuse, or have the model summarise the older turns (the summary is saved "
+        "with the reply, and later replies start from it); the conversation keeps the choice",
+    )
+    chat.add_argument(
         "--refuse-overflow",
         action="store_true",
-        help="refuse instead of dropping the oldest turns when the context is full",
+        help="the same as --overflow refuse",
     )
 
     exp = sub.add_parser("export", parents=[common], help="export conversations")
@@ -325,6 +332,7 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
             "--lora": args.lora,
             "--chat-template": args.chat_template,
             "--refuse-overflow": args.refuse_overflow or None,
+            "--overflow": args.overflow,
         }
         given_local = [flag for flag, value in local_only.items() if value is not None]
         if given_local:
@@ -358,7 +366,7 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
         "max_tokens": args.max_tokens,
         "seed": args.seed,
         "stop": list(args.stop) if args.stop else None,
-        "overflow": str(OverflowPolicy.REFUSE) if args.refuse_overflow else None,
+        "overflow": str(OverflowPolicy.REFUSE) if args.refuse_overflow else args.overflow,
         "thinking": args.thinking,
         "reasoning_effort": args.reasoning_effort,
     }
@@ -449,6 +457,11 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
                 docs_k=args.docs_k,
                 docs_min_similarity=user_settings.docs_min_similarity,
                 on_retrieved=found.append,
+                on_summarising=lambda n: print(
+                    f"chatapp: the conversation no longer fits the context: summarising the "
+                    f"earlier {n} message{'s' if n != 1 else ''} first",
+                    file=sys.stderr,
+                ),
             )
             try:
                 thinking = False

@@ -379,6 +379,39 @@ def test_the_turns_left_out_to_fit_the_context_say_so(
     assert thread[0].content.startswith("question 0")
 
 
+def test_a_chat_set_to_summarise_shows_the_summary_and_what_it_stands_for(
+    qtbot: QtBot, make_window: MakeWindow, tiny_model: Path
+) -> None:
+    from chatapp.core.config.settings import LoadSettings, OverflowPolicy
+    from tests.helpers import send
+
+    window = make_window(
+        tiny_model,
+        load=LoadSettings(n_ctx=1024),
+        generation=GenerationSettings(max_tokens=8, seed=1, overflow=OverflowPolicy.SUMMARISE),
+    )
+    notices: list[str] = []
+    window.notice.shown.connect(notices.append)
+    for i in range(4):
+        reply_id = send(qtbot, window, f"question {i}: " + "tell me more about this " * 14)
+    assert any("summarising the earlier" in n for n in notices)  # said while it happened
+    assert not window.notice.isVisible() or "summarising" not in window.notice.label.text()
+    thread = window.state.thread_messages
+    summarised = next(m for m in reversed(thread) if m.summary is not None)
+    assert summarised.summary is not None
+    block = window.chat_view.widgets[summarised.id].summary
+    assert block is not None and block.isVisibleTo(window)
+    covers = summarised.summary.covers
+    assert block.toggle.text() == f"Summary of the earlier {covers} messages, read in their place"
+    assert not block.text.isVisibleTo(window)  # folded until asked
+    block.toggle.click()
+    assert block.text.isVisibleTo(window) and block.text.text() == summarised.summary.text
+    notes = [window.chat_view.widgets[m.id].left_out_note for m in thread]
+    assert all(n.isVisibleTo(window) and n.text().startswith("Summarised") for n in notes[:covers])
+    assert not any(n.isVisibleTo(window) for n in notes[covers:])
+    assert reply_id == thread[-1].id
+
+
 def test_compare_answers_the_last_question_twice_and_keeps_the_one_chosen(
     qtbot: QtBot, make_window: MakeWindow, tiny_model: Path
 ) -> None:

@@ -54,6 +54,11 @@ def _message(msg: Message) -> str:
             who += f" · via {msg.backend}"
         body = _MD.render(msg.content)
     parts = [f'<div class="message {_e(msg.role)}"><div class="who">{_e(who)}</div>']
+    if msg.summary is not None:
+        parts.append(
+            f"<details><summary>Summary of the earlier {msg.summary.covers} messages</summary>"
+            f"<p>{_e(msg.summary.text).replace(chr(10), '<br>')}</p></details>"
+        )
     if msg.thinking:
         parts.append(
             f"<details><summary>Thought</summary><p>{_e(msg.thinking).replace(chr(10), '<br>')}"

@@ -199,6 +199,16 @@ def export_markdown(store: Store, conversation_ids: list[str] | None = None) -> 
                 via = f" via {msg.backend}" if msg.backend else ""
                 label += f" ({msg.model}{via})"
             lines += [f"## {label}", ""]
+            if msg.summary is not None:  # what the model read in place of the older turns
+                lines += [
+                    f"<details><summary>Summary of the earlier {msg.summary.covers} messages"
+                    "</summary>",
+                    "",
+                    msg.summary.text.rstrip("\n"),
+                    "",
+                    "</details>",
+                    "",
+                ]
             if msg.thinking:
                 # collapsed where Markdown is rendered (GitHub, most viewers); plain text elsewhere
                 lines += [

@@ -173,6 +173,7 @@ class EngineWorker(QObject):
     reply_finished = Signal(str, str)  # conversation id, message id
     reply_failed = Signal(str, str)  # conversation id, message
     retrieved = Signal(str, object)  # conversation id, Retrieval: what documents gave
+    summarising = Signal(str, int)  # conversation id, how many older messages are summarised
     compare_requested = Signal(str, str, object, object)  # conv, parent, [settings], cancel
     compare_piece = Signal(int, str)  # which side (0, 1), the text so far
     compare_done = Signal(int, str, str)  # which side, its message id ("" if none), error
@@ -320,6 +321,7 @@ class EngineWorker(QObject):
                 docs_k=docs.k,
                 docs_min_similarity=docs.min_similarity,
                 on_retrieved=lambda found: self.retrieved.emit(conversation_id, found),
+                on_summarising=lambda n: self.summarising.emit(conversation_id, n),
             )
             for event in events:
                 if isinstance(event, TextDelta):
