@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QLocale, Qt, QTimer, QUrl, Signal
@@ -41,6 +42,7 @@ from chatapp.ui.main.docs_worker import DocsClient, IndexStatus
 from chatapp.ui.main.first_run import EmptyState
 from chatapp.ui.main.messages import ChatView, left_out_ids, summarised_ids
 from chatapp.ui.main.render import escape_plain
+from chatapp.ui.main.servers import RemoteModel
 from chatapp.ui.main.state import Stream, WindowState
 from chatapp.ui.main.text_viewer import TextViewer
 from chatapp.ui.main.theme import is_dark
@@ -101,6 +103,8 @@ class ChatPanel(QWidget):
         # the streaming reply's thinking so far, and when it began (for "Thought for N s")
         self._thought: dict[str, tuple[str, float]] = {}
         self._summary_note = ""  # the notice shown while older turns are summarised
+        # who else can answer in Compare: the window knows the recent models and the servers
+        self.compare_choices: Callable[[], list[tuple[str, Path | RemoteModel]]] = list
         w.prompt_progress.connect(self._prompt_progress)
         w.token_count.connect(self._token_count)
         w.reply_finished.connect(self._reply_finished)
@@ -548,6 +552,7 @@ class ChatPanel(QWidget):
             conv.id,
             questions[-1],
             self.generation_settings(),
+            others=self.compare_choices(),
             dark=is_dark(self),
             parent=self,
         )
