@@ -37,11 +37,11 @@ MAX_PARTS: Final = 4
 #: The fewest tokens of conversation one summary request must have room for.
 MIN_ROOM: Final = 64
 
-_INSTRUCTION: Final = (
-    "You summarise conversations between a user and an assistant. Write a short, factual "
-    "summary of the conversation below for the assistant to continue from: keep names, "
-    "numbers, facts, decisions, open questions and code identifiers; leave out greetings. "
-    "Write the summary only, in the conversation's language."
+_SYSTEM: Final = "You summarise conversations accurately and briefly."
+_ASK: Final = (
+    "Summarise the conversation above in a few short sentences, for the assistant to continue "
+    "from. Keep every name, number, fact, preference, decision and open question the user "
+    "gave; leave out greetings. Write only the summary, in the conversation's language."
 )
 
 
@@ -51,13 +51,14 @@ def _line(msg: Message) -> str:
 
 
 def _prompt(previous: str | None, lines: Sequence[str]) -> list[ChatMessage]:
+    """The request: the turns, then what to do with them (small models heed the last words)."""
     text = ""
     if previous:
-        text += f"Summary of what came before:\n{previous}\n\n"
-    text += "Conversation:\n" + "\n\n".join(lines)
+        text += f"What came before, in short:\n{previous}\n\n"
+    text += "The conversation:\n<conversation>\n" + "\n\n".join(lines) + "\n</conversation>"
     return [
-        {"role": "system", "content": _INSTRUCTION},
-        {"role": "user", "content": text},
+        {"role": "system", "content": _SYSTEM},
+        {"role": "user", "content": f"{text}\n\n{_ASK}"},
     ]
 
 
@@ -92,12 +93,15 @@ def summarise_older(
     previous = latest_summary(thread)
     start = previous.covers if previous is not None else 0
     # The newest turns that fill up to KEEP_SHARE of the budget stay; the question always does.
-    keep_from, used = len(thread) - 1, 0
+    keep_from = len(thread) - 1
+    tail: list[ChatMessage] = []
     for i in range(len(thread) - 1, start - 1, -1):
-        cost = backend.count_tokens([{"role": "user", "content": thread[i].content}])
-        if i < len(thread) - 1 and used + cost > budget * KEEP_SHARE:
+        turn: ChatMessage = {"role": "assistant", "content": thread[i].content}
+        if thread[i].role == "user":
+            turn["role"] = "user"
+        tail.insert(0, turn)
+        if i < len(thread) - 1 and backend.count_tokens(tail) > budget * KEEP_SHARE:
             break
-        used += cost
         keep_from = i
     # The kept part starts with a question, as the templates expect after the system prompt.
     while keep_from < len(thread) - 1 and thread[keep_from].role != "user":
@@ -111,8 +115,8 @@ def summarise_older(
     # (an import) must not take an hour; the turns before them are left out unsummarised.
     total = 0
     for i in range(len(older) - 1, -1, -1):
-        turn: ChatMessage = {"role": "user", "content": _line(older[i])}
-        total += min(room // 2, backend.count_tokens([turn]))
+        line: ChatMessage = {"role": "user", "content": _line(older[i])}
+        total += min(room // 2, backend.count_tokens([line]))
         if total > MAX_PARTS * room:
             older = older[i + 1 :]
             break
