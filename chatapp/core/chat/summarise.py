@@ -115,8 +115,8 @@ def summarise_older(
     # (an import) must not take an hour; the turns before them are left out unsummarised.
     total = 0
     for i in range(len(older) - 1, -1, -1):
-        line: ChatMessage = {"role": "user", "content": _line(older[i])}
-        total += min(room // 2, backend.count_tokens([line]))
+        said: ChatMessage = {"role": "user", "content": _line(older[i])}
+        total += min(room // 2, backend.count_tokens([said]))
         if total > MAX_PARTS * room:
             older = older[i + 1 :]
             break
