@@ -552,6 +552,13 @@ class ChatPanel(QWidget):
             conv.id,
             questions[-1],
             self.generation_settings(),
+            model_a=(
+                state.remote.label
+                if state.remote is not None
+                else state.model.info.name
+                if state.model is not None
+                else "this model"
+            ),
             others=self.compare_choices(),
             dark=is_dark(self),
             parent=self,

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -50,6 +50,7 @@ class CompareDialog(QDialog):
         question: Message,
         settings: GenerationSettings,
         *,
+        model_a: str = "this model",
         others: Sequence[tuple[str, Path | RemoteModel]] = (),
         dark: bool = False,
         parent: QWidget | None = None,
@@ -70,15 +71,13 @@ class CompareDialog(QDialog):
         asked = QLabel(f"<b>Question:</b> {escape_plain(question.content[:300])}", self)
         asked.setWordWrap(True)
         grid.addWidget(asked, 0, 0, 1, 2)
-        grid.addWidget(
-            QLabel(
-                f"<b>A</b>: this conversation's settings (temperature "
-                f"{settings.temperature:g}, top-p {settings.top_p:g}, seed {settings.seed})",
-                self,
-            ),
-            1,
-            0,
+        self.label_a = QLabel(
+            f"<b>A</b>: {escape_plain(model_a)} with this conversation's settings (temperature "
+            f"{settings.temperature:g}, top-p {settings.top_p:g}, seed {settings.seed})",
+            self,
         )
+        self.label_a.setWordWrap(True)
+        grid.addWidget(self.label_a, 1, 0, Qt.AlignmentFlag.AlignTop)
         form_box = QWidget(self)
         form = QFormLayout(form_box)
         form.setContentsMargins(0, 0, 0, 0)
