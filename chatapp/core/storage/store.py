@@ -28,6 +28,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+import unicodedata
 import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -118,16 +119,34 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def _width(ch: str) -> int:
+    """Columns a character takes: 2 for wide (CJK) characters, else 1."""
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+# Where a title may be cut: after a space, or after CJK punctuation (Chinese has no spaces).
+_CUT_AFTER: Final = frozenset(" ，、；：。！？）》」』")
+
+
 def title_from_text(text: str, limit: int = TITLE_MAX) -> str:
-    """A conversation title from the first non-empty line, cut on a word boundary with "…"."""
+    """A conversation title from the first non-empty line, cut on a word boundary with "…".
+
+    ``limit`` counts columns: a Chinese character is as wide as two Latin letters, so a
+    Chinese title is cut at about half as many characters (after a comma or a full stop where
+    one is near the end, as a space is for English)."""
     line = next((" ".join(ln.split()) for ln in text.splitlines() if ln.strip()), "")
-    if len(line) <= limit:
+    widths = [_width(ch) for ch in line]
+    if sum(widths) <= limit:
         return line
-    cut = line[:limit]
-    space = cut.rfind(" ")
-    if space >= limit // 2:  # a word boundary not too far back; else cut the long word
-        cut = cut[:space]
-    return cut.rstrip(" ,.;:-") + SNIPPET_ELLIPSIS
+    end, used = 0, 0
+    while used + widths[end] <= limit:
+        used += widths[end]
+        end += 1
+    cut = line[:end]
+    boundary = max(i for i, ch in enumerate(" " + cut) if i == 0 or ch in _CUT_AFTER)
+    if sum(widths[:boundary]) >= limit // 2:  # a boundary not too far back; else cut the word
+        cut = cut[:boundary]
+    return cut.rstrip(" ,.;:-，、；：。") + SNIPPET_ELLIPSIS
 
 
 @dataclass(frozen=True)
