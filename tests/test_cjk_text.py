@@ -5,6 +5,7 @@ in the window's Markdown and in the HTML export."""
 from __future__ import annotations
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from chatapp.core.chat.export_html import _MD as EXPORT_MD
 from chatapp.core.storage.store import TITLE_MAX, title_from_text
@@ -46,3 +47,29 @@ def test_text_without_cjk_beside_a_marker_parses_as_commonmark_says(source: str)
     from markdown_it import MarkdownIt
 
     assert EXPORT_MD.render(source) == MarkdownIt("commonmark", {"breaks": True}).render(source)
+
+
+def test_the_composer_takes_chinese_from_an_input_method_and_enter_picks_not_sends(
+    qtbot: QtBot,
+) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QInputMethodEvent
+    from PySide6.QtWidgets import QApplication
+
+    from chatapp.ui.main.composer import Composer
+
+    composer = Composer()
+    qtbot.addWidget(composer)
+    composer.show()
+    composer.setFocus()
+    sent: list[str] = []
+    composer.submitted.connect(sent.append)
+    QApplication.sendEvent(composer, QInputMethodEvent("nihao", []))  # pinyin being typed
+    qtbot.keyClick(composer, Qt.Key.Key_Return)  # picks the candidate, in the input method
+    assert sent == []
+    done = QInputMethodEvent("", [])
+    done.setCommitString("你好")
+    QApplication.sendEvent(composer, done)
+    assert composer.toPlainText() == "你好"
+    qtbot.keyClick(composer, Qt.Key.Key_Return)
+    assert sent == ["你好"]
