@@ -17,6 +17,7 @@ from chatapp.core.storage.store import (
     HIGHLIGHT_END,
     HIGHLIGHT_START,
     PAIR_TRIGRAMS,
+    READ_CHARS,
     SCHEMA_VERSION,
     Store,
     migrate,
@@ -100,6 +101,15 @@ def test_a_common_character_is_found_newest_first(store: Store) -> None:
     assert all(marked("的") in h.snippet for h in hits)
     assert [h.message_id for h in store.search("的 python", limit=3)] == ids[::-1][:3]
     assert store.search("的 Java") == []
+
+
+def test_a_word_far_into_a_long_message_is_found(store: Store) -> None:
+    conv = store.create_conversation()
+    log = store.add_message(conv.id, "user", "日志" * READ_CHARS + "语言模型出错了")
+    store.add_message(conv.id, "user", "模型")
+    (hit,) = store.search("语言模型")  # the index finds it; search reads the first READ_CHARS
+    assert hit.message_id == log.id
+    assert hit.snippet.startswith("日志日志") and len(hit.snippet) < 80  # shown from the start
 
 
 @pytest.mark.parametrize("query", ['"模型', "模型*", "AND 模型", "模型 OR", "(模型)", "NEAR(模型)"])

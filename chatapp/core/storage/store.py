@@ -210,6 +210,10 @@ RANK_WINDOW: Final = 1000  # search ranks at most this many of the newest matche
 # one or two CJK characters in a query stand for at most this many trigrams (OR-ed); more: they
 # are common, and the newest messages holding them are found by a scan
 PAIR_TRIGRAMS: Final = 64
+# what of a message's text search reads to check a hit's words and to make its snippet: a
+# 200 MB log is no Python string per search (its words further on are found by the index alone)
+READ_CHARS: Final = 1_000_000
+_TEXT: Final = f"substr(m.content, 1, {READ_CHARS:d})"  # of messages AS m
 _GLUED_MARK: Final = re.compile(f"{HIGHLIGHT_START}[^{HIGHLIGHT_END}]*[{CJK_CHARS}]")
 
 
@@ -1757,9 +1761,8 @@ class Store:
         if not glued:
             return [hit for _, hit in ranked]
         marks = ",".join("?" * len(glued))
-        texts = dict(
-            conn.execute(f"SELECT rowid, content FROM messages WHERE rowid IN ({marks})", glued)
-        )
+        sql = f"SELECT m.rowid, {_TEXT} FROM messages m WHERE m.rowid IN ({marks})"
+        texts = dict(conn.execute(sql, glued))
         return [
             replace(hit, snippet=needles.snippet(texts[rowid], _MARKS, SNIPPET_ELLIPSIS))
             if rowid in texts and rowid in glued
@@ -1779,10 +1782,10 @@ class Store:
         if not words:
             return []
         rows = conn.execute(
-            "SELECT rowid, content FROM messages WHERE rowid IN ("
+            f"SELECT m.rowid, {_TEXT} FROM messages m WHERE m.rowid IN ("
             "  SELECT rowid FROM messages_tri WHERE messages_tri MATCH ?"
             "  ORDER BY rowid DESC LIMIT ?)"
-            " ORDER BY rowid DESC",
+            " ORDER BY m.rowid DESC",
             (" AND ".join(quote(w) for w in words), RANK_WINDOW),
         )
         return _first(
@@ -1829,12 +1832,12 @@ class Store:
         likes = ["%" + re.sub(r"([%_\\])", r"\\\1", w) + "%" for w in ascii_words]
         if not terms:
             rows = conn.execute(
-                f"SELECT m.rowid, m.content FROM messages m WHERE {holds} ORDER BY m.rowid DESC",
+                f"SELECT m.rowid, {_TEXT} FROM messages m WHERE {holds} ORDER BY m.rowid DESC",
                 (*needles.runs, *likes),
             )
         elif common:
             rows = conn.execute(
-                "SELECT m.rowid, m.content FROM messages_tri t JOIN messages m ON m.rowid = t.rowid"
+                f"SELECT m.rowid, {_TEXT} FROM messages_tri t JOIN messages m ON m.rowid = t.rowid"
                 f" WHERE messages_tri MATCH ? AND {holds} ORDER BY t.rowid DESC",
                 (" AND ".join(terms), *needles.runs, *likes),
             )
@@ -1842,7 +1845,7 @@ class Store:
             match = " AND ".join(terms)
             oldest = _oldest_ranked(conn, "messages_tri", match, limit)
             rows = conn.execute(
-                "SELECT m.rowid, m.content FROM ("
+                f"SELECT m.rowid, {_TEXT} FROM ("
                 "  SELECT rowid AS hit, rank FROM messages_tri"
                 "  WHERE messages_tri MATCH ? AND rowid >= ? ORDER BY rank LIMIT ?) AS best"
                 " JOIN messages m ON m.rowid = best.hit ORDER BY best.rank",
