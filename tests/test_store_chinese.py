@@ -16,6 +16,7 @@ from chatapp.core.storage.store import (
     DB_FILENAME,
     HIGHLIGHT_END,
     HIGHLIGHT_START,
+    MIGRATIONS,
     PAIR_TRIGRAMS,
     READ_CHARS,
     SCHEMA_VERSION,
@@ -143,7 +144,8 @@ def test_deleting_and_editing_update_the_chinese_index(store: Store) -> None:
 def test_a_database_from_before_the_chinese_index_is_upgraded_and_found(tmp_path: Path) -> None:
     path = tmp_path / DB_FILENAME
     conn = sqlite3.connect(path, isolation_level=None)
-    assert migrate(conn, target=SCHEMA_VERSION - 1) == SCHEMA_VERSION - 1
+    before = next(i for i, step in enumerate(MIGRATIONS) if "chinese" in step.__name__)
+    assert migrate(conn, target=before) == before
     conn.execute(
         "INSERT INTO conversations (id, title, created_at, updated_at, settings_json)"
         " VALUES ('c1', '旧的对话', '2025-01-01T10:00:00.000Z', '2025-01-01T10:01:00.000Z', '{}')"
