@@ -6,7 +6,9 @@ Every failure a user can cause ends with one line on stderr and a non-zero exit,
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
+import io
 import logging
 import math
 import os
@@ -183,8 +185,39 @@ class CliError(Exception):
     """Reported as one line on stderr."""
 
 
+def _utf8_terminal() -> None:
+    """Text in and out of the terminal is UTF-8, whatever the locale says: under C or POSIX
+    without Python's UTF-8 mode (``PYTHONUTF8=0``, an embedding program, an old service
+    manager) Python would write ASCII, and a Chinese message fail with UnicodeEncodeError.
+    What cannot be written (never in a saved message, which is UTF-8) becomes "?" on stdout, an
+    escape on stderr; stdin stays strict, so a message that is not UTF-8 is refused in words."""
+    for stream, errors in (
+        (sys.stdout, "replace"),
+        (sys.stderr, "backslashreplace"),
+        (sys.stdin, "strict"),
+    ):
+        if isinstance(stream, io.TextIOWrapper) and codecs.lookup(stream.encoding).name != "utf-8":
+            stream.reconfigure(encoding="utf-8", errors=errors)
+
+
+def _utf8_arguments(argv: list[str]) -> list[str]:
+    """The command line as UTF-8: where the locale is ASCII, Python keeps each byte past 127 of
+    an argument as a lone surrogate; ``os.fsencode`` gives the bytes back. An argument that is
+    not UTF-8 either is left as it is (``_text_argument`` refuses it in words)."""
+    out = []
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            with contextlib.suppress(UnicodeDecodeError):
+                arg = os.fsencode(arg).decode("utf-8")
+        out.append(arg)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    _utf8_terminal()
+    args = _parser().parse_args(_utf8_arguments(sys.argv[1:] if argv is None else argv))
     verbose = getattr(args, "verbose", False)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,

@@ -24,6 +24,7 @@ import heapq
 import json
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -42,6 +43,7 @@ from typing import Any, BinaryIO, Final, Self
 
 from chatapp.core.docs.sources import Sources, sources_from_json
 from chatapp.core.inference.metrics import ReplyMetrics, StopReason
+from chatapp.core.storage.cjk import CJK_CHARS, CJK_RUN, Needles, any_of, quote, trigrams_after
 from chatapp.core.storage.summary import Summary, summary_from_json
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ ROLES: Final = ("system", "user", "assistant")
 HIGHLIGHT_START: Final = "\x02"
 HIGHLIGHT_END: Final = "\x03"
 SNIPPET_ELLIPSIS: Final = "…"
+_MARKS: Final = (HIGHLIGHT_START, HIGHLIGHT_END)
 TITLE_MAX: Final = 60
 
 
@@ -228,6 +231,14 @@ class Message:
 
 
 RANK_WINDOW: Final = 1000  # search ranks at most this many of the newest matches
+# one or two CJK characters in a query stand for at most this many trigrams (OR-ed); more: they
+# are common, and the newest messages holding them are found by a scan
+PAIR_TRIGRAMS: Final = 64
+# what of a message's text search reads to check a hit's words and to make its snippet: a
+# 200 MB log is no Python string per search (its words further on are found by the index alone)
+READ_CHARS: Final = 1_000_000
+_TEXT: Final = f"substr(m.content, 1, {READ_CHARS:d})"  # of messages AS m
+_GLUED_MARK: Final = re.compile(f"{HIGHLIGHT_START}[^{HIGHLIGHT_END}]*[{CJK_CHARS}]")
 
 
 @dataclass(frozen=True)
@@ -382,6 +393,44 @@ def _v10_summaries(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE messages ADD COLUMN summary_json TEXT")
 
 
+def _v11_chinese_search(conn: sqlite3.Connection) -> None:
+    """Schema 11: a trigram index of the messages, so search finds words in text without spaces
+    (Chinese, Japanese): unicode61 (``messages_fts``) reads a run of CJK characters as one
+    token, and "模型" inside "大型语言模型" as nothing at all.
+
+    Contentless (it keeps no copy of the text). Each message is indexed with two U+0001 after
+    it, which typed text never holds: then every character, even a message's last, starts a
+    trigram, so one or two characters are found by the trigrams starting with them (read from
+    ``messages_tri_vocab``), the last word of a message too. The triggers and the fill must
+    index exactly the same text, or a 'delete' would remove the wrong trigrams.
+    """
+    conn.execute(
+        "CREATE VIRTUAL TABLE messages_tri USING fts5(content, content='', tokenize='trigram')"
+    )
+    conn.execute("CREATE VIRTUAL TABLE messages_tri_vocab USING fts5vocab(messages_tri, 'row')")
+    conn.execute(
+        """CREATE TRIGGER messages_tri_insert AFTER INSERT ON messages BEGIN
+            INSERT INTO messages_tri(rowid, content) VALUES (new.rowid, new.content || char(1, 1));
+        END"""
+    )
+    conn.execute(
+        """CREATE TRIGGER messages_tri_delete AFTER DELETE ON messages BEGIN
+            INSERT INTO messages_tri(messages_tri, rowid, content)
+                VALUES ('delete', old.rowid, old.content || char(1, 1));
+        END"""
+    )
+    conn.execute(
+        """CREATE TRIGGER messages_tri_update AFTER UPDATE OF content ON messages BEGIN
+            INSERT INTO messages_tri(messages_tri, rowid, content)
+                VALUES ('delete', old.rowid, old.content || char(1, 1));
+            INSERT INTO messages_tri(rowid, content) VALUES (new.rowid, new.content || char(1, 1));
+        END"""
+    )
+    conn.execute(
+        "INSERT INTO messages_tri(rowid, content) SELECT rowid, content || char(1, 1) FROM messages"
+    )
+
+
 # Forward migrations, in order: step N turns schema N-1 into schema N. Never edit a released step;
 # add a new one.
 MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
@@ -395,6 +444,7 @@ MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
     _v8_origin,
     _v9_folders,
     _v10_summaries,
+    _v11_chinese_search,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -699,6 +749,33 @@ def _fts_query(text: str) -> str:
     if terms:
         terms[-1] += "*"
     return " AND ".join(terms)
+
+
+def _oldest_ranked(conn: sqlite3.Connection, table: str, match: str, limit: int) -> int:
+    """The rowid of the oldest message search ranks for ``match`` in the FTS5 ``table``: of the
+    newest ``RANK_WINDOW`` (or ``limit``) matches; 0 where there are fewer."""
+    oldest = conn.execute(
+        f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+        (match, max(RANK_WINDOW, limit) - 1),
+    ).fetchone()
+    return int(oldest[0]) if oldest else 0
+
+
+def _first(
+    rows: Iterable[tuple[int, str]],
+    keep: Callable[[int, str], bool],
+    needles: Needles | None,
+    limit: int,
+) -> list[tuple[int, str]]:
+    """The first ``limit`` of ``rows`` (rowid, content) that ``keep`` keeps and that hold the
+    ``needles`` (None: every row does); reads no further."""
+    found: list[tuple[int, str]] = []
+    for rowid, content in rows:
+        if keep(rowid, content) and (needles is None or needles.matches(content)):
+            found.append((int(rowid), str(content)))
+            if len(found) == limit:
+                break
+    return found
 
 
 def _topological(messages: Iterable[Message]) -> list[Message]:
@@ -1681,35 +1758,180 @@ class Store:
         in a large history is most of them; so only the newest ``RANK_WINDOW`` matches are
         ranked. A query that matches fewer, as any specific one does, is ranked over all of
         them; and snippets are made only for the hits returned.
+
+        A query with Chinese (Japanese, Korean) text in it is looked up in the trigram index
+        instead (see ``_v11_chinese_search``): its CJK runs as substrings ("模型" in
+        "大型语言模型"), its other words as whole words, where CJK text beside a word counts as
+        a boundary ("Transformer" in "基于Transformer的模型"). A query without is the word
+        search it always was, and where that finds fewer than ``limit`` messages, the messages
+        that have its words glued to CJK text follow, newest first.
         """
-        match = _fts_query(query)
-        if not match or limit <= 0:
+        if limit <= 0:
             return []
+        needles = Needles.of(query)
         with self._reading() as conn:
-            oldest = conn.execute(
-                "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?"
-                " ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-                (match, max(RANK_WINDOW, limit) - 1),
-            ).fetchone()
+            if needles.runs:
+                return self._hits(conn, self._by_trigrams(conn, needles, limit), needles)
+            match = _fts_query(query)
+            if not match:
+                return []
+            ranked = self._by_words(conn, match, limit)
+            hits = self._unglue(conn, ranked, needles)
+            if len(hits) < limit:
+                seen = {rowid for rowid, _ in ranked}
+                hits += self._hits(
+                    conn, self._glued(conn, needles, limit - len(hits), seen), needles
+                )
+        return hits
+
+    @staticmethod
+    def _by_words(conn: sqlite3.Connection, match: str, limit: int) -> list[tuple[int, SearchHit]]:
+        """The unicode61 index's best hits for ``match``, with their rowids."""
+        oldest = _oldest_ranked(conn, "messages_fts", match, limit)
+        rows = conn.execute(
+            "WITH best AS MATERIALIZED ("
+            "  SELECT rowid AS hit, rank, snippet(messages_fts, 0, ?, ?, ?, 12) AS snippet"
+            "  FROM messages_fts WHERE messages_fts MATCH ? AND rowid >= ?"
+            "  ORDER BY rank LIMIT ?)"
+            " SELECT best.hit, m.conversation_id, c.title, m.id, m.role, best.snippet FROM best"
+            " JOIN messages m ON m.rowid = best.hit"
+            " JOIN conversations c ON c.id = m.conversation_id"
+            " ORDER BY best.rank",
+            (
+                HIGHLIGHT_START,
+                HIGHLIGHT_END,
+                SNIPPET_ELLIPSIS,
+                match,
+                oldest,
+                limit,
+            ),
+        ).fetchall()
+        return [(int(row[0]), SearchHit(*row[1:])) for row in rows]
+
+    @staticmethod
+    def _unglue(
+        conn: sqlite3.Connection, ranked: list[tuple[int, SearchHit]], needles: Needles
+    ) -> list[SearchHit]:
+        """The hits, where a word search marked a whole run of CJK text the query's last word
+        starts ("Transformer" in "Transformer的模型", one unicode61 token), with a snippet made
+        from the text that marks the word alone."""
+        glued = [rowid for rowid, hit in ranked if _GLUED_MARK.search(hit.snippet)]
+        if not glued:
+            return [hit for _, hit in ranked]
+        marks = ",".join("?" * len(glued))
+        sql = f"SELECT m.rowid, {_TEXT} FROM messages m WHERE m.rowid IN ({marks})"
+        texts = dict(conn.execute(sql, glued))
+        return [
+            replace(hit, snippet=needles.snippet(texts[rowid], _MARKS, SNIPPET_ELLIPSIS))
+            if rowid in texts and rowid in glued
+            else hit
+            for rowid, hit in ranked
+        ]
+
+    @staticmethod
+    def _glued(
+        conn: sqlite3.Connection, needles: Needles, limit: int, seen: set[int]
+    ) -> list[tuple[int, str]]:
+        """(rowid, content) of the newest messages, not in ``seen``, that have every word of a
+        query without CJK text, one or more of them glued to CJK text (no unicode61 token of
+        their own); found by the words of three or more characters, among the newest
+        ``RANK_WINDOW`` messages holding them."""
+        words = [w for w in (*needles.words, needles.prefix) if w is not None and len(w) >= 3]
+        if not words:
+            return []
+        rows = conn.execute(
+            f"SELECT m.rowid, {_TEXT} FROM messages m WHERE m.rowid IN ("
+            "  SELECT rowid FROM messages_tri WHERE messages_tri MATCH ?"
+            "  ORDER BY rowid DESC LIMIT ?)"
+            " ORDER BY m.rowid DESC",
+            (" AND ".join(quote(w) for w in words), RANK_WINDOW),
+        )
+        return _first(
+            rows,
+            lambda rowid, text: rowid not in seen and bool(CJK_RUN.search(text)),
+            needles,
+            limit,
+        )
+
+    @staticmethod
+    def _by_trigrams(
+        conn: sqlite3.Connection, needles: Needles, limit: int
+    ) -> list[tuple[int, str]]:
+        """(rowid, content) of the best messages for a query with CJK text, from the trigram
+        index: a run of three or more characters is a phrase of its trigrams; one or two
+        characters stand for the trigrams starting with them (every occurrence starts one, see
+        ``_v11_chinese_search``), OR-ed, and BM25 ranks the newest ``RANK_WINDOW`` matches.
+        Characters that more than ``PAIR_TRIGRAMS`` trigrams start with are common, and that
+        many OR-ed cost tens of milliseconds: then the newest messages holding them (and
+        matching the rest of the query) come first, found by a scan that stops soon."""
+        terms: list[str] = []
+        common = False
+        for run in needles.runs:
+            if len(run) >= 3:
+                terms.append(quote(run))
+                continue
+            after = trigrams_after(conn, "messages_tri_vocab", run, PAIR_TRIGRAMS + 1)
+            if not after:
+                return []  # in no message
+            if len(after) <= PAIR_TRIGRAMS:
+                terms.append(f"({any_of(list(after))})")
+            else:
+                common = True
+        # a word's trigrams match it inside longer words too: the text decides
+        terms += [quote(w) for w in (*needles.words, needles.prefix) if w and len(w) >= 3]
+        exact = not common and not needles.words and needles.prefix is None
+        # what a scan asks of each message in SQL, before Python reads it: every run, and every
+        # ASCII word (LIKE ignores case for ASCII only) somewhere
+        ascii_words = [w for w in (*needles.words, needles.prefix) if w and w.isascii()]
+        holds = " AND ".join(
+            ["instr(m.content, ?) > 0"] * len(needles.runs)
+            + ["m.content LIKE ? ESCAPE '\\'"] * len(ascii_words)
+        )
+        likes = ["%" + re.sub(r"([%_\\])", r"\\\1", w) + "%" for w in ascii_words]
+        if not terms:
             rows = conn.execute(
-                "WITH best AS MATERIALIZED ("
-                "  SELECT rowid AS hit, rank, snippet(messages_fts, 0, ?, ?, ?, 12) AS snippet"
-                "  FROM messages_fts WHERE messages_fts MATCH ? AND rowid >= ?"
-                "  ORDER BY rank LIMIT ?)"
-                " SELECT m.conversation_id, c.title, m.id, m.role, best.snippet FROM best"
-                " JOIN messages m ON m.rowid = best.hit"
-                " JOIN conversations c ON c.id = m.conversation_id"
-                " ORDER BY best.rank",
-                (
-                    HIGHLIGHT_START,
-                    HIGHLIGHT_END,
-                    SNIPPET_ELLIPSIS,
-                    match,
-                    oldest[0] if oldest else 0,
-                    limit,
-                ),
-            ).fetchall()
-        return [SearchHit(*row) for row in rows]
+                f"SELECT m.rowid, {_TEXT} FROM messages m WHERE {holds} ORDER BY m.rowid DESC",
+                (*needles.runs, *likes),
+            )
+        elif common:
+            rows = conn.execute(
+                f"SELECT m.rowid, {_TEXT} FROM messages_tri t JOIN messages m ON m.rowid = t.rowid"
+                f" WHERE messages_tri MATCH ? AND {holds} ORDER BY t.rowid DESC",
+                (" AND ".join(terms), *needles.runs, *likes),
+            )
+        else:
+            match = " AND ".join(terms)
+            oldest = _oldest_ranked(conn, "messages_tri", match, limit)
+            rows = conn.execute(
+                f"SELECT m.rowid, {_TEXT} FROM ("
+                "  SELECT rowid AS hit, rank FROM messages_tri"
+                "  WHERE messages_tri MATCH ? AND rowid >= ? ORDER BY rank LIMIT ?) AS best"
+                " JOIN messages m ON m.rowid = best.hit ORDER BY best.rank",
+                (match, oldest, limit if exact else -1),
+            )
+        return _first(rows, lambda _rowid, _text: True, None if exact else needles, limit)
+
+    @staticmethod
+    def _hits(
+        conn: sqlite3.Connection, found: list[tuple[int, str]], needles: Needles
+    ) -> list[SearchHit]:
+        """``found`` (rowid, content), in order, as hits with snippets made from the text."""
+        if not found:
+            return []
+        marks = ",".join("?" * len(found))
+        rows: dict[int, tuple[str, str, str, str]] = {
+            int(r[0]): (str(r[1]), str(r[2]), str(r[3]), str(r[4]))
+            for r in conn.execute(
+                "SELECT m.rowid, m.conversation_id, c.title, m.id, m.role FROM messages m"
+                f" JOIN conversations c ON c.id = m.conversation_id WHERE m.rowid IN ({marks})",
+                [rowid for rowid, _ in found],
+            )
+        }
+        return [
+            SearchHit(*rows[rowid], snippet=needles.snippet(content, _MARKS, SNIPPET_ELLIPSIS))
+            for rowid, content in found
+            if rowid in rows
+        ]
 
     # -- import ---------------------------------------------------------------------------------
 
