@@ -228,6 +228,7 @@ class SettingsDialog(QDialog):
             [
                 ("Drop the oldest turns", OverflowPolicy.DROP_OLDEST),
                 ("Refuse with a message", OverflowPolicy.REFUSE),
+                ("Summarise the older turns", OverflowPolicy.SUMMARISE),
             ],
         )
         self.overflow.setToolTip(setting_field(gen, "overflow").tooltip)

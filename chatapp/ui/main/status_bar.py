@@ -147,13 +147,21 @@ class ModelStatusBar(QObject):
             return
         self._warned.add(conv.id)
         policy = effective(self.state.settings.generation, conv).overflow
-        then = (
-            "the next reply is refused until you start a new chat or load the model with a "
-            "larger context"
-            if policy == OverflowPolicy.REFUSE
-            else "the oldest turns will be left out of what the model reads (the reply says how "
-            "many)"
-        )
+        if policy == OverflowPolicy.REFUSE:
+            then = (
+                "the next reply is refused until you start a new chat or load the model with a "
+                "larger context"
+            )
+        elif policy == OverflowPolicy.SUMMARISE:
+            then = (
+                "the model will summarise the older turns and read the summary in their place "
+                "(shown above the reply)"
+            )
+        else:
+            then = (
+                "the oldest turns will be left out of what the model reads (the reply says how "
+                "many)"
+            )
         self.context_filling.emit(
             f"This conversation uses {100 * used // n_ctx}% of the model's context: soon {then}. "
             "Change it in the conversation's settings (Ctrl+Shift+S), or load the model with a "

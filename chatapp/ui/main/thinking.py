@@ -12,17 +12,19 @@ from chatapp.ui.main.widgets import named
 class ThinkingBlock(QWidget):
     """Hidden for replies without thinking."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, name: str = "thinking", what: str = "thinking"
+    ) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 2)
         layout.setSpacing(2)
-        self.toggle = named(QToolButton(self), "thinkingToggle", "Show or hide the thinking")
+        self.toggle = named(QToolButton(self), f"{name}Toggle", f"Show or hide the {what}")
         self.toggle.setCheckable(True)
         self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toggle.setAutoRaise(True)
         self.toggle.toggled.connect(self._opened)
-        self.text = named(QLabel(self), "thinkingText", "The model's thinking")
+        self.text = named(QLabel(self), f"{name}Text", f"The {what}")
         self.text.setWordWrap(True)
         self.text.setMinimumWidth(1)
         self.text.setTextFormat(Qt.TextFormat.PlainText)
@@ -48,3 +50,19 @@ class ThinkingBlock(QWidget):
             self.toggle.setText(f"Thought for {seconds:.0f} s" if seconds else "Thought")
             self.toggle.setChecked(False)
         self._opened(self.toggle.isChecked())
+
+
+class SummaryBlock(ThinkingBlock):
+    """Above a reply that was the first given a summary of the older turns (the "summarise"
+    overflow policy): the summary the model read in their place, folded."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, name="summary", what="summary of the earlier messages")
+
+    def show_summary(self, text: str, covers: int) -> None:
+        self.setVisible(bool(text.strip()))
+        self.text.setText(text.strip())
+        many = "message" if covers == 1 else f"{covers} messages"
+        self.toggle.setText(f"Summary of the earlier {many}, read in their place")
+        self.toggle.setChecked(False)
+        self._opened(False)
