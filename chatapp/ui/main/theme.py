@@ -8,6 +8,17 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from chatapp.core.config.appsettings import Theme
 
+# Simplified Chinese faces, first one installed wins: Linux (Noto/Source Han are the same
+# design; WenQuanYi on older systems), Windows, macOS.
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei UI",
+    "Microsoft YaHei",
+    "PingFang SC",
+)
+
 
 def _dark_palette() -> QPalette:
     p = QPalette()
@@ -53,6 +64,9 @@ def apply_theme(theme: Theme, font_size: int) -> None:
         app.setPalette(_dark_palette() if dark else app.style().standardPalette())
     font = app.font()
     font.setPointSize(font_size)
+    # Latin text in the platform's UI font; Chinese in a CJK face made to match it. Left to
+    # fontconfig, Linux often picks Droid Sans Fallback, whose glyphs are a size smaller.
+    font.setFamilies([font.family(), *(f for f in CJK_FAMILIES if f != font.family())])
     app.setFont(font)
 
 
