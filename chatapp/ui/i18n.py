@@ -44,6 +44,11 @@ def translate(context: str, text: str, disambiguation: str | None = None, n: int
     return QCoreApplication.translate(context, text, disambiguation, n)
 
 
+def QT_TRANSLATE_NOOP(context: str, text: str) -> str:
+    """Marks a string for lupdate where it is defined; ``translate`` it where it is shown."""
+    return text
+
+
 def translations_dir() -> Path:
     return Path(str(files("chatapp") / "data" / "translations"))
 
