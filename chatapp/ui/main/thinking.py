@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QToolButton, QVBoxLayout, QWidget
 
+from chatapp.ui.i18n import translate
 from chatapp.ui.main.widgets import named
 
 
@@ -17,12 +18,20 @@ class ThinkingBlock(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 2)
         layout.setSpacing(2)
-        self.toggle = named(QToolButton(self), "thinkingToggle", "Show or hide the thinking")
+        self.toggle = named(
+            QToolButton(self),
+            "thinkingToggle",
+            translate("Thinking", "Show or hide the thinking"),
+        )
         self.toggle.setCheckable(True)
         self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toggle.setAutoRaise(True)
         self.toggle.toggled.connect(self._opened)
-        self.text = named(QLabel(self), "thinkingText", "The model's thinking")
+        self.text = named(
+            QLabel(self),
+            "thinkingText",
+            translate("Thinking", "The model's thinking"),
+        )
         self.text.setWordWrap(True)
         self.text.setMinimumWidth(1)
         self.text.setTextFormat(Qt.TextFormat.PlainText)
@@ -42,9 +51,13 @@ class ThinkingBlock(QWidget):
         self.setVisible(bool(text.strip()))
         self.text.setText(text.strip())
         if streaming:
-            self.toggle.setText("Thinking…")
+            self.toggle.setText(translate("Thinking", "Thinking…"))
             self.toggle.setChecked(True)
         else:
-            self.toggle.setText(f"Thought for {seconds:.0f} s" if seconds else "Thought")
+            self.toggle.setText(
+                translate("Thinking", "Thought for {seconds} s").format(seconds=f"{seconds:.0f}")
+                if seconds
+                else translate("Thinking", "Thought")
+            )
             self.toggle.setChecked(False)
         self._opened(self.toggle.isChecked())
