@@ -14,6 +14,7 @@ from chatapp.core.chat.service import effective
 from chatapp.core.config.settings import OverflowPolicy
 from chatapp.core.inference.backend import TokenCount
 from chatapp.core.models.modelinfo import ModelInfo
+from chatapp.ui.i18n import translate
 from chatapp.ui.main.servers import Listing, RemoteModel, ServerModels
 from chatapp.ui.main.state import WindowState
 from chatapp.ui.main.widgets import named
@@ -42,7 +43,7 @@ class ModelStatusBar(QObject):
         self.state = state
         self.known = known
         self.model_button = QToolButton(bar)
-        named(self.model_button, "modelButton", "Model")
+        named(self.model_button, "modelButton", translate("StatusBar", "Model"))
         self.model_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.model_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.model_menu = QMenu(self.model_button)
@@ -51,18 +52,24 @@ class ModelStatusBar(QObject):
         self.servers: Listing | None = None
         self.asking_servers = False
         self.model_button.setMenu(self.model_menu)
-        self.backend_label = named(QLabel(bar), "backendLabel", "Backend")
-        self.context_meter = named(QProgressBar(bar), "contextMeter", "Context used")
+        self.backend_label = named(QLabel(bar), "backendLabel", translate("StatusBar", "Backend"))
+        self.context_meter = named(
+            QProgressBar(bar), "contextMeter", translate("StatusBar", "Context used")
+        )
         self.context_meter.setMaximumWidth(220)
         self.context_meter.setFormat("context %v / %m")
         self.context_meter.setRange(0, 1)
         self.context_meter.setValue(0)
-        self.load_bar = named(QProgressBar(bar), "loadProgress", "Loading progress")
+        self.load_bar = named(
+            QProgressBar(bar), "loadProgress", translate("StatusBar", "Loading progress")
+        )
         self.load_bar.setRange(0, 100)
         self.load_bar.setMaximumWidth(160)
         self.load_bar.hide()
-        self.cancel_load_button = named(QToolButton(bar), "cancelLoad", "Cancel loading")
-        self.cancel_load_button.setText("Cancel")
+        self.cancel_load_button = named(
+            QToolButton(bar), "cancelLoad", translate("StatusBar", "Cancel loading")
+        )
+        self.cancel_load_button.setText(translate("StatusBar", "Cancel"))
         self.cancel_load_button.clicked.connect(self.cancel_load_requested.emit)
         self.cancel_load_button.hide()
         bar.addWidget(self.model_button)
@@ -88,22 +95,32 @@ class ModelStatusBar(QObject):
             self.cancel_load_button.setVisible(loading is not None)
         remote = self.state.remote
         if loading:
-            self.model_button.setText(f"Loading {Path(loading).name}…")
+            self.model_button.setText(
+                translate("StatusBar", "Loading {name}…").format(name=Path(loading).name)
+            )
         elif remote is not None:
             self.model_button.setText(f"{remote.label} ▾".replace("&", "&&"))
         elif model is not None:
             i = model.info
             self.model_button.setText(f"{i.name} · {i.parameters_label} · {i.quantization} ▾")
         else:
-            self.model_button.setText("No model — choose… ▾")
+            self.model_button.setText(translate("StatusBar", "No model — choose… ▾"))
         if remote is not None:
             self.backend_label.setText(remote.server.base_url)
-            self.backend_label.setToolTip(f"{remote.model} on the server {remote.server.name}")
+            self.backend_label.setToolTip(
+                translate("StatusBar", "{model} on the server {server}").format(
+                    model=remote.model, server=remote.server.name
+                )
+            )
         elif model is not None:
             where = (
-                f"{model.backend} · {model.layers_offloaded}/{model.info.n_layer} layers on GPU"
+                translate("StatusBar", "{backend} · {done}/{total} layers on GPU").format(
+                    backend=model.backend,
+                    done=model.layers_offloaded,
+                    total=model.info.n_layer,
+                )
                 if model.layers_offloaded
-                else "CPU"
+                else translate("StatusBar", "CPU")
             )
             self.backend_label.setText(where)
             self.backend_label.setToolTip(model.describe())
@@ -132,9 +149,15 @@ class ModelStatusBar(QObject):
         """Past ``FILLING`` of the context, the meter says so, and the window is told once a
         conversation (what happens next depends on its "when the context is full" setting)."""
         full = n_ctx > 0 and used >= FILLING * n_ctx
-        self.context_meter.setFormat("context %v / %m" + (" · nearly full" if full else ""))
+        self.context_meter.setFormat(
+            translate("StatusBar", "context %v / %m · nearly full")
+            if full
+            else translate("StatusBar", "context %v / %m")
+        )
         self.context_meter.setToolTip(
-            "The conversation nearly fills the model's context" if full else "Context used"
+            translate("StatusBar", "The conversation nearly fills the model's context")
+            if full
+            else translate("StatusBar", "Context used")
         )
         conv = self.state.current
         if not full or conv is None or conv.id in self._warned:
@@ -142,16 +165,25 @@ class ModelStatusBar(QObject):
         self._warned.add(conv.id)
         policy = effective(self.state.settings.generation, conv).overflow
         then = (
-            "the next reply is refused until you start a new chat or load the model with a "
-            "larger context"
+            translate(
+                "StatusBar",
+                "the next reply is refused until you start a new chat or load the model with a "
+                "larger context",
+            )
             if policy == OverflowPolicy.REFUSE
-            else "the oldest turns will be left out of what the model reads (the reply says how "
-            "many)"
+            else translate(
+                "StatusBar",
+                "the oldest turns will be left out of what the model reads (the reply says how "
+                "many)",
+            )
         )
         self.context_filling.emit(
-            f"This conversation uses {100 * used // n_ctx}% of the model's context: soon {then}. "
-            "Change it in the conversation's settings (Ctrl+Shift+S), or load the model with a "
-            "larger context."
+            translate(
+                "StatusBar",
+                "This conversation uses {percent}% of the model's context: soon {then}. "
+                "Change it in the conversation's settings (Ctrl+Shift+S), or load the model with "
+                "a larger context.",
+            ).format(percent=100 * used // n_ctx, then=then)
         )
 
     def show_token_count(self, _message_id: str, count: TokenCount) -> None:
@@ -181,7 +213,7 @@ class ModelStatusBar(QObject):
             action.setToolTip(path)
         if recent:
             menu.addSeparator()
-        menu.addAction("Open a GGUF model file…", self.open_requested.emit)
+        menu.addAction(translate("StatusBar", "Open a GGUF model file…"), self.open_requested.emit)
 
     # -- the servers' models --------------------------------------------------------------------
 
@@ -203,23 +235,31 @@ class ModelStatusBar(QObject):
         if listing is None:
             if self.asking_servers:
                 menu.addSeparator()
-                menu.addAction("Asking the servers for their models…").setEnabled(False)
+                menu.addAction(
+                    translate("StatusBar", "Asking the servers for their models…")
+                ).setEnabled(False)
             return
         if listing.problem is not None:
             menu.addSeparator()
-            menu.addAction(f"Servers: {listing.problem}").setEnabled(False)
+            menu.addAction(
+                translate("StatusBar", "Servers: {problem}").format(problem=listing.problem)
+            ).setEnabled(False)
         for answer in listing.servers:
             self._add_server(menu, answer)
 
     def _add_server(self, menu: QMenu, answer: ServerModels) -> None:
         server = answer.server
-        menu.addSection(f"On {server.name}".replace("&", "&&"))
+        menu.addSection(
+            translate("StatusBar", "On {server}").format(server=server.name).replace("&", "&&")
+        )
         if answer.blocked:
-            line = f"{server.name}: offline mode is on (the server is not marked local)"
+            line = translate(
+                "StatusBar", "{server}: offline mode is on (the server is not marked local)"
+            ).format(server=server.name)
         elif answer.error is not None:
             line = f"{server.name}: {answer.error}"
         elif not answer.models:
-            line = f"{server.name} has no models"
+            line = translate("StatusBar", "{server} has no models").format(server=server.name)
         else:
             current = self.state.remote
             for model in answer.models:
@@ -227,7 +267,11 @@ class ModelStatusBar(QObject):
                 action = menu.addAction(
                     choice.label.replace("&", "&&"), partial(self.remote_requested.emit, choice)
                 )
-                action.setToolTip(f"{model} on {server.base_url}")
+                action.setToolTip(
+                    translate("StatusBar", "{model} on {url}").format(
+                        model=model, url=server.base_url
+                    )
+                )
                 if current is not None and (current.server.name, current.model) == (
                     server.name,
                     model,
