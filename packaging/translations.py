@@ -115,8 +115,10 @@ def update() -> None:
         if not path.is_file():
             write_ts(path, lang, {})
         # no line numbers: a moved string is no change, and branches merge
-        options = ["-extensions", "py", "-locations", "none", "-no-obsolete"]
-        command = [_bin("pyside6-lupdate"), *map(str, SOURCES), *options, "-ts", str(path)]
+        # lupdate finds no .py file in a folder: each is named
+        sources = sorted(str(p) for folder in SOURCES for p in folder.rglob("*.py"))
+        options = ["-locations", "none", "-no-obsolete"]
+        command = [_bin("pyside6-lupdate"), *sources, *options, "-ts", str(path)]
         subprocess.run(command, check=True)
         _, after = read_ts(path)
         for context, messages in after.items():

@@ -9,7 +9,8 @@ bundle build them into chatapp/data/translations). English is the source languag
 English: core has no Qt.
 
 A count goes through Qt's plural forms: ``translate(ctx, "%n file(s)", None, n)``; the fourth
-argument must be positional, or lupdate does not see the string.
+argument must be positional and a plain name (``n``, not ``len(x)`` or ``x.count``), or lupdate
+does not see the string.
 """
 
 from __future__ import annotations
