@@ -25,10 +25,11 @@ def status_text(state: WindowState) -> str:
     p = status.progress
     if p is None or p.files_done >= p.files_total:
         return ""
-    text = translate(
-        "DocsBar", "Indexing {collection}: {done} of %n file(s)", None, p.files_total
-    ).format(collection=status.collection, done=p.files_done)
-    text += translate("DocsBar", ", %n passage(s)", None, p.chunks_done)
+    total, passages = p.files_total, p.chunks_done  # lupdate reads a count only as a plain name
+    text = translate("DocsBar", "Indexing {collection}: {done} of %n file(s)", None, total).format(
+        collection=status.collection, done=p.files_done
+    )
+    text += translate("DocsBar", ", %n passage(s)", None, passages)
     if status.eta_s is not None:
         eta = status.eta_s
         text += (
@@ -121,7 +122,8 @@ class DocsBar(QWidget):
             none = self.menu.addAction(translate("DocsBar", "No collections yet"))
             none.setEnabled(False)
         for c in self.state.collections:
-            files = translate("DocsBar", "%n file(s)", None, c.files)
+            count = c.files
+            files = translate("DocsBar", "%n file(s)", None, count)
             action = self.menu.addAction(f"{c.name}  ({files})")
             action.setCheckable(True)
             action.setChecked(c.name in chosen)
