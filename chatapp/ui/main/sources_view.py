@@ -25,7 +25,8 @@ def summary(sources: Sources) -> str:
         name = sources.items[0].label.split("] ", 1)[-1]
         return translate("Sources", "whole document: {name}").format(name=name)
     collections = sorted({s.collection for s in sources.items if s.collection})
-    passages = translate("Sources", "%n passage(s)", None, len(sources.items))
+    count = len(sources.items)
+    passages = translate("Sources", "%n passage(s)", None, count)
     if not collections:
         return passages
     return translate("Sources", "{passages} from {collections}").format(
