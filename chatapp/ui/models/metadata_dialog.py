@@ -96,7 +96,8 @@ class MetadataDialog(QDialog):
                 shown=shown
             )
         )
-        tensors = translate("MetadataDialog", "%Ln tensor(s)", None, self.metadata.tensors)
+        n_tensors = self.metadata.tensors  # lupdate reads a count only as a plain name
+        tensors = translate("MetadataDialog", "%Ln tensor(s)", None, n_tensors)
         self.summary.setText(f"{tensors} · {keys}")
         self.empty.setText(
             translate("MetadataDialog", "No key or value contains “{text}”.").format(
