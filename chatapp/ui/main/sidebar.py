@@ -302,7 +302,11 @@ class Sidebar(QWidget):
 
     def new_folder(self, parent_id: str | None = None, name: str | None = None) -> None:
         if name is None:
-            name, ok = QInputDialog.getText(self, "New folder", "Name of the folder:")
+            name, ok = QInputDialog.getText(
+                self,
+                translate("Sidebar", "New folder"),
+                translate("Sidebar", "Name of the folder:"),
+            )
             if not ok:
                 return
         if not name.strip():
@@ -313,7 +317,12 @@ class Sidebar(QWidget):
         folder = next((f for f in self.folders if f.id == folder_id), None)
         if folder is None:
             return
-        name, ok = QInputDialog.getText(self, "Rename folder", "Name:", text=folder.name)
+        name, ok = QInputDialog.getText(
+            self,
+            translate("Sidebar", "Rename folder"),
+            translate("Sidebar", "Name:"),
+            text=folder.name,
+        )
         if ok and name.strip():
             self.db.call(lambda s: s.rename_folder(folder_id, name), lambda _r: self.refresh())
 

@@ -57,7 +57,7 @@ class ModelStatusBar(QObject):
             QProgressBar(bar), "contextMeter", translate("StatusBar", "Context used")
         )
         self.context_meter.setMaximumWidth(220)
-        self.context_meter.setFormat("context %v / %m")
+        self.context_meter.setFormat(translate("StatusBar", "context %v / %m"))
         self.context_meter.setRange(0, 1)
         self.context_meter.setValue(0)
         self.load_bar = named(

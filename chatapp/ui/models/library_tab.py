@@ -334,13 +334,20 @@ class LibraryTab(QWidget):
         self.metadata_dialog.show()
 
     def add_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Add a GGUF model", "", "GGUF models (*.gguf)")
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            translate("LibraryTab", "Add a GGUF model"),
+            "",
+            translate("LibraryTab", "GGUF models (*.gguf)"),
+        )
         if path:
             library = self.library
             self.services.on_disk(lambda: library.add_file(Path(path)), self._library_edited)
 
     def add_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of models")
+        folder = QFileDialog.getExistingDirectory(
+            self, translate("LibraryTab", "Add a folder of models")
+        )
         if folder:
             self._add_other_app(folder)
 
