@@ -27,7 +27,9 @@ QM_DIR = ROOT / "chatapp" / "data" / "translations"  # what the app loads; built
 SOURCES = [ROOT / "chatapp" / "ui"]
 TRANSLATED = ["zh_CN"]  # languages with a full translation; English is the source
 # English plurals that "(s)" cannot spell
-EN_IRREGULAR: dict[str, tuple[str, str]] = {}
+EN_IRREGULAR: dict[str, tuple[str, str]] = {
+    "%n repositories": ("%n repository", "%n repositories"),
+}
 
 
 @dataclass

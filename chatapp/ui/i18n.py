@@ -29,6 +29,7 @@ from PySide6.QtCore import (
 )
 
 from chatapp.core.config.appsettings import Language
+from chatapp.core.models.downloads import Progress
 
 log = logging.getLogger(__name__)
 
@@ -119,3 +120,30 @@ def format_datetime(epoch_seconds: float, long: bool = False) -> str:
     when = QDateTime.fromMSecsSinceEpoch(int(epoch_seconds * 1000))
     fmt = QLocale.FormatType.LongFormat if long else QLocale.FormatType.ShortFormat
     return QLocale().toString(when, fmt)
+
+
+def file_size_label(n: int) -> str:
+    """A size as file managers write it (1 KB = 1000 bytes), with the locale's decimal point:
+    ``chatapp.core.models.modelinfo.file_size_label`` for the window."""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{format_number(size, 0 if unit == 'B' else 1)} {unit}"
+        size /= 1000
+    raise AssertionError("unreachable")
+
+
+def describe_progress(p: Progress) -> str:
+    """A download's progress bar text: percent, sizes, speed and time left (``Progress.describe``
+    in the window's language and number format)."""
+    pct = 100.0 * p.done / p.total if p.total else 0.0
+    line = translate("Progress", "{percent}%  {done} of {total}  {speed}/s").format(
+        percent=format_number(pct, 1),
+        done=file_size_label(p.done),
+        total=file_size_label(p.total),
+        speed=file_size_label(int(p.speed)),
+    )
+    if p.eta is not None:
+        m, s = divmod(int(p.eta), 60)
+        line += translate("Progress", "  {time} left").format(time=f"{m}:{s:02d}")
+    return line
