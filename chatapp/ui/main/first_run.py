@@ -29,8 +29,7 @@ from PySide6.QtWidgets import (
 from chatapp.core.models.downloads import Item, Progress, State
 from chatapp.core.models.fit import Fit, Verdict
 from chatapp.core.models.hub import Recommended
-from chatapp.core.models.modelinfo import file_size_label
-from chatapp.ui.i18n import QT_TRANSLATE_NOOP, translate
+from chatapp.ui.i18n import QT_TRANSLATE_NOOP, file_size_label, translate
 from chatapp.ui.main.render import escape_plain
 from chatapp.ui.main.state import WindowState
 from chatapp.ui.main.widgets import named

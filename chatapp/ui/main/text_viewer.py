@@ -14,8 +14,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QTextCursor
 from PySide6.QtWidgets import QDialog, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
-from chatapp.core.models.modelinfo import file_size_label
-from chatapp.ui.i18n import translate
+from chatapp.ui.i18n import file_size_label, translate
 from chatapp.ui.main.widgets import named
 
 #: The longest text (bytes of UTF-8) Show all opens; a longer one can only be saved.

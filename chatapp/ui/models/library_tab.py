@@ -26,8 +26,8 @@ from chatapp.core.config.settings import LoadSettings
 from chatapp.core.inference.chat_template import header_template_source
 from chatapp.core.models.library import Entry, LibraryError
 from chatapp.core.models.metadata import Metadata, read_metadata
-from chatapp.core.models.modelinfo import ModelFileError, file_size_label
-from chatapp.ui.i18n import format_number, translate
+from chatapp.core.models.modelinfo import ModelFileError
+from chatapp.ui.i18n import file_size_label, format_number, translate
 from chatapp.ui.models.metadata_dialog import MetadataDialog
 from chatapp.ui.models.model_workers import ModelServices
 from chatapp.ui.models.tables import EmptyNote, button, make_cell, row_data, stretch, table
