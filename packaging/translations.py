@@ -4,7 +4,7 @@ the .ts files, which are complete in git (translators edit them, e.g. with pysid
 
 lupdate's Python parser does not see that ``translate(ctx, "%n file(s)", None, n)`` has a plural
 form: it writes the message without ``numerus="yes"``, marks a translated one unfinished again and
-flattens its plural forms. This puts back, for every message whose source has ``%n``, the plural
+flattens its plural forms. This puts back, for every message whose source has ``%n`` (or ``%Ln``), the plural
 flag and the translation it had, finished if it was. chatapp_en.ts holds only those messages,
 with English forms made from the source's "(s)": "%n file(s)" -> "%n file", "%n files".
 
@@ -126,7 +126,7 @@ def update() -> None:
         for context, messages in after.items():
             for m in messages:
                 old = known.get((context, m.source, m.comment))
-                m.numerus = "%n" in m.source
+                m.numerus = "%n" in m.source or "%Ln" in m.source
                 if old is not None:
                     m.forms, m.finished = old.forms, old.finished
         write_ts(path, lang, after)
