@@ -34,6 +34,7 @@ from chatapp.core.inference.backend import (
 from chatapp.core.inference.engine import Engine, EngineError, LoadCancelled, ModelFileError
 from chatapp.core.inference.remote import RemoteBackend
 from chatapp.core.storage.store import Message, Store, StoreError
+from chatapp.ui.i18n import translate
 from chatapp.ui.main.servers import RemoteModel
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,9 @@ class StoreWorker(QObject):
             self.failed.emit(job_id, str(exc))
         except Exception as exc:  # a bug: report it in words rather than lose the window
             log.exception("store job failed")
-            self.failed.emit(job_id, f"internal error: {exc}")
+            self.failed.emit(
+                job_id, translate("Workers", "internal error: {error}").format(error=exc)
+            )
         else:
             self.finished.emit(job_id, result)
 
@@ -214,7 +217,12 @@ class EngineWorker(QObject):
             self.load_failed.emit(path, str(exc))
         except Exception as exc:  # out of memory and the like surface as various errors
             log.exception("model load failed")
-            self.load_failed.emit(path, f"llama.cpp could not load {Path(path).name}: {exc}")
+            self.load_failed.emit(
+                path,
+                translate("Workers", "llama.cpp could not load {name}: {error}").format(
+                    name=Path(path).name, error=exc
+                ),
+            )
         else:
             self._drop_remote()  # the model just loaded is the one chatted with
             self.loaded.emit(model)
@@ -344,7 +352,7 @@ def _reply_error(exc: Exception, what: str) -> str:
     if isinstance(exc, EngineError | StoreError | DocsError):
         return str(exc)
     log.exception("%s failed", what)
-    return f"generation failed: {exc}"
+    return translate("Workers", "generation failed: {error}").format(error=exc)
 
 
 class EngineClient(QObject):
