@@ -164,13 +164,11 @@ class LibraryTab(QWidget):
 
     def _show_library(self, entries: list[Entry], offer: list[Path]) -> None:
         self._entries = entries
+        add = translate("LibraryTab", "add {folder}")
         self._fill()
         self.other_apps.setText(
             translate("LibraryTab", "Models from other apps found: ")
-            + ", ".join(
-                f"<a href='{f}'>{translate('LibraryTab', 'add {folder}').format(folder=f)}</a>"
-                for f in offer
-            )
+            + ", ".join(f"<a href='{f}'>{add.format(folder=f)}</a>" for f in offer)
             if offer
             else ""
         )
