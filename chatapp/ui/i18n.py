@@ -67,7 +67,7 @@ def resolve_language(choice: Language, system: QLocale | None = None) -> Languag
             log.warning("%s=%s is not a language chatapp has; ignored", LANG_ENV, override)
     if choice != Language.SYSTEM:
         return choice
-    locale = system or QLocale.system()
+    locale = system if system is not None else QLocale.system()
     if locale.language() == QLocale.Language.Chinese and locale.script() in (
         QLocale.Script.SimplifiedHanScript,
         QLocale.Script.AnyScript,

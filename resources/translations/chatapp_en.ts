@@ -190,6 +190,23 @@
     </message>
 </context>
 <context>
+    <name>StatusBar</name>
+    <message numerus="yes">
+        <source>, prompt lookup (%n token(s) ahead)</source>
+        <translation>
+            <numerusform>, prompt lookup (%n token ahead)</numerusform>
+            <numerusform>, prompt lookup (%n tokens ahead)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{name} ({architecture}, {parameters} params, {quantization}), context %Ln, {where}{extras}, loaded in {seconds} s; chat template {source}{folded}</source>
+        <translation>
+            <numerusform>{name} ({architecture}, {parameters} params, {quantization}), context %Ln, {where}{extras}, loaded in {seconds} s; chat template {source}{folded}</numerusform>
+            <numerusform>{name} ({architecture}, {parameters} params, {quantization}), context %Ln, {where}{extras}, loaded in {seconds} s; chat template {source}{folded}</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>VersionsTree</name>
     <message numerus="yes">
         <source>Showing the first %n messages.</source>

@@ -2786,6 +2786,42 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
         <translation>上下文 %v / %m · 即将用满</translation>
     </message>
     <message>
+        <source>{backend}, {done}/{total} layers offloaded</source>
+        <translation>{backend}，{done}/{total} 层已卸载到 GPU</translation>
+    </message>
+    <message>
+        <source>CPU only</source>
+        <translation>仅 CPU</translation>
+    </message>
+    <message>
+        <source>CPU only (no GPU support in build)</source>
+        <translation>仅 CPU（此版本不支持 GPU）</translation>
+    </message>
+    <message>
+        <source>, LoRA adapter {name} at scale {scale}</source>
+        <translation>，LoRA 适配器 {name}，缩放 {scale}</translation>
+    </message>
+    <message numerus="yes">
+        <source>, prompt lookup (%n token(s) ahead)</source>
+        <translation>
+            <numerusform>，提示词查找（向前 %n 个 token）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>; system prompt sent in the first user turn</source>
+        <translation>；系统提示词放在用户的第一轮中发送</translation>
+    </message>
+    <message>
+        <source>; reasoning model ({format} format)</source>
+        <translation>；推理模型（{format} 格式）</translation>
+    </message>
+    <message numerus="yes">
+        <source>{name} ({architecture}, {parameters} params, {quantization}), context %Ln, {where}{extras}, loaded in {seconds} s; chat template {source}{folded}</source>
+        <translation>
+            <numerusform>{name}（{architecture}，{parameters} 参数，{quantization}），上下文 %Ln，{where}{extras}，加载用时 {seconds} 秒；对话模板：{source}{folded}</numerusform>
+        </translation>
+    </message>
+    <message>
         <source>context %v / %m</source>
         <translation>上下文 %v / %m</translation>
     </message>

@@ -13,8 +13,9 @@ from PySide6.QtWidgets import QLabel, QMenu, QProgressBar, QStatusBar, QToolButt
 from chatapp.core.chat.service import effective
 from chatapp.core.config.settings import OverflowPolicy
 from chatapp.core.inference.backend import TokenCount
+from chatapp.core.inference.engine import LoadedModel
 from chatapp.core.models.modelinfo import ModelInfo
-from chatapp.ui.i18n import translate
+from chatapp.ui.i18n import format_number, translate
 from chatapp.ui.main.servers import Listing, RemoteModel, ServerModels
 from chatapp.ui.main.state import WindowState
 from chatapp.ui.main.widgets import named
@@ -123,7 +124,7 @@ class ModelStatusBar(QObject):
                 else translate("StatusBar", "CPU")
             )
             self.backend_label.setText(where)
-            self.backend_label.setToolTip(model.describe())
+            self.backend_label.setToolTip(describe_model(model))
         else:
             self.backend_label.setText("")
 
@@ -282,3 +283,50 @@ class ModelStatusBar(QObject):
         action = menu.addAction(line.replace("&", "&&"))
         action.setEnabled(False)
         action.setToolTip(line)
+
+
+def describe_model(model: LoadedModel) -> str:
+    """``LoadedModel.describe`` in the window's language: what was loaded and how (the backend
+    label's tooltip). Where the chat template came from stays as core words it."""
+    i = model.info
+    if model.layers_offloaded:
+        where = translate("StatusBar", "{backend}, {done}/{total} layers offloaded").format(
+            backend=model.backend, done=model.layers_offloaded, total=i.n_layer
+        )
+    elif model.gpu_offload_supported:
+        where = translate("StatusBar", "CPU only")
+    else:
+        where = translate("StatusBar", "CPU only (no GPU support in build)")
+    extras = ""
+    if model.lora is not None:
+        extras += translate("StatusBar", ", LoRA adapter {name} at scale {scale}").format(
+            name=model.lora.path.name, scale=f"{model.lora.scale:g}"
+        )
+    lookup = model.lookup_tokens
+    if lookup:
+        extras += translate("StatusBar", ", prompt lookup (%n token(s) ahead)", None, lookup)
+    folded = ""
+    if model.system_folded:
+        folded += translate("StatusBar", "; system prompt sent in the first user turn")
+    if model.reasoning:
+        folded += translate("StatusBar", "; reasoning model ({format} format)").format(
+            format=model.reasoning
+        )
+    n_ctx = model.n_ctx
+    return translate(
+        "StatusBar",
+        "{name} ({architecture}, {parameters} params, {quantization}), context %Ln, "
+        "{where}{extras}, loaded in {seconds} s; chat template {source}{folded}",
+        None,
+        n_ctx,
+    ).format(
+        name=i.name,
+        architecture=i.architecture,
+        parameters=i.parameters_label,
+        quantization=i.quantization,
+        where=where,
+        extras=extras,
+        seconds=format_number(model.load_seconds, 2),
+        source=model.template_source,
+        folded=folded,
+    )
