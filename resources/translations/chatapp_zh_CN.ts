@@ -1143,6 +1143,10 @@
         <source>invalid</source>
         <translation>无效</translation>
     </message>
+    <message>
+        <source>from the file</source>
+        <translation>来自文件</translation>
+    </message>
 </context>
 <context>
     <name>Menus</name>

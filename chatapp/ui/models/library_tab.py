@@ -377,4 +377,6 @@ def short_template_source(source: str) -> str:
         )
     if head == "invalid":
         return translate("LibraryTab", "invalid")
+    if source == "from the file":
+        return translate("LibraryTab", "from the file")
     return source
