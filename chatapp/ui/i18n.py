@@ -100,14 +100,26 @@ def install_language(choice: Language, folder: Path | None = None) -> Language:
         _installed.append(ours)
     else:
         log.warning("no translation chatapp_%s.qm in %s: run `make translations`", language, folder)
-    if language != Language.ENGLISH:
+    if language != Language.ENGLISH:  # Qt's own: standard buttons, file dialogs, menus
         qt = QTranslator(app)
-        if qt.load(
-            locale, "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-        ):
-            app.installTranslator(qt)
-            _installed.append(qt)
+        for where in _qt_translations():
+            if qt.load(locale, "qtbase", "_", where):
+                app.installTranslator(qt)
+                _installed.append(qt)
+                break
+        else:
+            log.warning("no Qt translation qtbase_%s.qm found", language)
     return language
+
+
+def _qt_translations() -> list[str]:
+    """Where Qt's .qm files are: Qt's own answer, then PySide6's folder (a bundle's layout)."""
+    import PySide6
+
+    return [
+        QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath),
+        str(Path(PySide6.__file__).parent / "Qt" / "translations"),
+    ]
 
 
 def format_number(value: float, decimals: int = 0) -> str:
