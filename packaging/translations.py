@@ -4,9 +4,10 @@ the .ts files, which are complete in git (translators edit them, e.g. with pysid
 
 lupdate's Python parser does not see that ``translate(ctx, "%n file(s)", None, n)`` has a plural
 form: it writes the message without ``numerus="yes"``, marks a translated one unfinished again and
-flattens its plural forms. This puts back, for every message whose source has ``%n`` (or ``%Ln``), the plural
-flag and the translation it had, finished if it was. chatapp_en.ts holds only those messages,
-with English forms made from the source's "(s)": "%n file(s)" -> "%n file", "%n files".
+flattens its plural forms. This puts back, for every message whose source has ``%n`` (or
+``%Ln``), the plural flag and the translation it had, finished if it was. chatapp_en.ts holds
+only those messages, with English forms made from the source's "(s)": "%n file(s)" -> "%n file",
+"%n files".
 
 Usage: python packaging/translations.py [update|check|build]   (build: the .qm files, as make does)
 """
