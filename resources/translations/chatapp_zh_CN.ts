@@ -84,7 +84,11 @@
     </message>
     <message>
         <source>Serving. The key is {where}.</source>
-        <translation>服务运行中。密钥保存在{where}。</translation>
+        <translation>服务运行中。密钥{where}。</translation>
+    </message>
+    <message>
+        <source>kept in the system keyring</source>
+        <translation>保存在系统钥匙串中</translation>
     </message>
     <message>
         <source>Not serving.</source>

@@ -232,7 +232,11 @@ class ApiServerDialog(QDialog):
         self.key.setText(c.key or "")
         if c.running:
             self.status.setText(
-                translate("ApiServer", "Serving. The key is {where}.").format(where=c.where)
+                translate("ApiServer", "Serving. The key is {where}.").format(
+                    where=translate("ApiServer", "kept in the system keyring")
+                    if c.where == "kept in the system keyring"  # core's words for it
+                    else c.where
+                )
             )
         elif not self.status.text():
             self.status.setText(translate("ApiServer", "Not serving."))
