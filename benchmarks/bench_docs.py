@@ -202,7 +202,7 @@ def big_index(n: int, dim: int, model: Path) -> Path:
     planted = {
         7: "The zeppelin rests in its hangar near the old airfield.",
         51_234: "The zeppelin hangar was built in 1929.",
-        88_001: "长城是中国古代修建的防御工程，全长两万多公里。",  # noqa: RUF001
+        88_001: "长城是中国古代修建的防御工程，全长两万多公里。",
     }
     for start in range(0, n, per_file):
         fid = conn.execute(

@@ -9,11 +9,14 @@ Prints one table, ours against the raw library on the same work where there is o
   switching away (offscreen Qt, through benchmarks/bench_view.py);
 - the cost of a repaint while a 1, 5 and 20 KB reply streams, and of a send in a 500-message chat;
 - full-text search for common words over 100,000 messages, vs FTS5 ranking every match;
+- the same in Chinese, over a 100,000-message history 30% Chinese (``--only chinese``): 2-, 4-
+  and 1-character words, a word glued to Chinese text, mixed queries, vs what unicode61 finds;
+  and the schema-10 migration that builds the trigram index over it: time, and size on disk;
 - closing the window while a long prompt is read, and while a reply streams.
 
 The real model comes from ../shared/models/fetch-real-model (or $CHATAPP_REAL_MODEL). The history
 is generated once into benchmarks/out/scale/. Usage: ``python benchmarks/bench_scale.py
-[--runs N] [--only metadata,chat,search,view,window]``.
+[--runs N] [--only metadata,chat,search,chinese,view,window]``.
 """
 
 from __future__ import annotations
@@ -147,6 +150,97 @@ def search(data: Path, runs: int) -> list[tuple[str, str, str]]:
     return rows
 
 
+ZH_QUERIES = (
+    "模型",
+    "语言模型",
+    "型",
+    "的",
+    "Transformer",
+    "Transformer 模型",
+    "数据 Python",
+    "the",
+    "error",
+)
+
+
+def chinese_history() -> Path:
+    from scale_data import make_history
+
+    data = OUT / "scale-zh"
+    marker = data / "newest.txt"
+    if not marker.exists():
+        print("generating 100,000 messages, 30% Chinese (once) ...", file=sys.stderr)
+        data.mkdir(parents=True, exist_ok=True)
+        store, newest = make_history(data, chinese=0.3)
+        store.close()
+        marker.write_text(newest)
+    return data
+
+
+def _used_mb(db: sqlite3.Connection) -> float:
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    free = db.execute("PRAGMA freelist_count").fetchone()[0]
+    size = db.execute("PRAGMA page_size").fetchone()[0]
+    return (pages - free) * size / 1e6
+
+
+def chinese(runs: int) -> list[tuple[str, str, str]]:
+    """Chinese queries over a part-Chinese 100k history, then the migration that indexes it."""
+    import shutil
+
+    from chatapp.core.storage.store import MIGRATIONS, SCHEMA_VERSION, Store, _fts_query
+
+    # the migration is undone by dropping what it made: only the newest step can be
+    assert "chinese" in MIGRATIONS[-1].__name__, "the trigram index is no longer the last step"
+
+    data = chinese_history()
+    rows = []
+    db = sqlite3.connect(data / "chatapp.sqlite3")
+    with Store.open_dir(data) as store:
+        for query in ZH_QUERIES:
+            store.search(query)  # warm the page cache
+            ours = median_ms(lambda q=query: store.search(q, 50), runs)  # type: ignore[misc]
+            hits = len(store.search(query, 50))
+            words = db.execute(
+                "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?", (_fts_query(query),)
+            ).fetchone()[0]
+            rows.append(
+                (f"search {query!r}, 100k messages, 30% Chinese", f"{ours:.1f} ms, {hits} hits",
+                 f"word search alone: {words} matches")
+            )  # fmt: skip
+    db.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        old = Path(tmp) / "chatapp.sqlite3"
+        shutil.copyfile(data / "chatapp.sqlite3", old)  # closed: the WAL is checkpointed
+        conn = sqlite3.connect(old, isolation_level=None)
+        with_index = _used_mb(conn)
+        text_mb = conn.execute("SELECT sum(length(CAST(content AS BLOB))) FROM messages")
+        text_mb = text_mb.fetchone()[0] / 1e6
+        conn.executescript(
+            "DROP TRIGGER messages_tri_insert; DROP TRIGGER messages_tri_delete;"
+            " DROP TRIGGER messages_tri_update; DROP TABLE messages_tri_vocab;"
+            f" DROP TABLE messages_tri; PRAGMA user_version = {SCHEMA_VERSION - 1};"
+        )
+        before = _used_mb(conn)
+        conn.close()
+        t = time.perf_counter()
+        Store(old, check=False).close()
+        took = time.perf_counter() - t
+        conn = sqlite3.connect(old)
+        after = _used_mb(conn)
+        conn.close()
+    rows.append(
+        (f"migrate to schema {SCHEMA_VERSION}: trigram index of 100k messages",
+         f"{took:.1f} s", f"{text_mb:.0f} MB of text")
+    )  # fmt: skip
+    rows.append(
+        ("database in use, before / after the migration",
+         f"{before:.0f} / {after:.0f} MB (+{after - before:.0f} MB)",
+         f"generated with it: {with_index:.0f} MB")
+    )  # fmt: skip
+    return rows
+
+
 def view() -> list[tuple[str, str, str]]:
     """benchmarks/bench_view.py's table: the view on its own, in a process of its own."""
     done = subprocess.run(
@@ -250,7 +344,7 @@ def window(data: Path, model: Path | None) -> list[tuple[str, str, str]]:
     return rows
 
 
-SECTIONS = ("metadata", "chat", "search", "view", "window")
+SECTIONS = ("metadata", "chat", "search", "chinese", "view", "window")
 
 
 def main() -> int:
@@ -272,6 +366,7 @@ def main() -> int:
         "metadata": lambda: metadata(model, args.runs),
         "chat": lambda: whole_chat(model, max(3, args.runs // 2)),
         "search": lambda: search(data, args.runs),
+        "chinese": lambda: chinese(args.runs),
         "view": view,
         "window": lambda: window(data, model),
     }

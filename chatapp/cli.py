@@ -6,7 +6,9 @@ Every failure a user can cause ends with one line on stderr and a non-zero exit,
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
+import io
 import logging
 import math
 import os
@@ -128,9 +130,16 @@ def _parser() -> argparse.ArgumentParser:
         "--docs-k", type=int, default=5, metavar="N", help="passages to give (default 5)"
     )
     chat.add_argument(
+        "--overflow",
+        choices=["drop_oldest", "refuse", "summarise"],
+        help="when the conversation no longer fits the context: drop the oldest turns (the "
+        "default), refuse, or have the model summarise the older turns (the summary is saved "
+        "with the reply, and later replies start from it); the conversation keeps the choice",
+    )
+    chat.add_argument(
         "--refuse-overflow",
         action="store_true",
-        help="refuse instead of dropping the oldest turns when the context is full",
+        help="the same as --overflow refuse",
     )
 
     exp = sub.add_parser("export", parents=[common], help="export conversations")
@@ -176,8 +185,39 @@ class CliError(Exception):
     """Reported as one line on stderr."""
 
 
+def _utf8_terminal() -> None:
+    """Text in and out of the terminal is UTF-8, whatever the locale says: under C or POSIX
+    without Python's UTF-8 mode (``PYTHONUTF8=0``, an embedding program, an old service
+    manager) Python would write ASCII, and a Chinese message fail with UnicodeEncodeError.
+    What cannot be written (never in a saved message, which is UTF-8) becomes "?" on stdout, an
+    escape on stderr; stdin stays strict, so a message that is not UTF-8 is refused in words."""
+    for stream, errors in (
+        (sys.stdout, "replace"),
+        (sys.stderr, "backslashreplace"),
+        (sys.stdin, "strict"),
+    ):
+        if isinstance(stream, io.TextIOWrapper) and codecs.lookup(stream.encoding).name != "utf-8":
+            stream.reconfigure(encoding="utf-8", errors=errors)
+
+
+def _utf8_arguments(argv: list[str]) -> list[str]:
+    """The command line as UTF-8: where the locale is ASCII, Python keeps each byte past 127 of
+    an argument as a lone surrogate; ``os.fsencode`` gives the bytes back. An argument that is
+    not UTF-8 either is left as it is (``_text_argument`` refuses it in words)."""
+    out = []
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            with contextlib.suppress(UnicodeDecodeError):
+                arg = os.fsencode(arg).decode("utf-8")
+        out.append(arg)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    _utf8_terminal()
+    args = _parser().parse_args(_utf8_arguments(sys.argv[1:] if argv is None else argv))
     verbose = getattr(args, "verbose", False)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
@@ -325,6 +365,7 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
             "--lora": args.lora,
             "--chat-template": args.chat_template,
             "--refuse-overflow": args.refuse_overflow or None,
+            "--overflow": args.overflow,
         }
         given_local = [flag for flag, value in local_only.items() if value is not None]
         if given_local:
@@ -358,7 +399,7 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
         "max_tokens": args.max_tokens,
         "seed": args.seed,
         "stop": list(args.stop) if args.stop else None,
-        "overflow": str(OverflowPolicy.REFUSE) if args.refuse_overflow else None,
+        "overflow": str(OverflowPolicy.REFUSE) if args.refuse_overflow else args.overflow,
         "thinking": args.thinking,
         "reasoning_effort": args.reasoning_effort,
     }
@@ -449,6 +490,11 @@ def _chat(args: argparse.Namespace, data_dir: Path | None) -> int:
                 docs_k=args.docs_k,
                 docs_min_similarity=user_settings.docs_min_similarity,
                 on_retrieved=found.append,
+                on_summarising=lambda n: print(
+                    f"chatapp: the conversation no longer fits the context: summarising the "
+                    f"earlier {n} message{'s' if n != 1 else ''} first",
+                    file=sys.stderr,
+                ),
             )
             try:
                 thinking = False

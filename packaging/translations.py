@@ -30,6 +30,17 @@ TRANSLATED = ["zh_CN"]  # languages with a full translation; English is the sour
 # English plurals that "(s)" cannot spell
 EN_IRREGULAR: dict[str, tuple[str, str]] = {
     "%n repositories": ("%n repository", "%n repositories"),
+    "Summary of the earlier %n message(s), read in their place": (
+        "Summary of the earlier message, read in its place",
+        "Summary of the earlier %n messages, read in their place",
+    ),
+    "The conversation no longer fits the context: the model is summarising the earlier %n "
+    "message(s) first (its conversation settings say so)…": (
+        "The conversation no longer fits the context: the model is summarising the earlier "
+        "message first (its conversation settings say so)…",
+        "The conversation no longer fits the context: the model is summarising the earlier %n "
+        "messages first (its conversation settings say so)…",
+    ),
 }
 
 

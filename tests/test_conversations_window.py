@@ -379,6 +379,39 @@ def test_the_turns_left_out_to_fit_the_context_say_so(
     assert thread[0].content.startswith("question 0")
 
 
+def test_a_chat_set_to_summarise_shows_the_summary_and_what_it_stands_for(
+    qtbot: QtBot, make_window: MakeWindow, tiny_model: Path
+) -> None:
+    from chatapp.core.config.settings import LoadSettings, OverflowPolicy
+    from tests.helpers import send
+
+    window = make_window(
+        tiny_model,
+        load=LoadSettings(n_ctx=1024),
+        generation=GenerationSettings(max_tokens=8, seed=1, overflow=OverflowPolicy.SUMMARISE),
+    )
+    notices: list[str] = []
+    window.notice.shown.connect(notices.append)
+    for i in range(4):
+        reply_id = send(qtbot, window, f"question {i}: " + "tell me more about this " * 14)
+    assert any("summarising the earlier" in n for n in notices)  # said while it happened
+    assert not window.notice.isVisible() or "summarising" not in window.notice.label.text()
+    thread = window.state.thread_messages
+    summarised = next(m for m in reversed(thread) if m.summary is not None)
+    assert summarised.summary is not None
+    block = window.chat_view.widgets[summarised.id].summary
+    assert block is not None and block.isVisibleTo(window)
+    covers = summarised.summary.covers
+    assert block.toggle.text() == f"Summary of the earlier {covers} messages, read in their place"
+    assert not block.text.isVisibleTo(window)  # folded until asked
+    block.toggle.click()
+    assert block.text.isVisibleTo(window) and block.text.text() == summarised.summary.text
+    notes = [window.chat_view.widgets[m.id].left_out_note for m in thread]
+    assert all(n.isVisibleTo(window) and n.text().startswith("Summarised") for n in notes[:covers])
+    assert not any(n.isVisibleTo(window) for n in notes[covers:])
+    assert reply_id == thread[-1].id
+
+
 def test_compare_answers_the_last_question_twice_and_keeps_the_one_chosen(
     qtbot: QtBot, make_window: MakeWindow, tiny_model: Path
 ) -> None:
@@ -403,3 +436,33 @@ def test_compare_answers_the_last_question_twice_and_keeps_the_one_chosen(
         assert window.current is not None
         replies = [m for m in store.messages(window.current.id) if m.role == "assistant"]
         assert {first, a, b} <= {m.id for m in replies}  # every reply kept as a version
+
+
+def test_compare_against_a_second_local_model_loads_it_beside_and_names_both(
+    qtbot: QtBot, make_window: MakeWindow, tiny_model: Path, eos_model: Path
+) -> None:
+    from tests.helpers import send
+
+    window = make_window(eos_model, generation=GenerationSettings(max_tokens=12, seed=1))
+    with qtbot.waitSignal(window.model_loaded, timeout=TIMEOUT):
+        window.load_model(tiny_model)  # the EOS model is now a recent one, not loaded
+    first = send(qtbot, window, "Name a colour")
+    dialog = window.chat_panel.compare()
+    assert dialog is not None
+    labels = [dialog.model_b.itemText(i) for i in range(dialog.model_b.count())]
+    assert labels[0] == "This model, other settings"
+    assert not any("Tiny Test Chat" in label for label in labels)  # the loaded one is A
+    index = next(i for i, label in enumerate(labels) if label.startswith("Tiny EOS"))
+    dialog.model_b.setCurrentIndex(index)
+    assert dialog.other == eos_model and "loaded beside this one" in dialog.how.text()
+    with qtbot.waitSignal(dialog.finished_both, timeout=TIMEOUT * 2):
+        dialog.run_button.click()
+    a, b = dialog.ids
+    assert a and b and first not in (a, b)
+    assert dialog.metas[1].text().startswith("Tiny EOS")  # who answered, then the metrics
+    assert dialog.metas[0].text().startswith("Tiny Test Chat")
+    with Store.open_dir(window.db.worker.store.path.parent) as store:
+        assert "EOS" in (store.get_message(b).model or "")
+        assert "EOS" not in (store.get_message(a).model or "")
+    dialog.reject()
+    assert window.state.model is not None and window.state.model.info.path == tiny_model

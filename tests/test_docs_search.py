@@ -18,9 +18,9 @@ from chatapp.core.docs.index import DocIndex, DocIndexError
 from chatapp.core.docs.search import COMMON_MIN, search, search_many
 from chatapp.core.inference.embeddings import Embedder
 
-LLM = "大型语言模型通过预测下一个词来生成文本，它的架构基于Transformer。"  # noqa: RUF001 (Chinese punctuation)
-WALL = "长城是中国古代修建的防御工程，全长两万多公里。"  # noqa: RUF001 (Chinese punctuation)
-TEA = "绿茶在中国已有数千年的历史，杭州的龙井最为有名。"  # noqa: RUF001 (Chinese punctuation)
+LLM = "大型语言模型通过预测下一个词来生成文本，它的架构基于Transformer。"
+WALL = "长城是中国古代修建的防御工程，全长两万多公里。"
+TEA = "绿茶在中国已有数千年的历史，杭州的龙井最为有名。"
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +72,7 @@ def test_a_chinese_question_finds_the_chinese_passage_by_keywords(
     with DocIndex(tmp_path / "docs.sqlite3") as index:
         index.index("zh", [chinese], embedder)
         # shares no three characters in a row with the passage: its pairs (长城, 全长, 公里) find it
-        hits = search(index, "zh", "长城全长多少公里？", None)  # noqa: RUF001
+        hits = search(index, "zh", "长城全长多少公里？", None)
         assert found(hits)[0] == "wall.txt" and hits[0].keyword
         assert found(search(index, "zh", "龙井茶产自哪里", None))[0] == "tea.txt"
         assert found(search(index, "zh", "模型", None)) == ["llm.txt"]  # two characters

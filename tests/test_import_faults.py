@@ -148,7 +148,7 @@ BAD_FILES: dict[str, tuple[Callable[[], str], str]] = {
     ),
     "settings_bad_overflow": (
         _set("conversations.1.settings", {"overflow": "explode"}),
-        "conversation 2: settings: overflow must be one of drop_oldest, refuse",
+        "conversation 2: settings: overflow must be one of drop_oldest, refuse, summarise",
     ),
     # 9: nesting
     "nested_100000_levels": (_raw(_deep(100_000)), "nested too deeply"),

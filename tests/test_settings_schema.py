@@ -49,7 +49,7 @@ def test_every_setting_says_what_it_does_and_its_default_is_allowed(
         ),
         (
             lambda: GenerationSettings(overflow="explode"),
-            "overflow must be one of drop_oldest, refuse, got 'explode'",
+            "overflow must be one of drop_oldest, refuse, summarise, got 'explode'",
         ),
         (
             lambda: GenerationSettings(thinking="yes"),

@@ -161,6 +161,28 @@ def test_the_server_that_wrote_a_reply_round_trips(store: Store, empty: Store) -
     assert sum("backend" in m for m in local) == 1
 
 
+def test_folders_round_trip_and_an_import_joins_folders_of_the_same_name(
+    store: Store, empty: Store
+) -> None:
+    work = store.create_folder("Work")
+    clients = store.create_folder("Clients", work.id)
+    deep = store.create_conversation("Invoice for ACME")
+    top = store.create_conversation("At the top level")
+    store.move_conversations([deep.id], clients.id)
+    doc = json.loads(export_json(store))
+    by_title = {c["title"]: c for c in doc["conversations"]}
+    assert by_title["Invoice for ACME"]["folder"] == ["Work", "Clients"]
+    assert "folder" not in by_title["At the top level"]  # older readers see nothing new
+
+    mine = empty.create_folder("Work")  # the user's own "Work" folder is used, not a second
+    import_json(empty, json.dumps(doc))
+    folders = {f.name: f for f in empty.folders()}
+    assert len(empty.folders()) == 2 and folders["Work"].id == mine.id
+    assert folders["Clients"].parent_id == mine.id
+    assert empty.get_conversation(deep.id).folder_id == folders["Clients"].id
+    assert empty.get_conversation(top.id).folder_id is None
+
+
 # --- bad files ---------------------------------------------------------------------------------
 
 
@@ -290,6 +312,18 @@ BAD_DOCUMENTS = [
     (
         _set("conversations.1.messages.0.metrics", {"prompt_tokens": 1}),
         "conversation 2: message 'abc': metrics: missing 'prompt_eval_tokens'",
+    ),
+    (
+        _set("conversations.1.folder", "Work"),
+        "conversation 2: 'folder' must be a list of folder names",
+    ),
+    (
+        _set("conversations.1.folder", ["Work", " "]),
+        "conversation 2: 'folder' must be a list of folder names",
+    ),
+    (
+        _set("conversations.1.messages.0.summary", {"text": "s", "covers": 1}),
+        "conversation 2: message 'abc': only assistant messages have a summary, not user",
     ),
 ]
 

@@ -260,3 +260,32 @@ def test_a_server_whose_key_is_missing_is_not_chosen_and_the_window_says_why(
     assert "Cannot use the server's model" in window.error_label.text()
     assert "$CHATAPP_TEST_LAB_KEY, which is not set" in window.error_label.text()
     assert window.state.remote is None and window.model_button.text().startswith("Tiny Test Chat")
+
+
+def test_compare_against_a_servers_model_runs_both_and_names_the_server(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    tmp_path: Path,
+    tiny_model: Path,
+    openai_server: str,
+    test_keyring: Path,
+) -> None:
+    data = tmp_path / "data"
+    _add_servers(data, openai_server)
+    window = make_window(tiny_model, data=data, generation=GenerationSettings(max_tokens=8))
+    qtbot.waitUntil(lambda: window.servers.listing is not None, timeout=TIMEOUT)
+    send(qtbot, window, "Name a colour")
+    dialog = window.chat_panel.compare()
+    assert dialog is not None
+    labels = [dialog.model_b.itemText(i) for i in range(dialog.model_b.count())]
+    dialog.model_b.setCurrentIndex(labels.index("tiny · lab (remote)"))
+    assert dialog.how.text() == "At the same time: B runs on lab."
+    with qtbot.waitSignal(dialog.finished_both, timeout=TIMEOUT * 2):
+        dialog.run_button.click()
+    assert dialog.metas[1].text().startswith("tiny via lab · ")
+    with Store.open_dir(data) as store:
+        assert store.get_message(dialog.ids[1]).backend == "lab"
+        assert store.get_message(dialog.ids[0]).backend is None
+    with qtbot.waitSignal(window.conversation_shown, timeout=TIMEOUT):
+        dialog.keeps[1].click()
+    qtbot.waitUntil(lambda: window.state.thread_messages[-1].id == dialog.ids[1], timeout=TIMEOUT)

@@ -39,6 +39,13 @@
         </translation>
     </message>
     <message numerus="yes">
+        <source>The conversation no longer fits the context: the model is summarising the earlier %n message(s) first (its conversation settings say so)…</source>
+        <translation>
+            <numerusform>The conversation no longer fits the context: the model is summarising the earlier message first (its conversation settings say so)…</numerusform>
+            <numerusform>The conversation no longer fits the context: the model is summarising the earlier %n messages first (its conversation settings say so)…</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>{collection}: %n file(s) skipped, e.g. {name}: {reason} (Settings → Documents… lists them all)</source>
         <translation>
             <numerusform>{collection}: %n file skipped, e.g. {name}: {reason} (Settings → Documents… lists them all)</numerusform>
@@ -203,6 +210,16 @@
         <translation>
             <numerusform>{name} ({architecture}, {parameters} params, {quantization}), context %Ln, {where}{extras}, loaded in {seconds} s; chat template {source}{folded}</numerusform>
             <numerusform>{name} ({architecture}, {parameters} params, {quantization}), context %Ln, {where}{extras}, loaded in {seconds} s; chat template {source}{folded}</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>Thinking</name>
+    <message numerus="yes">
+        <source>Summary of the earlier %n message(s), read in their place</source>
+        <translation>
+            <numerusform>Summary of the earlier message, read in its place</numerusform>
+            <numerusform>Summary of the earlier %n messages, read in their place</numerusform>
         </translation>
     </message>
 </context>

@@ -319,6 +319,10 @@
         <translation>回复仍在生成：请先停止它。</translation>
     </message>
     <message>
+        <source>this model</source>
+        <translation>当前模型</translation>
+    </message>
+    <message>
         <source>The prompt cannot be used: {error}</source>
         <translation>无法使用该提示词：{error}</translation>
     </message>
@@ -339,6 +343,12 @@
     <message>
         <source>Searching {names}…</source>
         <translation>正在搜索 {names}…</translation>
+    </message>
+    <message numerus="yes">
+        <source>The conversation no longer fits the context: the model is summarising the earlier %n message(s) first (its conversation settings say so)…</source>
+        <translation>
+            <numerusform>对话已超出上下文：模型正在先总结前面的 %n 条消息（按此对话的设置）…</numerusform>
+        </translation>
     </message>
     <message>
         <source>the documents</source>
@@ -406,10 +416,6 @@
         <translation>&lt;b&gt;问题：&lt;/b&gt;{question}</translation>
     </message>
     <message>
-        <source>&lt;b&gt;A&lt;/b&gt;: this conversation's settings (temperature {temperature}, top-p {top_p}, seed {seed})</source>
-        <translation>&lt;b&gt;A&lt;/b&gt;：此对话的设置（温度 {temperature}，top-p {top_p}，种子 {seed}）</translation>
-    </message>
-    <message>
         <source>B's temperature</source>
         <translation>B 的温度</translation>
     </message>
@@ -420,10 +426,6 @@
     <message>
         <source>B's seed</source>
         <translation>B 的种子</translation>
-    </message>
-    <message>
-        <source>&lt;b&gt;B&lt;/b&gt;: temperature</source>
-        <translation>&lt;b&gt;B&lt;/b&gt;：温度</translation>
     </message>
     <message>
         <source>seed (-1: random)</source>
@@ -458,12 +460,60 @@
         <translation>同时生成两个回复</translation>
     </message>
     <message>
+        <source>One after the other, on this computer.</source>
+        <translation>在本机上依次运行。</translation>
+    </message>
+    <message>
+        <source>One after the other, on this computer: B's model is loaded beside this one for the comparison (memory for both), then unloaded.</source>
+        <translation>在本机上依次运行：比较期间会在当前模型之外加载 B 的模型（两者都占用内存），结束后卸载。</translation>
+    </message>
+    <message>
+        <source>At the same time: B runs on {server}.</source>
+        <translation>同时运行：B 在 {server} 上运行。</translation>
+    </message>
+    <message>
         <source>waiting…</source>
         <translation>等待中…</translation>
     </message>
     <message>
+        <source>model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>{model} via {server}</source>
+        <translation>{model}，经由 {server}</translation>
+    </message>
+    <message>
         <source>generating…</source>
         <translation>正在生成…</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;A&lt;/b&gt;: {model} with this conversation's settings (temperature {temperature}, top-p {top_p}, seed {seed})</source>
+        <translation>&lt;b&gt;A&lt;/b&gt;：{model}，使用此对话的设置（温度 {temperature}，top-p {top_p}，种子 {seed}）</translation>
+    </message>
+    <message>
+        <source>this model</source>
+        <translation>当前模型</translation>
+    </message>
+    <message>
+        <source>Who answers B</source>
+        <translation>由谁回答 B</translation>
+    </message>
+    <message>
+        <source>This model, other settings</source>
+        <translation>当前模型，其他设置</translation>
+    </message>
+    <message>
+        <source>How the two replies run</source>
+        <translation>两个回复的运行方式</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;B&lt;/b&gt;: &amp;model</source>
+        <translation>&lt;b&gt;B&lt;/b&gt;：模型(&amp;M)</translation>
+    </message>
+    <message>
+        <source>temperature</source>
+        <translation>温度</translation>
     </message>
     <message>
         <source>failed: {error}</source>
@@ -1404,6 +1454,10 @@
     <message>
         <source>interrupted</source>
         <translation>已中断</translation>
+    </message>
+    <message>
+        <source>Summarised: the model reads the summary above a later reply in its place</source>
+        <translation>已总结：模型改为读取后面某条回复上方的总结</translation>
     </message>
     <message>
         <source>Copied</source>
@@ -2461,6 +2515,10 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
         <translation>拒绝并提示</translation>
     </message>
     <message>
+        <source>Summarise the older turns</source>
+        <translation>总结较早的轮次</translation>
+    </message>
+    <message>
         <source>&amp;When too long:</source>
         <translation>过长时(&amp;W)：</translation>
     </message>
@@ -2794,6 +2852,10 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
         <translation>上下文 %v / %m · 即将用满</translation>
     </message>
     <message>
+        <source>the model will summarise the older turns and read the summary in their place (shown above the reply)</source>
+        <translation>模型会总结较早的轮次，并以总结代替它们（显示在回复上方）</translation>
+    </message>
+    <message>
         <source>{backend}, {done}/{total} layers offloaded</source>
         <translation>{backend}，{done}/{total} 层已卸载到 GPU</translation>
     </message>
@@ -2987,12 +3049,12 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
         <translation>思考中…</translation>
     </message>
     <message>
-        <source>Show or hide the thinking</source>
-        <translation>显示或隐藏思考过程</translation>
+        <source>the thinking</source>
+        <translation>思考过程</translation>
     </message>
     <message>
-        <source>The model's thinking</source>
-        <translation>模型的思考过程</translation>
+        <source>Show or hide {what}</source>
+        <translation>显示或隐藏{what}</translation>
     </message>
     <message>
         <source>Thought for {seconds} s</source>
@@ -3001,6 +3063,16 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
     <message>
         <source>Thought</source>
         <translation>已思考</translation>
+    </message>
+    <message>
+        <source>the summary of the earlier messages</source>
+        <translation>前面消息的总结</translation>
+    </message>
+    <message numerus="yes">
+        <source>Summary of the earlier %n message(s), read in their place</source>
+        <translation>
+            <numerusform>前面 %n 条消息的总结，模型以此代替原消息</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -3053,6 +3125,10 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
     <message>
         <source>Read-only: {reason}. You can read, search and export your conversations; nothing new can be saved.</source>
         <translation>只读：{reason}。你可以阅读、搜索和导出对话，但无法保存任何新内容。</translation>
+    </message>
+    <message>
+        <source>{model} (this computer)</source>
+        <translation>{model}（本机）</translation>
     </message>
     <message>
         <source>Versions</source>
@@ -3116,6 +3192,10 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
     <message>
         <source>llama.cpp could not load {name}: {error}</source>
         <translation>llama.cpp 无法加载 {name}：{error}</translation>
+    </message>
+    <message>
+        <source>loading {name}…</source>
+        <translation>正在加载 {name}…</translation>
     </message>
     <message>
         <source>generation failed: {error}</source>

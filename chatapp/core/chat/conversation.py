@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
+from typing import Final
 
 from chatapp.core.config.settings import GenerationSettings
 from chatapp.core.docs.sources import Sources
@@ -18,6 +19,7 @@ from chatapp.core.inference.backend import ChatBackend, Event, Generation, TextD
 from chatapp.core.inference.chat_template import ChatMessage
 from chatapp.core.inference.metrics import ReplyMetrics
 from chatapp.core.storage.store import Message, Store, StoreBusy, StoreError
+from chatapp.core.storage.summary import Summary
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +31,34 @@ CHECKPOINT_BUSY_MS = 50
 FINAL_SAVE_WAIT_S = 120.0
 
 
+#: How a summary of older turns is put to the model: after the system prompt, in its message.
+SUMMARY_HEADING: Final = "Summary of the earlier part of this conversation:"
+
+
+def latest_summary(thread: Sequence[Message]) -> Summary | None:
+    """The summary the thread's next reply starts from: the newest one saved on the thread
+    (one covering messages above the reply that holds it; any other is ignored)."""
+    for i in range(len(thread) - 1, -1, -1):
+        summary = thread[i].summary
+        if summary is not None and summary.covers <= i:
+            return summary
+    return None
+
+
 def history(
-    store: Store, conversation_id: str, leaf_id: str | None = None, *, limit: int | None = None
+    store: Store,
+    conversation_id: str,
+    leaf_id: str | None = None,
+    *,
+    limit: int | None = None,
+    summary: Summary | None = None,
 ) -> list[ChatMessage]:
     """The messages the model sees: the system prompt, then the current thread's turns.
 
-    Replies that were interrupted before producing any text are left out.
+    Replies that were interrupted before producing any text are left out. Where the thread
+    holds a summary of its older turns (``latest_summary``), or ``summary`` is given (one just
+    written for the reply to come), the turns it covers are left out and the summary follows
+    the system prompt instead.
 
     Args:
         limit: the most bytes a message can take and still fit (``message_limit``): a
@@ -42,13 +66,21 @@ def history(
             or refuse without reading 200 MB first.
     """
     conv = store.get_conversation(conversation_id)
+    thread = store.thread(conv.id, leaf_id, preview=limit)
+    if summary is None or summary.covers > len(thread):
+        summary = latest_summary(thread)
     out: list[ChatMessage] = []
-    if conv.system_prompt:
-        out.append({"role": "system", "content": conv.system_prompt})
+    system = conv.system_prompt or ""
+    if summary is not None:
+        system = f"{system}\n\n" if system else ""
+        system += f"{SUMMARY_HEADING}\n{summary.text}"
+        thread = thread[summary.covers :]
+    if system:
+        out.append({"role": "system", "content": system})
     for user, assistant in conv.examples:  # few-shot: how to answer, before the conversation
         out.append({"role": "user", "content": user})
         out.append({"role": "assistant", "content": assistant})
-    for msg in store.thread(conv.id, leaf_id, preview=limit):
+    for msg in thread:
         if msg.role == "system" or (msg.role == "assistant" and not msg.content):
             continue
         turn: ChatMessage = {
@@ -76,6 +108,7 @@ def reply_to(
     final_wait_s: float = FINAL_SAVE_WAIT_S,
     prompt_for_last: str | None = None,
     sources: Sources | None = None,
+    summary: Summary | None = None,
 ) -> Generator[Event, None, None]:
     """Generate a reply to the thread ending at ``parent``, saving it as it streams.
 
@@ -97,12 +130,15 @@ def reply_to(
         on_begin: called with the new reply row once it exists, before the first token.
         prompt_for_last: what the model reads in place of the last message (the saved one
             stays as typed); ``sources``: what that prompt holds from the user's documents,
-            saved with the reply.
+            saved with the reply. ``summary``: a summary of older turns just written for this
+            reply (see ``history``), saved with it.
 
     Raises:
         EngineError and its subclasses, before any row is written; StoreError as above.
     """
-    turns = history(store, conversation_id, parent.id, limit=backend.message_limit(settings))
+    turns = history(
+        store, conversation_id, parent.id, limit=backend.message_limit(settings), summary=summary
+    )
     if prompt_for_last is not None and turns:
         turns[-1] = {**turns[-1], "content": prompt_for_last}  # for the model only
     reply = backend.stream_chat(turns, settings, cancel=cancel, session=conversation_id)
@@ -113,6 +149,7 @@ def reply_to(
             model=backend.model_name,
             backend=backend.backend_name,
             sources=sources,
+            summary=summary,
         )
     except BaseException:
         reply.close()  # a remote reply's connection is open already

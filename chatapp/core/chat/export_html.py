@@ -15,6 +15,7 @@ from typing import Final
 
 from markdown_it import MarkdownIt
 
+from chatapp.core.chat.cjk_markdown import cjk_friendly
 from chatapp.core.chat.transfer import _selected
 from chatapp.core.storage.store import Message, Store
 
@@ -35,8 +36,10 @@ table { border-collapse: collapse; } td, th { border: 1px solid #d0d7de; padding
 hr { border: none; border-top: 1px solid #d0d7de; margin: 2em 0; }
 """
 
-_MD: Final = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable(
-    ["table", "strikethrough"]
+_MD: Final = (
+    MarkdownIt("commonmark", {"html": False, "breaks": True})
+    .enable(["table", "strikethrough"])
+    .use(cjk_friendly)  # **注意：** is bold too
 )
 
 
@@ -54,6 +57,11 @@ def _message(msg: Message) -> str:
             who += f" · via {msg.backend}"
         body = _MD.render(msg.content)
     parts = [f'<div class="message {_e(msg.role)}"><div class="who">{_e(who)}</div>']
+    if msg.summary is not None:
+        parts.append(
+            f"<details><summary>Summary of the earlier {msg.summary.covers} messages</summary>"
+            f"<p>{_e(msg.summary.text).replace(chr(10), '<br>')}</p></details>"
+        )
     if msg.thinking:
         parts.append(
             f"<details><summary>Thought</summary><p>{_e(msg.thinking).replace(chr(10), '<br>')}"

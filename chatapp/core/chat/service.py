@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from chatapp.core.chat.conversation import history, reply_to
 from chatapp.core.chat.prompts import Prompt, apply
+from chatapp.core.chat.summarise import summarise_older
 from chatapp.core.config.settings import GenerationSettings, SettingsError
 from chatapp.core.inference.backend import ChatBackend, Event
 from chatapp.core.inference.chat_template import ChatMessage
@@ -334,6 +335,7 @@ class ChatService:
         docs_k: int = 5,
         docs_min_similarity: float = 0.0,
         on_retrieved: Callable[[Retrieval], None] | None = None,
+        on_summarising: Callable[[int], None] | None = None,
     ) -> Generator[Event, None, None]:
         """Generate and save a reply to the thread ending at ``parent_id``: a user message, or,
         to regenerate, the user message above the reply being replaced.
@@ -344,6 +346,10 @@ class ChatService:
         the reply saves what it was given as its sources. ``on_retrieved`` hears what was
         found before the model starts. A collection that no longer exists raises DocsError
         before anything is saved.
+
+        Overflow: with the "summarise" policy, a thread that no longer fits gets a summary of
+        its older turns first (``summarise_older``; ``on_summarising`` hears how many
+        messages), saved with the reply; the next replies start from it.
 
         ``backend`` is the local engine or a remote server (``RemoteBackend``); the reply row
         records its model and, for a server, the server's name.
@@ -358,6 +364,15 @@ class ChatService:
         parent = self.store.get_message(parent_id)
         if settings is None:
             settings = self.effective_settings(conv)
+        summary = summarise_older(
+            self.store,
+            backend,
+            conv.id,
+            parent,
+            settings,
+            cancel=cancel,
+            on_summarising=on_summarising,
+        )
         names = conv.collections if collections is None else tuple(collections)
         prompt_for_last: str | None = None
         sources: Sources | None = None
@@ -369,7 +384,7 @@ class ChatService:
 
             def room() -> int:  # only for a whole document: the thread is read and counted
                 budget = backend.prompt_budget(settings) or UNKNOWN_BUDGET
-                turns = history(self.store, conv.id, parent.id)
+                turns = history(self.store, conv.id, parent.id, summary=summary)
                 used = backend.count_tokens(turns[:-1]) if len(turns) > 1 else 0
                 return max(0, budget - used)
 
@@ -399,6 +414,7 @@ class ChatService:
             on_save_delayed=on_save_delayed,
             prompt_for_last=prompt_for_last,
             sources=sources,
+            summary=summary,
         )
 
 

@@ -33,6 +33,7 @@ from chatapp.core.storage.store import (
     is_name_list,
     timestamp_now,
 )
+from chatapp.core.storage.summary import summary_from_data
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ FORMAT_VERSION: Final = 1
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
 # An export is about six levels deep; far deeper is not an export, and would exhaust the stack.
 MAX_DEPTH: Final = 100
+MAX_FOLDER_DEPTH: Final = 32  # folders nested deeper than this in an export are refused
 # Token counts are stored as SQLite integers (64-bit); no context holds two billion tokens.
 _COUNT_MAX: Final = 2**31 - 1
 _SHOWN_MAX: Final = 60  # characters of a value or id quoted in a message
@@ -88,7 +90,27 @@ def _ordered_messages(messages: list[Message]) -> list[Message]:
     return out
 
 
-def _conversation_dict(store: Store, conv: Conversation) -> dict[str, Any]:
+def _folder_paths(store: Store) -> dict[str, tuple[str, ...]]:
+    """Each folder's path of names from the top level, by folder id."""
+    folders = {f.id: f for f in store.folders()}
+    paths: dict[str, tuple[str, ...]] = {}
+
+    def path(fid: str) -> tuple[str, ...]:
+        if fid not in paths:
+            f = folders[fid]
+            above = path(f.parent_id) if f.parent_id in folders else ()
+            paths[fid] = (*above, f.name)
+        return paths[fid]
+
+    for fid in folders:
+        path(fid)
+    return paths
+
+
+def _conversation_dict(
+    store: Store, conv: Conversation, folders: dict[str, tuple[str, ...]]
+) -> dict[str, Any]:
+    folder = folders.get(conv.folder_id) if conv.folder_id else None
     return {
         "id": conv.id,
         "title": conv.title,
@@ -101,6 +123,7 @@ def _conversation_dict(store: Store, conv: Conversation) -> dict[str, Any]:
         "current_leaf_id": conv.current_leaf_id,
         **({"collections": list(conv.collections)} if conv.collections else {}),
         **({"examples": [list(p) for p in conv.examples]} if conv.examples else {}),
+        **({"folder": list(folder)} if folder else {}),  # names from the top level down
         "messages": [_message_dict(m) for m in _ordered_messages(store.messages(conv.id))],
     }
 
@@ -123,6 +146,8 @@ def _message_dict(m: Message) -> dict[str, Any]:
         out["sources"] = json.loads(m.sources.to_json())
     if m.origin is not None:  # the same: only messages imported from another app
         out["origin"] = m.origin
+    if m.summary is not None:  # the same: only replies given a summary of older turns
+        out["summary"] = m.summary.to_data()
     return out
 
 
@@ -136,12 +161,15 @@ def export_json(store: Store, conversation_ids: list[str] | None = None) -> str:
     Raises:
         NotFound: one of the ids matches no conversation.
     """
+    folders = _folder_paths(store)
     document = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "exported_at": timestamp_now(),
         "app_version": chatapp.__version__,
-        "conversations": [_conversation_dict(store, c) for c in _selected(store, conversation_ids)],
+        "conversations": [
+            _conversation_dict(store, c, folders) for c in _selected(store, conversation_ids)
+        ],
     }
     return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
@@ -171,6 +199,16 @@ def export_markdown(store: Store, conversation_ids: list[str] | None = None) -> 
                 via = f" via {msg.backend}" if msg.backend else ""
                 label += f" ({msg.model}{via})"
             lines += [f"## {label}", ""]
+            if msg.summary is not None:  # what the model read in place of the older turns
+                lines += [
+                    f"<details><summary>Summary of the earlier {msg.summary.covers} messages"
+                    "</summary>",
+                    "",
+                    msg.summary.text.rstrip("\n"),
+                    "",
+                    "</details>",
+                    "",
+                ]
             if msg.thinking:
                 # collapsed where Markdown is rendered (GitHub, most viewers); plain text elsewhere
                 lines += [
@@ -364,6 +402,15 @@ def _parse_message(raw: Any, conv_id: str, where: str) -> Message:
         for src in sources.items:
             for text in (src.path, src.text, src.heading or "", src.collection, sources.note):
                 _check_text(text, f"{where}: source {src.n}")
+    summary = None
+    if raw.get("summary") is not None:
+        if role != "assistant":
+            raise ImportFormatError(f"{where}: only assistant messages have a summary, not {role}")
+        try:
+            summary = summary_from_data(raw["summary"])
+        except ValueError as exc:
+            raise ImportFormatError(f"{where}: summary: {exc}") from None
+        _check_text(summary.text, f"{where}: summary")
     return Message(
         id=msg_id,
         conversation_id=conv_id,
@@ -377,6 +424,7 @@ def _parse_message(raw: Any, conv_id: str, where: str) -> Message:
         backend=backend,
         sources=sources,
         origin=_field(raw, "origin", (str, type(None)), where) if "origin" in raw else None,
+        summary=summary,
     )
 
 
@@ -557,6 +605,33 @@ def parse_document(document: object) -> list[tuple[Conversation, list[Message]]]
     return parsed
 
 
+def parse_folders(document: object) -> dict[str, tuple[str, ...]]:
+    """The folder each conversation of a checked export (``parse_document``) was in: its names
+    from the top level down, by conversation id; conversations at the top level are left out.
+
+    Raises:
+        ImportFormatError: a ``folder`` that is not a list of names.
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    assert isinstance(document, dict)
+    for index, raw in enumerate(document["conversations"], start=1):
+        names = raw.get("folder")
+        if names is None:
+            continue
+        where = f"conversation {index}"
+        if not is_name_list(names) or not all(" ".join(n.split()) for n in names):
+            raise ImportFormatError(f"{where}: 'folder' must be a list of folder names")
+        if len(names) > MAX_FOLDER_DEPTH:
+            raise ImportFormatError(
+                f"{where}: 'folder' is nested {len(names)} deep (at most {MAX_FOLDER_DEPTH})"
+            )
+        for name in names:
+            _check_text(name, f"{where}: a folder name")
+        if names:
+            out[raw["id"]] = tuple(names)
+    return out
+
+
 def import_json(store: Store, text: str) -> list[str]:
     """Import every conversation of an export, all or nothing.
 
@@ -571,7 +646,8 @@ def import_json(store: Store, text: str) -> list[str]:
         StoreError: a conversation or message in the file is already in the store (the message
             names it), or the database cannot be written; nothing was written.
     """
-    parsed = parse_export(text)
-    store.import_conversations(parsed)
+    document = load_json(text)
+    parsed = parse_document(document)
+    store.import_conversations(parsed, folders=parse_folders(document))
     log.info("imported %d conversations", len(parsed))
     return [conv.id for conv, _ in parsed]

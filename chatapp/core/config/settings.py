@@ -42,6 +42,7 @@ class OverflowPolicy(StrEnum):
 
     DROP_OLDEST = "drop_oldest"  # drop the oldest turns; system prompt and last message stay
     REFUSE = "refuse"  # refuse with a clear message
+    SUMMARISE = "summarise"  # the model summarises the oldest turns (core.chat.summarise)
 
 
 def _step(step: float) -> dict[str, Any]:

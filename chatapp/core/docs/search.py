@@ -32,6 +32,10 @@ import numpy as np
 
 from chatapp.core.docs.index import DocIndex
 from chatapp.core.docs.sources import where
+from chatapp.core.storage.cjk import CJK_RUN as _CJK_RUN
+from chatapp.core.storage.cjk import any_of as _any_of
+from chatapp.core.storage.cjk import pieces as _terms
+from chatapp.core.storage.cjk import word_pattern
 
 if TYPE_CHECKING:
     from chatapp.core.inference.embeddings import Embedder
@@ -42,15 +46,6 @@ COMMON_FRACTION: Final = 0.05  # a term in more than this share of all chunks is
 COMMON_MIN: Final = 100  # …once it is in more than this many (small collections keep every word)
 SHORT_SCAN: Final = 200  # chunks the scan for a lone CJK character reads at most
 PAIR_TRIGRAMS: Final = 64  # trigrams a pair of CJK characters stands for, at most
-
-_TERM = re.compile(r"\w+", re.UNICODE)
-# Han (with extensions and compatibility ideographs), kana, Hangul syllables, CJK punctuation-free
-_CJK_CHARS: Final = (
-    "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
-)
-_CJK_RUN = re.compile(f"[{_CJK_CHARS}]+")
-_PIECE = re.compile(f"[{_CJK_CHARS}]+|(?:(?![{_CJK_CHARS}])\\w)+")
-_WORDCHAR: Final = f"(?:(?![{_CJK_CHARS}])\\w)"
 
 
 @dataclass(frozen=True)
@@ -79,23 +74,12 @@ class _Plan:
     short: list[str]  # lone CJK characters in too many trigrams: a bounded scan
 
 
-def _terms(text: str) -> list[str]:
-    """Words (non-CJK) and CJK runs of ``text``, in order, once each."""
-    return list(dict.fromkeys(p for t in _TERM.findall(text) for p in _PIECE.findall(t)))
-
-
 def fts_query(text: str) -> str | None:
     """The user's words as an FTS5 query on ``chunks_fts`` that cannot be a syntax error: each
     word quoted, any of them may match (BM25 ranks passages with more of them, and rarer ones,
     first). No common-word cap here; ``search`` applies it."""
     terms = [t for t in _terms(text) if not _CJK_RUN.fullmatch(t)]
     return _any_of(terms)
-
-
-def _any_of(terms: list[str]) -> str | None:
-    if not terms:
-        return None
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in dict.fromkeys(terms))
 
 
 def _fold(word: str) -> str:
@@ -151,7 +135,7 @@ def _keyword_lists(index: DocIndex, cids: list[int], query: str) -> list[list[in
         words = [t for t in plan.trigrams if not _CJK_RUN.search(t)]
         if words and found:  # a trigram match of a word is a substring: keep whole words only
             whole = re.compile(
-                "|".join(f"(?<!{_WORDCHAR}){re.escape(w)}(?!{_WORDCHAR})" for w in words),
+                "|".join(word_pattern(w) for w in words),
                 re.IGNORECASE,
             )
             texts = index.chunk_rows(found)

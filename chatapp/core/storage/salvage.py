@@ -118,12 +118,12 @@ def _indexed_rowids(conn: sqlite3.Connection, table: str, index: str) -> list[in
 def _message_columns(conn: sqlite3.Connection) -> str:
     """The message columns to read: an older database lacks the newer ones (``thinking``
     before schema 3, ``restored_tokens`` before 4, ``backend`` before 5, ``sources_json``
-    before 6); they read as NULL."""
+    before 6, ``origin`` before 8, ``summary_json`` before 10); they read as NULL."""
     return _older_columns(
         conn,
         "messages",
         _MSG_COLUMNS,
-        ("thinking", "restored_tokens", "backend", "sources_json", "origin"),
+        ("thinking", "restored_tokens", "backend", "sources_json", "origin", "summary_json"),
     )
 
 

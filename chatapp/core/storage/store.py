@@ -24,13 +24,15 @@ import heapq
 import json
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
 import threading
+import unicodedata
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -41,6 +43,8 @@ from typing import Any, BinaryIO, Final, Self
 
 from chatapp.core.docs.sources import Sources, sources_from_json
 from chatapp.core.inference.metrics import ReplyMetrics, StopReason
+from chatapp.core.storage.cjk import CJK_CHARS, CJK_RUN, Needles, any_of, quote, trigrams_after
+from chatapp.core.storage.summary import Summary, summary_from_json
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,7 @@ ROLES: Final = ("system", "user", "assistant")
 HIGHLIGHT_START: Final = "\x02"
 HIGHLIGHT_END: Final = "\x03"
 SNIPPET_ELLIPSIS: Final = "…"
+_MARKS: Final = (HIGHLIGHT_START, HIGHLIGHT_END)
 TITLE_MAX: Final = 60
 
 
@@ -117,16 +122,34 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def _width(ch: str) -> int:
+    """Columns a character takes: 2 for wide (CJK) characters, else 1."""
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+# Where a title may be cut: after a space, or after CJK punctuation (Chinese has no spaces).
+_CUT_AFTER: Final = frozenset(" ，、；：。！？）》」』")
+
+
 def title_from_text(text: str, limit: int = TITLE_MAX) -> str:
-    """A conversation title from the first non-empty line, cut on a word boundary with "…"."""
+    """A conversation title from the first non-empty line, cut on a word boundary with "…".
+
+    ``limit`` counts columns: a Chinese character is as wide as two Latin letters, so a
+    Chinese title is cut at about half as many characters (after a comma or a full stop where
+    one is near the end, as a space is for English)."""
     line = next((" ".join(ln.split()) for ln in text.splitlines() if ln.strip()), "")
-    if len(line) <= limit:
+    widths = [_width(ch) for ch in line]
+    if sum(widths) <= limit:
         return line
-    cut = line[:limit]
-    space = cut.rfind(" ")
-    if space >= limit // 2:  # a word boundary not too far back; else cut the long word
-        cut = cut[:space]
-    return cut.rstrip(" ,.;:-") + SNIPPET_ELLIPSIS
+    end, used = 0, 0
+    while used + widths[end] <= limit:
+        used += widths[end]
+        end += 1
+    cut = line[:end]
+    boundary = max(i for i, ch in enumerate(" " + cut) if i == 0 or ch in _CUT_AFTER)
+    if sum(widths[:boundary]) >= limit // 2:  # a boundary not too far back; else cut the word
+        cut = cut[:boundary]
+    return cut.rstrip(" ,.;:-，、；：。") + SNIPPET_ELLIPSIS
 
 
 @dataclass(frozen=True)
@@ -175,6 +198,9 @@ class Message:
     computer. ``model`` is then that server's id for the model.
 
     ``sources``: what the reply was given from the user's documents (``None``: nothing).
+
+    ``summary``: the summary of the thread's older turns this reply was the first to be given
+    (the "summarise" overflow policy; see ``core.storage.summary``).
     """
 
     id: str
@@ -190,6 +216,7 @@ class Message:
     backend: str | None = None
     sources: Sources | None = None
     origin: str | None = None  # the other app's export it was imported from; None: here
+    summary: Summary | None = None
 
     @property
     def partial(self) -> bool:
@@ -204,6 +231,14 @@ class Message:
 
 
 RANK_WINDOW: Final = 1000  # search ranks at most this many of the newest matches
+# one or two CJK characters in a query stand for at most this many trigrams (OR-ed); more: they
+# are common, and the newest messages holding them are found by a scan
+PAIR_TRIGRAMS: Final = 64
+# what of a message's text search reads to check a hit's words and to make its snippet: a
+# 200 MB log is no Python string per search (its words further on are found by the index alone)
+READ_CHARS: Final = 1_000_000
+_TEXT: Final = f"substr(m.content, 1, {READ_CHARS:d})"  # of messages AS m
+_GLUED_MARK: Final = re.compile(f"{HIGHLIGHT_START}[^{HIGHLIGHT_END}]*[{CJK_CHARS}]")
 
 
 @dataclass(frozen=True)
@@ -353,6 +388,49 @@ def _v9_folders(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v10_summaries(conn: sqlite3.Connection) -> None:
+    """Schema 10: the summary of older turns a reply was given (JSON; NULL: none)."""
+    conn.execute("ALTER TABLE messages ADD COLUMN summary_json TEXT")
+
+
+def _v11_chinese_search(conn: sqlite3.Connection) -> None:
+    """Schema 11: a trigram index of the messages, so search finds words in text without spaces
+    (Chinese, Japanese): unicode61 (``messages_fts``) reads a run of CJK characters as one
+    token, and "模型" inside "大型语言模型" as nothing at all.
+
+    Contentless (it keeps no copy of the text). Each message is indexed with two U+0001 after
+    it, which typed text never holds: then every character, even a message's last, starts a
+    trigram, so one or two characters are found by the trigrams starting with them (read from
+    ``messages_tri_vocab``), the last word of a message too. The triggers and the fill must
+    index exactly the same text, or a 'delete' would remove the wrong trigrams.
+    """
+    conn.execute(
+        "CREATE VIRTUAL TABLE messages_tri USING fts5(content, content='', tokenize='trigram')"
+    )
+    conn.execute("CREATE VIRTUAL TABLE messages_tri_vocab USING fts5vocab(messages_tri, 'row')")
+    conn.execute(
+        """CREATE TRIGGER messages_tri_insert AFTER INSERT ON messages BEGIN
+            INSERT INTO messages_tri(rowid, content) VALUES (new.rowid, new.content || char(1, 1));
+        END"""
+    )
+    conn.execute(
+        """CREATE TRIGGER messages_tri_delete AFTER DELETE ON messages BEGIN
+            INSERT INTO messages_tri(messages_tri, rowid, content)
+                VALUES ('delete', old.rowid, old.content || char(1, 1));
+        END"""
+    )
+    conn.execute(
+        """CREATE TRIGGER messages_tri_update AFTER UPDATE OF content ON messages BEGIN
+            INSERT INTO messages_tri(messages_tri, rowid, content)
+                VALUES ('delete', old.rowid, old.content || char(1, 1));
+            INSERT INTO messages_tri(rowid, content) VALUES (new.rowid, new.content || char(1, 1));
+        END"""
+    )
+    conn.execute(
+        "INSERT INTO messages_tri(rowid, content) SELECT rowid, content || char(1, 1) FROM messages"
+    )
+
+
 # Forward migrations, in order: step N turns schema N-1 into schema N. Never edit a released step;
 # add a new one.
 MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
@@ -365,6 +443,8 @@ MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
     _v7_examples,
     _v8_origin,
     _v9_folders,
+    _v10_summaries,
+    _v11_chinese_search,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -504,7 +584,7 @@ _MSG_COLUMNS: Final = (
     "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.created_at, m.model,"
     " m.prompt_tokens, m.prompt_eval_tokens, m.completion_tokens, m.ttft_ms, m.decode_tps,"
     " m.stop_reason, m.dropped_turns, m.restored_tokens, m.thinking, m.backend,"
-    " m.sources_json, m.origin"
+    " m.sources_json, m.origin, m.summary_json"
 )
 
 
@@ -592,6 +672,7 @@ def _message(row: sqlite3.Row) -> Message:
         backend=row["backend"],
         sources=sources_from_json(row["sources_json"]),
         origin=row["origin"],
+        summary=summary_from_json(row["summary_json"]),
     )
 
 
@@ -622,8 +703,8 @@ def _insert_message(conn: sqlite3.Connection, conversation_id: str, m: Message) 
     conn.execute(
         "INSERT INTO messages (id, conversation_id, parent_id, role, content, created_at,"
         " model, prompt_tokens, prompt_eval_tokens, completion_tokens, ttft_ms, decode_tps,"
-        " stop_reason, dropped_turns, restored_tokens, thinking, backend, sources_json, origin)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " stop_reason, dropped_turns, restored_tokens, thinking, backend, sources_json, origin,"
+        " summary_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             m.id,
             conversation_id,
@@ -637,6 +718,7 @@ def _insert_message(conn: sqlite3.Connection, conversation_id: str, m: Message) 
             m.backend,
             m.sources.to_json() if m.sources is not None else None,
             m.origin,
+            m.summary.to_json() if m.summary is not None else None,
         ),
     )
 
@@ -667,6 +749,33 @@ def _fts_query(text: str) -> str:
     if terms:
         terms[-1] += "*"
     return " AND ".join(terms)
+
+
+def _oldest_ranked(conn: sqlite3.Connection, table: str, match: str, limit: int) -> int:
+    """The rowid of the oldest message search ranks for ``match`` in the FTS5 ``table``: of the
+    newest ``RANK_WINDOW`` (or ``limit``) matches; 0 where there are fewer."""
+    oldest = conn.execute(
+        f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+        (match, max(RANK_WINDOW, limit) - 1),
+    ).fetchone()
+    return int(oldest[0]) if oldest else 0
+
+
+def _first(
+    rows: Iterable[tuple[int, str]],
+    keep: Callable[[int, str], bool],
+    needles: Needles | None,
+    limit: int,
+) -> list[tuple[int, str]]:
+    """The first ``limit`` of ``rows`` (rowid, content) that ``keep`` keeps and that hold the
+    ``needles`` (None: every row does); reads no further."""
+    found: list[tuple[int, str]] = []
+    for rowid, content in rows:
+        if keep(rowid, content) and (needles is None or needles.matches(content)):
+            found.append((int(rowid), str(content)))
+            if len(found) == limit:
+                break
+    return found
 
 
 def _topological(messages: Iterable[Message]) -> list[Message]:
@@ -1141,6 +1250,7 @@ class Store:
         model: str | None,
         backend: str | None = None,
         sources: Sources | None = None,
+        summary: Summary | None = None,
     ) -> Message:
         """Insert a message, make it the current leaf, bump updated_at, maybe set the title."""
         if role not in ROLES:
@@ -1161,10 +1271,11 @@ class Store:
             model,
             backend=backend,
             sources=sources,
+            summary=summary,
         )
         conn.execute(
             "INSERT INTO messages (id, conversation_id, parent_id, role, content, created_at,"
-            " model, backend, sources_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " model, backend, sources_json, summary_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 msg.id,
                 msg.conversation_id,
@@ -1175,6 +1286,7 @@ class Store:
                 model,
                 backend,
                 sources.to_json() if sources is not None else None,
+                summary.to_json() if summary is not None else None,
             ),
         )
         title = conv.title
@@ -1292,6 +1404,27 @@ class Store:
                 (folder.id, folder.name, parent_id, self._tick()),
             )
         return folder
+
+    def _folder_at(self, conn: sqlite3.Connection, names: Sequence[str]) -> str:
+        """The id of the folder at ``names`` (from the top level down), made where missing."""
+        parent: str | None = None
+        for raw in names:
+            name = " ".join(raw.split())
+            row = conn.execute(
+                "SELECT id FROM folders WHERE name = ? AND parent_id IS ? ORDER BY created_at, id",
+                (name, parent),
+            ).fetchone()
+            if row is None:
+                folder_id = new_id()
+                conn.execute(
+                    "INSERT INTO folders (id, name, parent_id, created_at) VALUES (?, ?, ?, ?)",
+                    (folder_id, name, parent, self._tick()),
+                )
+                parent = folder_id
+            else:
+                parent = row["id"]
+        assert parent is not None, "a folder path has at least one name"
+        return parent
 
     def rename_folder(self, folder_id: str, name: str) -> None:
         name = " ".join(name.split())
@@ -1445,16 +1578,18 @@ class Store:
         model: str | None = None,
         backend: str | None = None,
         sources: Sources | None = None,
+        summary: Summary | None = None,
     ) -> Message:
         """Start an empty assistant reply (the new current leaf) before the first token arrives.
 
         Saving it up front means a crash mid-reply leaves the partial text, marked interrupted.
         ``backend``: the remote server answering (``None``: this computer). ``sources``: what
-        it was given from the user's documents.
+        it was given from the user's documents; ``summary``: the summary of older turns it
+        was given in their place.
         """
         with self._writing() as conn:
             return self._append(
-                conn, conversation_id, "assistant", "", parent_id, model, backend, sources
+                conn, conversation_id, "assistant", "", parent_id, model, backend, sources, summary
             )
 
     def checkpoint_reply(
@@ -1623,35 +1758,180 @@ class Store:
         in a large history is most of them; so only the newest ``RANK_WINDOW`` matches are
         ranked. A query that matches fewer, as any specific one does, is ranked over all of
         them; and snippets are made only for the hits returned.
+
+        A query with Chinese (Japanese, Korean) text in it is looked up in the trigram index
+        instead (see ``_v11_chinese_search``): its CJK runs as substrings ("模型" in
+        "大型语言模型"), its other words as whole words, where CJK text beside a word counts as
+        a boundary ("Transformer" in "基于Transformer的模型"). A query without is the word
+        search it always was, and where that finds fewer than ``limit`` messages, the messages
+        that have its words glued to CJK text follow, newest first.
         """
-        match = _fts_query(query)
-        if not match or limit <= 0:
+        if limit <= 0:
             return []
+        needles = Needles.of(query)
         with self._reading() as conn:
-            oldest = conn.execute(
-                "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?"
-                " ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-                (match, max(RANK_WINDOW, limit) - 1),
-            ).fetchone()
+            if needles.runs:
+                return self._hits(conn, self._by_trigrams(conn, needles, limit), needles)
+            match = _fts_query(query)
+            if not match:
+                return []
+            ranked = self._by_words(conn, match, limit)
+            hits = self._unglue(conn, ranked, needles)
+            if len(hits) < limit:
+                seen = {rowid for rowid, _ in ranked}
+                hits += self._hits(
+                    conn, self._glued(conn, needles, limit - len(hits), seen), needles
+                )
+        return hits
+
+    @staticmethod
+    def _by_words(conn: sqlite3.Connection, match: str, limit: int) -> list[tuple[int, SearchHit]]:
+        """The unicode61 index's best hits for ``match``, with their rowids."""
+        oldest = _oldest_ranked(conn, "messages_fts", match, limit)
+        rows = conn.execute(
+            "WITH best AS MATERIALIZED ("
+            "  SELECT rowid AS hit, rank, snippet(messages_fts, 0, ?, ?, ?, 12) AS snippet"
+            "  FROM messages_fts WHERE messages_fts MATCH ? AND rowid >= ?"
+            "  ORDER BY rank LIMIT ?)"
+            " SELECT best.hit, m.conversation_id, c.title, m.id, m.role, best.snippet FROM best"
+            " JOIN messages m ON m.rowid = best.hit"
+            " JOIN conversations c ON c.id = m.conversation_id"
+            " ORDER BY best.rank",
+            (
+                HIGHLIGHT_START,
+                HIGHLIGHT_END,
+                SNIPPET_ELLIPSIS,
+                match,
+                oldest,
+                limit,
+            ),
+        ).fetchall()
+        return [(int(row[0]), SearchHit(*row[1:])) for row in rows]
+
+    @staticmethod
+    def _unglue(
+        conn: sqlite3.Connection, ranked: list[tuple[int, SearchHit]], needles: Needles
+    ) -> list[SearchHit]:
+        """The hits, where a word search marked a whole run of CJK text the query's last word
+        starts ("Transformer" in "Transformer的模型", one unicode61 token), with a snippet made
+        from the text that marks the word alone."""
+        glued = [rowid for rowid, hit in ranked if _GLUED_MARK.search(hit.snippet)]
+        if not glued:
+            return [hit for _, hit in ranked]
+        marks = ",".join("?" * len(glued))
+        sql = f"SELECT m.rowid, {_TEXT} FROM messages m WHERE m.rowid IN ({marks})"
+        texts = dict(conn.execute(sql, glued))
+        return [
+            replace(hit, snippet=needles.snippet(texts[rowid], _MARKS, SNIPPET_ELLIPSIS))
+            if rowid in texts and rowid in glued
+            else hit
+            for rowid, hit in ranked
+        ]
+
+    @staticmethod
+    def _glued(
+        conn: sqlite3.Connection, needles: Needles, limit: int, seen: set[int]
+    ) -> list[tuple[int, str]]:
+        """(rowid, content) of the newest messages, not in ``seen``, that have every word of a
+        query without CJK text, one or more of them glued to CJK text (no unicode61 token of
+        their own); found by the words of three or more characters, among the newest
+        ``RANK_WINDOW`` messages holding them."""
+        words = [w for w in (*needles.words, needles.prefix) if w is not None and len(w) >= 3]
+        if not words:
+            return []
+        rows = conn.execute(
+            f"SELECT m.rowid, {_TEXT} FROM messages m WHERE m.rowid IN ("
+            "  SELECT rowid FROM messages_tri WHERE messages_tri MATCH ?"
+            "  ORDER BY rowid DESC LIMIT ?)"
+            " ORDER BY m.rowid DESC",
+            (" AND ".join(quote(w) for w in words), RANK_WINDOW),
+        )
+        return _first(
+            rows,
+            lambda rowid, text: rowid not in seen and bool(CJK_RUN.search(text)),
+            needles,
+            limit,
+        )
+
+    @staticmethod
+    def _by_trigrams(
+        conn: sqlite3.Connection, needles: Needles, limit: int
+    ) -> list[tuple[int, str]]:
+        """(rowid, content) of the best messages for a query with CJK text, from the trigram
+        index: a run of three or more characters is a phrase of its trigrams; one or two
+        characters stand for the trigrams starting with them (every occurrence starts one, see
+        ``_v11_chinese_search``), OR-ed, and BM25 ranks the newest ``RANK_WINDOW`` matches.
+        Characters that more than ``PAIR_TRIGRAMS`` trigrams start with are common, and that
+        many OR-ed cost tens of milliseconds: then the newest messages holding them (and
+        matching the rest of the query) come first, found by a scan that stops soon."""
+        terms: list[str] = []
+        common = False
+        for run in needles.runs:
+            if len(run) >= 3:
+                terms.append(quote(run))
+                continue
+            after = trigrams_after(conn, "messages_tri_vocab", run, PAIR_TRIGRAMS + 1)
+            if not after:
+                return []  # in no message
+            if len(after) <= PAIR_TRIGRAMS:
+                terms.append(f"({any_of(list(after))})")
+            else:
+                common = True
+        # a word's trigrams match it inside longer words too: the text decides
+        terms += [quote(w) for w in (*needles.words, needles.prefix) if w and len(w) >= 3]
+        exact = not common and not needles.words and needles.prefix is None
+        # what a scan asks of each message in SQL, before Python reads it: every run, and every
+        # ASCII word (LIKE ignores case for ASCII only) somewhere
+        ascii_words = [w for w in (*needles.words, needles.prefix) if w and w.isascii()]
+        holds = " AND ".join(
+            ["instr(m.content, ?) > 0"] * len(needles.runs)
+            + ["m.content LIKE ? ESCAPE '\\'"] * len(ascii_words)
+        )
+        likes = ["%" + re.sub(r"([%_\\])", r"\\\1", w) + "%" for w in ascii_words]
+        if not terms:
             rows = conn.execute(
-                "WITH best AS MATERIALIZED ("
-                "  SELECT rowid AS hit, rank, snippet(messages_fts, 0, ?, ?, ?, 12) AS snippet"
-                "  FROM messages_fts WHERE messages_fts MATCH ? AND rowid >= ?"
-                "  ORDER BY rank LIMIT ?)"
-                " SELECT m.conversation_id, c.title, m.id, m.role, best.snippet FROM best"
-                " JOIN messages m ON m.rowid = best.hit"
-                " JOIN conversations c ON c.id = m.conversation_id"
-                " ORDER BY best.rank",
-                (
-                    HIGHLIGHT_START,
-                    HIGHLIGHT_END,
-                    SNIPPET_ELLIPSIS,
-                    match,
-                    oldest[0] if oldest else 0,
-                    limit,
-                ),
-            ).fetchall()
-        return [SearchHit(*row) for row in rows]
+                f"SELECT m.rowid, {_TEXT} FROM messages m WHERE {holds} ORDER BY m.rowid DESC",
+                (*needles.runs, *likes),
+            )
+        elif common:
+            rows = conn.execute(
+                f"SELECT m.rowid, {_TEXT} FROM messages_tri t JOIN messages m ON m.rowid = t.rowid"
+                f" WHERE messages_tri MATCH ? AND {holds} ORDER BY t.rowid DESC",
+                (" AND ".join(terms), *needles.runs, *likes),
+            )
+        else:
+            match = " AND ".join(terms)
+            oldest = _oldest_ranked(conn, "messages_tri", match, limit)
+            rows = conn.execute(
+                f"SELECT m.rowid, {_TEXT} FROM ("
+                "  SELECT rowid AS hit, rank FROM messages_tri"
+                "  WHERE messages_tri MATCH ? AND rowid >= ? ORDER BY rank LIMIT ?) AS best"
+                " JOIN messages m ON m.rowid = best.hit ORDER BY best.rank",
+                (match, oldest, limit if exact else -1),
+            )
+        return _first(rows, lambda _rowid, _text: True, None if exact else needles, limit)
+
+    @staticmethod
+    def _hits(
+        conn: sqlite3.Connection, found: list[tuple[int, str]], needles: Needles
+    ) -> list[SearchHit]:
+        """``found`` (rowid, content), in order, as hits with snippets made from the text."""
+        if not found:
+            return []
+        marks = ",".join("?" * len(found))
+        rows: dict[int, tuple[str, str, str, str]] = {
+            int(r[0]): (str(r[1]), str(r[2]), str(r[3]), str(r[4]))
+            for r in conn.execute(
+                "SELECT m.rowid, m.conversation_id, c.title, m.id, m.role FROM messages m"
+                f" JOIN conversations c ON c.id = m.conversation_id WHERE m.rowid IN ({marks})",
+                [rowid for rowid, _ in found],
+            )
+        }
+        return [
+            SearchHit(*rows[rowid], snippet=needles.snippet(content, _MARKS, SNIPPET_ELLIPSIS))
+            for rowid, content in found
+            if rowid in rows
+        ]
 
     # -- import ---------------------------------------------------------------------------------
 
@@ -1659,8 +1939,16 @@ class Store:
         """Insert one conversation exactly as given (ids, timestamps); see import_conversations."""
         self.import_conversations([(conv, messages)])
 
-    def import_conversations(self, items: Sequence[tuple[Conversation, Sequence[Message]]]) -> None:
+    def import_conversations(
+        self,
+        items: Sequence[tuple[Conversation, Sequence[Message]]],
+        *,
+        folders: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         """Insert conversations exactly as given, all in one transaction: all or nothing.
+
+        ``folders``: the folder to put a conversation in (by its id), as names from the top
+        level down; a folder of that name in that place is used, a missing one is made.
 
         An id that already exists refuses the whole import rather than skipping or overwriting:
         importing the same file twice should say so, not silently duplicate or merge.
@@ -1710,3 +1998,8 @@ class Store:
                     "UPDATE conversations SET current_leaf_id = ? WHERE id = ?",
                     (conv.current_leaf_id, conv.id),
                 )
+                if folders and folders.get(conv.id):
+                    conn.execute(
+                        "UPDATE conversations SET folder_id = ? WHERE id = ?",
+                        (self._folder_at(conn, folders[conv.id]), conv.id),
+                    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QLocale, Qt, QTimer, QUrl, Signal
@@ -39,8 +40,9 @@ from chatapp.ui.main.conversation_settings import ConversationSettingsDialog
 from chatapp.ui.main.docs_bar import DocsBar
 from chatapp.ui.main.docs_worker import DocsClient, IndexStatus
 from chatapp.ui.main.first_run import EmptyState
-from chatapp.ui.main.messages import ChatView, left_out_ids
+from chatapp.ui.main.messages import ChatView, left_out_ids, summarised_ids
 from chatapp.ui.main.render import escape_plain
+from chatapp.ui.main.servers import RemoteModel
 from chatapp.ui.main.state import Stream, WindowState
 from chatapp.ui.main.text_viewer import TextViewer
 from chatapp.ui.main.theme import is_dark
@@ -100,12 +102,16 @@ class ChatPanel(QWidget):
         w.thinking.connect(self._thinking)
         # the streaming reply's thinking so far, and when it began (for "Thought for N s")
         self._thought: dict[str, tuple[str, float]] = {}
+        self._summary_note = ""  # the notice shown while older turns are summarised
+        # who else can answer in Compare: the window knows the recent models and the servers
+        self.compare_choices: Callable[[], list[tuple[str, Path | RemoteModel]]] = list
         w.prompt_progress.connect(self._prompt_progress)
         w.token_count.connect(self._token_count)
         w.reply_finished.connect(self._reply_finished)
         w.reply_failed.connect(self._reply_failed)
         w.save_delayed.connect(self._save_delayed)
         w.retrieved.connect(self._retrieved)
+        w.summarising.connect(self._summarising)
         if docs is not None:
             dw = docs.worker
             dw.collections_listed.connect(self._collections_listed)
@@ -236,7 +242,9 @@ class ChatPanel(QWidget):
         self.state.set_thread(messages, versions)
         self.chat_view.dark = is_dark(self)
         self.chat_view.show_messages(messages)
-        self.chat_view.mark_left_out(left_out_ids(messages, len(conv.examples)))
+        self.chat_view.mark_left_out(
+            left_out_ids(messages, len(conv.examples)), summarised_ids(messages)
+        )
         for m in messages:
             options = versions.get(m.id, [m.id])
             if len(options) > 1 and m.id in options:
@@ -422,6 +430,9 @@ class ChatPanel(QWidget):
 
     def _reply_started(self, conv_id: str, message_id: str) -> None:
         s = self.state.stream = Stream(conv_id, message_id)
+        if self._summary_note and self.notice.label.text() == self._summary_note:
+            self.notice.hide()  # summarised: the reply itself begins
+        self._summary_note = ""
         if not self.state.is_current(conv_id):
             return
         if self._extends_view:  # a reply to the message just sent: add it below
@@ -507,8 +518,9 @@ class ChatPanel(QWidget):
             self.state.put_message(message)
             self.chat_view.finish(message)
             conv = self.state.current
+            shown = self.state.thread_messages
             self.chat_view.mark_left_out(
-                left_out_ids(self.state.thread_messages, len(conv.examples) if conv else 0)
+                left_out_ids(shown, len(conv.examples) if conv else 0), summarised_ids(shown)
             )
             self.chat_view.set_busy(False)
         self.reply_done.emit(conv_id, message.id)
@@ -524,6 +536,9 @@ class ChatPanel(QWidget):
 
     def _reply_failed(self, conv_id: str, message: str) -> None:
         self.docs_bar.set_searching("")
+        if self._summary_note and self.notice.label.text() == self._summary_note:
+            self.notice.hide()
+        self._summary_note = ""
         self.show_error(translate("ChatPanel", "The reply failed: {error}").format(error=message))
         if self.state.stream is None:
             self._set_streaming_ui(False)
@@ -598,6 +613,14 @@ class ChatPanel(QWidget):
             conv.id,
             questions[-1],
             self.generation_settings(),
+            model_a=(
+                state.remote.label
+                if state.remote is not None
+                else state.model.info.name
+                if state.model is not None
+                else translate("ChatPanel", "this model")
+            ),
+            others=self.compare_choices(),
             dark=is_dark(self),
             parent=self,
         )
@@ -693,6 +716,17 @@ class ChatPanel(QWidget):
                     names=", ".join(conv.collections)
                 )
             )
+
+    def _summarising(self, conv_id: str, count: int) -> None:
+        if self.state.is_current(conv_id):
+            self._summary_note = translate(
+                "ChatPanel",
+                "The conversation no longer fits the context: the model is summarising the "
+                "earlier %n message(s) first (its conversation settings say so)…",
+                None,
+                count,
+            )
+            self.notice.show_error(self._summary_note)
 
     def _retrieved(self, conv_id: str, found: Retrieval) -> None:
         if not self.state.is_current(conv_id):

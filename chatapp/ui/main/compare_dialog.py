@@ -1,17 +1,23 @@
-"""Chat → Compare…: the last question answered twice, with the conversation's settings (A) and
-with other settings (B), side by side with their metrics; the user keeps the better reply.
+"""Chat → Compare…: the last question answered twice, with the conversation's model and settings
+(A) and with another model or other settings (B), side by side with their metrics; the user
+keeps the better reply.
 
-Both replies run on the engine thread one after the other (this machine runs one model at a
-time) and each is saved as a version of the reply, so nothing is lost: Keep shows the chosen one
-in the conversation, the other stays one click away among the versions.
+B is this model with other settings, another local model (loaded beside this one for the
+comparison, then unloaded), or a server's model. Replies from this computer run one after the
+other on the engine thread; a server's reply runs at the same time (``core.chat.compare``). Each
+is saved as a version of the reply, so nothing is lost: Keep shows the chosen one in the
+conversation, the other stays one click away among the versions.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
+from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDoubleSpinBox,
     QFormLayout,
@@ -29,6 +35,7 @@ from chatapp.ui.i18n import translate
 from chatapp.ui.main.message_widget import metrics_footer
 from chatapp.ui.main.render import escape_plain
 from chatapp.ui.main.render_stream import render_blocks
+from chatapp.ui.main.servers import RemoteModel
 from chatapp.ui.main.widgets import named
 from chatapp.ui.main.workers import EngineClient, StoreClient
 
@@ -45,6 +52,8 @@ class CompareDialog(QDialog):
         question: Message,
         settings: GenerationSettings,
         *,
+        model_a: str = "",
+        others: Sequence[tuple[str, Path | RemoteModel]] = (),
         dark: bool = False,
         parent: QWidget | None = None,
     ) -> None:
@@ -54,6 +63,7 @@ class CompareDialog(QDialog):
         self.settings_a = settings
         self.dark = dark
         self.ids: list[str] = ["", ""]
+        self._done_sides: set[int] = set()
         self.cancel = threading.Event()
         self.running = False
         self.setObjectName("compareDialog")
@@ -68,25 +78,36 @@ class CompareDialog(QDialog):
         )
         asked.setWordWrap(True)
         grid.addWidget(asked, 0, 0, 1, 2)
-        grid.addWidget(
-            QLabel(
-                translate(
-                    "CompareDialog",
-                    "<b>A</b>: this conversation's settings (temperature "
-                    "{temperature}, top-p {top_p}, seed {seed})",
-                ).format(
-                    temperature=f"{settings.temperature:g}",
-                    top_p=f"{settings.top_p:g}",
-                    seed=settings.seed,
-                ),
-                self,
+        self.label_a = QLabel(
+            translate(
+                "CompareDialog",
+                "<b>A</b>: {model} with this conversation's settings (temperature "
+                "{temperature}, top-p {top_p}, seed {seed})",
+            ).format(
+                model=escape_plain(model_a or translate("CompareDialog", "this model")),
+                temperature=f"{settings.temperature:g}",
+                top_p=f"{settings.top_p:g}",
+                seed=settings.seed,
             ),
-            1,
-            0,
+            self,
         )
+        self.label_a.setWordWrap(True)
+        grid.addWidget(self.label_a, 1, 0, Qt.AlignmentFlag.AlignTop)
         form_box = QWidget(self)
         form = QFormLayout(form_box)
         form.setContentsMargins(0, 0, 0, 0)
+        self.model_b = named(
+            QComboBox(self), "compareModel", translate("CompareDialog", "Who answers B")
+        )
+        self.model_b.addItem(translate("CompareDialog", "This model, other settings"), None)
+        for label, target in others:
+            self.model_b.addItem(label, target)
+        self.model_b.currentIndexChanged.connect(self._model_chosen)
+        self.how = named(
+            QLabel(self), "compareHow", translate("CompareDialog", "How the two replies run")
+        )
+        self.how.setWordWrap(True)
+        self.how.setEnabled(False)  # the quiet colour
         self.temperature = named(
             QDoubleSpinBox(self),
             "compareTemperature",
@@ -104,7 +125,9 @@ class CompareDialog(QDialog):
         self.seed = named(QSpinBox(self), "compareSeed", translate("CompareDialog", "B's seed"))
         self.seed.setRange(-1, 2**31 - 1)
         self.seed.setValue(settings.seed)
-        form.addRow(translate("CompareDialog", "<b>B</b>: temperature"), self.temperature)
+        form.addRow(translate("CompareDialog", "<b>B</b>: &model"), self.model_b)
+        form.addRow("", self.how)
+        form.addRow(translate("CompareDialog", "temperature"), self.temperature)
         form.addRow("top-p", self.top_p)
         form.addRow(translate("CompareDialog", "seed (-1: random)"), self.seed)
         grid.addWidget(form_box, 1, 1)
@@ -148,6 +171,41 @@ class CompareDialog(QDialog):
         w = engine.worker
         w.compare_piece.connect(self._piece)
         w.compare_done.connect(self._done)
+        w.compare_status.connect(self._status)
+        self._model_chosen()
+
+    @property
+    def other(self) -> Path | RemoteModel | None:
+        """Who answers B: None for this model."""
+        target = self.model_b.currentData()
+        return target if isinstance(target, Path | RemoteModel) else None
+
+    def _model_chosen(self) -> None:
+        other = self.other
+        if other is None:
+            self.how.setText(translate("CompareDialog", "One after the other, on this computer."))
+        elif isinstance(other, Path):
+            self.how.setText(
+                translate(
+                    "CompareDialog",
+                    "One after the other, on this computer: B's model is loaded beside this one "
+                    "for the comparison (memory for both), then unloaded.",
+                )
+            )
+            self._same_settings()
+        else:
+            self.how.setText(
+                translate("CompareDialog", "At the same time: B runs on {server}.").format(
+                    server=other.server.name
+                )
+            )
+            self._same_settings()
+
+    def _same_settings(self) -> None:
+        """Another model: B starts with A's settings, so the model is what differs."""
+        self.temperature.setValue(self.settings_a.temperature)
+        self.top_p.setValue(self.settings_a.top_p)
+        self.seed.setValue(self.settings_a.seed)
 
     def settings_b(self) -> GenerationSettings:
         return self.settings_a.model_copy(
@@ -163,12 +221,16 @@ class CompareDialog(QDialog):
             return
         self.running = True
         self.run_button.setEnabled(False)
+        self.model_b.setEnabled(False)
+        self.ids = ["", ""]
+        self._done_sides = set()
+        at_once = isinstance(self.other, RemoteModel)
         for side in (0, 1):
             self.views[side].setPlainText("")
             self.metas[side].setText(
-                translate("CompareDialog", "waiting…")
-                if side
-                else translate("CompareDialog", "generating…")
+                translate("CompareDialog", "generating…")
+                if side == 0 or at_once
+                else translate("CompareDialog", "waiting…")
             )
             self.keeps[side].setEnabled(False)
         self.engine.worker.compare_requested.emit(
@@ -176,7 +238,11 @@ class CompareDialog(QDialog):
             self.question.id,
             [self.settings_a, self.settings_b()],
             self.cancel,
+            self.other,
         )
+
+    def _status(self, side: int, what: str) -> None:
+        self.metas[side].setText(what)
 
     def _piece(self, side: int, text: str) -> None:
         self.views[side].setHtml(render_blocks(text, dark=self.dark).html)
@@ -184,22 +250,33 @@ class CompareDialog(QDialog):
 
     def _done(self, side: int, message_id: str, error: str) -> None:
         self.ids[side] = message_id
+        self._done_sides.add(side)
         if error:
             self.metas[side].setText(
                 translate("CompareDialog", "failed: {error}").format(error=error)
             )
-        if side == 0:
+        if (
+            side == 0
+            and 1 not in self._done_sides
+            and self.metas[1].text() == translate("CompareDialog", "waiting…")
+        ):
             self.metas[1].setText(translate("CompareDialog", "generating…"))
         if message_id:
             self.db.call(lambda s: s.get_message(message_id), lambda m: self._show(side, m))
-        if side == 1:
+        if self._done_sides == {0, 1}:
             self.running = False
             self.run_button.setEnabled(True)
+            self.model_b.setEnabled(True)
 
     def _show(self, side: int, message: Message) -> None:
         self.views[side].setHtml(render_blocks(message.content, dark=self.dark).html)
         if message.metrics is not None:
-            self.metas[side].setText(metrics_footer(message.metrics))
+            who = message.model or translate("CompareDialog", "model")
+            if message.backend:
+                who = translate("CompareDialog", "{model} via {server}").format(
+                    model=who, server=message.backend
+                )
+            self.metas[side].setText(f"{who} · {metrics_footer(message.metrics)}")
         self.keeps[side].setEnabled(True)
         if all(self.ids) and all(k.isEnabled() for k in self.keeps):
             self.finished_both.emit()

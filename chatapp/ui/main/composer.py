@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QInputMethodEvent, QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit, QSizePolicy, QWidget
 
 from chatapp.ui.i18n import translate
@@ -22,6 +22,7 @@ class Composer(QPlainTextEdit):
             translate("Composer", "Message the model — Enter to send, Shift+Enter for a new line")
         )
         self.setTabChangesFocus(True)
+        self._composing = False  # an input method's text is being composed
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.document().contentsChanged.connect(self._fit)
         self._fit()
@@ -33,10 +34,17 @@ class Composer(QPlainTextEdit):
         doc_margin = int(self.document().documentMargin() * 2)
         self.setFixedHeight(lines * line_h + doc_margin + margins.top() + margins.bottom() + 4)
 
+    def inputMethodEvent(self, event: QInputMethodEvent) -> None:  # Qt's name
+        # An input method (pinyin, say) shows what is being composed before committing it.
+        self._composing = bool(event.preeditString())
+        super().inputMethodEvent(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt's name
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
-            event.modifiers() & Qt.KeyboardModifier.ShiftModifier
-        ):
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and self._composing:  # it picks the input method's candidate: no send, no line
+            event.accept()
+            return
+        if enter and not (event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
             text = self.toPlainText()
             if text.strip():
                 self.submitted.emit(text)

@@ -42,7 +42,7 @@ from chatapp.ui.main.render import escape_plain
 from chatapp.ui.main.render_stream import MarkdownStream, StreamUpdate, render_blocks
 from chatapp.ui.main.sources_view import SourcesView
 from chatapp.ui.main.text_viewer import SHOW_ALL_BYTES
-from chatapp.ui.main.thinking import ThinkingBlock
+from chatapp.ui.main.thinking import SummaryBlock, ThinkingBlock
 
 _SAFE_SCHEMES = ("http", "https", "mailto")
 COPIED_MS = 1500  # how long Copy says "Copied"
@@ -200,6 +200,7 @@ class MessageWidget(QFrame):
         self.left_out_note.setWordWrap(True)
         self.left_out_note.hide()
         layout.addWidget(self.left_out_note)
+        self.summary: SummaryBlock | None = None
         self.thinking = ThinkingBlock(self)
         layout.addWidget(self.thinking)
         if message.thinking:
@@ -218,6 +219,7 @@ class MessageWidget(QFrame):
         layout.addWidget(self.body)
         self.sources_view: SourcesView | None = None
         self._layout = layout
+        self.show_summary(message)
         self._build_note(layout)
         footer = QHBoxLayout()
         footer.setSpacing(6)
@@ -446,8 +448,29 @@ class MessageWidget(QFrame):
         else:
             self.meta.setText("")
 
-    def set_left_out(self, left_out: bool) -> None:
-        self.left_out_note.setVisible(left_out)
+    def show_summary(self, message: Message) -> None:
+        """The summary of older turns this reply was given, above its thinking and text."""
+        if message.summary is None or self.summary is not None:
+            return
+        self.summary = SummaryBlock(self)
+        self.summary.show_summary(message.summary.text, message.summary.covers)
+        self._layout.insertWidget(self._layout.indexOf(self.thinking), self.summary)
+
+    def set_left_out(self, left_out: bool, *, summarised: bool = False) -> None:
+        """Say that the model did not read this message: the context was full and it was left
+        out, or it was summarised (the summary sits above a later reply)."""
+        self.left_out_note.setText(
+            translate(
+                "MessageWidget",
+                "Summarised: the model reads the summary above a later reply in its place",
+            )
+            if summarised
+            else translate(
+                "MessageWidget",
+                "Left out of what the model read for the last reply: the context was full",
+            )
+        )
+        self.left_out_note.setVisible(left_out or summarised)
 
     def set_branch(self, index: int, count: int) -> None:
         """Show "< 2/3 >" when this message has other versions (edits or regenerations)."""

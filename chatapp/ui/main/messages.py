@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from chatapp.core.chat.conversation import latest_summary
 from chatapp.core.storage.store import Message
 from chatapp.ui.i18n import translate
 from chatapp.ui.main.message_widget import MessageWidget
@@ -79,6 +80,7 @@ class ChatView(QScrollArea):
         self._branches: dict[str, tuple[int, int]] = {}
         self._streaming: set[str] = set()
         self.left_out: set[str] = set()  # messages the last reply's model did not read
+        self.summarised: set[str] = set()  # ... because a summary stands in their place
         self._busy = False
         self._follow = True
         self._anchor: tuple[MessageWidget, int] | None = None  # keeps its offset in the viewport
@@ -175,7 +177,7 @@ class ChatView(QScrollArea):
         w.delete_requested.connect(self.delete_requested)
         if message.id in self._streaming:
             w.set_meta(message, streaming=True)
-        w.set_left_out(message.id in self.left_out)
+        w.set_left_out(message.id in self.left_out, summarised=message.id in self.summarised)
         branch = self._branches.get(message.id)
         if branch is not None:
             w.set_branch(*branch)
@@ -394,11 +396,13 @@ class ChatView(QScrollArea):
         if w is not None:
             w.set_text(text, streaming=True)
 
-    def mark_left_out(self, ids: set[str]) -> None:
-        """Say on these messages that the model did not read them (the context was full)."""
+    def mark_left_out(self, ids: set[str], summarised: set[str] | None = None) -> None:
+        """Say on these messages that the model did not read them (the context was full), or
+        read a summary in their place (``summarised``)."""
         self.left_out = ids
+        self.summarised = summarised or set()
         for w in self.widgets.values():
-            w.set_left_out(w.message.id in ids)
+            w.set_left_out(w.message.id in ids, summarised=w.message.id in self.summarised)
 
     def finish(self, message: Message) -> None:
         self._streaming.discard(message.id)
@@ -409,6 +413,7 @@ class ChatView(QScrollArea):
         if w is not None:
             w.set_text(message.content, streaming=False)
             w.set_meta(message)
+            w.show_summary(message)
             block = w.thinking
             if message.thinking and (
                 not block.isVisibleTo(w)
@@ -453,3 +458,9 @@ def left_out_ids(messages: list[Message], examples: int = 0) -> set[str]:
         if m.role != "system" and not (m.role == "assistant" and not m.content)
     ]
     return {m.id for m in sent[: max(0, n)]}
+
+
+def summarised_ids(messages: list[Message]) -> set[str]:
+    """The messages of a thread that a summary stands for (``latest_summary``)."""
+    summary = latest_summary(messages)
+    return {m.id for m in messages[: summary.covers]} if summary is not None else set()

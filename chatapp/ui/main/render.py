@@ -45,6 +45,7 @@ from pygments.lexers import get_lexer_by_name, guess_lexer
 from pygments.lexers.special import TextLexer
 from pygments.util import ClassNotFound
 
+from chatapp.core.chat.cjk_markdown import cjk_friendly
 from chatapp.ui.i18n import translate
 
 log = logging.getLogger(__name__)
@@ -448,7 +449,7 @@ def _make_parser() -> MarkdownIt:
         {"html": False, "linkify": False, "typographer": False, "breaks": True},
         renderer_cls=_QtRenderer,
     )
-    md.enable(["table", "strikethrough"])
+    md.enable(["table", "strikethrough"]).use(cjk_friendly)  # **注意：** is bold too
     return md
 
 

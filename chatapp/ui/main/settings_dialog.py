@@ -276,6 +276,10 @@ class SettingsDialog(QDialog):
             [
                 (translate("SettingsDialog", "Drop the oldest turns"), OverflowPolicy.DROP_OLDEST),
                 (translate("SettingsDialog", "Refuse with a message"), OverflowPolicy.REFUSE),
+                (
+                    translate("SettingsDialog", "Summarise the older turns"),
+                    OverflowPolicy.SUMMARISE,
+                ),
             ],
         )
         self.overflow.setToolTip(setting_field(gen, "overflow").tooltip)

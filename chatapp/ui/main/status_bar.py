@@ -165,19 +165,24 @@ class ModelStatusBar(QObject):
             return
         self._warned.add(conv.id)
         policy = effective(self.state.settings.generation, conv).overflow
-        then = (
-            translate(
+        if policy == OverflowPolicy.REFUSE:
+            then = translate(
                 "StatusBar",
                 "the next reply is refused until you start a new chat or load the model with a "
                 "larger context",
             )
-            if policy == OverflowPolicy.REFUSE
-            else translate(
+        elif policy == OverflowPolicy.SUMMARISE:
+            then = translate(
+                "StatusBar",
+                "the model will summarise the older turns and read the summary in their place "
+                "(shown above the reply)",
+            )
+        else:
+            then = translate(
                 "StatusBar",
                 "the oldest turns will be left out of what the model reads (the reply says how "
                 "many)",
             )
-        )
         self.context_filling.emit(
             translate(
                 "StatusBar",

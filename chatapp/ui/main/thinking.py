@@ -13,25 +13,25 @@ from chatapp.ui.main.widgets import named
 class ThinkingBlock(QWidget):
     """Hidden for replies without thinking."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, name: str = "thinking", what: str | None = None
+    ) -> None:
+        """``what``: the block's content in words, for its accessible names (translated)."""
         super().__init__(parent)
+        what = what or translate("Thinking", "the thinking")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 2)
         layout.setSpacing(2)
         self.toggle = named(
             QToolButton(self),
-            "thinkingToggle",
-            translate("Thinking", "Show or hide the thinking"),
+            f"{name}Toggle",
+            translate("Thinking", "Show or hide {what}").format(what=what),
         )
         self.toggle.setCheckable(True)
         self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toggle.setAutoRaise(True)
         self.toggle.toggled.connect(self._opened)
-        self.text = named(
-            QLabel(self),
-            "thinkingText",
-            translate("Thinking", "The model's thinking"),
-        )
+        self.text = named(QLabel(self), f"{name}Text", what[:1].upper() + what[1:])
         self.text.setWordWrap(True)
         self.text.setMinimumWidth(1)
         self.text.setTextFormat(Qt.TextFormat.PlainText)
@@ -61,3 +61,29 @@ class ThinkingBlock(QWidget):
             )
             self.toggle.setChecked(False)
         self._opened(self.toggle.isChecked())
+
+
+class SummaryBlock(ThinkingBlock):
+    """Above a reply that was the first given a summary of the older turns (the "summarise"
+    overflow policy): the summary the model read in their place, folded."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(
+            parent,
+            name="summary",
+            what=translate("Thinking", "the summary of the earlier messages"),
+        )
+
+    def show_summary(self, text: str, covers: int) -> None:
+        self.setVisible(bool(text.strip()))
+        self.text.setText(text.strip())
+        self.toggle.setText(
+            translate(
+                "Thinking",
+                "Summary of the earlier %n message(s), read in their place",
+                None,
+                covers,
+            )
+        )
+        self.toggle.setChecked(False)
+        self._opened(False)

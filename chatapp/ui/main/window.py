@@ -162,6 +162,29 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self._gpu_hint)
         QTimer.singleShot(0, self.refresh_servers)
 
+    def _compare_choices(self) -> list[tuple[str, Path | RemoteModel]]:
+        """Who else can answer in Compare: the recent local models but the one loaded, then
+        every server's models as last listed (from memory: nothing is read here)."""
+        loaded = self.state.model
+        here = os.path.abspath(loaded.info.path) if loaded is not None else None
+        out: list[tuple[str, Path | RemoteModel]] = [
+            (
+                translate("Window", "{model} (this computer)").format(
+                    model=self.status.recent_label(p)
+                ),
+                Path(p),
+            )
+            for p in self.state.settings.recent_models
+            if os.path.abspath(p) != here
+        ]
+        listing = self.servers.listing
+        for answer in listing.servers if listing is not None else ():
+            for model in answer.models:
+                choice = RemoteModel(answer.server, model)
+                if choice != self.state.remote:
+                    out.append((choice.label, choice))
+        return out
+
     # -- construction ---------------------------------------------------------------------------
 
     def _build(self) -> None:
@@ -182,6 +205,7 @@ class MainWindow(QMainWindow):
         self.status = ModelStatusBar(
             state, self.statusBar(), lambda path: library.cached_info(os.path.abspath(path))
         )
+        self.chat_panel.compare_choices = self._compare_choices
         self.splitter = QSplitter(self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.sidebar)

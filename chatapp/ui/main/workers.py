@@ -20,6 +20,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from chatapp.core.chat.compare import Side, compare_replies
 from chatapp.core.chat.service import ChatService
 from chatapp.core.config.backends import BackendsError, ServerConfig, api_key
 from chatapp.core.config.settings import GenerationSettings, LoadSettings
@@ -176,7 +177,11 @@ class EngineWorker(QObject):
     reply_finished = Signal(str, str)  # conversation id, message id
     reply_failed = Signal(str, str)  # conversation id, message
     retrieved = Signal(str, object)  # conversation id, Retrieval: what documents gave
-    compare_requested = Signal(str, str, object, object)  # conv, parent, [settings], cancel
+    summarising = Signal(str, int)  # conversation id, how many older messages are summarised
+    # conv, parent, [settings A, B], cancel, who answers B: None (this model), a local model's
+    # Path (loaded beside it for the comparison), or a RemoteModel (runs at the same time)
+    compare_requested = Signal(str, str, object, object, object)
+    compare_status = Signal(int, str)  # which side, what it is doing ("loading …")
     compare_piece = Signal(int, str)  # which side (0, 1), the text so far
     compare_done = Signal(int, str, str)  # which side, its message id ("" if none), error
     # conversation id, why saving waits (another program's lock); the reply streams on
@@ -269,36 +274,72 @@ class EngineWorker(QObject):
             return
         self.template_changed.emit(self.engine.model)
 
-    @Slot(str, str, object, object)
+    @Slot(str, str, object, object, object)
     def _compare(
         self,
         conversation_id: str,
         parent_id: str,
         sides: list[GenerationSettings],
         cancel: threading.Event,
+        other: Path | RemoteModel | None,
     ) -> None:
-        """Compare: one reply to the same message for each settings, one after the other on
-        this thread, each saved as a version of the reply (the user keeps one on screen)."""
-        for side, settings in enumerate(sides):
-            rows: list[Message] = []
-            text = ""
-            error = ""
-            try:
-                events = self.chats.reply(
-                    self.backend,
-                    conversation_id,
-                    parent_id,
-                    settings,
-                    cancel=cancel,
-                    on_begin=rows.append,
+        """Compare: one reply to the same message for each settings (``compare_replies``), each
+        saved as a version of the reply (the user keeps one on screen). B is this model, another
+        local model loaded beside it for the comparison and unloaded after, or a server's model,
+        which answers at the same time as A."""
+        settings_a, settings_b = sides
+        backend_b: ChatBackend = self.backend
+        second: Engine | None = None
+        remote_b: RemoteBackend | None = None
+        try:
+            if isinstance(other, Path):
+                self.compare_status.emit(
+                    1, translate("Workers", "loading {name}…").format(name=other.name)
                 )
-                for event in events:
-                    if isinstance(event, TextDelta):
-                        text += event.text
-                        self.compare_piece.emit(side, text)
-            except Exception as exc:
-                error = _reply_error(exc, "compare")
-            self.compare_done.emit(side, rows[0].id if rows else "", error)
+                second = Engine()
+                try:
+                    loaded = self.engine.model
+                    n_ctx = loaded.n_ctx if loaded is not None else 0
+                    second.load(other, LoadSettings(n_ctx=n_ctx))
+                except Exception as exc:
+                    self.compare_done.emit(0, "", "")
+                    self.compare_done.emit(1, "", _reply_error(exc, "compare"))
+                    return
+                backend_b = second
+            elif isinstance(other, RemoteModel):
+                try:
+                    key = api_key(other.server)
+                except BackendsError as exc:
+                    self.compare_done.emit(0, "", "")
+                    self.compare_done.emit(1, "", str(exc))
+                    return
+                offline = self.remote.offline if self.remote is not None else False
+                remote_b = RemoteBackend(other.server, other.model, key, offline=offline)
+                backend_b = remote_b
+            a_remote = self.remote is not None  # a server's reply runs beside the other
+            compare_replies(
+                self.chats,
+                conversation_id,
+                parent_id,
+                [
+                    Side(self.backend, settings_a, remote=a_remote),
+                    Side(
+                        backend_b,
+                        settings_b,
+                        remote=remote_b is not None or backend_b is self.remote,
+                    ),
+                ],
+                cancel=cancel,
+                on_text=self.compare_piece.emit,
+                on_done=lambda side, mid, exc: self.compare_done.emit(
+                    side, mid, _reply_error(exc, "compare") if exc is not None else ""
+                ),
+            )
+        finally:
+            if second is not None:
+                second.unload()
+            if remote_b is not None:
+                remote_b.close()
 
     @Slot(str, str, object, object, object)
     def _chat(
@@ -328,6 +369,7 @@ class EngineWorker(QObject):
                 docs_k=docs.k,
                 docs_min_similarity=docs.min_similarity,
                 on_retrieved=lambda found: self.retrieved.emit(conversation_id, found),
+                on_summarising=lambda n: self.summarising.emit(conversation_id, n),
             )
             for event in events:
                 if isinstance(event, TextDelta):

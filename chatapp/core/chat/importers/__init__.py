@@ -82,6 +82,7 @@ class SourceImport:
     format: str  # one of FORMATS, not "auto"
     conversations: list[tuple[Conversation, list[Message]]] = field(default_factory=list)
     already_here: int = 0  # conversations an earlier import brought, left as they are
+    folders: dict[str, tuple[str, ...]] = field(default_factory=dict)  # chatapp's own format
     # what was left out, by file; each conversation's key in its file's notes
     _notes: list[Notes] = field(default_factory=list, repr=False)
     _labels: dict[str, tuple[Notes, int]] = field(default_factory=dict, repr=False)
@@ -106,6 +107,7 @@ class SourceImport:
 
     def _add(self, other: SourceImport) -> None:
         self.conversations += other.conversations
+        self.folders.update(other.folders)
         self._notes += other._notes
         self._labels.update(other._labels)
 
@@ -165,7 +167,8 @@ def parse_text(text: str, fmt: str = "auto") -> SourceImport:
     if fmt == "auto":
         fmt = detect(document)
     if fmt == "chatapp":
-        return SourceImport("chatapp", transfer.parse_document(document))
+        parsed = transfer.parse_document(document)
+        return SourceImport("chatapp", parsed, folders=transfer.parse_folders(document))
     notes = Notes()
     trees = _PARSERS[fmt](document, notes)
     result = SourceImport(fmt, _notes=[notes])
@@ -277,6 +280,7 @@ def read_path(path: Path, fmt: str = "auto") -> list[SourceImport]:
 def _write(store: Store, results: list[SourceImport]) -> None:
     """Everything in one transaction; conversations an earlier import brought are left out."""
     items: list[tuple[Conversation, list[Message]]] = []
+    folders: dict[str, tuple[str, ...]] = {}
     seen: set[str] = set()
     for result in results:
         if result.format != "chatapp":
@@ -291,8 +295,9 @@ def _write(store: Store, results: list[SourceImport]) -> None:
                 seen.add(conv.id)
             result.conversations = fresh
         items += result.conversations
+        folders.update(result.folders)
     try:
-        store.import_conversations(items)
+        store.import_conversations(items, folders=folders)
     except StoreError:
         raise
     except ValueError as exc:  # the store's check of a tree; the importers build none it refuses

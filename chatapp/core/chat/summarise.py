@@ -1,0 +1,190 @@
+"""The "summarise" overflow policy: when a conversation outgrows the context, the model writes a
+summary of its oldest turns, and the reply is generated from that summary and the newer turns.
+
+The newest turns that fill up to half of the prompt budget are kept as they are (the question
+being answered always is); everything older, with any earlier summary, is summarised. Turns
+too long to summarise in one go are summarised a part at a time, each part's summary carried
+into the next. The summary is saved with the reply (``core.storage.summary``), so the next
+reply on the branch starts from it and no turn is summarised twice.
+
+A backend that cannot say how long its context is (a remote server) is never summarised for:
+the server keeps the conversation as it is, and the engine's own drop-oldest rule is the
+fallback when a summary and the newest turns still do not fit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from chatapp.core.chat.conversation import history, latest_summary
+from chatapp.core.config.settings import GenerationSettings, OverflowPolicy
+from chatapp.core.inference.backend import ChatBackend
+from chatapp.core.inference.chat_template import ChatMessage
+from chatapp.core.storage.store import Message, Store
+from chatapp.core.storage.summary import Summary
+
+log = logging.getLogger(__name__)
+
+#: The most tokens a summary may take (and at most an eighth of the prompt budget).
+SUMMARY_TOKENS: Final = 400
+#: The part of the prompt budget the newest turns, kept as they are, may fill.
+KEEP_SHARE: Final = 0.5
+#: The most parts, each about a prompt long, summarised for one reply (see summarise_older).
+MAX_PARTS: Final = 4
+#: The fewest tokens of conversation one summary request must have room for.
+MIN_ROOM: Final = 64
+
+_SYSTEM: Final = "You summarise conversations accurately and briefly."
+_ASK: Final = (
+    "Summarise the conversation above in a few short sentences, for the assistant to continue "
+    "from. Keep every name, number, fact, preference, decision and open question the user "
+    "gave; leave out greetings. Write only the summary, in the conversation's language."
+)
+
+
+def _line(msg: Message) -> str:
+    who = "User" if msg.role == "user" else "Assistant"
+    return f"{who}: {msg.content.strip()}"
+
+
+def _prompt(previous: str | None, lines: Sequence[str]) -> list[ChatMessage]:
+    """The request: the turns, then what to do with them (small models heed the last words)."""
+    text = ""
+    if previous:
+        text += f"What came before, in short:\n{previous}\n\n"
+    text += "The conversation:\n<conversation>\n" + "\n\n".join(lines) + "\n</conversation>"
+    return [
+        {"role": "system", "content": _SYSTEM},
+        {"role": "user", "content": f"{text}\n\n{_ASK}"},
+    ]
+
+
+def summarise_older(
+    store: Store,
+    backend: ChatBackend,
+    conversation_id: str,
+    parent: Message,
+    settings: GenerationSettings,
+    *,
+    cancel: threading.Event | None = None,
+    on_summarising: Callable[[int], None] | None = None,
+) -> Summary | None:
+    """A new summary for the reply to ``parent``, or None when none is needed: the policy is
+    not "summarise", the thread fits, the backend's context is not known, or there is nothing
+    old enough to summarise. ``on_summarising`` hears how many messages are being summarised,
+    before the model starts; ``cancel`` stops the summary (None is returned: the reply then
+    starts with its stop flag set, as any reply stopped before its first token).
+
+    Raises what the backend raises when it cannot generate at all (EngineError…).
+    """
+    if settings.overflow != OverflowPolicy.SUMMARISE:
+        return None
+    budget = backend.prompt_budget(settings)
+    if not budget:
+        return None
+    turns = history(store, conversation_id, parent.id, limit=backend.message_limit(settings))
+    if backend.count_tokens(turns) <= budget:
+        return None
+    # A turn is summarised from its start: at most about a budget's worth of it is read.
+    thread = store.thread(conversation_id, parent.id, preview=budget * 4)
+    previous = latest_summary(thread)
+    start = previous.covers if previous is not None else 0
+    # The newest turns that fill up to KEEP_SHARE of the budget stay; the question always does.
+    keep_from = len(thread) - 1
+    tail: list[ChatMessage] = []
+    for i in range(len(thread) - 1, start - 1, -1):
+        turn: ChatMessage = {"role": "assistant", "content": thread[i].content}
+        if thread[i].role == "user":
+            turn["role"] = "user"
+        tail.insert(0, turn)
+        if i < len(thread) - 1 and backend.count_tokens(tail) > budget * KEEP_SHARE:
+            break
+        keep_from = i
+    # The kept part starts with a question, as the templates expect after the system prompt.
+    while keep_from < len(thread) - 1 and thread[keep_from].role != "user":
+        keep_from += 1
+    older = [m for m in thread[start:keep_from] if m.role != "system" and m.content.strip()]
+    limit = max(32, min(SUMMARY_TOKENS, budget // 8))
+    room = budget - limit - backend.count_tokens(_prompt(None, [])) - 16
+    if room < MIN_ROOM:  # a context too short to summarise in: the oldest turns are dropped
+        return None
+    # At most MAX_PARTS parts, the newest: a first summary of a chat of thousands of turns
+    # (an import) must not take an hour; the turns before them are left out unsummarised.
+    total = 0
+    for i in range(len(older) - 1, -1, -1):
+        said: ChatMessage = {"role": "user", "content": _line(older[i])}
+        total += min(room // 2, backend.count_tokens([said]))
+        if total > MAX_PARTS * room:
+            older = older[i + 1 :]
+            break
+    if not older:
+        return None
+    if on_summarising is not None:
+        on_summarising(len(older))
+    quiet = GenerationSettings.from_dict(
+        {
+            **settings.to_dict(),
+            "temperature": 0.0,
+            "max_tokens": limit,
+            "stop": [],
+            "overflow": str(OverflowPolicy.REFUSE),
+            "thinking": False,
+        }
+    )
+    text = previous.text if previous is not None else None
+    part: list[str] = []
+    for msg in older:
+        line = _line(msg)
+        if backend.count_tokens([{"role": "user", "content": line}]) > room // 2:
+            line = _shorten(backend, line, room // 2)
+        if part and backend.count_tokens(_prompt(text, [*part, line])) > budget - limit:
+            text = _generate(backend, _prompt(text, part), quiet, cancel)
+            if text is None:
+                return None
+            part = []
+        part.append(line)
+    text = _generate(backend, _prompt(text, part), quiet, cancel)
+    if text is None:
+        return None
+    return Summary(text, keep_from, backend.model_name)
+
+
+def _shorten(backend: ChatBackend, line: str, tokens: int) -> str:
+    """The start of ``line`` that takes at most ``tokens`` tokens (a turn too long to
+    summarise whole: its beginning stands for it)."""
+    lo, hi = 0, len(line)
+    while lo < hi:  # the longest prefix that fits, by halving
+        mid = (lo + hi + 1) // 2
+        if backend.count_tokens([{"role": "user", "content": line[:mid]}]) <= tokens:
+            lo = mid
+        else:
+            hi = mid - 1
+    return line[:lo] + " …"
+
+
+def _generate(
+    backend: ChatBackend,
+    messages: list[ChatMessage],
+    settings: GenerationSettings,
+    cancel: threading.Event | None,
+) -> str | None:
+    """The summary the model writes for ``messages``; None when it was stopped or wrote none."""
+    reply = backend.stream_chat(messages, settings, cancel=cancel)
+    try:
+        for _ in reply.events():
+            pass
+    finally:
+        reply.close()
+    if cancel is not None and cancel.is_set():
+        return None
+    text = reply.text.strip()
+    if not text:
+        log.warning("the model wrote an empty summary; older turns are dropped instead")
+        return None
+    return text
+
+
+__all__ = ["KEEP_SHARE", "MAX_PARTS", "SUMMARY_TOKENS", "summarise_older"]
