@@ -12,7 +12,8 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=off
 # Test processes: one per core here; each test file stays in one process (--dist loadfile).
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint typecheck pytest bench bundle bench-bundle clean system-packages
+.PHONY: run test lint typecheck pytest bench bundle bench-bundle clean system-packages \
+	translations qm
 
 $(PY): | system-packages
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "chatapp needs Python 3.11 or newer"'
@@ -43,7 +44,21 @@ $(VENV)/.bundle-installed: pyproject.toml | system-packages $(PY)
 	$(PY) -m pip install -e '.[bundle]'
 	touch $@ $(VENV)/.run-installed
 
-run: $(VENV)/.run-installed
+# The window's languages: resources/translations/*.ts (in git, complete) built into the .qm files
+# the app loads, by PySide6's pyside6-lrelease; `make translations` runs pyside6-lupdate after
+# a change to the UI's strings (packaging/translations.py), then translate what it lists.
+TS := $(wildcard resources/translations/*.ts)
+QM := $(patsubst resources/translations/%.ts,chatapp/data/translations/%.qm,$(TS))
+chatapp/data/translations/%.qm: resources/translations/%.ts | $(VENV)/.run-installed
+	@mkdir -p $(@D)
+	$(VENV)/bin/pyside6-lrelease -silent $< -qm $@
+
+qm: $(QM)
+
+translations: $(VENV)/.run-installed
+	$(PY) packaging/translations.py update
+
+run: $(VENV)/.run-installed $(QM)
 	$(PY) -m chatapp $(ARGS)
 
 lint: $(VENV)/.test-installed
@@ -53,7 +68,7 @@ lint: $(VENV)/.test-installed
 typecheck: $(VENV)/.test-installed
 	$(PY) -m mypy chatapp
 
-pytest: $(VENV)/.test-installed
+pytest: $(VENV)/.test-installed $(QM)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test: lint typecheck pytest
@@ -63,11 +78,11 @@ bench: $(VENV)/.run-installed
 
 # The self-contained app for this platform, named for its version: dist/chatapp-<version>-…
 # (Linux: a folder and its .tar.gz with install.sh). It packs the llama.cpp build in .venv.
-bundle: $(VENV)/.bundle-installed
+bundle: $(VENV)/.bundle-installed $(QM)
 	$(PY) packaging/build_bundle.py
 
 bench-bundle: bundle
 	$(PY) benchmarks/bench_bundle.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) build dist *.egg-info chatapp/data/translations

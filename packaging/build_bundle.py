@@ -168,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    # the window's languages: chatapp/data/translations/*.qm, which the spec ships
+    subprocess.run([sys.executable, str(HERE / "translations.py"), "build"], check=True)
     name = bundle_name(variant())
     dist = args.dist.resolve()
     started = time.perf_counter()

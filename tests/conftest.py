@@ -12,6 +12,7 @@ import fcntl
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -68,6 +69,36 @@ def _private_home() -> Iterator[None]:
 def qapp_cls() -> type[gui_io.WatchedApplication]:
     """pytest-qt's application, watched for disk and network use on the GUI thread."""
     return gui_io.WatchedApplication
+
+
+@pytest.fixture(scope="session")
+def qm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The .qm files built from resources/translations, as `make` builds them."""
+    folder = tmp_path_factory.mktemp("translations")
+    lrelease = Path(sys.executable).with_name("pyside6-lrelease")
+    for ts in sorted((ROOT / "resources" / "translations").glob("*.ts")):
+        subprocess.run(
+            [str(lrelease), "-silent", str(ts), "-qm", str(folder / f"{ts.stem}.qm")], check=True
+        )
+    return folder
+
+
+_language_installed = False
+
+
+@pytest.fixture(autouse=True)
+def _window_in_english(request: pytest.FixtureRequest) -> None:
+    """A test with a window sees it as an English user does: with the English translation,
+    which gives counts their plural forms ("1 conversation", "2 conversations")."""
+    global _language_installed
+    if _language_installed or "qapp" not in request.fixturenames:
+        return
+    request.getfixturevalue("qapp")
+    from chatapp.core.config.appsettings import Language
+    from chatapp.ui.i18n import install_language
+
+    install_language(Language.ENGLISH, request.getfixturevalue("qm_dir"))
+    _language_installed = True
 
 
 @pytest.fixture(autouse=True)

@@ -324,6 +324,9 @@ def test_an_existing_users_file_loads_and_saves_back_unchanged(tmp_path: Path) -
         '  "last_model": "/models/b.gguf",\n  "embedding_model": "",\n',
         1,
     )
+    expected = expected.replace(
+        '  "theme": "dark",\n', '  "theme": "dark",\n  "language": "system",\n', 1
+    )
     cache = '  "offline": false,\n  "reopen_cache_mb": 2048,\n  "api_save_conversations": false,\n'
     expected = expected.replace('  "offline": false,\n', cache, 1)
     docs = '  "docs_k": 5,\n  "docs_min_similarity": 0.0,\n  "gpu_hint_shown"'

@@ -31,6 +31,7 @@ from chatapp.core.inference.kvstate import STATES_DIRNAME, StateCache
 from chatapp.core.storage.paths import cache_dir, config_dir, data_dir
 from chatapp.core.storage.store import DB_FILENAME, Store, StoreBusy, StoreError
 from chatapp.desktop import APP_ID, PNG_SIZES
+from chatapp.ui.i18n import install_language, translate
 from chatapp.ui.main.render import warm_up
 from chatapp.ui.main.theme import apply_theme
 from chatapp.ui.main.window import MainWindow
@@ -81,11 +82,12 @@ def run_app(data_dir_override: Path | None, model: Path | None) -> int:
     app.setWindowIcon(app_icon())
     settings_file = SettingsFile(config_dir(data_dir_override) / SETTINGS_FILENAME)
     settings, problem = settings_file.load()
+    install_language(settings.language)  # before any widget: every string is looked up once
     apply_theme(settings.theme, settings.font_size)
     try:
         store = open_store(data_dir(data_dir_override))
     except StoreError as exc:
-        QMessageBox.critical(None, "chatapp cannot start", str(exc))
+        QMessageBox.critical(None, translate("App", "chatapp cannot start"), str(exc))
         print(f"chatapp: {exc}", file=sys.stderr)
         return 1
     docs: DocsService | None = None

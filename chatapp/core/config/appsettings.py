@@ -56,6 +56,15 @@ class Theme(StrEnum):
     HIGH_CONTRAST = "high-contrast"  # white on black, yellow focus and selection
 
 
+class Language(StrEnum):
+    """The window's language; ``SYSTEM`` follows the system's locale (English where the app
+    has no translation for it). Applies at the next start."""
+
+    SYSTEM = "system"
+    ENGLISH = "en"
+    CHINESE_SIMPLIFIED = "zh_CN"
+
+
 _Text = Annotated[str, Strict()]
 _Path = Annotated[str, StringConstraints(strict=True, min_length=1)]
 _Size = Annotated[int, Strict(), Ge(0)]
@@ -101,6 +110,13 @@ class AppSettings(BaseModel):
         default=Theme.SYSTEM,
         description="The colour scheme; System follows the desktop.",
         json_schema_extra=_refusal(f"must be one of {', '.join(t.value for t in Theme)}"),
+    )
+    language: Language = Field(
+        default=Language.SYSTEM,
+        description=(
+            "The window's language; System follows this computer's. Applies at the next start."
+        ),
+        json_schema_extra=_refusal(f"must be one of {', '.join(x.value for x in Language)}"),
     )
     font_size: int = Field(
         default=11,
@@ -206,6 +222,7 @@ class AppSettings(BaseModel):
         d["load"] = self.load.to_dict()
         d["generation"] = self.generation.to_dict()
         d["theme"] = self.theme.value
+        d["language"] = self.language.value
         d["recent_models"] = list(self.recent_models)
         d["splitter_sizes"] = list(self.splitter_sizes)
         return d

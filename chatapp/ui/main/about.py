@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import qVersion
 
 from chatapp import __version__, bundled
+from chatapp.ui.i18n import translate
 from chatapp.ui.main.render import escape_plain
 
 
@@ -15,14 +16,28 @@ def about_html(data_dir: Path) -> str:
     from chatapp.core.inference.engine import build_info
 
     build = build_info()
-    offload = "GPU offload supported" if build.gpu_offload else "no GPU offload in this build"
-    python = platform.python_version() + (" (bundled)" if bundled() else "")
+    offload = (
+        translate("About", "GPU offload supported")
+        if build.gpu_offload
+        else translate("About", "no GPU offload in this build")
+    )
+    python = platform.python_version()
+    if bundled():
+        python = translate("About", "{version} (bundled)").format(version=python)
     data = escape_plain(str(data_dir))
-    return (
-        f"<h3>chatapp {__version__}</h3><p>Chat with language models on your own computer, "
+    return translate(
+        "About",
+        "<h3>chatapp {version}</h3><p>Chat with language models on your own computer, "
         "offline. Models run with llama.cpp; conversations stay on this machine.</p>"
-        f"<p>llama.cpp: {escape_plain(build.backend)} ({offload})<br>"
-        f"Qt {qVersion()}, Python {python}<br>Conversations: {data}</p>"
+        "<p>llama.cpp: {backend} ({offload})<br>"
+        "Qt {qt}, Python {python}<br>Conversations: {data}</p>"
         "<p>No telemetry: chatapp connects to the internet only to search for or download "
-        "the models you ask for.</p>"
+        "the models you ask for.</p>",
+    ).format(
+        version=__version__,
+        backend=escape_plain(build.backend),
+        offload=offload,
+        qt=qVersion(),
+        python=python,
+        data=data,
     )

@@ -34,6 +34,7 @@ from chatapp.api import DEFAULT_HOST, DEFAULT_PORT
 from chatapp.core.config.settings import GenerationSettings
 from chatapp.core.inference.engine import Engine
 from chatapp.core.storage.store import Store, StoreError
+from chatapp.ui.i18n import translate
 from chatapp.ui.main.widgets import named
 
 if TYPE_CHECKING:
@@ -142,41 +143,56 @@ class ApiServerDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("apiServerDialog")
-        self.setWindowTitle("Local API server")
+        self.setWindowTitle(translate("ApiServer", "Local API server"))
         self.setMinimumWidth(560)
         self.control = control
         layout = QVBoxLayout(self)
         intro = QLabel(
-            "Other programs on this computer can use the model loaded here through an "
-            "OpenAI-compatible API. It listens on 127.0.0.1 only and needs the key below."
+            translate(
+                "ApiServer",
+                "Other programs on this computer can use the model loaded here through an "
+                "OpenAI-compatible API. It listens on 127.0.0.1 only and needs the key below.",
+            )
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
         self.enabled = named(
-            QCheckBox("&Serve the loaded model"), "apiServerEnabled", "Serve the loaded model"
+            QCheckBox(translate("ApiServer", "&Serve the loaded model")),
+            "apiServerEnabled",
+            translate("ApiServer", "Serve the loaded model"),
         )
         layout.addWidget(self.enabled)
         self.save = named(
-            QCheckBox("Save API c&onversations in the history"),
+            QCheckBox(translate("ApiServer", "Save API c&onversations in the history")),
             "apiServerSave",
-            "Save API conversations in the history",
+            translate("ApiServer", "Save API conversations in the history"),
         )
         self.save.setToolTip(
-            "Each request and its reply become a conversation (from the next start)"
+            translate(
+                "ApiServer",
+                "Each request and its reply become a conversation (from the next start)",
+            )
         )
         self.save.setChecked(save)
         self.save.toggled.connect(on_save_changed)
         layout.addWidget(self.save)
         form = QFormLayout()
-        self.port = named(QSpinBox(), "apiServerPort", "Port")
+        self.port = named(QSpinBox(), "apiServerPort", translate("ApiServer", "Port"))
         self.port.setRange(1024, 65535)
         self.port.setValue(DEFAULT_PORT)
-        port_label = QLabel("&Port:")
+        port_label = QLabel(translate("ApiServer", "&Port:"))
         port_label.setBuddy(self.port)
         form.addRow(port_label, self.port)
-        self.url = self._copyable(form, "&Address:", "apiServerUrl", "Address")
-        self.key = self._copyable(form, "&Key:", "apiServerKey", "Key")
+        self.url = self._copyable(
+            form,
+            translate("ApiServer", "&Address:"),
+            "apiServerUrl",
+            translate("ApiServer", "Address"),
+        )
+        self.key = self._copyable(
+            form, translate("ApiServer", "&Key:"), "apiServerKey", translate("ApiServer", "Key")
+        )
         layout.addLayout(form)
         self.status = QLabel()
         self.status.setObjectName("apiServerStatus")
@@ -194,7 +210,11 @@ class ApiServerDialog(QDialog):
     def _copyable(self, form: QFormLayout, label: str, name: str, accessible: str) -> QLineEdit:
         edit = named(QLineEdit(), name, accessible)
         edit.setReadOnly(True)
-        copy = named(QPushButton("Copy"), f"{name}Copy", f"Copy the {accessible.lower()}")
+        copy = named(
+            QPushButton(translate("ApiServer", "Copy")),
+            f"{name}Copy",
+            translate("ApiServer", "Copy: {what}").format(what=accessible),
+        )
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(edit.text()))
         row = QHBoxLayout()
         row.addWidget(edit, 1)
@@ -211,25 +231,33 @@ class ApiServerDialog(QDialog):
         self.url.setText(c.url or "")
         self.key.setText(c.key or "")
         if c.running:
-            self.status.setText(f"Serving. The key is {c.where}.")
+            self.status.setText(
+                translate("ApiServer", "Serving. The key is {where}.").format(
+                    where=translate("ApiServer", "kept in the system keyring")
+                    if c.where == "kept in the system keyring"  # core's words for it
+                    else c.where
+                )
+            )
         elif not self.status.text():
-            self.status.setText("Not serving.")
+            self.status.setText(translate("ApiServer", "Not serving."))
 
     def _toggled(self, on: bool) -> None:
         if on and not self.control.running:
-            self.status.setText("Starting…")
+            self.status.setText(translate("ApiServer", "Starting…"))
             self.port.setEnabled(False)
             self.control.start(self.port.value(), save=self.save.isChecked())
         elif not on and self.control.running:
             self.control.stop()
-            self.status.setText("Stopped.")
+            self.status.setText(translate("ApiServer", "Stopped."))
             self._show()
 
     def _started(self, _url: str, _key: str, _where: str) -> None:
         self._show()
 
     def _failed(self, message: str) -> None:
-        self.status.setText(f"The server could not start: {message}")
+        self.status.setText(
+            translate("ApiServer", "The server could not start: {error}").format(error=message)
+        )
         self.enabled.blockSignals(True)
         self.enabled.setChecked(False)
         self.enabled.blockSignals(False)

@@ -32,8 +32,8 @@ from chatapp.core.config.settings import GenerationSettings
 from chatapp.core.docs.index import Collection, IndexResult
 from chatapp.core.docs.service import Retrieval
 from chatapp.core.inference.backend import TokenCount
-from chatapp.core.models.modelinfo import file_size_label
 from chatapp.core.storage.store import Conversation, Message, Store, StoreError, timestamp_now
+from chatapp.ui.i18n import file_size_label, format_number, translate
 from chatapp.ui.main.compare_dialog import CompareDialog
 from chatapp.ui.main.composer import Composer
 from chatapp.ui.main.conversation_settings import ConversationSettingsDialog
@@ -130,7 +130,9 @@ class ChatPanel(QWidget):
         self.banner.shown.connect(self.error_shown)
         self.error_label = self.banner.label
         self.notice = ErrorBanner(self, kind="notice")  # e.g. the chat template a file gets
-        self.header = named(QLabel(self), "conversationHeader", "Conversation details")
+        self.header = named(
+            QLabel(self), "conversationHeader", translate("ChatPanel", "Conversation details")
+        )
         self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.header.linkActivated.connect(lambda _h: self.edit_system_prompt())
@@ -152,15 +154,25 @@ class ChatPanel(QWidget):
         composer_row = QHBoxLayout()
         self.composer = Composer(self)
         self.composer.submitted.connect(self.send)
-        self.send_button = named(QPushButton("Send", self), "sendButton", "Send")
+        self.send_button = named(
+            QPushButton(translate("ChatPanel", "Send"), self),
+            "sendButton",
+            translate("ChatPanel", "Send"),
+        )
         self.send_button.clicked.connect(lambda: self.send(self.composer.toPlainText()))
-        self.stop_button = named(QPushButton("Stop", self), "stopButton", "Stop the reply")
+        self.stop_button = named(
+            QPushButton(translate("ChatPanel", "Stop"), self),
+            "stopButton",
+            translate("ChatPanel", "Stop the reply"),
+        )
         self.stop_button.clicked.connect(self.stop)
         self.stop_button.hide()
         composer_row.addWidget(self.composer, 1)
         composer_row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
         composer_row.addWidget(self.stop_button, 0, Qt.AlignmentFlag.AlignBottom)
-        self.edit_note = named(QLabel(self), "editNote", "Editing a message")
+        self.edit_note = named(
+            QLabel(self), "editNote", translate("ChatPanel", "Editing a message")
+        )
         self.edit_note.hide()
         self.docs_bar = DocsBar(self.state, self)
         self.docs_bar.chosen.connect(self.choose_collections)
@@ -263,9 +275,12 @@ class ChatPanel(QWidget):
         _, refused = saved_overrides(conv)
         if refused:
             self.show_error(
-                "Some of this conversation's saved settings cannot be used, so the defaults "
-                f"are used for them: {'; '.join(map(str, refused))}. Choose new ones with "
-                "“change” above the conversation."
+                translate(
+                    "ChatPanel",
+                    "Some of this conversation's saved settings cannot be used, so the defaults "
+                    "are used for them: {refused}. Choose new ones with "
+                    "“change” above the conversation.",
+                ).format(refused="; ".join(map(str, refused)))
             )
 
     def _update_header(self) -> None:
@@ -273,15 +288,26 @@ class ChatPanel(QWidget):
         if conv is None:
             self.header.setText("")
             return
-        prompt = conv.system_prompt or "none"
+        prompt = conv.system_prompt or translate("ChatPanel", "none")
         gen = self.generation_settings()
         n = len(conv.examples)
-        examples = f"{n} example{'s' if n != 1 else ''} · " if n else ""
+        examples = translate("ChatPanel", "%n example(s) · ", None, n) if n else ""
+        title = conv.title or translate("ChatPanel", "New chat")
+        max_tokens = gen.max_tokens
         self.header.setText(
-            f"<b>{escape_plain(conv.title or 'New chat')}</b>"
-            f"<br><small>System prompt: {escape_plain(clip(prompt, 120))} · {examples}"
-            f"temperature {gen.temperature:g} · max {gen.max_tokens} tokens "
-            f"(<a href='edit'>change</a>)</small>"
+            f"<b>{escape_plain(title)}</b><br><small>"
+            + translate(
+                "ChatPanel",
+                "System prompt: {prompt} · {examples}temperature {temperature} · "
+                "max %Ln token(s) (<a href='edit'>change</a>)",
+                None,
+                max_tokens,
+            ).format(
+                prompt=escape_plain(clip(prompt, 120)),
+                examples=examples,
+                temperature=QLocale().toString(gen.temperature, "g", 6),
+            )
+            + "</small>"
         )
         # what a screen reader says after "Conversation details": the text itself
         self.header.setAccessibleDescription(
@@ -301,8 +327,11 @@ class ChatPanel(QWidget):
         conv, settings = self.state.current, self.state.settings
         if conv is None:
             self.show_error(
-                "Start a conversation first: new chats use the default system "
-                "prompt and settings from Preferences (Ctrl+,)."
+                translate(
+                    "ChatPanel",
+                    "Start a conversation first: new chats use the default system "
+                    "prompt and settings from Preferences (Ctrl+,).",
+                )
             )
             return
         shown = settings.updated(
@@ -331,10 +360,20 @@ class ChatPanel(QWidget):
         if not text.strip():
             return
         if self.busy:
-            self.show_error("A reply is still streaming: stop it (Esc) or wait for it to finish.")
+            self.show_error(
+                translate(
+                    "ChatPanel",
+                    "A reply is still streaming: stop it (Esc) or wait for it to finish.",
+                )
+            )
             return
         if not state.has_model:
-            self.show_error("No model is loaded: open a GGUF model file first (File → Open model).")
+            self.show_error(
+                translate(
+                    "ChatPanel",
+                    "No model is loaded: open a GGUF model file first (File → Open model).",
+                )
+            )
             return
         conv, editing = state.current, state.editing
         system_prompt = state.settings.system_prompt or None
@@ -448,11 +487,23 @@ class ChatPanel(QWidget):
         """A long prompt (more than one batch) shows how far llama.cpp has read it."""
         model = self.state.model
         if model is not None and total > model.n_batch:
-            self._stream_meta(message_id, f"reading the prompt: {done:,} of {total:,} tokens…")
+            self._stream_meta(
+                message_id,
+                translate(
+                    "ChatPanel", "reading the prompt: {done} of %Ln token(s)…", None, total
+                ).format(done=format_number(done)),
+            )
 
     def _token_count(self, message_id: str, count: TokenCount) -> None:
-        speed = f" · {count.speed:.1f} tok/s" if count.speed is not None else ""
-        self._stream_meta(message_id, f"generating… {count.tokens:,} tokens{speed}")
+        speed = (
+            translate("ChatPanel", " · {speed} tok/s").format(speed=format_number(count.speed, 1))
+            if count.speed is not None
+            else ""
+        )
+        tokens = count.tokens
+        self._stream_meta(
+            message_id, translate("ChatPanel", "generating… %Ln token(s)", None, tokens) + speed
+        )
 
     def _flush(self) -> None:
         s = self.state.stream
@@ -496,7 +547,11 @@ class ChatPanel(QWidget):
 
     def _save_delayed(self, _conv_id: str, reason: str) -> None:
         self.show_error(
-            f"Saving the reply waits: {reason}. It goes on, and is saved once the lock is released."
+            translate(
+                "ChatPanel",
+                "Saving the reply waits: {reason}. It goes on, and is saved once the lock is "
+                "released.",
+            ).format(reason=reason)
         )
 
     def _reply_failed(self, conv_id: str, message: str) -> None:
@@ -504,7 +559,7 @@ class ChatPanel(QWidget):
         if self._summary_note and self.notice.label.text() == self._summary_note:
             self.notice.hide()
         self._summary_note = ""
-        self.show_error(f"The reply failed: {message}")
+        self.show_error(translate("ChatPanel", "The reply failed: {error}").format(error=message))
         if self.state.stream is None:
             self._set_streaming_ui(False)
 
@@ -532,7 +587,9 @@ class ChatPanel(QWidget):
         state = self.state
         if self.busy or not state.has_model or state.current is None:
             if not state.has_model:
-                self.show_error("No model is loaded: open a GGUF model file first.")
+                self.show_error(
+                    translate("ChatPanel", "No model is loaded: open a GGUF model file first.")
+                )
             return
         replies = [m for m in state.thread_messages if m.role == "assistant"]
         target = next((m for m in replies if m.id == message_id), replies[-1] if replies else None)
@@ -557,13 +614,17 @@ class ChatPanel(QWidget):
         conv = state.current
         questions = [m for m in state.thread_messages if m.role == "user"]
         if conv is None or not questions:
-            self.show_error("Ask something first: Compare answers the last question twice.")
+            self.show_error(
+                translate(
+                    "ChatPanel", "Ask something first: Compare answers the last question twice."
+                )
+            )
             return None
         if not state.has_model or self.busy:
             self.show_error(
-                "A reply is still streaming: stop it first."
+                translate("ChatPanel", "A reply is still streaming: stop it first.")
                 if self.busy
-                else "No model is loaded: open a GGUF model file first."
+                else translate("ChatPanel", "No model is loaded: open a GGUF model file first.")
             )
             return None
         dialog = CompareDialog(
@@ -577,7 +638,7 @@ class ChatPanel(QWidget):
                 if state.remote is not None
                 else state.model.info.name
                 if state.model is not None
-                else "this model"
+                else translate("ChatPanel", "this model")
             ),
             others=self.compare_choices(),
             dark=is_dark(self),
@@ -606,7 +667,11 @@ class ChatPanel(QWidget):
 
         def done(result: Conversation | str) -> None:
             if isinstance(result, str):
-                self.show_error(f"The prompt cannot be used: {result}")
+                self.show_error(
+                    translate("ChatPanel", "The prompt cannot be used: {error}").format(
+                        error=result
+                    )
+                )
             elif conv_id is None:
                 self.conversations_stale.emit(result.id)  # listed, then opened
             else:
@@ -621,7 +686,11 @@ class ChatPanel(QWidget):
         conv = self.state.current
         if conv is None or self.busy:
             if self.busy:
-                self.show_error("A reply is streaming: stop it (Esc) before deleting messages.")
+                self.show_error(
+                    translate(
+                        "ChatPanel", "A reply is streaming: stop it (Esc) before deleting messages."
+                    )
+                )
             return
         conv_id, leaf = conv.id, conv.current_leaf_id
 
@@ -629,7 +698,8 @@ class ChatPanel(QWidget):
             updated, gone = result
             n = len(gone)
             self.notice.show_error(
-                f"Deleted {n} message{'s' if n != 1 else ''}.", ("Undo", lambda: undo(gone))
+                translate("ChatPanel", "Deleted %n message(s).", None, n),
+                (translate("ChatPanel", "Undo"), lambda: undo(gone)),
             )
             self.open_conversation(updated.id)
 
@@ -661,14 +731,20 @@ class ChatPanel(QWidget):
 
     def _searching(self, conv: Conversation) -> None:
         if conv.collections:
-            self.docs_bar.set_searching(f"Searching {', '.join(conv.collections)}…")
+            self.docs_bar.set_searching(
+                translate("ChatPanel", "Searching {names}…").format(
+                    names=", ".join(conv.collections)
+                )
+            )
 
     def _summarising(self, conv_id: str, count: int) -> None:
         if self.state.is_current(conv_id):
-            many = "message" if count == 1 else f"{count} messages"
-            self._summary_note = (
-                f"The conversation no longer fits the context: the model is summarising the "
-                f"earlier {many} first (its conversation settings say so)…"
+            self._summary_note = translate(
+                "ChatPanel",
+                "The conversation no longer fits the context: the model is summarising the "
+                "earlier %n message(s) first (its conversation settings say so)…",
+                None,
+                count,
             )
             self.notice.show_error(self._summary_note)
 
@@ -676,8 +752,14 @@ class ChatPanel(QWidget):
         if not self.state.is_current(conv_id):
             return
         if found.sources is None:
-            names = ", ".join(self.state.chosen_collections) or "the documents"
-            self.docs_bar.set_searching(f"Nothing in {names} matched: answered without them")
+            names = ", ".join(self.state.chosen_collections) or translate(
+                "ChatPanel", "the documents"
+            )
+            self.docs_bar.set_searching(
+                translate("ChatPanel", "Nothing in {names} matched: answered without them").format(
+                    names=names
+                )
+            )
         elif found.notes:
             self.docs_bar.set_searching("; ".join(found.notes))
         else:
@@ -707,20 +789,33 @@ class ChatPanel(QWidget):
         self.state.index_status = None
 
     def _docs_failed(self, why: str) -> None:
-        self.show_error(f"Documents: {why}")
+        self.show_error(translate("ChatPanel", "Documents: {error}").format(error=why))
 
     def _indexed(self, collection: str, result: IndexResult) -> None:
         if result.skipped:
+            skipped = len(result.skipped)
             self.notice.show_error(
-                f"{collection}: {len(result.skipped)} file(s) skipped, e.g. "
-                f"{Path(result.skipped[0][0]).name}: {result.skipped[0][1]} "
-                "(Settings → Documents… lists them all)"
+                translate(
+                    "ChatPanel",
+                    "{collection}: %n file(s) skipped, e.g. {name}: {reason} "
+                    "(Settings → Documents… lists them all)",
+                    None,
+                    skipped,
+                ).format(
+                    collection=collection,
+                    name=Path(result.skipped[0][0]).name,
+                    reason=result.skipped[0][1],
+                )
             )
 
     def open_source(self, path: str, page: int | None) -> None:
         """A click on a source: its file is checked on the documents thread, then opened."""
         if self.docs is None:
-            self.show_error(f"{path} cannot be opened: documents are not available")
+            self.show_error(
+                translate(
+                    "ChatPanel", "{path} cannot be opened: documents are not available"
+                ).format(path=path)
+            )
             return
         self.docs.check_open(path, page)
 
@@ -729,7 +824,9 @@ class ChatPanel(QWidget):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(path).parent)))
             return
         if problem:
-            self.show_error(f"The source cannot be opened: {problem}")
+            self.show_error(
+                translate("ChatPanel", "The source cannot be opened: {error}").format(error=problem)
+            )
             return
         url = QUrl.fromLocalFile(path)
         if page is not None and path.lower().endswith(".pdf"):
@@ -749,7 +846,11 @@ class ChatPanel(QWidget):
                 return
             if self.viewer is not None:
                 self.viewer.close()
-            who = "Your message" if message.role == "user" else "Reply"
+            who = (
+                translate("ChatPanel", "Your message")
+                if message.role == "user"
+                else translate("ChatPanel", "Reply")
+            )
             size = len(message.content.encode("utf-8", "surrogatepass"))
             self.viewer = TextViewer(who, message.content, size, self)
             self.viewer.show()
@@ -760,7 +861,10 @@ class ChatPanel(QWidget):
         """Save to file…: ask where, then the store thread writes the whole text there."""
         suggested = str(Path.home() / f"message-{message_id[:8]}.txt")
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save the whole message", suggested, "Text files (*.txt);;All files (*)"
+            self,
+            translate("ChatPanel", "Save the whole message"),
+            suggested,
+            translate("ChatPanel", "Text files (*.txt);;All files (*)"),
         )
         if not path:
             return
@@ -774,7 +878,9 @@ class ChatPanel(QWidget):
 
         def done(size: int | str) -> None:
             if isinstance(size, str):
-                self.show_error(f"Could not save the message: {size}")
+                self.show_error(
+                    translate("ChatPanel", "Could not save the message: {error}").format(error=size)
+                )
                 return
             if w := self.chat_view.widgets.get(message_id):
                 w.saved(path, size)
@@ -790,8 +896,11 @@ class ChatPanel(QWidget):
         if target.partial or len(target.content) > PREVIEW_BYTES:
             size = target.full_size or len(target.content.encode("utf-8", "surrogatepass"))
             self.show_error(
-                f"This message is too long to edit here ({file_size_label(size)}): save it to a "
-                "file, shorten it there, and send the part that matters."
+                translate(
+                    "ChatPanel",
+                    "This message is too long to edit here ({size}): save it to a "
+                    "file, shorten it there, and send the part that matters.",
+                ).format(size=file_size_label(size))
             )
             return
         self.state.editing = target
@@ -801,7 +910,10 @@ class ChatPanel(QWidget):
     def _editing_changed(self) -> None:
         if self.state.editing is not None:
             self.edit_note.setText(
-                "Editing your message: sending it starts a new branch from here. "
-                "Esc or an empty box cancels."
+                translate(
+                    "ChatPanel",
+                    "Editing your message: sending it starts a new branch from here. "
+                    "Esc or an empty box cancels.",
+                )
             )
         self.edit_note.setVisible(self.state.editing is not None)

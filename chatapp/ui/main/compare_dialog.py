@@ -31,6 +31,8 @@ from PySide6.QtWidgets import (
 
 from chatapp.core.config.settings import GenerationSettings, bounds
 from chatapp.core.storage.store import Message
+from chatapp.ui.i18n import translate
+from chatapp.ui.main.message_widget import metrics_footer
 from chatapp.ui.main.render import escape_plain
 from chatapp.ui.main.render_stream import render_blocks
 from chatapp.ui.main.servers import RemoteModel
@@ -50,7 +52,7 @@ class CompareDialog(QDialog):
         question: Message,
         settings: GenerationSettings,
         *,
-        model_a: str = "this model",
+        model_a: str = "",
         others: Sequence[tuple[str, Path | RemoteModel]] = (),
         dark: bool = False,
         parent: QWidget | None = None,
@@ -65,15 +67,28 @@ class CompareDialog(QDialog):
         self.cancel = threading.Event()
         self.running = False
         self.setObjectName("compareDialog")
-        self.setWindowTitle("Compare two replies")
+        self.setWindowTitle(translate("CompareDialog", "Compare two replies"))
         self.resize(900, 560)
         grid = QGridLayout(self)
-        asked = QLabel(f"<b>Question:</b> {escape_plain(question.content[:300])}", self)
+        asked = QLabel(
+            translate("CompareDialog", "<b>Question:</b> {question}").format(
+                question=escape_plain(question.content[:300])
+            ),
+            self,
+        )
         asked.setWordWrap(True)
         grid.addWidget(asked, 0, 0, 1, 2)
         self.label_a = QLabel(
-            f"<b>A</b>: {escape_plain(model_a)} with this conversation's settings (temperature "
-            f"{settings.temperature:g}, top-p {settings.top_p:g}, seed {settings.seed})",
+            translate(
+                "CompareDialog",
+                "<b>A</b>: {model} with this conversation's settings (temperature "
+                "{temperature}, top-p {top_p}, seed {seed})",
+            ).format(
+                model=escape_plain(model_a or translate("CompareDialog", "this model")),
+                temperature=f"{settings.temperature:g}",
+                top_p=f"{settings.top_p:g}",
+                seed=settings.seed,
+            ),
             self,
         )
         self.label_a.setWordWrap(True)
@@ -81,39 +96,61 @@ class CompareDialog(QDialog):
         form_box = QWidget(self)
         form = QFormLayout(form_box)
         form.setContentsMargins(0, 0, 0, 0)
-        self.model_b = named(QComboBox(self), "compareModel", "Who answers B")
+        self.model_b = named(
+            QComboBox(self), "compareModel", translate("CompareDialog", "Who answers B")
+        )
         self.model_b.view().setAccessibleName(self.model_b.accessibleName())  # its choices
-        self.model_b.addItem("This model, other settings", None)
+        self.model_b.addItem(translate("CompareDialog", "This model, other settings"), None)
         for label, target in others:
             self.model_b.addItem(label, target)
         self.model_b.currentIndexChanged.connect(self._model_chosen)
-        self.how = named(QLabel(self), "compareHow", "How the two replies run")
+        self.how = named(
+            QLabel(self), "compareHow", translate("CompareDialog", "How the two replies run")
+        )
         self.how.setWordWrap(True)
         self.how.setEnabled(False)  # the quiet colour
-        self.temperature = named(QDoubleSpinBox(self), "compareTemperature", "B's temperature")
+        self.temperature = named(
+            QDoubleSpinBox(self),
+            "compareTemperature",
+            translate("CompareDialog", "B's temperature"),
+        )
         self.temperature.setRange(*bounds(GenerationSettings, "temperature"))
         self.temperature.setSingleStep(0.1)
         self.temperature.setValue(min(settings.temperature + 0.5, self.temperature.maximum()))
-        self.top_p = named(QDoubleSpinBox(self), "compareTopP", "B's top-p")
+        self.top_p = named(
+            QDoubleSpinBox(self), "compareTopP", translate("CompareDialog", "B's top-p")
+        )
         self.top_p.setRange(*bounds(GenerationSettings, "top_p"))
         self.top_p.setSingleStep(0.05)
         self.top_p.setValue(settings.top_p)
-        self.seed = named(QSpinBox(self), "compareSeed", "B's seed")
+        self.seed = named(QSpinBox(self), "compareSeed", translate("CompareDialog", "B's seed"))
         self.seed.setRange(-1, 2**31 - 1)
         self.seed.setValue(settings.seed)
-        form.addRow("<b>B</b>: &model", self.model_b)
+        form.addRow(translate("CompareDialog", "<b>B</b>: &model"), self.model_b)
         form.addRow("", self.how)
-        form.addRow("temperature", self.temperature)
+        form.addRow(translate("CompareDialog", "temperature"), self.temperature)
         form.addRow("top-p", self.top_p)
-        form.addRow("seed (-1: random)", self.seed)
+        form.addRow(translate("CompareDialog", "seed (-1: random)"), self.seed)
         grid.addWidget(form_box, 1, 1)
         self.views = [
-            named(QTextBrowser(self), "compareA", "Reply A"),
-            named(QTextBrowser(self), "compareB", "Reply B"),
+            named(QTextBrowser(self), "compareA", translate("CompareDialog", "Reply A")),
+            named(QTextBrowser(self), "compareB", translate("CompareDialog", "Reply B")),
         ]
-        self.metas = [named(QLabel(self), f"compareMeta{n}", f"Reply {n} metrics") for n in "AB"]
+        self.metas = [
+            named(
+                QLabel(self),
+                f"compareMeta{n}",
+                translate("CompareDialog", "Reply {side} metrics").format(side=n),
+            )
+            for n in "AB"
+        ]
         self.keeps = [
-            named(QPushButton(f"Keep {n}", self), f"keep{n}", f"Keep reply {n}") for n in "AB"
+            named(
+                QPushButton(translate("CompareDialog", "Keep {side}").format(side=n), self),
+                f"keep{n}",
+                translate("CompareDialog", "Keep reply {side}").format(side=n),
+            )
+            for n in "AB"
         ]
         for side in (0, 1):
             self.views[side].setOpenLinks(False)
@@ -123,7 +160,11 @@ class CompareDialog(QDialog):
             self.keeps[side].setEnabled(False)
             self.keeps[side].clicked.connect(lambda _c=False, s=side: self.keep(s))
             grid.addWidget(self.keeps[side], 4, side)
-        self.run_button = named(QPushButton("Run both", self), "compareRun", "Run both replies")
+        self.run_button = named(
+            QPushButton(translate("CompareDialog", "Run both"), self),
+            "compareRun",
+            translate("CompareDialog", "Run both replies"),
+        )
         self.run_button.setDefault(True)
         self.run_button.clicked.connect(self.run)
         grid.addWidget(self.run_button, 5, 0, 1, 2)
@@ -143,15 +184,22 @@ class CompareDialog(QDialog):
     def _model_chosen(self) -> None:
         other = self.other
         if other is None:
-            self.how.setText("One after the other, on this computer.")
+            self.how.setText(translate("CompareDialog", "One after the other, on this computer."))
         elif isinstance(other, Path):
             self.how.setText(
-                "One after the other, on this computer: B's model is loaded beside this one "
-                "for the comparison (memory for both), then unloaded."
+                translate(
+                    "CompareDialog",
+                    "One after the other, on this computer: B's model is loaded beside this one "
+                    "for the comparison (memory for both), then unloaded.",
+                )
             )
             self._same_settings()
         else:
-            self.how.setText(f"At the same time: B runs on {other.server.name}.")
+            self.how.setText(
+                translate("CompareDialog", "At the same time: B runs on {server}.").format(
+                    server=other.server.name
+                )
+            )
             self._same_settings()
 
     def _same_settings(self) -> None:
@@ -180,7 +228,11 @@ class CompareDialog(QDialog):
         at_once = isinstance(self.other, RemoteModel)
         for side in (0, 1):
             self.views[side].setPlainText("")
-            self.metas[side].setText("generating…" if side == 0 or at_once else "waiting…")
+            self.metas[side].setText(
+                translate("CompareDialog", "generating…")
+                if side == 0 or at_once
+                else translate("CompareDialog", "waiting…")
+            )
             self.keeps[side].setEnabled(False)
         self.engine.worker.compare_requested.emit(
             self.conversation_id,
@@ -195,15 +247,21 @@ class CompareDialog(QDialog):
 
     def _piece(self, side: int, text: str) -> None:
         self.views[side].setHtml(render_blocks(text, dark=self.dark).html)
-        self.metas[side].setText("generating…")
+        self.metas[side].setText(translate("CompareDialog", "generating…"))
 
     def _done(self, side: int, message_id: str, error: str) -> None:
         self.ids[side] = message_id
         self._done_sides.add(side)
         if error:
-            self.metas[side].setText(f"failed: {error}")
-        if side == 0 and 1 not in self._done_sides and self.metas[1].text() == "waiting…":
-            self.metas[1].setText("generating…")
+            self.metas[side].setText(
+                translate("CompareDialog", "failed: {error}").format(error=error)
+            )
+        if (
+            side == 0
+            and 1 not in self._done_sides
+            and self.metas[1].text() == translate("CompareDialog", "waiting…")
+        ):
+            self.metas[1].setText(translate("CompareDialog", "generating…"))
         if message_id:
             self.db.call(lambda s: s.get_message(message_id), lambda m: self._show(side, m))
         if self._done_sides == {0, 1}:
@@ -214,10 +272,12 @@ class CompareDialog(QDialog):
     def _show(self, side: int, message: Message) -> None:
         self.views[side].setHtml(render_blocks(message.content, dark=self.dark).html)
         if message.metrics is not None:
-            who = message.model or "model"
+            who = message.model or translate("CompareDialog", "model")
             if message.backend:
-                who += f" via {message.backend}"
-            self.metas[side].setText(f"{who} · {message.metrics.footer()}")
+                who = translate("CompareDialog", "{model} via {server}").format(
+                    model=who, server=message.backend
+                )
+            self.metas[side].setText(f"{who} · {metrics_footer(message.metrics)}")
         self.keeps[side].setEnabled(True)
         if all(self.ids) and all(k.isEnabled() for k in self.keeps):
             self.finished_both.emit()

@@ -6,6 +6,8 @@ from PySide6.QtCore import QEvent, QRect, Qt, Signal
 from PySide6.QtGui import QInputMethodEvent, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QPlainTextEdit, QSizePolicy, QWidget
 
+from chatapp.ui.i18n import translate
+
 MAX_LINES = 10
 
 
@@ -15,8 +17,10 @@ class Composer(QPlainTextEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("composer")
-        self.setAccessibleName("Message")
-        self.setPlaceholderText("Message the model — Enter to send, Shift+Enter for a new line")
+        self.setAccessibleName(translate("Composer", "Message"))
+        self.setPlaceholderText(
+            translate("Composer", "Message the model — Enter to send, Shift+Enter for a new line")
+        )
         self.setTabChangesFocus(True)
         self._composing = False  # an input method's text is being composed
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)

@@ -10,10 +10,17 @@ from chatapp.core.config.appsettings import AppSettings
 from chatapp.core.config.settings import REASONING_EFFORTS, GenerationSettings
 from chatapp.core.inference.engine import LoadedModel
 from chatapp.core.storage.store import Conversation
+from chatapp.ui.i18n import QT_TRANSLATE_NOOP, translate
 from chatapp.ui.main.settings_dialog import SettingsDialog
 from chatapp.ui.main.settings_fields import combo_box, form_row, setting_field
 
-_TEMPLATE_DEFAULT = "The template's default"
+# the reasoning efforts' names, for lupdate
+_EFFORTS = (
+    QT_TRANSLATE_NOOP("ConversationSettings", "Low"),
+    QT_TRANSLATE_NOOP("ConversationSettings", "Medium"),
+    QT_TRANSLATE_NOOP("ConversationSettings", "High"),
+)
+_TEMPLATE_DEFAULT = QT_TRANSLATE_NOOP("ConversationSettings", "The template's default")
 
 
 class ConversationSettingsDialog(SettingsDialog):
@@ -33,9 +40,16 @@ class ConversationSettingsDialog(SettingsDialog):
         model: LoadedModel | None = None,
     ) -> None:
         super().__init__(shown, parent)
-        self.setWindowTitle(f"Settings for “{conv.title or 'New chat'}”")
+        title = conv.title or translate("ConversationSettings", "New chat")
+        self.setWindowTitle(
+            translate("ConversationSettings", "Settings for “{title}”").format(title=title)
+        )
+        shown_tabs = (
+            translate("SettingsDialog", "&Generation"),
+            translate("SettingsDialog", "&Chat"),
+        )
         for index in range(self.tabs.count()):
-            self.tabs.setTabVisible(index, self.tabs.tabText(index) in ("&Generation", "&Chat"))
+            self.tabs.setTabVisible(index, self.tabs.tabText(index) in shown_tabs)
         self.tabs.setCurrentIndex(1)
         box = self.chat_template.parentWidget()
         form = box.layout() if box is not None else None
@@ -45,21 +59,35 @@ class ConversationSettingsDialog(SettingsDialog):
         gen = GenerationSettings
         self.thinking = combo_box(
             "thinking",
-            "Thinking",
-            [(_TEMPLATE_DEFAULT, None), ("On", True), ("Off", False)],
+            translate("ConversationSettings", "Thinking"),
+            [
+                (translate("ConversationSettings", _TEMPLATE_DEFAULT), None),
+                (translate("ConversationSettings", "On"), True),
+                (translate("ConversationSettings", "Off"), False),
+            ],
         )
         self.thinking.setToolTip(setting_field(gen, "thinking").tooltip)
         self.reasoning_effort = combo_box(
             "reasoningEffort",
-            "Reasoning effort",
-            [(_TEMPLATE_DEFAULT, None), *((e.capitalize(), e) for e in REASONING_EFFORTS)],
+            translate("ConversationSettings", "Reasoning effort"),
+            [
+                (translate("ConversationSettings", _TEMPLATE_DEFAULT), None),
+                *(
+                    (translate("ConversationSettings", e.capitalize()), e)
+                    for e in REASONING_EFFORTS
+                ),
+            ],
         )
         self.reasoning_effort.setToolTip(setting_field(gen, "reasoning_effort").tooltip)
         page = self.temperature.parentWidget()
         generation_form = page.layout() if page is not None else None
         assert isinstance(generation_form, QFormLayout)
-        form_row(generation_form, "T&hinking:", self.thinking)
-        form_row(generation_form, "Reasoning e&ffort:", self.reasoning_effort)
+        form_row(generation_form, translate("ConversationSettings", "T&hinking:"), self.thinking)
+        form_row(
+            generation_form,
+            translate("ConversationSettings", "Reasoning e&ffort:"),
+            self.reasoning_effort,
+        )
         generation_form.setRowVisible(
             self.thinking, model is not None and model.reads_enable_thinking
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolButton, QWidget
 
+from chatapp.ui.i18n import translate
 from chatapp.ui.main.state import WindowState
 from chatapp.ui.main.widgets import named
 
@@ -18,15 +19,24 @@ def status_text(state: WindowState) -> str:
     if status is None:
         return ""
     if status.paused:
-        return f"Indexing {status.collection} paused"
+        return translate("DocsBar", "Indexing {collection} paused").format(
+            collection=status.collection
+        )
     p = status.progress
     if p is None or p.files_done >= p.files_total:
         return ""
-    text = f"Indexing {status.collection}: {p.files_done} of {p.files_total} files"
-    text += f", {p.chunks_done} passages"
+    total, passages = p.files_total, p.chunks_done  # lupdate reads a count only as a plain name
+    text = translate("DocsBar", "Indexing {collection}: {done} of %n file(s)", None, total).format(
+        collection=status.collection, done=p.files_done
+    )
+    text += translate("DocsBar", ", %n passage(s)", None, passages)
     if status.eta_s is not None:
         eta = status.eta_s
-        text += f", about {eta / 60:.0f} min left" if eta >= 90 else f", about {eta:.0f} s left"
+        text += (
+            translate("DocsBar", ", about {minutes} min left").format(minutes=f"{eta / 60:.0f}")
+            if eta >= 90
+            else translate("DocsBar", ", about {seconds} s left").format(seconds=f"{eta:.0f}")
+        )
     return text
 
 
@@ -41,9 +51,13 @@ class DocsBar(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(4)
-        self.menu_button = named(QToolButton(self), "documentsButton", "Answer from your documents")
-        self.menu_button.setText("Documents")
-        self.menu_button.setToolTip("Choose the document collections this chat answers from")
+        self.menu_button = named(
+            QToolButton(self), "documentsButton", translate("DocsBar", "Answer from your documents")
+        )
+        self.menu_button.setText(translate("DocsBar", "Documents"))
+        self.menu_button.setToolTip(
+            translate("DocsBar", "Choose the document collections this chat answers from")
+        )
         self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.menu = QMenu(self.menu_button)
         self.menu.setObjectName("documentsMenu")
@@ -54,7 +68,7 @@ class DocsBar(QWidget):
         self._chips_row.setSpacing(4)
         row.addLayout(self._chips_row)
         self.chips: list[QToolButton] = []
-        self.status = named(QLabel(self), "docsStatus", "Documents status")
+        self.status = named(QLabel(self), "docsStatus", translate("DocsBar", "Documents status"))
         self.status.setEnabled(False)  # the quiet colour
         self.status.setMinimumWidth(1)
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -83,10 +97,19 @@ class DocsBar(QWidget):
         self.chips = []
         known = {c.name for c in self.state.collections}
         for name in chosen:
-            chip = named(QToolButton(self), f"chip-{name}", f"Stop answering from {name}")
+            chip = named(
+                QToolButton(self),
+                f"chip-{name}",
+                translate("DocsBar", "Stop answering from {name}").format(name=name),
+            )
             gone = bool(self.state.collections) and name not in known
-            chip.setText(f"{name}{' (removed)' if gone else ''}  \u2715")
-            chip.setToolTip(f"This chat answers from {name}; click to stop")
+            shown = translate("DocsBar", "{name} (removed)").format(name=name) if gone else name
+            chip.setText(f"{shown}  \u2715")
+            chip.setToolTip(
+                translate("DocsBar", "This chat answers from {name}; click to stop").format(
+                    name=name
+                )
+            )
             chip.clicked.connect(lambda _c=False, n=name: self._drop(n))
             self._chips_row.addWidget(chip)
             self.chips.append(chip)
@@ -96,15 +119,17 @@ class DocsBar(QWidget):
         self.menu.clear()
         chosen = set(self.state.chosen_collections)
         if not self.state.collections:
-            none = self.menu.addAction("No collections yet")
+            none = self.menu.addAction(translate("DocsBar", "No collections yet"))
             none.setEnabled(False)
         for c in self.state.collections:
-            action = self.menu.addAction(f"{c.name}  ({c.files} files)")
+            count = c.files
+            files = translate("DocsBar", "%n file(s)", None, count)
+            action = self.menu.addAction(f"{c.name}  ({files})")
             action.setCheckable(True)
             action.setChecked(c.name in chosen)
             action.toggled.connect(lambda on, n=c.name: self._toggle(n, on))
         self.menu.addSeparator()
-        self.menu.addAction("Manage documents…", self.manage_requested.emit)
+        self.menu.addAction(translate("DocsBar", "Manage documents…"), self.manage_requested.emit)
 
     def _toggle(self, name: str, on: bool) -> None:
         names = [n for n in self.state.chosen_collections if n != name]

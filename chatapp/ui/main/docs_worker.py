@@ -29,6 +29,7 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QThread, QTimer, Signal,
 
 from chatapp.core.docs.index import Collection, DocIndexError, Progress
 from chatapp.core.docs.service import DocsError, DocsService
+from chatapp.ui.i18n import translate
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,11 @@ class DocsWorker(QObject):
             return
         except Exception as exc:  # a bug: said in words, and the window lives on
             log.exception("indexing %s failed", collection)
-            self.failed.emit(f"{collection}: indexing failed: {exc}")
+            self.failed.emit(
+                translate("DocsWorker", "{collection}: indexing failed: {error}").format(
+                    collection=collection, error=exc
+                )
+            )
             return
         if result.cancelled:
             self._pending.insert(0, (collection, None, None))  # resumed later, from there
@@ -232,7 +237,11 @@ class DocsWorker(QObject):
     def _do_check_open(self, path: str, page: int | None) -> None:
         target = Path(path)
         if not target.is_file():
-            self.open_checked.emit(path, page, f"{path} is not there any more")
+            self.open_checked.emit(
+                path,
+                page,
+                translate("DocsWorker", "{path} is not there any more").format(path=path),
+            )
             return
         if target.suffix.lower() not in OPENABLE:
             self.open_checked.emit(path, page, "folder")  # shown in its folder, never run

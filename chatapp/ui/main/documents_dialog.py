@@ -28,14 +28,16 @@ from PySide6.QtWidgets import (
 )
 
 from chatapp.core.docs.index import Collection
+from chatapp.ui.i18n import translate
 from chatapp.ui.main.docs_bar import status_text
 from chatapp.ui.main.docs_worker import DocsClient
 from chatapp.ui.main.state import WindowState
 from chatapp.ui.main.widgets import named
 
-DOCUMENT_FILTER = (
+DOCUMENT_FILTER = translate(
+    "DocumentsDialog",
     "Documents (*.txt *.md *.markdown *.rst *.html *.htm *.pdf *.docx *.py *.js *.ts *.c *.h "
-    "*.cpp *.rs *.go *.java *.json *.csv *.yaml *.yml *.toml);;All files (*)"
+    "*.cpp *.rs *.go *.java *.json *.csv *.yaml *.yml *.toml);;All files (*)",
 )
 
 
@@ -55,12 +57,15 @@ class DocumentsDialog(QDialog):
         self.docs = docs
         self.default_model = default_model
         self.setObjectName("documentsDialog")
-        self.setWindowTitle("Documents")
+        self.setWindowTitle(translate("DocumentsDialog", "Documents"))
         self.resize(760, 520)
         outer = QVBoxLayout(self)
         intro = QLabel(
-            "A collection is a set of folders and files a chat can answer from. They are "
-            "indexed on this computer; folders are watched while chatapp runs.",
+            translate(
+                "DocumentsDialog",
+                "A collection is a set of folders and files a chat can answer from. They are "
+                "indexed on this computer; folders are watched while chatapp runs.",
+            ),
             self,
         )
         intro.setWordWrap(True)
@@ -68,14 +73,22 @@ class DocumentsDialog(QDialog):
         body = QHBoxLayout()
         outer.addLayout(body, 1)
         left = QVBoxLayout()
-        self.list = named(QListWidget(self), "collectionsList", "Collections")
+        self.list = named(
+            QListWidget(self), "collectionsList", translate("DocumentsDialog", "Collections")
+        )
         self.list.currentRowChanged.connect(lambda _r: self._show_details())
         left.addWidget(self.list, 1)
         buttons = QHBoxLayout()
-        self.new_button = named(QPushButton("New…", self), "newCollection", "New collection")
+        self.new_button = named(
+            QPushButton(translate("DocumentsDialog", "New…"), self),
+            "newCollection",
+            translate("DocumentsDialog", "New collection"),
+        )
         self.new_button.clicked.connect(self._ask_new)
         self.remove_button = named(
-            QPushButton("Remove", self), "removeCollection", "Remove the collection"
+            QPushButton(translate("DocumentsDialog", "Remove"), self),
+            "removeCollection",
+            translate("DocumentsDialog", "Remove the collection"),
         )
         self.remove_button.clicked.connect(self._ask_remove)
         buttons.addWidget(self.new_button)
@@ -85,33 +98,49 @@ class DocumentsDialog(QDialog):
 
         right = QVBoxLayout()
         form = QFormLayout()
-        self.name_label = named(QLabel(self), "collectionName", "Collection name")
-        self.model_label = named(QLabel(self), "collectionModel", "Embedding model")
+        self.name_label = named(
+            QLabel(self), "collectionName", translate("DocumentsDialog", "Collection name")
+        )
+        self.model_label = named(
+            QLabel(self), "collectionModel", translate("DocumentsDialog", "Embedding model")
+        )
         self.model_label.setWordWrap(True)
         self.model_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.counts_label = named(QLabel(self), "collectionCounts", "Files and passages")
-        form.addRow("Name:", self.name_label)
-        form.addRow("Embedding model:", self.model_label)
-        form.addRow("Indexed:", self.counts_label)
+        self.counts_label = named(
+            QLabel(self), "collectionCounts", translate("DocumentsDialog", "Files and passages")
+        )
+        form.addRow(translate("DocumentsDialog", "Name:"), self.name_label)
+        form.addRow(translate("DocumentsDialog", "Embedding model:"), self.model_label)
+        form.addRow(translate("DocumentsDialog", "Indexed:"), self.counts_label)
         right.addLayout(form)
-        self.roots = named(QListWidget(self), "collectionRoots", "Folders and files")
-        right.addWidget(QLabel("Folders and files:", self))
+        self.roots = named(
+            QListWidget(self), "collectionRoots", translate("DocumentsDialog", "Folders and files")
+        )
+        right.addWidget(QLabel(translate("DocumentsDialog", "Folders and files:"), self))
         right.addWidget(self.roots, 1)
         row = QHBoxLayout()
         self.add_folder_button = named(
-            QPushButton("Add folder…", self), "addFolder", "Add a folder to the collection"
+            QPushButton(translate("DocumentsDialog", "Add folder…"), self),
+            "addFolder",
+            translate("DocumentsDialog", "Add a folder to the collection"),
         )
         self.add_folder_button.clicked.connect(self._ask_folder)
         self.add_files_button = named(
-            QPushButton("Add files…", self), "addFiles", "Add files to the collection"
+            QPushButton(translate("DocumentsDialog", "Add files…"), self),
+            "addFiles",
+            translate("DocumentsDialog", "Add files to the collection"),
         )
         self.add_files_button.clicked.connect(self._ask_files)
         self.model_button = named(
-            QPushButton("Change model…", self), "changeModel", "Change the embedding model"
+            QPushButton(translate("DocumentsDialog", "Change model…"), self),
+            "changeModel",
+            translate("DocumentsDialog", "Change the embedding model"),
         )
         self.model_button.clicked.connect(self._ask_model)
         self.reindex_button = named(
-            QPushButton("Reindex", self), "reindex", "Bring the collection up to date"
+            QPushButton(translate("DocumentsDialog", "Reindex"), self),
+            "reindex",
+            translate("DocumentsDialog", "Bring the collection up to date"),
         )
         self.reindex_button.clicked.connect(self._reindex)
         for b in (self.add_folder_button, self.add_files_button, self.model_button):
@@ -119,19 +148,31 @@ class DocumentsDialog(QDialog):
         row.addWidget(self.reindex_button)
         right.addLayout(row)
         progress_row = QHBoxLayout()
-        self.progress = named(QProgressBar(self), "indexProgress", "Indexing progress")
+        self.progress = named(
+            QProgressBar(self), "indexProgress", translate("DocumentsDialog", "Indexing progress")
+        )
         self.progress.setRange(0, 1000)
-        self.pause_button = named(QPushButton("Pause", self), "pauseIndexing", "Pause indexing")
+        self.pause_button = named(
+            QPushButton(translate("DocumentsDialog", "Pause"), self),
+            "pauseIndexing",
+            translate("DocumentsDialog", "Pause indexing"),
+        )
         self.pause_button.setCheckable(True)
         self.pause_button.toggled.connect(self._pause)
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.pause_button)
         right.addLayout(progress_row)
-        self.status_label = named(QLabel(self), "indexStatus", "Indexing status")
+        self.status_label = named(
+            QLabel(self), "indexStatus", translate("DocumentsDialog", "Indexing status")
+        )
         self.status_label.setWordWrap(True)
         right.addWidget(self.status_label)
-        right.addWidget(QLabel("Skipped files:", self))
-        self.skipped = named(QListWidget(self), "skippedFiles", "Files that were skipped")
+        right.addWidget(QLabel(translate("DocumentsDialog", "Skipped files:"), self))
+        self.skipped = named(
+            QListWidget(self),
+            "skippedFiles",
+            translate("DocumentsDialog", "Files that were skipped"),
+        )
         right.addWidget(self.skipped, 1)
         body.addLayout(right, 2)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
@@ -159,7 +200,9 @@ class DocumentsDialog(QDialog):
         self.list.blockSignals(True)
         self.list.clear()
         for c in self.state.collections:
-            item = QListWidgetItem(f"{c.name}  ({c.files} files)", self.list)
+            count = c.files
+            files = translate("DocumentsDialog", "%n file(s)", None, count)
+            item = QListWidgetItem(f"{c.name}  ({files})", self.list)
             item.setData(Qt.ItemDataRole.UserRole, c.name)
             if c.name == keep:
                 self.list.setCurrentItem(item)
@@ -188,10 +231,19 @@ class DocumentsDialog(QDialog):
             self.name_label.setText(c.name)
             device = self.docs.devices.get(c.model)
             self.model_label.setText(
-                Path(c.model).name + (f" · runs on {device}" if device else "")
+                Path(c.model).name
+                + (
+                    translate("DocumentsDialog", " · runs on {device}").format(device=device)
+                    if device
+                    else ""
+                )
             )
             self.model_label.setToolTip(c.model)
-            self.counts_label.setText(f"{c.files} files, {c.chunks} passages")
+            files, chunks = c.files, c.chunks
+            self.counts_label.setText(
+                translate("DocumentsDialog", "%n file(s)", None, files)
+                + translate("DocumentsDialog", ", %n passage(s)", None, chunks)
+            )
             self.roots.addItems(c.roots)
             for path, reason in c.skipped:
                 self.skipped.addItem(f"{Path(path).name} — {reason}")
@@ -204,27 +256,48 @@ class DocumentsDialog(QDialog):
             self.progress.setValue(0 if status is not None and status.paused else 1000)
         self.pause_button.blockSignals(True)
         self.pause_button.setChecked(status is not None and status.paused)
-        self.pause_button.setText("Resume" if self.pause_button.isChecked() else "Pause")
+        self.pause_button.setText(
+            translate("DocumentsDialog", "Resume")
+            if self.pause_button.isChecked()
+            else translate("DocumentsDialog", "Pause")
+        )
         self.pause_button.blockSignals(False)
-        self.status_label.setText(status_text(self.state) or "Up to date.")
+        self.status_label.setText(
+            status_text(self.state) or translate("DocumentsDialog", "Up to date.")
+        )
 
     # -- asking ------------------------------------------------------------------------------
 
     def _ask_new(self) -> None:
-        name, ok = QInputDialog.getText(self, "New collection", "Name of the collection:")
+        name, ok = QInputDialog.getText(
+            self,
+            translate("DocumentsDialog", "New collection"),
+            translate("DocumentsDialog", "Name of the collection:"),
+        )
         if not ok or not name.strip():
             return
         if any(c.name == name.strip() for c in self.state.collections):
-            QMessageBox.information(self, "Documents", f"There is a collection {name!r} already.")
+            QMessageBox.information(
+                self,
+                translate("DocumentsDialog", "Documents"),
+                translate("DocumentsDialog", "There is a collection “{name}” already.").format(
+                    name=name
+                ),
+            )
             return
         model = self.default_model
         if not model:
             model, _ = QFileDialog.getOpenFileName(
-                self, "Choose an embedding model", "", "GGUF models (*.gguf)"
+                self,
+                translate("DocumentsDialog", "Choose an embedding model"),
+                "",
+                translate("DocumentsDialog", "GGUF models (*.gguf)"),
             )
             if not model:
                 return
-        folder = QFileDialog.getExistingDirectory(self, f"A folder for {name.strip()}")
+        folder = QFileDialog.getExistingDirectory(
+            self, translate("DocumentsDialog", "A folder for {name}").format(name=name.strip())
+        )
         if not folder:
             return
         self.new_collection(name.strip(), model, [Path(folder)])
@@ -254,7 +327,10 @@ class DocumentsDialog(QDialog):
         if c is None:
             return
         model, _ = QFileDialog.getOpenFileName(
-            self, "Choose an embedding model", str(Path(c.model).parent), "GGUF models (*.gguf)"
+            self,
+            translate("DocumentsDialog", "Choose an embedding model"),
+            str(Path(c.model).parent),
+            translate("DocumentsDialog", "GGUF models (*.gguf)"),
         )
         if model:
             self.change_model(model, confirm=True)
@@ -264,11 +340,17 @@ class DocumentsDialog(QDialog):
         if c is None or model == c.model:
             return
         if confirm:
+            chunks = c.chunks
             answer = QMessageBox.question(
                 self,
-                "Change the embedding model",
-                f"Every file of {c.name} ({c.chunks} passages) will be embedded again with "
-                f"{Path(model).name}. This can take a while; searching it waits until then.",
+                translate("DocumentsDialog", "Change the embedding model"),
+                translate(
+                    "DocumentsDialog",
+                    "Every file of {name} (%n passage(s)) will be embedded again with "
+                    "{model}. This can take a while; searching it waits until then.",
+                    None,
+                    chunks,
+                ).format(name=c.name, model=Path(model).name),
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
@@ -286,15 +368,22 @@ class DocumentsDialog(QDialog):
             return
         answer = QMessageBox.question(
             self,
-            "Remove the collection",
-            f"Remove {c.name} from chatapp? Its files stay where they are; only the index of "
-            "them is deleted.",
+            translate("DocumentsDialog", "Remove the collection"),
+            translate(
+                "DocumentsDialog",
+                "Remove {name} from chatapp? Its files stay where they are; only the index of "
+                "them is deleted.",
+            ).format(name=c.name),
         )
         if answer == QMessageBox.StandardButton.Yes:
             self.docs.remove(c.name)
 
     def _pause(self, paused: bool) -> None:
-        self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_button.setText(
+            translate("DocumentsDialog", "Resume")
+            if paused
+            else translate("DocumentsDialog", "Pause")
+        )
         self.docs.set_paused(paused)
 
 

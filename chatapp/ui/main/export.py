@@ -21,18 +21,18 @@ from chatapp.core.chat.transfer import export_json, export_markdown
 from chatapp.core.storage.atomic import write_text_atomic
 from chatapp.core.storage.salvage import salvage_store
 from chatapp.core.storage.store import Conversation, Store, StoreDamaged, StoreError
+from chatapp.ui.i18n import QT_TRANSLATE_NOOP, translate
 
 if TYPE_CHECKING:
     from chatapp.ui.main.window import MainWindow
 
-JSON_FILTER = "chatapp export (*.json)"
+JSON_FILTER = QT_TRANSLATE_NOOP("Export", "chatapp export (*.json)")
 FILTERS: Final = {
     JSON_FILTER: ".json",
-    "Markdown (*.md)": ".md",
-    "Web page (*.html)": ".html",
-    "PDF (*.pdf)": ".pdf",
+    QT_TRANSLATE_NOOP("Export", "Markdown (*.md)"): ".md",
+    QT_TRANSLATE_NOOP("Export", "Web page (*.html)"): ".html",
+    QT_TRANSLATE_NOOP("Export", "PDF (*.pdf)"): ".pdf",
 }
-EXPORT_FILTER = ";;".join(FILTERS)
 
 
 def render(store: Store, suffix: str, ids: list[str] | None) -> str:
@@ -65,13 +65,13 @@ def export_file(
         with saved:
             text = render(saved, suffix, ids)
         count = len(found.conversations)
-        note = f" ({found.summary()})"
+        note = translate("Export", " ({summary})").format(summary=found.summary())
     if suffix == ".pdf":
         write_pdf(path, text)
     else:
         write_text_atomic(path, text)
-    noun = "conversation" if count == 1 else "conversations"
-    return f"Saved {count} {noun} to {path}{note}."
+    saved_text = translate("Export", "Saved %n conversation(s) to {path}{note}.", None, count)
+    return saved_text.format(path=path, note=note)
 
 
 def write_pdf(path: Path, page_html: str) -> None:
@@ -107,20 +107,30 @@ def ask_and_export(
     shows in the status bar. ``conversation``: that one only; ``ids``: those, the chats of
     the folder named ``folder``; else every one."""
     if ids is not None:
-        title, stem = f"Export folder {folder}", _file_stem(folder)
+        title = translate("Export", "Export folder {folder}").format(folder=folder)
+        stem = _file_stem(folder)
     elif conversation is not None:
-        title, stem = "Export conversation", _file_stem(conversation.title)
+        title, stem = translate("Export", "Export conversation"), _file_stem(conversation.title)
     else:
-        title = "Save what can be read" if salvage else "Export all conversations"
+        title = (
+            translate("Export", "Save what can be read")
+            if salvage
+            else translate("Export", "Export all conversations")
+        )
         stem = "chatapp-conversations"
+    shown = {translate("Export", f): suffix for f, suffix in FILTERS.items()}
     name, chosen = QFileDialog.getSaveFileName(
-        window, title, str(Path.home() / f"{stem}.json"), EXPORT_FILTER, JSON_FILTER
+        window,
+        title,
+        str(Path.home() / f"{stem}.json"),
+        ";;".join(shown),
+        translate("Export", JSON_FILTER),
     )
     if not name:
         return
     target = Path(name)
     if target.suffix.lower() not in FILTERS.values():  # the filter chosen names the format
-        target = target.with_name(target.name + FILTERS.get(chosen, ".json"))
+        target = target.with_name(target.name + shown.get(chosen, ".json"))
     export_to(window, target, salvage=salvage, conversation=conversation, ids=ids)
 
 
@@ -146,8 +156,9 @@ def _file_stem(title: str) -> str:
     return "-".join(kept.split())[:60] or "conversation"
 
 
-IMPORT_FILTER = (
-    "Exports: chatapp, ChatGPT, Claude, Open WebUI, LM Studio (*.json *.zip);;All files (*)"
+IMPORT_FILTER = QT_TRANSLATE_NOOP(
+    "Export",
+    "Exports: chatapp, ChatGPT, Claude, Open WebUI, LM Studio (*.json *.zip);;All files (*)",
 )
 
 
@@ -162,7 +173,8 @@ def import_from(window: MainWindow, source: Path) -> None:
         try:
             results = import_path(store, source)
         except ImportFormatError as exc:
-            return f"Nothing was imported from {source.name}: {exc}"
+            nothing = translate("Export", "Nothing was imported from {name}: {error}")
+            return nothing.format(name=source.name, error=exc)
         said = "; ".join(r.summary() for r in results)
         return said[:1].upper() + said[1:] + "."
 
@@ -171,6 +183,11 @@ def import_from(window: MainWindow, source: Path) -> None:
 
 def ask_and_import(window: MainWindow) -> None:
     """File → Import…: an export file (or a zip of one)."""
-    name, _ = QFileDialog.getOpenFileName(window, "Import conversations", "", IMPORT_FILTER)
+    name, _ = QFileDialog.getOpenFileName(
+        window,
+        translate("Export", "Import conversations"),
+        "",
+        translate("Export", IMPORT_FILTER),
+    )
     if name:
         import_from(window, Path(name))

@@ -29,18 +29,29 @@ from PySide6.QtWidgets import (
 from chatapp.core.models.downloads import Item, Progress, State
 from chatapp.core.models.fit import Fit, Verdict
 from chatapp.core.models.hub import Recommended
-from chatapp.core.models.modelinfo import file_size_label
+from chatapp.ui.i18n import QT_TRANSLATE_NOOP, file_size_label, translate
 from chatapp.ui.main.render import escape_plain
 from chatapp.ui.main.state import WindowState
 from chatapp.ui.main.widgets import named
+from chatapp.ui.models.catalogue_text import about, fit_label, kind_label, kind_tip
 from chatapp.ui.models.model_workers import ModelServices
 from chatapp.ui.models.models_dialog import ModelsDialog
 
-PRIVACY = (
+PRIVACY = QT_TRANSLATE_NOOP(
+    "FirstRun",
     "Everything runs on this computer: nothing you type leaves it, and the only thing chatapp "
-    "fetches from the internet is the model you choose to download."
+    "fetches from the internet is the model you choose to download.",
 )
-COLUMNS = ["Model", "Kind", "Download size", "On this computer", ""]
+COLUMNS = [
+    QT_TRANSLATE_NOOP("FirstRun", "Model"),
+    QT_TRANSLATE_NOOP("FirstRun", "Kind"),
+    QT_TRANSLATE_NOOP("FirstRun", "Download size"),
+    QT_TRANSLATE_NOOP("FirstRun", "On this computer"),
+    "",
+]
+# what a download's button says (set_status), by what the window passes
+DOWNLOAD = QT_TRANSLATE_NOOP("FirstRun", "Download")
+TRY_AGAIN = QT_TRANSLATE_NOOP("FirstRun", "Try again")
 
 
 class FirstRunPanel(QWidget):
@@ -56,18 +67,18 @@ class FirstRunPanel(QWidget):
         self.setObjectName("firstRun")
         self.models = [m for m in models if m.can_chat]  # an embedding model cannot start a chat
         self.rows = {m.filename: row for row, m in enumerate(self.models)}
-        self.heading = QLabel("<h2>Choose a model to start</h2>", self)
+        self.heading = QLabel(translate("FirstRun", "<h2>Choose a model to start</h2>"), self)
         self.heading.setObjectName("firstRunHeading")
         self.heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.privacy = QLabel(PRIVACY, self)
+        self.privacy = QLabel(translate("FirstRun", PRIVACY), self)
         self.privacy.setObjectName("privacyNote")
         self.privacy.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.privacy.setWordWrap(True)
 
         self.table = QTableWidget(len(self.models), len(COLUMNS), self)
         self.table.setObjectName("recommendedModels")
-        self.table.setAccessibleName("Recommended models")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setAccessibleName(translate("FirstRun", "Recommended models"))
+        self.table.setHorizontalHeaderLabels([translate("FirstRun", c) for c in COLUMNS])
         self.table.verticalHeader().hide()
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -83,18 +94,20 @@ class FirstRunPanel(QWidget):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.buttons: dict[str, QPushButton] = {}
         for row, model in enumerate(self.models):
-            name = QTableWidgetItem(f"{model.name}\n{model.about}")
+            name = QTableWidgetItem(f"{model.name}\n{about(model)}")
             name.setToolTip(f"{model.repo_id} / {model.filename}")
             self.table.setItem(row, 0, name)
-            kind = QTableWidgetItem(model.kind_label)
-            kind.setToolTip(model.kind_tip)
+            kind = QTableWidgetItem(kind_label(model))
+            kind.setToolTip(kind_tip(model))
             self.table.setItem(row, 1, kind)
             self.table.setItem(row, 2, QTableWidgetItem(file_size_label(model.size)))
-            self.table.setItem(row, 3, QTableWidgetItem("checking…"))
+            self.table.setItem(row, 3, QTableWidgetItem(translate("FirstRun", "checking…")))
             cell = QWidget(self.table)
-            button = QPushButton("Download", cell)
+            button = QPushButton(translate("FirstRun", DOWNLOAD), cell)
             button.setObjectName(f"download-{model.filename}")
-            button.setAccessibleName(f"Download {model.name}")
+            button.setAccessibleName(
+                translate("FirstRun", "Download {name}").format(name=model.name)
+            )
             button.clicked.connect(lambda _c=False, m=model: self._download(m))
             box = QHBoxLayout(cell)
             box.setContentsMargins(6, 2, 6, 2)
@@ -106,20 +119,22 @@ class FirstRunPanel(QWidget):
             self.table.setItem(row, 4, spoken)
             self.buttons[model.filename] = button
 
-        self.open_button = QPushButton("I already have a GGUF file…", self)
+        self.open_button = QPushButton(translate("FirstRun", "I already have a GGUF file…"), self)
         self.open_button.setObjectName("openModel")
-        self.open_button.setAccessibleName("Open a model file")
+        self.open_button.setAccessibleName(translate("FirstRun", "Open a model file"))
         self.open_button.clicked.connect(self.open_requested)
-        self.browse_button = QPushButton("Search more models…", self)
+        self.browse_button = QPushButton(translate("FirstRun", "Search more models…"), self)
         self.browse_button.setObjectName("getModel")
-        self.browse_button.setAccessibleName("Search models on the Hugging Face Hub")
+        self.browse_button.setAccessibleName(
+            translate("FirstRun", "Search models on the Hugging Face Hub")
+        )
         self.browse_button.clicked.connect(self.browse_requested)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.browse_button)
         buttons.addStretch(1)
-        hint = QLabel("You can also drop a .gguf file on this window.", self)
+        hint = QLabel(translate("FirstRun", "You can also drop a .gguf file on this window."), self)
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint.setEnabled(False)
 
@@ -136,8 +151,11 @@ class FirstRunPanel(QWidget):
         layout.addStretch(2)
 
     def _download(self, model: Recommended) -> None:
-        if self.buttons[model.filename].text() in ("Download", "Try again"):
-            self.set_status(model.filename, "Queued…")
+        if self.buttons[model.filename].text() in (
+            translate("FirstRun", DOWNLOAD),
+            translate("FirstRun", TRY_AGAIN),
+        ):
+            self.set_status(model.filename, translate("FirstRun", "Queued…"))
         self.download_requested.emit(model)  # under way: the window shows the download
 
     def show_fits(self, fits: list[tuple[Recommended, Fit | None]]) -> None:
@@ -147,13 +165,19 @@ class FirstRunPanel(QWidget):
             if row is None:  # not offered here
                 continue
             if fit is None:  # the machine could not be probed
-                self.table.setItem(row, 3, QTableWidgetItem("unknown"))
+                self.table.setItem(row, 3, QTableWidgetItem(translate("FirstRun", "unknown")))
                 continue
-            item = QTableWidgetItem(f"{fit.label} · needs {file_size_label(fit.total_bytes)}")
+            item = QTableWidgetItem(
+                translate("FirstRun", "{fit} · needs {size}").format(
+                    fit=fit_label(fit), size=file_size_label(fit.total_bytes)
+                )
+            )
             item.setToolTip(fit.explanation)
             self.table.setItem(row, 3, item)
             if fit.verdict == Verdict.TOO_LARGE:
-                self.buttons[model.filename].setToolTip("Too large for this computer's memory")
+                self.buttons[model.filename].setToolTip(
+                    translate("FirstRun", "Too large for this computer's memory")
+                )
 
     def set_status(self, filename: str, text: str) -> None:
         """Show a download's state on its button ("Queued…", "42 %", "Try again"). The button
@@ -193,7 +217,7 @@ class EmptyState(QWidget):
         self._downloaded: dict[str, Path] = {}  # and where those that arrived are
         ev = QVBoxLayout(self)
         ev.addStretch(1)
-        self.label = named(QLabel(self), "emptyLabel", "Getting started")
+        self.label = named(QLabel(self), "emptyLabel", translate("FirstRun", "Getting started"))
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.label.setWordWrap(True)
         self.first_run = FirstRunPanel(recommended, self)
@@ -213,17 +237,22 @@ class EmptyState(QWidget):
             self._request_fits()
         elif loading:
             self.label.setText(
-                f"<h2>Loading {escape_plain(Path(loading).name)}…</h2>"
-                "<p>You can start typing already.</p>"
+                translate(
+                    "FirstRun", "<h2>Loading {name}…</h2><p>You can start typing already.</p>"
+                ).format(name=escape_plain(Path(loading).name))
             )
         elif remote is not None:
             self.label.setText(
-                f"<h2>{escape_plain(remote.model)}</h2><p>On the server "
-                f"{escape_plain(remote.server.name)}. Type a message below to start.</p>"
+                translate(
+                    "FirstRun",
+                    "<h2>{model}</h2><p>On the server {server}. Type a message below to start.</p>",
+                ).format(model=escape_plain(remote.model), server=escape_plain(remote.server.name))
             )
         elif model is not None:
             self.label.setText(
-                f"<h2>{escape_plain(model.info.name)}</h2><p>Type a message below to start.</p>"
+                translate(
+                    "FirstRun", "<h2>{model}</h2><p>Type a message below to start.</p>"
+                ).format(model=escape_plain(model.info.name))
             )
 
     def _request_fits(self) -> None:
@@ -260,16 +289,20 @@ class EmptyState(QWidget):
         """A first-run download that could not even be queued (offline, no connection, …)."""
         if filename in self._autoload:
             self._autoload.discard(filename)
-            self.first_run.set_status(filename, "Try again")
+            self.first_run.set_status(filename, translate("FirstRun", TRY_AGAIN))
             if not self.closing:
-                self.error.emit(f"The download could not start: {message}")
+                self.error.emit(
+                    translate("FirstRun", "The download could not start: {error}").format(
+                        error=message
+                    )
+                )
 
     def _download_cancelled(self, _item_id: str) -> None:
         """Cancelled in the manager: a first-run file no longer queued can be asked for again."""
         queued = {i.filename for i in self._services().downloader.queue.items()}
         for filename in self._autoload - queued:
             self._autoload.discard(filename)
-            self.first_run.set_status(filename, "Download")
+            self.first_run.set_status(filename, translate("FirstRun", DOWNLOAD))
 
     def _download_progress(self, progress: Progress) -> None:
         filename = self._autoload_ids.get(progress.item_id)
@@ -283,15 +316,19 @@ class EmptyState(QWidget):
         if item.state == State.DONE and item.path:
             self._autoload.discard(item.filename)
             self._downloaded[item.filename] = Path(item.path)
-            self.first_run.set_status(item.filename, "Downloaded")
+            self.first_run.set_status(item.filename, translate("FirstRun", "Downloaded"))
             if not self.state.has_model and not self.state.loading:
                 self.load_requested.emit(Path(item.path))
         elif item.state == State.FAILED:
             self._autoload.discard(item.filename)
-            self.first_run.set_status(item.filename, "Try again")
-            self.error.emit(f"Downloading {item.filename} failed: {item.error}")
+            self.first_run.set_status(item.filename, translate("FirstRun", TRY_AGAIN))
+            self.error.emit(
+                translate("FirstRun", "Downloading {name} failed: {error}").format(
+                    name=item.filename, error=item.error
+                )
+            )
         elif item.state == State.PAUSED and item.error == "cancelled":
             self._autoload.discard(item.filename)
-            self.first_run.set_status(item.filename, "Download")
+            self.first_run.set_status(item.filename, translate("FirstRun", DOWNLOAD))
         elif item.state == State.PAUSED:
-            self.first_run.set_status(item.filename, "Paused")
+            self.first_run.set_status(item.filename, translate("FirstRun", "Paused"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QSizeF, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QDate, QLocale, QSizeF, Qt, QTime, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QDesktopServices,
     QGuiApplication,
@@ -35,8 +35,9 @@ from PySide6.QtWidgets import (
 )
 
 from chatapp.core.chat.service import PREVIEW_BYTES
-from chatapp.core.models.modelinfo import file_size_label
+from chatapp.core.inference.metrics import ReplyMetrics, StopReason
 from chatapp.core.storage.store import Message
+from chatapp.ui.i18n import QT_TRANSLATE_NOOP, file_size_label, format_number, translate
 from chatapp.ui.main.render import escape_plain
 from chatapp.ui.main.render_stream import MarkdownStream, StreamUpdate, render_blocks
 from chatapp.ui.main.sources_view import SourcesView
@@ -162,13 +163,23 @@ class MessageWidget(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         layout.setSpacing(4)
-        who = "You" if message.role == "user" else f"Assistant · {message.model or 'model'}"
+        who = (
+            translate("MessageWidget", "You")
+            if message.role == "user"
+            else translate("MessageWidget", "Assistant · {model}").format(
+                model=message.model or translate("MessageWidget", "model")
+            )
+        )
         if message.role == "assistant" and message.backend:  # written on another machine
-            who += f" · via {message.backend}"
+            who += translate("MessageWidget", " · via {server}").format(server=message.backend)
         self.header = QLabel(f"<b>{escape_plain(who)}</b>", self)
         self.header.setObjectName("messageHeader")
         if message.role == "assistant" and message.backend:
-            self.header.setToolTip(f"from the server {message.backend}")
+            self.header.setToolTip(
+                translate("MessageWidget", "from the server {server}").format(
+                    server=message.backend
+                )
+            )
         self.header.setWordWrap(True)
         self.header.setMinimumWidth(1)
         self.time_label = QLabel(message_time(message.created_at), self)
@@ -181,7 +192,11 @@ class MessageWidget(QFrame):
         top.addWidget(self.time_label, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(top)
         self.left_out_note = QLabel(
-            "Left out of what the model read for the last reply: the context was full", self
+            translate(
+                "MessageWidget",
+                "Left out of what the model read for the last reply: the context was full",
+            ),
+            self,
         )
         self.left_out_note.setObjectName("leftOutNote")
         self.left_out_note.setEnabled(False)  # the quiet colour
@@ -195,7 +210,11 @@ class MessageWidget(QFrame):
             self.thinking.show_thinking(message.thinking, streaming=False)
         self.body = MessageBody(self)
         self.body.setObjectName("messageBody")
-        self.body.setAccessibleName(f"{'Your message' if message.role == 'user' else 'Reply'}")
+        self.body.setAccessibleName(
+            translate("MessageWidget", "Your message")
+            if message.role == "user"
+            else translate("MessageWidget", "Reply")
+        )
         self.body.link_clicked.connect(self._link)
         self.body.setMinimumWidth(1)
         if width is not None:  # lay the text out once, at the width it will have
@@ -221,38 +240,58 @@ class MessageWidget(QFrame):
             footer.addStretch(1)
         else:
             footer.addWidget(self.meta, 1)
-        self.prev_button = self._button("\u2039", "previousVersion", "Previous version")
+        self.prev_button = self._button(
+            "\u2039", "previousVersion", translate("MessageWidget", "Previous version")
+        )
         self.branch_label = QLabel(self)
         self.branch_label.setObjectName("versionLabel")
-        self.next_button = self._button("\u203a", "nextVersion", "Next version")
+        self.next_button = self._button(
+            "\u203a", "nextVersion", translate("MessageWidget", "Next version")
+        )
         self.prev_button.clicked.connect(lambda: self.branch_requested.emit(message.id, -1))
         self.next_button.clicked.connect(lambda: self.branch_requested.emit(message.id, 1))
         for w in (self.prev_button, self.branch_label, self.next_button):
             w.hide()
             footer.addWidget(w)
-        self.copy_button = self._button("Copy", "copyMessage", "Copy the whole message")
+        self.copy_button = self._button(
+            translate("MessageWidget", "Copy"),
+            "copyMessage",
+            translate("MessageWidget", "Copy the whole message"),
+        )
         self.copy_button.clicked.connect(self.copy)
         footer.addWidget(self.copy_button)
         # the rarer actions wait in a menu: the footer stays narrow enough for an 800 px window
         self.more_button = QToolButton(self)
         self.more_button.setObjectName("messageMore")
-        self.more_button.setAccessibleName("More actions on this message")
+        self.more_button.setAccessibleName(
+            translate("MessageWidget", "More actions on this message")
+        )
         self.more_button.setText("\u22ef")
         self.more_button.setAutoRaise(True)
         self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         more = QMenu(self.more_button)
-        self.fork_action = more.addAction("Fork: a new chat from here")
+        self.fork_action = more.addAction(translate("MessageWidget", "Fork: a new chat from here"))
         self.fork_action.triggered.connect(lambda: self.fork_requested.emit(self.message.id))
-        self.delete_action = more.addAction("Delete (with the replies below it)")
+        self.delete_action = more.addAction(
+            translate("MessageWidget", "Delete (with the replies below it)")
+        )
         self.delete_action.triggered.connect(lambda: self.delete_requested.emit(self.message.id))
         self.more_button.setMenu(more)
         footer.addWidget(self.more_button)
         self.action_button: QPushButton | None = None
         if message.role == "user":
-            self.action_button = self._button("Edit", "editMessage", "Edit and resend")
+            self.action_button = self._button(
+                translate("MessageWidget", "Edit"),
+                "editMessage",
+                translate("MessageWidget", "Edit and resend"),
+            )
             self.action_button.clicked.connect(lambda: self.edit_requested.emit(message.id))
         elif message.role == "assistant":
-            self.action_button = self._button("Regenerate", "regenerate", "Regenerate this reply")
+            self.action_button = self._button(
+                translate("MessageWidget", "Regenerate"),
+                "regenerate",
+                translate("MessageWidget", "Regenerate this reply"),
+            )
             self.action_button.clicked.connect(lambda: self.regenerate_requested.emit(message.id))
         if self.action_button is not None:
             self.action_button.hide()  # shown on the last message of its kind only
@@ -285,14 +324,24 @@ class MessageWidget(QFrame):
         row.setSpacing(6)
         self.note = QLabel(self.note_box)
         self.note.setObjectName("truncationNote")
-        self.note.setAccessibleName("Only the start of this message is shown")
+        self.note.setAccessibleName(
+            translate("MessageWidget", "Only the start of this message is shown")
+        )
         self.note.setWordWrap(True)
         self.note.setMinimumWidth(1)
         self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         row.addWidget(self.note, 1)
-        self.show_all_button = self._button("Show all", "showAll", "Show the whole message")
+        self.show_all_button = self._button(
+            translate("MessageWidget", "Show all"),
+            "showAll",
+            translate("MessageWidget", "Show the whole message"),
+        )
         self.show_all_button.clicked.connect(lambda: self.show_all_requested.emit(self.message.id))
-        self.save_button = self._button("Save to file…", "saveMessage", "Save it to a file")
+        self.save_button = self._button(
+            translate("MessageWidget", "Save to file…"),
+            "saveMessage",
+            translate("MessageWidget", "Save it to a file"),
+        )
         self.save_button.clicked.connect(lambda: self.save_requested.emit(self.message.id))
         for b in (self.show_all_button, self.save_button):
             b.setParent(self.note_box)
@@ -322,13 +371,17 @@ class MessageWidget(QFrame):
         shown = start.decode("utf-8", "ignore")
         self.code_blocks = ()
         self.body.show_html(escape_plain(shown))
-        note = (
-            f"Showing the first {file_size_label(len(shown.encode('utf-8', 'surrogatepass')))}"
-            f" of {file_size_label(size)}, as plain text."
+        note = translate(
+            "MessageWidget", "Showing the first {shown} of {size}, as plain text."
+        ).format(
+            shown=file_size_label(len(shown.encode("utf-8", "surrogatepass"))),
+            size=file_size_label(size),
         )
         fits = size <= SHOW_ALL_BYTES
         if not fits:
-            note += f" Too long to show here (over {file_size_label(SHOW_ALL_BYTES)}): save it."
+            note += translate(
+                "MessageWidget", " Too long to show here (over {size}): save it."
+            ).format(size=file_size_label(SHOW_ALL_BYTES))
         self.note.setText(note)
         self.show_all_button.setVisible(fits)
         self.copy_button.hide()  # the whole text is in Show all, or in the saved file
@@ -337,8 +390,9 @@ class MessageWidget(QFrame):
 
     def saved(self, path: str, size: int) -> None:
         """Say where Save to file put the whole text."""
-        base = self.note.text().split(" Saved ", 1)[0]
-        self.note.setText(f"{base} Saved {file_size_label(size)} to {path}.")
+        said = translate("MessageWidget", " Saved {size} to {path}.")
+        base = self.note.text().split(said.split("{", 1)[0], 1)[0]
+        self.note.setText(base + said.format(size=file_size_label(size), path=path))
 
     def _button(self, text: str, name: str, accessible: str) -> QPushButton:
         b = QPushButton(text, self)
@@ -398,16 +452,18 @@ class MessageWidget(QFrame):
             self.set_text(self.text, streaming=False)
         mode = ""
         if message.sources is not None and message.sources.mode == "document":
-            mode = " · answered from the whole document"
+            mode = translate("MessageWidget", " · answered from the whole document")
         if streaming:
             self._speak(self.text, streaming=True)
-            self.meta.setText("generating…")
+            self.meta.setText(translate("MessageWidget", "generating…"))
         elif message.metrics is not None:
-            self.meta.setText(message.metrics.footer() + mode)
+            self.meta.setText(metrics_footer(message.metrics) + mode)
         elif message.role == "assistant" and message.origin:
-            self.meta.setText(f"imported ({message.origin})")
+            self.meta.setText(
+                translate("MessageWidget", "imported ({origin})").format(origin=message.origin)
+            )
         elif message.role == "assistant":
-            self.meta.setText("interrupted")
+            self.meta.setText(translate("MessageWidget", "interrupted"))
         else:
             self.meta.setText("")
 
@@ -423,9 +479,15 @@ class MessageWidget(QFrame):
         """Say that the model did not read this message: the context was full and it was left
         out, or it was summarised (the summary sits above a later reply)."""
         self.left_out_note.setText(
-            "Summarised: the model reads the summary above a later reply in its place"
+            translate(
+                "MessageWidget",
+                "Summarised: the model reads the summary above a later reply in its place",
+            )
             if summarised
-            else "Left out of what the model read for the last reply: the context was full"
+            else translate(
+                "MessageWidget",
+                "Left out of what the model read for the last reply: the context was full",
+            )
         )
         self.left_out_note.setVisible(left_out or summarised)
 
@@ -443,9 +505,13 @@ class MessageWidget(QFrame):
 
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self.text)
-        self.copy_button.setText("Copied")
+        self.copy_button.setText(translate("MessageWidget", "Copied"))
         # tied to the button: a conversation closed within COPIED_MS takes the timer with it
-        QTimer.singleShot(COPIED_MS, self.copy_button, lambda: self.copy_button.setText("Copy"))
+        QTimer.singleShot(
+            COPIED_MS,
+            self.copy_button,
+            lambda: self.copy_button.setText(translate("MessageWidget", "Copy")),
+        )
 
     def _link(self, href: str) -> None:
         if href.startswith("cite:"):
@@ -470,13 +536,56 @@ def message_time(created_at: str, now: datetime | None = None) -> str:
     except ValueError:
         return ""
     now = now or datetime.now().astimezone()
-    clock = when.strftime("%H:%M")
+    # the locale's month names, in the order the window's language writes a date
+    locale = QLocale()
+    clock = locale.toString(QTime(when.hour, when.minute), "HH:mm")
     if when.date() == now.date():
         return clock
-    day = f"{when.day} {when.strftime('%b')}"
+    date = QDate(when.year, when.month, when.day)
     if when.year == now.year:
-        return f"{day}, {clock}"
-    return f"{day} {when.year}, {clock}"
+        day = locale.toString(date, translate("MessageWidget", "d MMM"))
+    else:
+        day = locale.toString(date, translate("MessageWidget", "d MMM yyyy"))
+    return translate("MessageWidget", "{day}, {clock}").format(day=day, clock=clock)
+
+
+# why a reply stopped (core's StopReason values), in the reply's footer
+_STOPPED = {
+    StopReason.STOP_STRING: QT_TRANSLATE_NOOP("MessageWidget", "stop string"),
+    StopReason.MAX_TOKENS: QT_TRANSLATE_NOOP("MessageWidget", "max tokens"),
+    StopReason.CONTEXT_FULL: QT_TRANSLATE_NOOP("MessageWidget", "context full"),
+    StopReason.CANCELLED: QT_TRANSLATE_NOOP("MessageWidget", "cancelled"),
+    StopReason.ERROR: QT_TRANSLATE_NOOP("MessageWidget", "error"),
+}
+
+
+def metrics_footer(m: ReplyMetrics) -> str:
+    """``Metrics.footer`` in the window's language and number format: the quiet line under a
+    reply; speeds only where they mean something."""
+    parts = []
+    if m.speed_known:
+        parts.append(
+            translate("MessageWidget", "{speed} tok/s").format(speed=format_number(m.decode_tps, 1))
+        )
+    if m.ttft_ms is not None:
+        parts.append(
+            translate("MessageWidget", "first token {seconds} s").format(
+                seconds=format_number(m.ttft_ms / 1000, 2)
+            )
+        )
+    tokens = m.completion_tokens
+    parts.append(translate("MessageWidget", "%Ln token(s)", None, tokens))
+    if m.stop_reason != StopReason.END_OF_TURN:
+        why = _STOPPED.get(m.stop_reason, str(m.stop_reason).replace("_", " "))
+        parts.append(
+            translate("MessageWidget", "stopped: {why}").format(why=translate("MessageWidget", why))
+        )
+    dropped = m.dropped_turns
+    if dropped:
+        parts.append(translate("MessageWidget", "%n old message(s) left out to fit", None, dropped))
+    if m.restored_tokens:
+        parts.append(translate("MessageWidget", "reopened from disk"))
+    return " · ".join(parts)
 
 
 def _utf8_size(text: str) -> int:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from chatapp.core.chat.conversation import latest_summary
 from chatapp.core.storage.store import Message
+from chatapp.ui.i18n import translate
 from chatapp.ui.main.message_widget import MessageWidget
 
 #: Most message widgets that exist at once, whatever the conversation's length.
@@ -59,7 +60,7 @@ class ChatView(QScrollArea):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("chatView")
-        self.setAccessibleName("Conversation")
+        self.setAccessibleName(translate("Messages", "Conversation"))
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -432,7 +433,8 @@ class ChatView(QScrollArea):
             self._link_focus(w)  # its sources, if it has them now, are Tab stops too
             block = w.thinking
             if message.thinking and (
-                not block.isVisibleTo(w) or block.toggle.text() == "Thinking…"
+                not block.isVisibleTo(w)
+                or block.toggle.text() == translate("Thinking", "Thinking…")
             ):  # no answer came after it (cancelled while thinking), or it was never shown
                 block.show_thinking(message.thinking, streaming=False)
 

@@ -26,9 +26,10 @@ from PySide6.QtWidgets import (
 )
 
 from chatapp.core.chat.prompts import VARIABLES, Example, Prompt, PromptError, apply
+from chatapp.ui.i18n import QT_TRANSLATE_NOOP, translate
 from chatapp.ui.main.widgets import named
 
-JSON_FILTER = "Prompts (*.json);;All files (*)"
+JSON_FILTER = QT_TRANSLATE_NOOP("PromptsDialog", "Prompts (*.json);;All files (*)")
 
 
 class PromptsDialog(QDialog):
@@ -42,25 +43,43 @@ class PromptsDialog(QDialog):
         super().__init__(parent)
         self._prompts = prompts
         self.setObjectName("promptsDialog")
-        self.setWindowTitle("Prompt library")
+        self.setWindowTitle(translate("PromptsDialog", "Prompt library"))
         self.resize(820, 540)
         outer = QHBoxLayout(self)
         left = QVBoxLayout()
-        self.list = named(QListWidget(self), "promptList", "Saved prompts")
+        self.list = named(
+            QListWidget(self), "promptList", translate("PromptsDialog", "Saved prompts")
+        )
         self.list.currentTextChanged.connect(self._show)
         left.addWidget(self.list, 1)
         row = QHBoxLayout()
-        self.new_button = named(QPushButton("New", self), "newPrompt", "New prompt")
+        self.new_button = named(
+            QPushButton(translate("PromptsDialog", "New"), self),
+            "newPrompt",
+            translate("PromptsDialog", "New prompt"),
+        )
         self.new_button.clicked.connect(self._new)
-        self.delete_button = named(QPushButton("Delete", self), "deletePrompt", "Delete prompt")
+        self.delete_button = named(
+            QPushButton(translate("PromptsDialog", "Delete"), self),
+            "deletePrompt",
+            translate("PromptsDialog", "Delete prompt"),
+        )
         self.delete_button.clicked.connect(self._delete)
         row.addWidget(self.new_button)
         row.addWidget(self.delete_button)
         left.addLayout(row)
         row2 = QHBoxLayout()
-        self.import_button = named(QPushButton("Import…", self), "importPrompts", "Import")
+        self.import_button = named(
+            QPushButton(translate("PromptsDialog", "Import…"), self),
+            "importPrompts",
+            translate("PromptsDialog", "Import"),
+        )
         self.import_button.clicked.connect(self._ask_import)
-        self.export_button = named(QPushButton("Export…", self), "exportPrompts", "Export")
+        self.export_button = named(
+            QPushButton(translate("PromptsDialog", "Export…"), self),
+            "exportPrompts",
+            translate("PromptsDialog", "Export"),
+        )
         self.export_button.clicked.connect(self._ask_export)
         row2.addWidget(self.import_button)
         row2.addWidget(self.export_button)
@@ -69,22 +88,38 @@ class PromptsDialog(QDialog):
 
         right = QVBoxLayout()
         form = QFormLayout()
-        self.name = named(QLineEdit(self), "promptName", "Prompt name")
-        form.addRow("&Name:", self.name)
-        self.system = named(QPlainTextEdit(self), "promptSystem", "System prompt")
-        self.system.setPlaceholderText("You are a helpful assistant. Today is {{date}}.")
-        form.addRow("&System prompt:", self.system)
+        self.name = named(QLineEdit(self), "promptName", translate("PromptsDialog", "Prompt name"))
+        form.addRow(translate("PromptsDialog", "&Name:"), self.name)
+        self.system = named(
+            QPlainTextEdit(self), "promptSystem", translate("PromptsDialog", "System prompt")
+        )
+        self.system.setPlaceholderText(
+            translate("PromptsDialog", "You are a helpful assistant. Today is {{date}}.")
+        )
+        form.addRow(translate("PromptsDialog", "&System prompt:"), self.system)
         right.addLayout(form)
-        right.addWidget(QLabel("Examples the model reads first (few-shot):", self))
-        self.examples = named(QTableWidget(0, 2, self), "promptExamples", "Examples")
-        self.examples.setHorizontalHeaderLabels(["User", "Assistant"])
+        right.addWidget(
+            QLabel(translate("PromptsDialog", "Examples the model reads first (few-shot):"), self)
+        )
+        self.examples = named(
+            QTableWidget(0, 2, self), "promptExamples", translate("PromptsDialog", "Examples")
+        )
+        self.examples.setHorizontalHeaderLabels(
+            [translate("PromptsDialog", "User"), translate("PromptsDialog", "Assistant")]
+        )
         self.examples.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         right.addWidget(self.examples, 1)
         ex_row = QHBoxLayout()
-        self.add_example = named(QPushButton("Add example", self), "addExample", "Add example")
+        self.add_example = named(
+            QPushButton(translate("PromptsDialog", "Add example"), self),
+            "addExample",
+            translate("PromptsDialog", "Add example"),
+        )
         self.add_example.clicked.connect(lambda: self.examples.insertRow(self.examples.rowCount()))
         self.remove_example = named(
-            QPushButton("Remove example", self), "removeExample", "Remove example"
+            QPushButton(translate("PromptsDialog", "Remove example"), self),
+            "removeExample",
+            translate("PromptsDialog", "Remove example"),
         )
         self.remove_example.clicked.connect(
             lambda: (
@@ -98,31 +133,47 @@ class PromptsDialog(QDialog):
         ex_row.addStretch(1)
         right.addLayout(ex_row)
         hint = QLabel(
-            "Variables, filled in when a prompt is used: "
+            translate("PromptsDialog", "Variables, filled in when a prompt is used: ")
             + ", ".join("{{" + v + "}}" for v in VARIABLES),
             self,
         )
         hint.setTextFormat(Qt.TextFormat.PlainText)
         hint.setWordWrap(True)
         right.addWidget(hint)
-        self.problem = named(QLabel(self), "promptProblem", "What is wrong with the prompt")
+        self.problem = named(
+            QLabel(self),
+            "promptProblem",
+            translate("PromptsDialog", "What is wrong with the prompt"),
+        )
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #b3261e;")
         self.problem.hide()
         right.addWidget(self.problem)
         actions = QHBoxLayout()
-        self.save_button = named(QPushButton("Save", self), "savePrompt", "Save prompt")
+        self.save_button = named(
+            QPushButton(translate("PromptsDialog", "Save"), self),
+            "savePrompt",
+            translate("PromptsDialog", "Save prompt"),
+        )
         self.save_button.clicked.connect(self._save)
         self.use_button = named(
-            QPushButton("Use in this chat", self), "usePrompt", "Use in this chat"
+            QPushButton(translate("PromptsDialog", "Use in this chat"), self),
+            "usePrompt",
+            translate("PromptsDialog", "Use in this chat"),
         )
         self.use_button.clicked.connect(lambda: self._use(new_chat=False))
         self.use_new_button = named(
-            QPushButton("Use in a new chat", self), "usePromptNew", "Use in a new chat"
+            QPushButton(translate("PromptsDialog", "Use in a new chat"), self),
+            "usePromptNew",
+            translate("PromptsDialog", "Use in a new chat"),
         )
         self.use_new_button.setDefault(True)
         self.use_new_button.clicked.connect(lambda: self._use(new_chat=True))
-        close = named(QPushButton("Close", self), "closePrompts", "Close")
+        close = named(
+            QPushButton(translate("PromptsDialog", "Close"), self),
+            "closePrompts",
+            translate("PromptsDialog", "Close"),
+        )
         close.clicked.connect(self.reject)
         for b in (self.save_button, self.use_button, self.use_new_button, close):
             actions.addWidget(b)
@@ -204,13 +255,21 @@ class PromptsDialog(QDialog):
             self.use_requested.emit(prompt, new_chat)
 
     def _ask_import(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Import prompts", "", JSON_FILTER)
+        name, _ = QFileDialog.getOpenFileName(
+            self,
+            translate("PromptsDialog", "Import prompts"),
+            "",
+            translate("PromptsDialog", JSON_FILTER),
+        )
         if name:
             self.import_requested.emit(name)
 
     def _ask_export(self) -> None:
         name, _ = QFileDialog.getSaveFileName(
-            self, "Export prompts", str(Path.home() / "chatapp-prompts.json"), JSON_FILTER
+            self,
+            translate("PromptsDialog", "Export prompts"),
+            str(Path.home() / "chatapp-prompts.json"),
+            translate("PromptsDialog", JSON_FILTER),
         )
         if name:
             self.export_requested.emit(name)

@@ -46,6 +46,7 @@ from pygments.lexers.special import TextLexer
 from pygments.util import ClassNotFound
 
 from chatapp.core.chat.cjk_markdown import cjk_friendly
+from chatapp.ui.i18n import translate
 
 log = logging.getLogger(__name__)
 
@@ -309,7 +310,8 @@ class _QtRenderer(RendererHTML):
             f'<td style="color:{pal.header_fg}; font-family:{MONO_FONTS}; font-size:small;">'
             f"{html.escape(label)}</td>"
             f'<td align="right"><a href="{COPY_SCHEME}:{index}" style="color:{pal.link};'
-            f' text-decoration:none; font-size:small;">Copy</a></td>'
+            f' text-decoration:none; font-size:small;">{html.escape(translate("Render", "Copy"))}'
+            "</a></td>"
             f"</tr></table></td></tr>"
             f'<tr><td style="background-color:{pal.code_bg}; border-color:{pal.code_border};">'
             f'<pre style="margin:0; white-space:pre-wrap; font-family:{MONO_FONTS}; '
@@ -366,7 +368,7 @@ class _QtRenderer(RendererHTML):
         token = tokens[idx]
         alt = self.renderInlineAsText(token.children, options, env)
         src = str(token.attrGet("src") or "")
-        label = f"[image: {html.escape(alt, quote=False)}]"
+        label = translate("Render", "[image: {alt}]").format(alt=html.escape(alt, quote=False))
         if not src:
             return label
         href = _safe_href(src)

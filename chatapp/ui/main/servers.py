@@ -22,6 +22,7 @@ from chatapp.core.config.backends import (
     api_key,
 )
 from chatapp.core.inference.remote import RemoteBackend, RemoteError
+from chatapp.ui.i18n import translate
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ class RemoteModel:
     @property
     def label(self) -> str:
         """``tiny · lab (remote)``"""
-        return f"{self.model} · {self.server.name} (remote)"
+        remote = translate("Servers", "{model} · {server} (remote)")
+        return remote.format(model=self.model, server=self.server.name)
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,9 @@ class ServersWorker(QObject):
             listing = list_servers(self.config, offline)
         except Exception as exc:  # a bug: say it in the menu rather than lose the thread
             log.exception("listing the servers failed")
-            listing = Listing(problem=f"internal error: {exc}")
+            listing = Listing(
+                problem=translate("Servers", "internal error: {error}").format(error=exc)
+            )
         self.listed.emit(listing)
 
 

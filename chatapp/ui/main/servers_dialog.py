@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from chatapp.core.config.backends import BackendsError, ServerConfig, check_name, check_url
+from chatapp.ui.i18n import translate
 from chatapp.ui.main.servers import ServerModels, ServersClient
 from chatapp.ui.main.widgets import named
 
@@ -36,19 +37,28 @@ class ServersDialog(QDialog):
     def __init__(self, servers: ServersClient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("serversDialog")
-        self.setWindowTitle("Servers")
+        self.setWindowTitle(translate("ServersDialog", "Servers"))
         self.servers = servers
         layout = QVBoxLayout(self)
         intro = QLabel(
-            "Chat with models on other machines: llama-server, vLLM, Ollama, LM Studio or any "
-            "OpenAI-compatible API. Their models appear in the status bar's model menu. Keys "
-            "are kept in the system's keyring, never in a file."
+            translate(
+                "ServersDialog",
+                "Chat with models on other machines: llama-server, vLLM, Ollama, LM Studio or any "
+                "OpenAI-compatible API. Their models appear in the status bar's model menu. Keys "
+                "are kept in the system's keyring, never in a file.",
+            )
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
-        self.server_list = named(QListWidget(self), "serverList", "Servers")
+        self.server_list = named(
+            QListWidget(self), "serverList", translate("ServersDialog", "Servers")
+        )
         layout.addWidget(self.server_list, 1)
-        self.remove_button = named(QPushButton("&Remove", self), "removeServer", "Remove server")
+        self.remove_button = named(
+            QPushButton(translate("ServersDialog", "&Remove"), self),
+            "removeServer",
+            translate("ServersDialog", "Remove server"),
+        )
         self.remove_button.clicked.connect(self._remove)
         self.remove_button.setEnabled(False)
         self.server_list.currentItemChanged.connect(
@@ -60,24 +70,49 @@ class ServersDialog(QDialog):
         layout.addLayout(row)
 
         form = QFormLayout()
-        self.name = self._field(form, "&Name:", "serverName", "Server name", "lab")
-        self.url = self._field(form, "&URL:", "serverUrl", "Server URL", "http://gpu-box:8000/v1")
-        self.key = self._field(form, "API &key:", "serverKey", "API key", "none")
+        self.name = self._field(
+            form,
+            translate("ServersDialog", "&Name:"),
+            "serverName",
+            translate("ServersDialog", "Server name"),
+            "lab",
+        )
+        self.url = self._field(
+            form,
+            translate("ServersDialog", "&URL:"),
+            "serverUrl",
+            translate("ServersDialog", "Server URL"),
+            "http://gpu-box:8000/v1",
+        )
+        self.key = self._field(
+            form,
+            translate("ServersDialog", "API &key:"),
+            "serverKey",
+            translate("ServersDialog", "API key"),
+            translate("ServersDialog", "none"),
+        )
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.local = named(
-            QCheckBox("On my own &network: offline mode may still use it", self),
+            QCheckBox(
+                translate("ServersDialog", "On my own &network: offline mode may still use it"),
+                self,
+            ),
             "serverLocal",
-            "Local server",
+            translate("ServersDialog", "Local server"),
         )
         form.addRow("", self.local)
         layout.addLayout(form)
-        self.add_button = named(QPushButton("&Add server", self), "addServer", "Add server")
+        self.add_button = named(
+            QPushButton(translate("ServersDialog", "&Add server"), self),
+            "addServer",
+            translate("ServersDialog", "Add server"),
+        )
         self.add_button.clicked.connect(self._add)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.add_button)
         layout.addLayout(row)
-        self.status = named(QLabel(self), "serversStatus", "Status")
+        self.status = named(QLabel(self), "serversStatus", translate("ServersDialog", "Status"))
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -105,7 +140,9 @@ class ServersDialog(QDialog):
         chosen = current.data(_NAME_ROLE) if current is not None else None
         self.server_list.clear()
         if listing is None:
-            item = QListWidgetItem("Asking the servers…", self.server_list)
+            item = QListWidgetItem(
+                translate("ServersDialog", "Asking the servers…"), self.server_list
+            )
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             return
         if listing.problem:
@@ -127,7 +164,7 @@ class ServersDialog(QDialog):
             self.status.setText(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
             return
         key = self.key.text().strip() or None
-        self.status.setText(f"Saving {name}…")
+        self.status.setText(translate("ServersDialog", "Saving {name}…").format(name=name))
         self.add_button.setEnabled(False)
         self.servers.add(ServerConfig(name, url, local=self.local.isChecked()), key)
 
@@ -136,16 +173,18 @@ class ServersDialog(QDialog):
         name = item.data(_NAME_ROLE) if item is not None else None
         if not name:
             return
-        self.status.setText(f"Removing {name}…")
+        self.status.setText(translate("ServersDialog", "Removing {name}…").format(name=name))
         self.remove_button.setEnabled(False)
         self.servers.remove(str(name))
 
     def _saved(self, problem: str) -> None:
         self.add_button.setEnabled(True)
         if problem:
-            self.status.setText(f"Not saved: {problem}.")
+            self.status.setText(
+                translate("ServersDialog", "Not saved: {error}.").format(error=problem)
+            )
             return
-        self.status.setText("Saved.")
+        self.status.setText(translate("ServersDialog", "Saved."))
         self.name.clear()
         self.url.clear()
         self.key.clear()
@@ -155,11 +194,13 @@ class ServersDialog(QDialog):
 def _describe(answer: ServerModels) -> str:
     """``lab — http://gpu-box:8000/v1 (local): tiny, qwen``"""
     server = answer.server
-    mark = " (local)" if server.local else ""
+    mark = translate("ServersDialog", " (local)") if server.local else ""
     if answer.blocked:
-        shown = "not asked: offline mode"
+        shown = translate("ServersDialog", "not asked: offline mode")
     elif answer.error is not None:
         shown = answer.error
     else:
-        shown = ", ".join(answer.models) if answer.models else "no models"
+        shown = (
+            ", ".join(answer.models) if answer.models else translate("ServersDialog", "no models")
+        )
     return f"{server.name} — {server.base_url}{mark}: {shown}"

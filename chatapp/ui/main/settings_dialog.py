@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from chatapp.core.config.appsettings import (
     AppSettings,
+    Language,
     Theme,
     check_chat_template,
 )
@@ -37,6 +38,7 @@ from chatapp.core.config.settings import (
     OverflowPolicy,
     SettingsError,
 )
+from chatapp.ui.i18n import NATIVE_NAMES, translate
 from chatapp.ui.main.settings_fields import (
     combo_box,
     float_spin,
@@ -63,23 +65,23 @@ class SettingsDialog(QDialog):
     def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
-        self.setWindowTitle("Settings")
+        self.setWindowTitle(translate("SettingsDialog", "Settings"))
         self._original = settings
         self._result = settings
 
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("settingsTabs")
-        self.tabs.setAccessibleName("Settings sections")
+        self.tabs.setAccessibleName(translate("SettingsDialog", "Settings sections"))
         self.tabs.tabBar().setObjectName("settingsTabBar")
-        self.tabs.tabBar().setAccessibleName("Settings sections")
-        self.tabs.addTab(self._build_model_tab(), "&Model")
-        self.tabs.addTab(self._build_generation_tab(), "&Generation")
-        self.tabs.addTab(self._build_chat_tab(), "&Chat")
-        self.tabs.addTab(self._build_appearance_tab(), "&Appearance")
+        self.tabs.tabBar().setAccessibleName(translate("SettingsDialog", "Settings sections"))
+        self.tabs.addTab(self._build_model_tab(), translate("SettingsDialog", "&Model"))
+        self.tabs.addTab(self._build_generation_tab(), translate("SettingsDialog", "&Generation"))
+        self.tabs.addTab(self._build_chat_tab(), translate("SettingsDialog", "&Chat"))
+        self.tabs.addTab(self._build_appearance_tab(), translate("SettingsDialog", "&Appearance"))
 
         self.error_label = QLabel(self)
         self.error_label.setObjectName("settingsError")
-        self.error_label.setAccessibleName("Settings error")
+        self.error_label.setAccessibleName(translate("SettingsDialog", "Settings error"))
         self.error_label.setWordWrap(True)
         palette = self.error_label.palette()
         palette.setColor(QPalette.ColorRole.WindowText, QColor(190, 20, 30))
@@ -94,13 +96,23 @@ class SettingsDialog(QDialog):
         )
         self.buttons.setObjectName("settingsButtons")
         for which, name, accessible, text in (
-            (QDialogButtonBox.StandardButton.Ok, "okButton", "OK", None),
-            (QDialogButtonBox.StandardButton.Cancel, "cancelButton", "Cancel", None),
+            (
+                QDialogButtonBox.StandardButton.Ok,
+                "okButton",
+                translate("SettingsDialog", "OK"),
+                None,
+            ),
+            (
+                QDialogButtonBox.StandardButton.Cancel,
+                "cancelButton",
+                translate("SettingsDialog", "Cancel"),
+                None,
+            ),
             (
                 QDialogButtonBox.StandardButton.RestoreDefaults,
                 "restoreDefaultsButton",
-                "Restore defaults",
-                "&Restore defaults",
+                translate("SettingsDialog", "Restore defaults"),
+                translate("SettingsDialog", "&Restore defaults"),
             ),
         ):
             button = self.buttons.button(which)
@@ -126,24 +138,31 @@ class SettingsDialog(QDialog):
         page.setObjectName("modelTab")
         form = QFormLayout(page)
 
-        self.n_ctx = int_spin("contextLength", "Context length", LoadSettings, "n_ctx")
-        self.n_ctx.setSpecialValueText(f"Model default (max {DEFAULT_CTX_CAP})")
-        self.n_ctx.setSuffix(" tokens")
-        form_row(form, "Con&text length:", self.n_ctx)
+        self.n_ctx = int_spin(
+            "contextLength", translate("SettingsDialog", "Context length"), LoadSettings, "n_ctx"
+        )
+        self.n_ctx.setSpecialValueText(
+            translate("SettingsDialog", "Model default (max {cap})").format(cap=DEFAULT_CTX_CAP)
+        )
+        self.n_ctx.setSuffix(translate("SettingsDialog", " tokens"))
+        form_row(form, translate("SettingsDialog", "Con&text length:"), self.n_ctx)
 
         self.gpu_mode = combo_box(
             "gpuLayersMode",
-            "GPU layers",
+            translate("SettingsDialog", "GPU layers"),
             [
-                ("Automatic", _GPU_AUTO),
-                ("All layers", _GPU_ALL),
-                ("CPU only", _GPU_CPU),
-                ("Custom", _GPU_CUSTOM),
+                (translate("SettingsDialog", "Automatic"), _GPU_AUTO),
+                (translate("SettingsDialog", "All layers"), _GPU_ALL),
+                (translate("SettingsDialog", "CPU only"), _GPU_CPU),
+                (translate("SettingsDialog", "Custom"), _GPU_CUSTOM),
             ],
         )
         self.gpu_mode.setToolTip(setting_field(LoadSettings, "n_gpu_layers").tooltip)
         self.gpu_layers = int_spin(
-            "gpuLayersCount", "Number of GPU layers", LoadSettings, "n_gpu_layers"
+            "gpuLayersCount",
+            translate("SettingsDialog", "Number of GPU layers"),
+            LoadSettings,
+            "n_gpu_layers",
         )
         # -1 (all) and 0 (CPU only) have their own choices; a custom count starts at one layer.
         self.gpu_layers.setMinimum(max(self.gpu_layers.minimum(), 1))
@@ -152,44 +171,61 @@ class SettingsDialog(QDialog):
         gpu_row.setContentsMargins(0, 0, 0, 0)
         gpu_row.addWidget(self.gpu_mode)
         gpu_row.addWidget(self.gpu_layers)
-        gpu_label = QLabel("GPU &layers:")
+        gpu_label = QLabel(translate("SettingsDialog", "GPU &layers:"))
         gpu_label.setBuddy(self.gpu_mode)
         form.addRow(gpu_label, gpu_row)
 
-        self.n_threads = int_spin("threads", "Threads", LoadSettings, "n_threads")
-        self.n_threads.setSpecialValueText("Automatic")
-        form_row(form, "Threa&ds:", self.n_threads)
+        self.n_threads = int_spin(
+            "threads", translate("SettingsDialog", "Threads"), LoadSettings, "n_threads"
+        )
+        self.n_threads.setSpecialValueText(translate("SettingsDialog", "Automatic"))
+        form_row(form, translate("SettingsDialog", "Threa&ds:"), self.n_threads)
 
-        self.n_batch = int_spin("batchSize", "Batch size", LoadSettings, "n_batch")
-        form_row(form, "&Batch size:", self.n_batch)
+        self.n_batch = int_spin(
+            "batchSize", translate("SettingsDialog", "Batch size"), LoadSettings, "n_batch"
+        )
+        form_row(form, translate("SettingsDialog", "&Batch size:"), self.n_batch)
 
-        self.flash_attn = QCheckBox("&Flash attention")
+        self.flash_attn = QCheckBox(translate("SettingsDialog", "&Flash attention"))
         self.flash_attn.setObjectName("flashAttention")
-        self.flash_attn.setAccessibleName("Flash attention")
+        self.flash_attn.setAccessibleName(translate("SettingsDialog", "Flash attention"))
         self.flash_attn.setToolTip(setting_field(LoadSettings, "flash_attn").tooltip)
         form.addRow("", self.flash_attn)
 
-        self.prompt_lookup = QCheckBox("&Prompt lookup (faster replies that repeat their input)")
+        self.prompt_lookup = QCheckBox(
+            translate("SettingsDialog", "&Prompt lookup (faster replies that repeat their input)")
+        )
         self.prompt_lookup.setObjectName("promptLookup")
-        self.prompt_lookup.setAccessibleName("Prompt lookup")
+        self.prompt_lookup.setAccessibleName(translate("SettingsDialog", "Prompt lookup"))
         self.prompt_lookup.setToolTip(setting_field(LoadSettings, "prompt_lookup").tooltip)
         form.addRow("", self.prompt_lookup)
         self.lookup_tokens = int_spin(
-            "lookupTokens", "Prompt lookup tokens", LoadSettings, "lookup_tokens"
+            "lookupTokens",
+            translate("SettingsDialog", "Prompt lookup tokens"),
+            LoadSettings,
+            "lookup_tokens",
         )
-        self.lookup_tokens.setSuffix(" tokens")
+        self.lookup_tokens.setSuffix(translate("SettingsDialog", " tokens"))
         self.prompt_lookup.toggled.connect(self.lookup_tokens.setEnabled)
-        form_row(form, "Lookup to&kens:", self.lookup_tokens)
+        form_row(form, translate("SettingsDialog", "Lookup to&kens:"), self.lookup_tokens)
 
         self.reopen_cache = int_spin(
-            "reopenCache", "Saved conversation state", AppSettings, "reopen_cache_mb"
+            "reopenCache",
+            translate("SettingsDialog", "Saved conversation state"),
+            AppSettings,
+            "reopen_cache_mb",
         )
-        self.reopen_cache.setSuffix(" MB")
+        self.reopen_cache.setSuffix(translate("SettingsDialog", " MB"))
         self.reopen_cache.setSingleStep(256)
-        self.reopen_cache.setSpecialValueText("Off")
-        form_row(form, "Reopen &cache:", self.reopen_cache)
+        self.reopen_cache.setSpecialValueText(translate("SettingsDialog", "Off"))
+        form_row(form, translate("SettingsDialog", "Reopen &cache:"), self.reopen_cache)
 
-        note = QLabel("Changes apply when a model is next loaded; the reopen cache at once.")
+        note = QLabel(
+            translate(
+                "SettingsDialog",
+                "Changes apply when a model is next loaded; the reopen cache at once.",
+            )
+        )
         note.setObjectName("modelNote")
         note.setWordWrap(True)
         form.addRow(note)
@@ -201,38 +237,53 @@ class SettingsDialog(QDialog):
         form = QFormLayout(page)
 
         gen = GenerationSettings  # ranges come from its fields; constructing it on OK checks
-        self.temperature = float_spin("temperature", "Temperature", gen, "temperature")
-        form_row(form, "T&emperature:", self.temperature)
-        self.top_p = float_spin("topP", "Top p", gen, "top_p")
-        form_row(form, "Top &p:", self.top_p)
-        self.top_k = int_spin("topK", "Top k", gen, "top_k")
-        self.top_k.setSpecialValueText("Off")
-        form_row(form, "Top &k:", self.top_k)
-        self.min_p = float_spin("minP", "Min p", gen, "min_p")
-        form_row(form, "M&in p:", self.min_p)
-        self.repeat_penalty = float_spin("repeatPenalty", "Repeat penalty", gen, "repeat_penalty")
-        form_row(form, "Repeat pe&nalty:", self.repeat_penalty)
-        self.max_tokens = int_spin("maxTokens", "Maximum tokens per reply", gen, "max_tokens")
-        form_row(form, "Max &tokens:", self.max_tokens)
+        self.temperature = float_spin(
+            "temperature", translate("SettingsDialog", "Temperature"), gen, "temperature"
+        )
+        form_row(form, translate("SettingsDialog", "T&emperature:"), self.temperature)
+        self.top_p = float_spin("topP", translate("SettingsDialog", "Top p"), gen, "top_p")
+        form_row(form, translate("SettingsDialog", "Top &p:"), self.top_p)
+        self.top_k = int_spin("topK", translate("SettingsDialog", "Top k"), gen, "top_k")
+        self.top_k.setSpecialValueText(translate("SettingsDialog", "Off"))
+        form_row(form, translate("SettingsDialog", "Top &k:"), self.top_k)
+        self.min_p = float_spin("minP", translate("SettingsDialog", "Min p"), gen, "min_p")
+        form_row(form, translate("SettingsDialog", "M&in p:"), self.min_p)
+        self.repeat_penalty = float_spin(
+            "repeatPenalty", translate("SettingsDialog", "Repeat penalty"), gen, "repeat_penalty"
+        )
+        form_row(form, translate("SettingsDialog", "Repeat pe&nalty:"), self.repeat_penalty)
+        self.max_tokens = int_spin(
+            "maxTokens", translate("SettingsDialog", "Maximum tokens per reply"), gen, "max_tokens"
+        )
+        form_row(form, translate("SettingsDialog", "Max &tokens:"), self.max_tokens)
         # Seeds go up to 2**32 - 1, past what a QSpinBox holds: this one is a QDoubleSpinBox.
-        self.seed = float_spin("seed", "Seed", gen, "seed")
-        self.seed.setSpecialValueText("Random")
-        form_row(form, "&Seed:", self.seed)
-        self.stop = text_box("stopStrings", "Stop strings", "One stop string per line")
-        self.stop.setToolTip(setting_field(gen, "stop").tooltip + " One per line.")
+        self.seed = float_spin("seed", translate("SettingsDialog", "Seed"), gen, "seed")
+        self.seed.setSpecialValueText(translate("SettingsDialog", "Random"))
+        form_row(form, translate("SettingsDialog", "&Seed:"), self.seed)
+        self.stop = text_box(
+            "stopStrings",
+            translate("SettingsDialog", "Stop strings"),
+            translate("SettingsDialog", "One stop string per line"),
+        )
+        self.stop.setToolTip(
+            setting_field(gen, "stop").tooltip + translate("SettingsDialog", " One per line.")
+        )
         self.stop.setFixedHeight(self.stop.fontMetrics().lineSpacing() * 4 + 12)
-        form_row(form, "St&op strings:", self.stop)
+        form_row(form, translate("SettingsDialog", "St&op strings:"), self.stop)
         self.overflow = combo_box(
             "overflowPolicy",
-            "When the conversation is too long",
+            translate("SettingsDialog", "When the conversation is too long"),
             [
-                ("Drop the oldest turns", OverflowPolicy.DROP_OLDEST),
-                ("Refuse with a message", OverflowPolicy.REFUSE),
-                ("Summarise the older turns", OverflowPolicy.SUMMARISE),
+                (translate("SettingsDialog", "Drop the oldest turns"), OverflowPolicy.DROP_OLDEST),
+                (translate("SettingsDialog", "Refuse with a message"), OverflowPolicy.REFUSE),
+                (
+                    translate("SettingsDialog", "Summarise the older turns"),
+                    OverflowPolicy.SUMMARISE,
+                ),
             ],
         )
         self.overflow.setToolTip(setting_field(gen, "overflow").tooltip)
-        form_row(form, "&When too long:", self.overflow)
+        form_row(form, translate("SettingsDialog", "&When too long:"), self.overflow)
         return page
 
     def _build_chat_tab(self) -> QWidget:
@@ -240,23 +291,36 @@ class SettingsDialog(QDialog):
         page.setObjectName("chatTab")
         form = QFormLayout(page)
         self.system_prompt = text_box(
-            "systemPrompt", "Default system prompt", "For example: You are a helpful assistant."
+            "systemPrompt",
+            translate("SettingsDialog", "Default system prompt"),
+            translate("SettingsDialog", "For example: You are a helpful assistant."),
         )
         self.system_prompt.setToolTip(setting_field(AppSettings, "system_prompt").tooltip)
-        form_row(form, "Default &system prompt:", self.system_prompt)
+        form_row(form, translate("SettingsDialog", "Default &system prompt:"), self.system_prompt)
         self.chat_template = text_box(
-            "chatTemplate", "Chat template override", "Empty: use the model's own template"
+            "chatTemplate",
+            translate("SettingsDialog", "Chat template override"),
+            translate("SettingsDialog", "Empty: use the model's own template"),
         )
         self.chat_template.setToolTip(setting_field(AppSettings, "chat_template").tooltip)
-        form_row(form, "Chat &template override:", self.chat_template)
-        self.docs_k = int_spin("docsK", "Passages from documents", AppSettings, "docs_k")
-        self.docs_k.setSuffix(" passages")
-        form_row(form, "&Documents give:", self.docs_k)
-        self.docs_min_similarity = float_spin(
-            "docsMinSimilarity", "Least similarity of a passage", AppSettings, "docs_min_similarity"
+        form_row(form, translate("SettingsDialog", "Chat &template override:"), self.chat_template)
+        self.docs_k = int_spin(
+            "docsK", translate("SettingsDialog", "Passages from documents"), AppSettings, "docs_k"
         )
-        self.docs_min_similarity.setSpecialValueText("Off")
-        form_row(form, "Passages &at least as similar as:", self.docs_min_similarity)
+        self.docs_k.setSuffix(translate("SettingsDialog", " passages"))
+        form_row(form, translate("SettingsDialog", "&Documents give:"), self.docs_k)
+        self.docs_min_similarity = float_spin(
+            "docsMinSimilarity",
+            translate("SettingsDialog", "Least similarity of a passage"),
+            AppSettings,
+            "docs_min_similarity",
+        )
+        self.docs_min_similarity.setSpecialValueText(translate("SettingsDialog", "Off"))
+        form_row(
+            form,
+            translate("SettingsDialog", "Passages &at least as similar as:"),
+            self.docs_min_similarity,
+        )
         return page
 
     def _build_appearance_tab(self) -> QWidget:
@@ -265,19 +329,39 @@ class SettingsDialog(QDialog):
         form = QFormLayout(page)
         self.theme = combo_box(
             "theme",
-            "Theme",
+            translate("SettingsDialog", "Theme"),
             [
-                ("System", Theme.SYSTEM),
-                ("Light", Theme.LIGHT),
-                ("Dark", Theme.DARK),
-                (self.tr("High contrast"), Theme.HIGH_CONTRAST),
+                (translate("SettingsDialog", "System"), Theme.SYSTEM),
+                (translate("SettingsDialog", "Light"), Theme.LIGHT),
+                (translate("SettingsDialog", "Dark"), Theme.DARK),
+                (translate("SettingsDialog", "High contrast"), Theme.HIGH_CONTRAST),
             ],
         )
         self.theme.setToolTip(setting_field(AppSettings, "theme").tooltip)
-        form_row(form, "&Theme:", self.theme)
-        self.font_size = int_spin("fontSize", "Font size", AppSettings, "font_size")
-        self.font_size.setSuffix(" pt")
-        form_row(form, "&Font size:", self.font_size)
+        form_row(form, translate("SettingsDialog", "&Theme:"), self.theme)
+        # each language named in its own language: whoever cannot read the current one finds theirs
+        self.language = combo_box(
+            "language",
+            translate("SettingsDialog", "Language"),
+            [
+                (translate("SettingsDialog", "System default"), Language.SYSTEM),
+                *((name, language) for language, name in NATIVE_NAMES.items()),
+            ],
+        )
+        self.language.setToolTip(setting_field(AppSettings, "language").tooltip)
+        form_row(form, translate("SettingsDialog", "&Language:"), self.language)
+        self.language_note = QLabel(
+            translate("SettingsDialog", "The language changes when chatapp next starts."), page
+        )
+        self.language_note.setObjectName("languageNote")
+        self.language_note.setWordWrap(True)
+        self.language_note.setEnabled(False)  # the quiet colour
+        form.addRow(self.language_note)
+        self.font_size = int_spin(
+            "fontSize", translate("SettingsDialog", "Font size"), AppSettings, "font_size"
+        )
+        self.font_size.setSuffix(translate("SettingsDialog", " pt"))
+        form_row(form, translate("SettingsDialog", "&Font size:"), self.font_size)
         return page
 
     # -- values <-> widgets -----------------------------------------------------------------
@@ -319,6 +403,7 @@ class SettingsDialog(QDialog):
         self.system_prompt.setPlainText(settings.system_prompt)
         self.chat_template.setPlainText(settings.chat_template or "")
         self.theme.setCurrentIndex(self.theme.findData(settings.theme))
+        self.language.setCurrentIndex(self.language.findData(settings.language))
         self.font_size.setValue(settings.font_size)
 
     def _read(self) -> AppSettings:
@@ -356,6 +441,7 @@ class SettingsDialog(QDialog):
             system_prompt=self.system_prompt.toPlainText(),
             chat_template=template if template.strip() else None,
             theme=Theme(self.theme.currentData()),
+            language=Language(self.language.currentData()),
             font_size=self.font_size.value(),
             reopen_cache_mb=self.reopen_cache.value(),
             docs_k=self.docs_k.value(),

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from chatapp.core.config.settings import bounds, number_type
+from chatapp.ui.i18n import translate
 
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1  # what a QSpinBox (a C int) can hold
 
@@ -47,7 +48,9 @@ def setting_field(model: type[BaseModel], name: str) -> SettingField:
     if number_type(info) is float:
         decimals = max(2, -math.floor(math.log10(step)) if step < 1 else 0)
     lo, hi = bounds(model, name) if number_type(info) else (0, 0)
-    return SettingField(lo, hi, step, decimals, info.description or "")
+    # the description in the window's language (chatapp.ui.main.settings_text lists them)
+    tooltip = translate("Settings", info.description) if info.description else ""
+    return SettingField(lo, hi, step, decimals, tooltip)
 
 
 def spin_box(

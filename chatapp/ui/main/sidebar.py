@@ -6,7 +6,7 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QEvent, QLocale, QObject, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QDropEvent, QKeyEvent, QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,6 +32,7 @@ from chatapp.core.storage.store import (
     SearchHit,
     Store,
 )
+from chatapp.ui.i18n import translate
 from chatapp.ui.main.render import escape_plain, highlight_snippet
 from chatapp.ui.main.state import WindowState
 from chatapp.ui.main.widgets import announce, clip, named
@@ -49,21 +50,24 @@ def date_group(conv: Conversation, today: date) -> str:
     """The sidebar heading a conversation goes under, by its last activity in local time:
     Pinned, Today, Yesterday, Previous 7 days, Previous 30 days, then month and year."""
     if conv.pinned:
-        return "Pinned"
+        return translate("Sidebar", "Pinned")
     try:
         when = datetime.fromisoformat(conv.updated_at).astimezone().date()
     except ValueError:
-        return "Older"
+        return translate("Sidebar", "Older")
     days = (today - when).days
     if days <= 0:
-        return "Today"
+        return translate("Sidebar", "Today")
     if days == 1:
-        return "Yesterday"
+        return translate("Sidebar", "Yesterday")
     if days < 7:
-        return "Previous 7 days"
+        return translate("Sidebar", "Previous 7 days")
     if days < 30:
-        return "Previous 30 days"
-    return when.strftime("%B %Y")
+        return translate("Sidebar", "Previous 30 days")
+    # the month in the window's language ("December 2026", "2026年12月")
+    return QLocale().toString(
+        QDate(when.year, when.month, when.day), translate("Sidebar", "MMMM yyyy")
+    )
 
 
 class ConversationList(QListWidget):
@@ -123,10 +127,16 @@ class Sidebar(QWidget):
 
         lv = QVBoxLayout(self)
         lv.setContentsMargins(6, 6, 0, 6)
-        self.new_button = named(QPushButton("New chat", self), "newChat", "New chat")
+        self.new_button = named(
+            QPushButton(translate("Sidebar", "New chat"), self),
+            "newChat",
+            translate("Sidebar", "New chat"),
+        )
         self.new_button.clicked.connect(self.new_chat_requested.emit)
-        self.search_box = named(QLineEdit(self), "searchBox", "Search conversations")
-        self.search_box.setPlaceholderText("Search (Ctrl+F)")
+        self.search_box = named(
+            QLineEdit(self), "searchBox", translate("Sidebar", "Search conversations")
+        )
+        self.search_box.setPlaceholderText(translate("Sidebar", "Search (Ctrl+F)"))
         self.search_box.setClearButtonEnabled(True)
         for clear in self.search_box.findChildren(QToolButton):  # Qt's own ✕ in the box
             clear.setAccessibleName(self.tr("Clear the search"))
@@ -134,7 +144,9 @@ class Sidebar(QWidget):
         self.search_box.installEventFilter(self)  # Esc clears it, Down goes to the results
         self.folders: list[Folder] = []
         self.folded: set[str] = set()  # folders shown closed
-        self.conv_list = named(ConversationList(self), "conversationList", "Conversations")
+        self.conv_list = named(
+            ConversationList(self), "conversationList", translate("Sidebar", "Conversations")
+        )
         self.conv_list.dropped.connect(self._dropped)
         self.conv_list.itemClicked.connect(self._item_clicked)
         self.conv_list.setTextElideMode(Qt.TextElideMode.ElideRight)
@@ -144,7 +156,9 @@ class Sidebar(QWidget):
         self.conv_list.itemChanged.connect(self._item_renamed)
         self.conv_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.conv_list.customContextMenuRequested.connect(self._conversation_menu)
-        self.results = named(QListWidget(self), "searchResults", "Messages found")
+        self.results = named(
+            QListWidget(self), "searchResults", translate("Sidebar", "Messages found")
+        )
         self.results.itemActivated.connect(self._open_result)
         self.results.itemClicked.connect(self._open_result)
         self.results.hide()
@@ -162,10 +176,14 @@ class Sidebar(QWidget):
         self.undo_bar = QWidget(self)
         undo_row = QHBoxLayout(self.undo_bar)
         undo_row.setContentsMargins(0, 0, 0, 0)
-        self.undo_label = named(QLabel(self.undo_bar), "undoLabel", "Deleted")
+        self.undo_label = named(QLabel(self.undo_bar), "undoLabel", translate("Sidebar", "Deleted"))
         self.undo_label.setWordWrap(True)
         self.undo_label.setMinimumWidth(1)
-        self.undo_button = named(QPushButton("Undo", self.undo_bar), "undoDelete", "Undo delete")
+        self.undo_button = named(
+            QPushButton(translate("Sidebar", "Undo"), self.undo_bar),
+            "undoDelete",
+            translate("Sidebar", "Undo delete"),
+        )
         self.undo_button.clicked.connect(self.undo_delete)
         undo_row.addWidget(self.undo_label, 1)
         undo_row.addWidget(self.undo_button)
@@ -235,7 +253,7 @@ class Sidebar(QWidget):
         self.listed.emit()
 
     def _add_conversation(self, conv: Conversation, depth: int, select: str | None) -> None:
-        title = (PIN if conv.pinned else "") + (conv.title or "New chat")
+        title = (PIN if conv.pinned else "") + (conv.title or translate("Sidebar", "New chat"))
         item = QListWidgetItem(INDENT * depth + title)
         item.setData(ROLE_ID, conv.id)
         item.setToolTip(conv.title)
@@ -257,7 +275,11 @@ class Sidebar(QWidget):
             folded = folder.id in self.folded
             row = QListWidgetItem(f"{INDENT * depth}{'▸' if folded else '▾'} {folder.name}")
             row.setData(ROLE_FOLDER, folder.id)
-            row.setToolTip(f"Folder {folder.name}: click to fold or unfold; drop chats on it")
+            row.setToolTip(
+                translate(
+                    "Sidebar", "Folder {name}: click to fold or unfold; drop chats on it"
+                ).format(name=folder.name)
+            )
             row.setFlags(
                 Qt.ItemFlag.ItemIsEnabled
                 | Qt.ItemFlag.ItemIsDropEnabled
@@ -289,7 +311,11 @@ class Sidebar(QWidget):
 
     def new_folder(self, parent_id: str | None = None, name: str | None = None) -> None:
         if name is None:
-            name, ok = QInputDialog.getText(self, "New folder", "Name of the folder:")
+            name, ok = QInputDialog.getText(
+                self,
+                translate("Sidebar", "New folder"),
+                translate("Sidebar", "Name of the folder:"),
+            )
             if not ok:
                 return
         if not name.strip():
@@ -300,7 +326,12 @@ class Sidebar(QWidget):
         folder = next((f for f in self.folders if f.id == folder_id), None)
         if folder is None:
             return
-        name, ok = QInputDialog.getText(self, "Rename folder", "Name:", text=folder.name)
+        name, ok = QInputDialog.getText(
+            self,
+            translate("Sidebar", "Rename folder"),
+            translate("Sidebar", "Name:"),
+            text=folder.name,
+        )
         if ok and name.strip():
             self.db.call(lambda s: s.rename_folder(folder_id, name), lambda _r: self.refresh())
 
@@ -323,7 +354,9 @@ class Sidebar(QWidget):
 
         def moved(problem: str | None) -> None:
             if problem:
-                self.error.emit(f"The folder was not moved: {problem}.")
+                self.error.emit(
+                    translate("Sidebar", "The folder was not moved: {error}.").format(error=problem)
+                )
             self.refresh()
 
         self.db.call(move, moved)
@@ -401,15 +434,20 @@ class Sidebar(QWidget):
             return
         stream = self.state.stream
         if stream is not None and stream.conversation_id == conv.id:
-            self.error.emit("This conversation is still receiving a reply: stop it first.")
+            self.error.emit(
+                translate("Sidebar", "This conversation is still receiving a reply: stop it first.")
+            )
             return
         if self.state.is_current(conv.id):
             self.new_chat_requested.emit()
-        self._doomed[conv.id] = conv.title or "New chat"
+        self._doomed[conv.id] = conv.title or translate("Sidebar", "New chat")
+        count = len(self._doomed)
         self.undo_label.setText(
-            f"Deleted “{clip(conv.title or 'New chat', 40)}”"
+            translate("Sidebar", "Deleted “{title}”").format(
+                title=clip(conv.title or translate("Sidebar", "New chat"), 40)
+            )
             if len(self._doomed) == 1
-            else f"Deleted {len(self._doomed)} conversations"
+            else translate("Sidebar", "Deleted %n conversation(s)", None, count)
         )
         self.undo_bar.show()
         self._delete_timer.start()  # each delete gives the bar its full time again
@@ -454,27 +492,39 @@ class Sidebar(QWidget):
         folder_id = item.data(ROLE_FOLDER) if item is not None else None
         if folder_id is not None:
             fid = str(folder_id)
-            menu.addAction("New subfolder…", lambda: self.new_folder(fid))
-            menu.addAction("Rename folder…", lambda: self.rename_folder(fid))
-            menu.addAction("Export folder…", lambda: self.export_folder_requested.emit(fid))
-            menu.addAction("Delete folder (its chats stay)", lambda: self.delete_folder(fid))
+            menu.addAction(translate("Sidebar", "New subfolder…"), lambda: self.new_folder(fid))
+            menu.addAction(translate("Sidebar", "Rename folder…"), lambda: self.rename_folder(fid))
+            menu.addAction(
+                translate("Sidebar", "Export folder…"),
+                lambda: self.export_folder_requested.emit(fid),
+            )
+            menu.addAction(
+                translate("Sidebar", "Delete folder (its chats stay)"),
+                lambda: self.delete_folder(fid),
+            )
             menu.exec(self.conv_list.mapToGlobal(pos))
             return
         conv = self.state.conversation(item.data(ROLE_ID)) if item is not None else None
         if conv is None:
-            menu.addAction("New folder…", lambda: self.new_folder(None))
+            menu.addAction(translate("Sidebar", "New folder…"), lambda: self.new_folder(None))
             menu.exec(self.conv_list.mapToGlobal(pos))
             return
         assert item is not None
-        menu.addAction("Rename", lambda: self.conv_list.editItem(item))
-        menu.addAction("Unpin" if conv.pinned else "Pin", lambda: self.toggle_pin(conv.id))
-        menu.addAction("Duplicate", lambda: self.duplicate(conv.id))
-        move = menu.addMenu("Move to folder")
-        move.addAction("No folder (top level)", lambda: self.move_to_folder([conv.id], None))
+        menu.addAction(translate("Sidebar", "Rename"), lambda: self.conv_list.editItem(item))
+        menu.addAction(
+            translate("Sidebar", "Unpin") if conv.pinned else translate("Sidebar", "Pin"),
+            lambda: self.toggle_pin(conv.id),
+        )
+        menu.addAction(translate("Sidebar", "Duplicate"), lambda: self.duplicate(conv.id))
+        move = menu.addMenu(translate("Sidebar", "Move to folder"))
+        move.addAction(
+            translate("Sidebar", "No folder (top level)"),
+            lambda: self.move_to_folder([conv.id], None),
+        )
         for f in self.folders:
             move.addAction(f.name, partial(self.move_to_folder, [conv.id], f.id))
-        move.addAction("New folder…", lambda: self.new_folder(None))
-        menu.addAction("Delete", lambda: self.delete_current(conv.id))
+        move.addAction(translate("Sidebar", "New folder…"), lambda: self.new_folder(None))
+        menu.addAction(translate("Sidebar", "Delete"), lambda: self.delete_current(conv.id))
         menu.exec(self.conv_list.mapToGlobal(pos))
 
     # -- search ---------------------------------------------------------------------------------
@@ -537,8 +587,9 @@ class Sidebar(QWidget):
         for hit in hits:
             item = QListWidgetItem()
             item.setData(ROLE_ID, (hit.conversation_id, hit.message_id))
+            title = hit.conversation_title or translate("Sidebar", "New chat")
             label = QLabel(
-                f"<b>{escape_plain(hit.conversation_title or 'New chat')}</b><br>"
+                f"<b>{escape_plain(title)}</b><br>"
                 + highlight_snippet(hit.snippet, HIGHLIGHT_START, HIGHLIGHT_END)
             )
             label.setWordWrap(True)
@@ -559,7 +610,7 @@ class Sidebar(QWidget):
         self.results.setVisible(True)
         self._fit_results()
         if not hits:
-            item = QListWidgetItem("No messages match.")
+            item = QListWidgetItem(translate("Sidebar", "No messages match."))
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.results.addItem(item)
         # said once the results are in, not while typing (they come SEARCH_DELAY_MS after)

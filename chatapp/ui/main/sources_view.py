@@ -15,6 +15,24 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from chatapp.core.docs.sources import Source, Sources
+from chatapp.ui.i18n import translate
+
+
+def summary(sources: Sources) -> str:
+    """One line for the reply's footer: which mode, how many, from where (``Sources.summary``,
+    in the window's language)."""
+    if sources.mode == "document" and sources.items:
+        name = sources.items[0].label.split("] ", 1)[-1]
+        return translate("Sources", "whole document: {name}").format(name=name)
+    collections = sorted({s.collection for s in sources.items if s.collection})
+    count = len(sources.items)
+    passages = translate("Sources", "%n passage(s)", None, count)
+    if not collections:
+        return passages
+    return translate("Sources", "{passages} from {collections}").format(
+        passages=passages, collections=", ".join(collections)
+    )
+
 
 EXCERPT_CHARS = 240
 MARK_MS = 2500
@@ -43,9 +61,13 @@ class SourcesView(QFrame):
         self.toggle.setAutoRaise(True)
         self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toggle.setArrowType(Qt.ArrowType.DownArrow)
-        self.toggle.setText(f"Sources · {sources.summary}")
-        self.toggle.setAccessibleName("Sources of this reply")
-        self.toggle.setAccessibleDescription("Shows or hides what the reply was given")
+        self.toggle.setText(
+            translate("Sources", "Sources · {summary}").format(summary=summary(sources))
+        )
+        self.toggle.setAccessibleName(translate("Sources", "Sources of this reply"))
+        self.toggle.setAccessibleDescription(
+            translate("Sources", "Shows or hides what the reply was given")
+        )
         self.toggle.toggled.connect(self._set_open)
         layout.addWidget(self.toggle)
         self.note: QLabel | None = None
@@ -68,7 +90,7 @@ class SourcesView(QFrame):
                 | Qt.TextInteractionFlag.TextSelectableByMouse
             )
             row.setOpenExternalLinks(False)
-            row.setAccessibleName(f"Source {src.label}")
+            row.setAccessibleName(translate("Sources", "Source {label}").format(label=src.label))
             row.setAccessibleDescription(src.text[:EXCERPT_CHARS])
             row.setToolTip(f"<qt>{_plain(src.path)}<br><br>{_plain(src.text[:2000])}</qt>")
             row.linkActivated.connect(lambda _href, s=src: self.open_requested.emit(s.path, s.page))

@@ -14,7 +14,9 @@ from PySide6.QtWidgets import QLabel, QMenu, QProgressBar, QStatusBar, QToolButt
 from chatapp.core.chat.service import effective
 from chatapp.core.config.settings import OverflowPolicy
 from chatapp.core.inference.backend import TokenCount
+from chatapp.core.inference.engine import LoadedModel
 from chatapp.core.models.modelinfo import ModelInfo
+from chatapp.ui.i18n import format_number, translate
 from chatapp.ui.main.servers import Listing, RemoteModel, ServerModels
 from chatapp.ui.main.state import WindowState
 from chatapp.ui.main.widgets import named
@@ -43,7 +45,7 @@ class ModelStatusBar(QObject):
         self.state = state
         self.known = known
         self.model_button = ElidingToolButton(bar)
-        named(self.model_button, "modelButton", "Model")
+        named(self.model_button, "modelButton", translate("StatusBar", "Model"))
         self.model_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.model_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.model_menu = QMenu(self.model_button)
@@ -52,18 +54,24 @@ class ModelStatusBar(QObject):
         self.servers: Listing | None = None
         self.asking_servers = False
         self.model_button.setMenu(self.model_menu)
-        self.backend_label = named(QLabel(bar), "backendLabel", "Backend")
-        self.context_meter = named(QProgressBar(bar), "contextMeter", "Context used")
+        self.backend_label = named(QLabel(bar), "backendLabel", translate("StatusBar", "Backend"))
+        self.context_meter = named(
+            QProgressBar(bar), "contextMeter", translate("StatusBar", "Context used")
+        )
         self.context_meter.setMaximumWidth(220)
-        self.context_meter.setFormat("context %v / %m")
+        self.context_meter.setFormat(translate("StatusBar", "context %v / %m"))
         self.context_meter.setRange(0, 1)
         self.context_meter.setValue(0)
-        self.load_bar = named(QProgressBar(bar), "loadProgress", "Loading progress")
+        self.load_bar = named(
+            QProgressBar(bar), "loadProgress", translate("StatusBar", "Loading progress")
+        )
         self.load_bar.setRange(0, 100)
         self.load_bar.setMaximumWidth(160)
         self.load_bar.hide()
-        self.cancel_load_button = named(QToolButton(bar), "cancelLoad", "Cancel loading")
-        self.cancel_load_button.setText("Cancel")
+        self.cancel_load_button = named(
+            QToolButton(bar), "cancelLoad", translate("StatusBar", "Cancel loading")
+        )
+        self.cancel_load_button.setText(translate("StatusBar", "Cancel"))
         self.cancel_load_button.clicked.connect(self.cancel_load_requested.emit)
         self.cancel_load_button.hide()
         bar.addWidget(self.model_button)
@@ -89,25 +97,35 @@ class ModelStatusBar(QObject):
             self.cancel_load_button.setVisible(loading is not None)
         remote = self.state.remote
         if loading:
-            self.model_button.setText(f"Loading {Path(loading).name}…")
+            self.model_button.setText(
+                translate("StatusBar", "Loading {name}…").format(name=Path(loading).name)
+            )
         elif remote is not None:
             self.model_button.setText(f"{remote.label} ▾".replace("&", "&&"))
         elif model is not None:
             i = model.info
             self.model_button.setText(f"{i.name} · {i.parameters_label} · {i.quantization} ▾")
         else:
-            self.model_button.setText("No model — choose… ▾")
+            self.model_button.setText(translate("StatusBar", "No model — choose… ▾"))
         if remote is not None:
             self.backend_label.setText(remote.server.base_url)
-            self.backend_label.setToolTip(f"{remote.model} on the server {remote.server.name}")
+            self.backend_label.setToolTip(
+                translate("StatusBar", "{model} on the server {server}").format(
+                    model=remote.model, server=remote.server.name
+                )
+            )
         elif model is not None:
             where = (
-                f"{model.backend} · {model.layers_offloaded}/{model.info.n_layer} layers on GPU"
+                translate("StatusBar", "{backend} · {done}/{total} layers on GPU").format(
+                    backend=model.backend,
+                    done=model.layers_offloaded,
+                    total=model.info.n_layer,
+                )
                 if model.layers_offloaded
-                else "CPU"
+                else translate("StatusBar", "CPU")
             )
             self.backend_label.setText(where)
-            self.backend_label.setToolTip(model.describe())
+            self.backend_label.setToolTip(describe_model(model))
         else:
             self.backend_label.setText("")
 
@@ -133,14 +151,20 @@ class ModelStatusBar(QObject):
         """Past ``FILLING`` of the context, the meter says so, and the window is told once a
         conversation (what happens next depends on its "when the context is full" setting)."""
         full = n_ctx > 0 and used >= FILLING * n_ctx
-        self.context_meter.setFormat("context %v / %m" + (" · nearly full" if full else ""))
+        self.context_meter.setFormat(
+            translate("StatusBar", "context %v / %m · nearly full")
+            if full
+            else translate("StatusBar", "context %v / %m")
+        )
         # never narrower than its text (at a large font the model's name gives way instead)
         metrics = self.context_meter.fontMetrics()
         self.context_meter.setMinimumWidth(
             metrics.horizontalAdvance(self.context_meter.text()) + 16
         )
         self.context_meter.setToolTip(
-            "The conversation nearly fills the model's context" if full else "Context used"
+            translate("StatusBar", "The conversation nearly fills the model's context")
+            if full
+            else translate("StatusBar", "Context used")
         )
         conv = self.state.current
         if not full or conv is None or conv.id in self._warned:
@@ -148,24 +172,30 @@ class ModelStatusBar(QObject):
         self._warned.add(conv.id)
         policy = effective(self.state.settings.generation, conv).overflow
         if policy == OverflowPolicy.REFUSE:
-            then = (
+            then = translate(
+                "StatusBar",
                 "the next reply is refused until you start a new chat or load the model with a "
-                "larger context"
+                "larger context",
             )
         elif policy == OverflowPolicy.SUMMARISE:
-            then = (
+            then = translate(
+                "StatusBar",
                 "the model will summarise the older turns and read the summary in their place "
-                "(shown above the reply)"
+                "(shown above the reply)",
             )
         else:
-            then = (
+            then = translate(
+                "StatusBar",
                 "the oldest turns will be left out of what the model reads (the reply says how "
-                "many)"
+                "many)",
             )
         self.context_filling.emit(
-            f"This conversation uses {100 * used // n_ctx}% of the model's context: soon {then}. "
-            "Change it in the conversation's settings (Ctrl+Shift+S), or load the model with a "
-            "larger context."
+            translate(
+                "StatusBar",
+                "This conversation uses {percent}% of the model's context: soon {then}. "
+                "Change it in the conversation's settings (Ctrl+Shift+S), or load the model with "
+                "a larger context.",
+            ).format(percent=100 * used // n_ctx, then=then)
         )
 
     def show_token_count(self, _message_id: str, count: TokenCount) -> None:
@@ -195,7 +225,7 @@ class ModelStatusBar(QObject):
             action.setToolTip(path)
         if recent:
             menu.addSeparator()
-        menu.addAction("Open a GGUF model file…", self.open_requested.emit)
+        menu.addAction(translate("StatusBar", "Open a GGUF model file…"), self.open_requested.emit)
 
     # -- the servers' models --------------------------------------------------------------------
 
@@ -217,23 +247,31 @@ class ModelStatusBar(QObject):
         if listing is None:
             if self.asking_servers:
                 menu.addSeparator()
-                menu.addAction("Asking the servers for their models…").setEnabled(False)
+                menu.addAction(
+                    translate("StatusBar", "Asking the servers for their models…")
+                ).setEnabled(False)
             return
         if listing.problem is not None:
             menu.addSeparator()
-            menu.addAction(f"Servers: {listing.problem}").setEnabled(False)
+            menu.addAction(
+                translate("StatusBar", "Servers: {problem}").format(problem=listing.problem)
+            ).setEnabled(False)
         for answer in listing.servers:
             self._add_server(menu, answer)
 
     def _add_server(self, menu: QMenu, answer: ServerModels) -> None:
         server = answer.server
-        menu.addSection(f"On {server.name}".replace("&", "&&"))
+        menu.addSection(
+            translate("StatusBar", "On {server}").format(server=server.name).replace("&", "&&")
+        )
         if answer.blocked:
-            line = f"{server.name}: offline mode is on (the server is not marked local)"
+            line = translate(
+                "StatusBar", "{server}: offline mode is on (the server is not marked local)"
+            ).format(server=server.name)
         elif answer.error is not None:
             line = f"{server.name}: {answer.error}"
         elif not answer.models:
-            line = f"{server.name} has no models"
+            line = translate("StatusBar", "{server} has no models").format(server=server.name)
         else:
             current = self.state.remote
             for model in answer.models:
@@ -241,7 +279,11 @@ class ModelStatusBar(QObject):
                 action = menu.addAction(
                     choice.label.replace("&", "&&"), partial(self.remote_requested.emit, choice)
                 )
-                action.setToolTip(f"{model} on {server.base_url}")
+                action.setToolTip(
+                    translate("StatusBar", "{model} on {url}").format(
+                        model=model, url=server.base_url
+                    )
+                )
                 if current is not None and (current.server.name, current.model) == (
                     server.name,
                     model,
@@ -307,3 +349,50 @@ class ElidingToolButton(QToolButton):
             text = f"{body} ▾"
         if super().text() != text:
             super().setText(text)
+
+
+def describe_model(model: LoadedModel) -> str:
+    """``LoadedModel.describe`` in the window's language: what was loaded and how (the backend
+    label's tooltip). Where the chat template came from stays as core words it."""
+    i = model.info
+    if model.layers_offloaded:
+        where = translate("StatusBar", "{backend}, {done}/{total} layers offloaded").format(
+            backend=model.backend, done=model.layers_offloaded, total=i.n_layer
+        )
+    elif model.gpu_offload_supported:
+        where = translate("StatusBar", "CPU only")
+    else:
+        where = translate("StatusBar", "CPU only (no GPU support in build)")
+    extras = ""
+    if model.lora is not None:
+        extras += translate("StatusBar", ", LoRA adapter {name} at scale {scale}").format(
+            name=model.lora.path.name, scale=f"{model.lora.scale:g}"
+        )
+    lookup = model.lookup_tokens
+    if lookup:
+        extras += translate("StatusBar", ", prompt lookup (%n token(s) ahead)", None, lookup)
+    folded = ""
+    if model.system_folded:
+        folded += translate("StatusBar", "; system prompt sent in the first user turn")
+    if model.reasoning:
+        folded += translate("StatusBar", "; reasoning model ({format} format)").format(
+            format=model.reasoning
+        )
+    n_ctx = model.n_ctx
+    return translate(
+        "StatusBar",
+        "{name} ({architecture}, {parameters} params, {quantization}), context %Ln, "
+        "{where}{extras}, loaded in {seconds} s; chat template {source}{folded}",
+        None,
+        n_ctx,
+    ).format(
+        name=i.name,
+        architecture=i.architecture,
+        parameters=i.parameters_label,
+        quantization=i.quantization,
+        where=where,
+        extras=extras,
+        seconds=format_number(model.load_seconds, 2),
+        source=model.template_source,
+        folded=folded,
+    )

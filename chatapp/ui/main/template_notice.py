@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 from chatapp.core.inference.chat_template import NO_TEMPLATE, PLAIN, TURN_FORMATS
 from chatapp.core.inference.engine import LoadedModel
 from chatapp.core.storage.store import Store
+from chatapp.ui.i18n import translate
 from chatapp.ui.main.widgets import ErrorBanner
 
 # the longest Jinja file read for a chat template (real ones are a few kB)
@@ -45,20 +46,31 @@ def notices(model: LoadedModel) -> list[str]:
     source, name = model.template_source, format_in_use(model)
     if NO_TEMPLATE in source and name == PLAIN.name:
         said.append(
-            "This file has no chat template; using a plain transcript (“User: … / Assistant:”), "
-            "as its vocabulary has no known turn markers."
+            translate(
+                "TemplateNotice",
+                "This file has no chat template; using a plain transcript "
+                "(“User: … / Assistant:”), as its vocabulary has no known turn markers.",
+            )
         )
     elif NO_TEMPLATE in source and name:
         said.append(
-            f"This file has no chat template; using {name} (its vocabulary has {name}'s "
-            "turn markers)."
+            translate(
+                "TemplateNotice",
+                "This file has no chat template; using {name} (its vocabulary has {name}'s "
+                "turn markers).",
+            ).format(name=name)
         )
     if model.system_folded:
-        said.append(
-            f"{model.info.name}'s template has no system role: your system prompt is sent at "
-            "the start of your first message."
-        )
+        said.append(_folded(model))
     return said
+
+
+def _folded(model: LoadedModel) -> str:
+    return translate(
+        "TemplateNotice",
+        "{model}'s template has no system role: your system prompt is sent at "
+        "the start of your first message.",
+    ).format(model=model.info.name)
 
 
 class TemplateNotice(QObject):
@@ -80,20 +92,26 @@ class TemplateNotice(QObject):
         self.model: LoadedModel | None = None
         self.menu = QMenu(parent)
         self.menu.setObjectName("templateMenu")
-        self.menu.setAccessibleName("Chat template for this model")
+        self.menu.setAccessibleName(translate("TemplateNotice", "Chat template for this model"))
         self._group = QActionGroup(self.menu)
         self.actions: dict[str, QAction] = {}
         for fmt in (*TURN_FORMATS, PLAIN):
-            label = "Plain transcript (User: / Assistant:)" if fmt is PLAIN else fmt.name
+            label = (
+                translate("TemplateNotice", "Plain transcript (User: / Assistant:)")
+                if fmt is PLAIN
+                else fmt.name
+            )
             act = self.menu.addAction(label)
             act.setCheckable(True)
             self._group.addAction(act)
             act.triggered.connect(partial(self.template_chosen.emit, fmt.template))
             self.actions[fmt.name] = act
         self.menu.addSeparator()
-        self.jinja_action = self.menu.addAction("Choose a Jinja file…")
+        self.jinja_action = self.menu.addAction(translate("TemplateNotice", "Choose a Jinja file…"))
         self.jinja_action.triggered.connect(self.choose_file)
-        self.own_action = self.menu.addAction("Back to the automatic choice")
+        self.own_action = self.menu.addAction(
+            translate("TemplateNotice", "Back to the automatic choice")
+        )
         self.own_action.triggered.connect(lambda: self.template_chosen.emit(None))
 
     def loaded(self, model: LoadedModel) -> None:
@@ -108,26 +126,48 @@ class TemplateNotice(QObject):
     def changed(self, model: LoadedModel) -> None:
         """The user chose another template for the loaded model."""
         self.model = model
-        folded = [n for n in notices(model) if "no system role" in n]
+        folded = [_folded(model)] if model.system_folded else []
+        name = model.info.name
         if model.template_source.startswith("invalid: "):
-            text = f"{model.info.name}'s chat template is invalid: {model.template_source[9:]}"
+            text = translate(
+                "TemplateNotice", "{model}'s chat template is invalid: {error}"
+            ).format(model=name, error=model.template_source[9:])
         elif model.template_source.startswith("set by the user"):
             chosen = format_in_use(model)
-            what = "a plain transcript" if chosen == PLAIN.name else chosen or "your chat template"
-            text = f"{model.info.name} now uses {what}, until the model is loaded again."
+            what = (
+                translate("TemplateNotice", "a plain transcript")
+                if chosen == PLAIN.name
+                else chosen or translate("TemplateNotice", "your chat template")
+            )
+            text = translate(
+                "TemplateNotice", "{model} now uses {what}, until the model is loaded again."
+            ).format(model=name, what=what)
         else:
-            text = f"{model.info.name} now uses the chat template {model.template_source}."
+            text = translate(
+                "TemplateNotice", "{model} now uses the chat template {source}."
+            ).format(model=name, source=model.template_source)
         self._show("\n".join([text, *folded]), True)
 
     def _show(self, text: str, changeable: bool) -> None:
-        self.banner.show_error(text, ("Change template…", self.open_menu) if changeable else None)
+        self.banner.show_error(
+            text,
+            (translate("TemplateNotice", "Change template…"), self.open_menu)
+            if changeable
+            else None,
+        )
 
     def open_menu(self) -> None:
         name = format_in_use(self.model) if self.model else None
         have = self.model.info.marker_tokens if self.model else frozenset()
         for fmt in TURN_FORMATS:  # one whose markers the file lacks would read them as text
             missing = not all(m in have for m in fmt.markers)
-            self.actions[fmt.name].setText(fmt.name + (" (markers not in this file)" * missing))
+            self.actions[fmt.name].setText(
+                translate("TemplateNotice", "{name} (markers not in this file)").format(
+                    name=fmt.name
+                )
+                if missing
+                else fmt.name
+            )
         for fmt_name, act in self.actions.items():
             act.setChecked(fmt_name == name)
         button = self.banner.action
@@ -136,16 +176,20 @@ class TemplateNotice(QObject):
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self.parent_widget,
-            "Choose a chat template",
+            translate("TemplateNotice", "Choose a chat template"),
             "",
-            "Jinja templates (*.jinja *.j2 *.txt);;All files (*)",
+            translate("TemplateNotice", "Jinja templates (*.jinja *.j2 *.txt);;All files (*)"),
         )
         if path:
             self.on_disk(lambda _store: _read_template(Path(path)), self._file_read)
 
     def _file_read(self, result: object) -> None:
         if isinstance(result, tuple):  # (file name, why it could not be read)
-            self.on_error(f"Could not read {result[0]}: {result[1]}.")
+            self.on_error(
+                translate("TemplateNotice", "Could not read {name}: {error}.").format(
+                    name=result[0], error=result[1]
+                )
+            )
         elif isinstance(result, str):
             self.template_chosen.emit(result)
 
@@ -158,9 +202,11 @@ def _read_template(path: Path) -> str | tuple[str, str]:
     except OSError as exc:
         return path.name, exc.strerror or str(exc)
     if len(data) > _MAX_TEMPLATE_BYTES:
-        return path.name, "it is larger than 1 MB, too large for a chat template"
+        return path.name, translate(
+            "TemplateNotice", "it is larger than 1 MB, too large for a chat template"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return path.name, "it is not UTF-8 text"
-    return (path.name, "it is empty") if not text.strip() else text
+        return path.name, translate("TemplateNotice", "it is not UTF-8 text")
+    return (path.name, translate("TemplateNotice", "it is empty")) if not text.strip() else text

@@ -14,7 +14,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QTextCursor
 from PySide6.QtWidgets import QDialog, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
-from chatapp.core.models.modelinfo import file_size_label
+from chatapp.ui.i18n import file_size_label, translate
 from chatapp.ui.main.widgets import named
 
 #: The longest text (bytes of UTF-8) Show all opens; a longer one can only be saved.
@@ -34,8 +34,16 @@ class TextViewer(QDialog):
         self.setWindowTitle(f"{title} — {file_size_label(size)}")
         self.resize(900, 640)
         layout = QVBoxLayout(self)
-        self.status = named(QLabel(self), "viewerStatus", "Loading the text")
-        self.view = named(QPlainTextEdit(self), "viewerText", "The whole message")
+        self.status = named(
+            QLabel(self),
+            "viewerStatus",
+            translate("TextViewer", "Loading the text"),
+        )
+        self.view = named(
+            QPlainTextEdit(self),
+            "viewerText",
+            translate("TextViewer", "The whole message"),
+        )
         self.view.setReadOnly(True)
         self.view.setUndoRedoEnabled(False)
         self.view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
@@ -63,13 +71,21 @@ class TextViewer(QDialog):
         self._done += len(piece)
         if self.complete:
             self._timer.stop()
-            self.status.setText(f"The whole message: {file_size_label(self._size)}.")
+            self.status.setText(
+                translate("TextViewer", "The whole message: {size}.").format(
+                    size=file_size_label(self._size)
+                )
+            )
             self.view.moveCursor(QTextCursor.MoveOperation.Start)
             self._text = ""  # the document holds it now
             self._done = 0
             self.loaded.emit()
         else:
-            self.status.setText(f"Loading… {self._done * 100 // len(self._text)} %")
+            self.status.setText(
+                translate("TextViewer", "Loading… {percent} %").format(
+                    percent=self._done * 100 // len(self._text)
+                )
+            )
 
     def text(self) -> str:
         return self.view.toPlainText()

@@ -10,6 +10,17 @@ from PySide6.QtWidgets import QApplication, QWidget
 from chatapp.core.config.appsettings import Theme
 from chatapp.ui.main.focus import set_ring_colour
 
+# Simplified Chinese faces, first one installed wins: Linux (Noto/Source Han are the same
+# design; WenQuanYi on older systems), Windows, macOS.
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei UI",
+    "Microsoft YaHei",
+    "PingFang SC",
+)
+
 
 def _dark_palette() -> QPalette:
     p = QPalette()
@@ -101,6 +112,9 @@ def apply_theme(theme: Theme, font_size: int) -> None:
             app.setPalette(_high_contrast_palette())
     font = app.font()
     font.setPointSize(font_size)
+    # Latin text in the platform's UI font; Chinese in a CJK face made to match it. Left to
+    # fontconfig, Linux often picks Droid Sans Fallback, whose glyphs are a size smaller.
+    font.setFamilies([font.family(), *(f for f in CJK_FAMILIES if f != font.family())])
     app.setFont(font)
     dark = app.palette().color(QPalette.ColorRole.Window).lightness() < 128
     set_ring_colour(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QToolButton, QVBoxLayout, QWidget
 
+from chatapp.ui.i18n import translate
 from chatapp.ui.main.widgets import named
 
 
@@ -13,18 +14,24 @@ class ThinkingBlock(QWidget):
     """Hidden for replies without thinking."""
 
     def __init__(
-        self, parent: QWidget | None = None, *, name: str = "thinking", what: str = "thinking"
+        self, parent: QWidget | None = None, *, name: str = "thinking", what: str | None = None
     ) -> None:
+        """``what``: the block's content in words, for its accessible names (translated)."""
         super().__init__(parent)
+        what = what or translate("Thinking", "the thinking")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 2)
         layout.setSpacing(2)
-        self.toggle = named(QToolButton(self), f"{name}Toggle", f"Show or hide the {what}")
+        self.toggle = named(
+            QToolButton(self),
+            f"{name}Toggle",
+            translate("Thinking", "Show or hide {what}").format(what=what),
+        )
         self.toggle.setCheckable(True)
         self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toggle.setAutoRaise(True)
         self.toggle.toggled.connect(self._opened)
-        self.text = named(QLabel(self), f"{name}Text", f"The {what}")
+        self.text = named(QLabel(self), f"{name}Text", what[:1].upper() + what[1:])
         self.text.setWordWrap(True)
         self.text.setMinimumWidth(1)
         self.text.setTextFormat(Qt.TextFormat.PlainText)
@@ -44,10 +51,14 @@ class ThinkingBlock(QWidget):
         self.setVisible(bool(text.strip()))
         self.text.setText(text.strip())
         if streaming:
-            self.toggle.setText("Thinking…")
+            self.toggle.setText(translate("Thinking", "Thinking…"))
             self.toggle.setChecked(True)
         else:
-            self.toggle.setText(f"Thought for {seconds:.0f} s" if seconds else "Thought")
+            self.toggle.setText(
+                translate("Thinking", "Thought for {seconds} s").format(seconds=f"{seconds:.0f}")
+                if seconds
+                else translate("Thinking", "Thought")
+            )
             self.toggle.setChecked(False)
         self._opened(self.toggle.isChecked())
 
@@ -57,12 +68,22 @@ class SummaryBlock(ThinkingBlock):
     overflow policy): the summary the model read in their place, folded."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, name="summary", what="summary of the earlier messages")
+        super().__init__(
+            parent,
+            name="summary",
+            what=translate("Thinking", "the summary of the earlier messages"),
+        )
 
     def show_summary(self, text: str, covers: int) -> None:
         self.setVisible(bool(text.strip()))
         self.text.setText(text.strip())
-        many = "message" if covers == 1 else f"{covers} messages"
-        self.toggle.setText(f"Summary of the earlier {many}, read in their place")
+        self.toggle.setText(
+            translate(
+                "Thinking",
+                "Summary of the earlier %n message(s), read in their place",
+                None,
+                covers,
+            )
+        )
         self.toggle.setChecked(False)
         self._opened(False)

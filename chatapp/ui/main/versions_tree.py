@@ -15,13 +15,18 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from chatapp.core.storage.store import Message, Store
+from chatapp.ui.i18n import QT_TRANSLATE_NOOP, translate
 from chatapp.ui.main.state import WindowState
 from chatapp.ui.main.widgets import clip, named
 from chatapp.ui.main.workers import StoreClient
 
 MAX_NODES: Final = 5000
 ROLE_ID: Final = Qt.ItemDataRole.UserRole
-_WHO: Final = {"user": "You", "assistant": "Assistant", "system": "System"}
+_WHO: Final = {
+    "user": QT_TRANSLATE_NOOP("VersionsTree", "You"),
+    "assistant": QT_TRANSLATE_NOOP("VersionsTree", "Assistant"),
+    "system": QT_TRANSLATE_NOOP("VersionsTree", "System"),
+}
 
 
 class VersionsTree(QWidget):
@@ -35,14 +40,25 @@ class VersionsTree(QWidget):
         self.setObjectName("versionsPanel")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        self.tree = named(QTreeWidget(self), "versionsTree", "Versions of the messages")
+        self.tree = named(
+            QTreeWidget(self),
+            "versionsTree",
+            translate("VersionsTree", "Versions of the messages"),
+        )
         self.tree.setHeaderHidden(True)
         self.tree.setAccessibleDescription(
-            "Every version of every message; Enter shows the branch through the chosen one"
+            translate(
+                "VersionsTree",
+                "Every version of every message; Enter shows the branch through the chosen one",
+            )
         )
         self.tree.itemActivated.connect(self._chosen)
         self.tree.itemClicked.connect(self._chosen)
-        self.note = named(QLabel(self), "versionsNote", "About the versions tree")
+        self.note = named(
+            QLabel(self),
+            "versionsNote",
+            translate("VersionsTree", "About the versions tree"),
+        )
         self.note.setWordWrap(True)
         self.note.hide()
         layout.addWidget(self.tree, 1)
@@ -81,7 +97,9 @@ class VersionsTree(QWidget):
         current: QTreeWidgetItem | None = None
         for msg in pending:
             parent = self.items.get(msg.parent_id) if msg.parent_id else None
-            text = f"{_WHO.get(msg.role, msg.role)}: {clip(msg.content, 60) or '(empty)'}"
+            who = translate("VersionsTree", _WHO.get(msg.role, msg.role))
+            content = clip(msg.content, 60) or translate("VersionsTree", "(empty)")
+            text = translate("VersionsTree", "{who}: {content}").format(who=who, content=content)
             item = QTreeWidgetItem([text])
             item.setData(0, ROLE_ID, msg.id)
             item.setToolTip(0, clip(msg.content, 400))
@@ -103,7 +121,9 @@ class VersionsTree(QWidget):
         if current is not None:
             self.tree.setCurrentItem(current)
         self.note.setVisible(len(messages) >= MAX_NODES)
-        self.note.setText(f"Showing the first {MAX_NODES} messages.")
+        self.note.setText(
+            translate("VersionsTree", "Showing the first %n messages.", None, MAX_NODES)
+        )
         self.built.emit()
 
     def _chosen(self, item: QTreeWidgetItem) -> None:

@@ -9,6 +9,8 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
+from chatapp.ui.i18n import translate
+
 W = TypeVar("W", bound=QWidget)
 
 
@@ -61,14 +63,27 @@ class ErrorBanner(QWidget):
         self.setObjectName(f"{word}BannerBox")
         bl = QHBoxLayout(self)
         bl.setContentsMargins(8, 4, 4, 4)
-        self.label = named(QLabel(self), f"{word}Banner", cap)
+        shown = translate("Banner", "Notice") if notice else translate("Banner", "Error")
+        self.label = named(QLabel(self), f"{word}Banner", shown)
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        dismiss = named(QToolButton(self), f"dismiss{cap}", f"Dismiss the {word}")
+        dismiss = named(
+            QToolButton(self),
+            f"dismiss{cap}",
+            translate("Banner", "Dismiss the notice")
+            if notice
+            else translate("Banner", "Dismiss the error"),
+        )
         dismiss.setText("✕")
         dismiss.clicked.connect(self.hide)
         # An optional way out, e.g. "Save what can be read…" for a damaged database.
-        self.action = named(QPushButton(self), f"{word}Action", f"What to do about the {word}")
+        self.action = named(
+            QPushButton(self),
+            f"{word}Action",
+            translate("Banner", "What to do about the notice")
+            if notice
+            else translate("Banner", "What to do about the error"),
+        )
         self.action.clicked.connect(self._act)
         self.action.hide()
         self._on_action: Callable[[], None] | None = None

@@ -29,6 +29,7 @@ from chatapp.core.models.downloads import Downloader
 from chatapp.core.models.hub import Hub
 from chatapp.core.storage.atomic import write_text_atomic
 from chatapp.core.storage.store import RECOVERY_HINT, Conversation, Message, Store
+from chatapp.ui.i18n import translate
 from chatapp.ui.main.about import about_html
 from chatapp.ui.main.api_server import ApiServerControl, ApiServerDialog
 from chatapp.ui.main.chat_panel import ChatPanel
@@ -107,7 +108,9 @@ class MainWindow(QMainWindow):
             try:
                 docs = DocsService.open_dir(store.path.parent)
             except DocIndexError as exc:
-                docs_problem = f"Documents are not available: {exc}"
+                docs_problem = translate("Window", "Documents are not available: {error}").format(
+                    error=exc
+                )
         self.docs = docs
         self.docs_client = DocsClient(docs, self) if docs is not None else None
         self.documents_dialog: DocumentsDialog | None = None
@@ -144,8 +147,11 @@ class MainWindow(QMainWindow):
             self.show_error(docs_problem)
         if store.read_only:
             self.show_error(
-                f"Read-only: {store.read_only_reason}. You can read, search and export your "
-                "conversations; nothing new can be saved."
+                translate(
+                    "Window",
+                    "Read-only: {reason}. You can read, search and export your "
+                    "conversations; nothing new can be saved.",
+                ).format(reason=store.read_only_reason)
             )
         else:  # the integrity check started when the store opened; its verdict comes here
             self.db.call(lambda s: s.verify(), self._store_checked)
@@ -166,7 +172,12 @@ class MainWindow(QMainWindow):
         loaded = self.state.model
         here = os.path.abspath(loaded.info.path) if loaded is not None else None
         out: list[tuple[str, Path | RemoteModel]] = [
-            (f"{self.status.recent_label(p)} (this computer)", Path(p))
+            (
+                translate("Window", "{model} (this computer)").format(
+                    model=self.status.recent_label(p)
+                ),
+                Path(p),
+            )
             for p in self.state.settings.recent_models
             if os.path.abspath(p) != here
         ]
@@ -207,7 +218,7 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([240, 760])
         self.setCentralWidget(self.splitter)
         self.versions = VersionsTree(state, self.db, self)
-        self.versions_dock = QDockWidget("Versions", self)
+        self.versions_dock = QDockWidget(translate("Window", "Versions"), self)
         self.versions_dock.setObjectName("versionsDock")
         self.versions_dock.setWidget(self.versions)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.versions_dock)
@@ -352,14 +363,21 @@ class MainWindow(QMainWindow):
     def open_model_dialog(self) -> None:
         start = str(Path(self.settings.last_model).parent) if self.settings.last_model else ""
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open a GGUF model", start, "GGUF models (*.gguf);;All files (*)"
+            self,
+            translate("Window", "Open a GGUF model"),
+            start,
+            translate("Window", "GGUF models (*.gguf);;All files (*)"),
         )
         if path:
             self.load_model(Path(path))
 
     def load_model(self, path: Path) -> None:
         if self.state.stream is not None:
-            self.show_error("Wait for the reply to finish (or stop it) before changing models.")
+            self.show_error(
+                translate(
+                    "Window", "Wait for the reply to finish (or stop it) before changing models."
+                )
+            )
             return
         model = self.state.model
         if self.state.remote is not None and model is not None and model.info.path == path:
@@ -398,7 +416,11 @@ class MainWindow(QMainWindow):
     def use_remote(self, choice: RemoteModel) -> None:
         """Chat with a server's model; choosing a local model again switches back."""
         if self.chat_panel.busy:  # a reply streams, or was asked for
-            self.show_error("Wait for the reply to finish (or stop it) before changing models.")
+            self.show_error(
+                translate(
+                    "Window", "Wait for the reply to finish (or stop it) before changing models."
+                )
+            )
             return
         self.engine.worker.remote_requested.emit(choice.server, choice.model, self.settings.offline)
 
@@ -408,7 +430,9 @@ class MainWindow(QMainWindow):
 
     def _remote_failed(self, message: str) -> None:
         if not self._closing:
-            self.show_error(f"Cannot use the server's model: {message}.")
+            self.show_error(
+                translate("Window", "Cannot use the server's model: {error}.").format(error=message)
+            )
 
     def _template_changed(self, model: LoadedModel) -> None:
         """The chat template chosen in the notice's menu is in effect."""
@@ -423,8 +447,16 @@ class MainWindow(QMainWindow):
         self.state.loading = None
         if message:
             model = self.state.model
-            keep = f" {model.info.name} is still loaded." if model else ""
-            self.show_error(f"Could not load {Path(path).name}: {message}.{keep}")
+            keep = (
+                translate("Window", " {model} is still loaded.").format(model=model.info.name)
+                if model
+                else ""
+            )
+            self.show_error(
+                translate("Window", "Could not load {name}: {error}.{keep}").format(
+                    name=Path(path).name, error=message, keep=keep
+                )
+            )
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # Qt's name
         urls = event.mimeData().urls()
@@ -558,7 +590,11 @@ class MainWindow(QMainWindow):
     def open_documents(self) -> DocumentsDialog | None:
         """Settings → Documents…: the collections, their files, indexing and its progress."""
         if self.docs_client is None:
-            self.show_error("Documents are not available (the documents index cannot be opened).")
+            self.show_error(
+                translate(
+                    "Window", "Documents are not available (the documents index cannot be opened)."
+                )
+            )
             return None
         if self.documents_dialog is None:
             self.documents_dialog = DocumentsDialog(
@@ -615,7 +651,9 @@ class MainWindow(QMainWindow):
             except PromptError as exc:
                 return str(exc)
             except (OSError, UnicodeDecodeError) as exc:
-                return f"cannot read or write the file: {exc}"
+                return translate("Window", "cannot read or write the file: {error}").format(
+                    error=exc
+                )
             return None
 
         def done(problem: str | None) -> None:
@@ -650,7 +688,7 @@ class MainWindow(QMainWindow):
         return self.shortcuts_dialog
 
     def about(self) -> None:
-        QMessageBox.about(self, "About chatapp", self.about_text())
+        QMessageBox.about(self, translate("Window", "About chatapp"), self.about_text())
 
     def _save_settings(self) -> None:
         """Save on the store thread; a failure is said once in the window, and it keeps working."""
@@ -680,7 +718,10 @@ class MainWindow(QMainWindow):
         if damage and not self._closing:
             self.chat_panel.banner.show_error(
                 f"{damage[:1].upper()}{damage[1:]}.",
-                ("Save what can be read…", lambda: ask_and_export(self, salvage=True)),
+                (
+                    translate("Window", "Save what can be read…"),
+                    lambda: ask_and_export(self, salvage=True),
+                ),
             )
 
     def export(self) -> None:
@@ -691,7 +732,11 @@ class MainWindow(QMainWindow):
         """File > Export conversation…: the one on screen."""
         if self.current is None:
             self.show_error(
-                "Open a conversation first: File → Export all conversations… exports every one."
+                translate(
+                    "Window",
+                    "Open a conversation first: File → Export all conversations… exports "
+                    "every one.",
+                )
             )
             return
         ask_and_export(self, conversation=self.current)
@@ -706,7 +751,7 @@ class MainWindow(QMainWindow):
             below |= more
         ids = [c.id for c in self.state.conversations if c.folder_id in below]
         if not ids:
-            self.show_error("This folder holds no conversations to export.")
+            self.show_error(translate("Window", "This folder holds no conversations to export."))
             return
         name = next((f.name for f in self.sidebar.folders if f.id == folder_id), "folder")
         ask_and_export(self, ids=ids, folder=name)

@@ -35,6 +35,7 @@ from chatapp.core.inference.backend import (
 from chatapp.core.inference.engine import Engine, EngineError, LoadCancelled, ModelFileError
 from chatapp.core.inference.remote import RemoteBackend
 from chatapp.core.storage.store import Message, Store, StoreError
+from chatapp.ui.i18n import translate
 from chatapp.ui.main.servers import RemoteModel
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,9 @@ class StoreWorker(QObject):
             self.failed.emit(job_id, str(exc))
         except Exception as exc:  # a bug: report it in words rather than lose the window
             log.exception("store job failed")
-            self.failed.emit(job_id, f"internal error: {exc}")
+            self.failed.emit(
+                job_id, translate("Workers", "internal error: {error}").format(error=exc)
+            )
         else:
             self.finished.emit(job_id, result)
 
@@ -219,7 +222,12 @@ class EngineWorker(QObject):
             self.load_failed.emit(path, str(exc))
         except Exception as exc:  # out of memory and the like surface as various errors
             log.exception("model load failed")
-            self.load_failed.emit(path, f"llama.cpp could not load {Path(path).name}: {exc}")
+            self.load_failed.emit(
+                path,
+                translate("Workers", "llama.cpp could not load {name}: {error}").format(
+                    name=Path(path).name, error=exc
+                ),
+            )
         else:
             self._drop_remote()  # the model just loaded is the one chatted with
             self.loaded.emit(model)
@@ -285,7 +293,9 @@ class EngineWorker(QObject):
         remote_b: RemoteBackend | None = None
         try:
             if isinstance(other, Path):
-                self.compare_status.emit(1, f"loading {other.name}…")
+                self.compare_status.emit(
+                    1, translate("Workers", "loading {name}…").format(name=other.name)
+                )
                 second = Engine()
                 try:
                     loaded = self.engine.model
@@ -384,7 +394,7 @@ def _reply_error(exc: Exception, what: str) -> str:
     if isinstance(exc, EngineError | StoreError | DocsError):
         return str(exc)
     log.exception("%s failed", what)
-    return f"generation failed: {exc}"
+    return translate("Workers", "generation failed: {error}").format(error=exc)
 
 
 class EngineClient(QObject):

@@ -26,7 +26,8 @@ from chatapp.core.config.settings import LoadSettings
 from chatapp.core.inference.chat_template import header_template_source
 from chatapp.core.models.library import Entry, LibraryError
 from chatapp.core.models.metadata import Metadata, read_metadata
-from chatapp.core.models.modelinfo import ModelFileError, file_size_label
+from chatapp.core.models.modelinfo import ModelFileError
+from chatapp.ui.i18n import file_size_label, format_number, translate
 from chatapp.ui.models.metadata_dialog import MetadataDialog
 from chatapp.ui.models.model_workers import ModelServices
 from chatapp.ui.models.tables import EmptyNote, button, make_cell, row_data, stretch, table
@@ -53,34 +54,67 @@ class LibraryTab(QWidget):
         page = self
         self.library_table = table(
             "libraryTable",
-            "Models on this computer",
+            translate("LibraryTab", "Models on this computer"),
             [
-                "Model",
-                "Architecture",
-                "Parameters",
-                "Quantization",
-                "Size",
-                "Context: used / trained",
-                "Template",
-                "Last used",
+                translate("LibraryTab", "Model"),
+                translate("LibraryTab", "Architecture"),
+                translate("LibraryTab", "Parameters"),
+                translate("LibraryTab", "Quantization"),
+                translate("LibraryTab", "Size"),
+                translate("LibraryTab", "Context: used / trained"),
+                translate("LibraryTab", "Template"),
+                translate("LibraryTab", "Last used"),
             ],
         )
         self.library_table.doubleClicked.connect(lambda _i: self.load_selected())
         self.library_empty = EmptyNote(
             self.library_table,
-            "No models in your library yet — download one in Discover, or add a GGUF file or a "
-            "folder of models you already have (Add file…, Add folder…).",
+            translate(
+                "LibraryTab",
+                "No models in your library yet — download one in Discover, or add a GGUF file or a "
+                "folder of models you already have (Add file…, Add folder…).",
+            ),
         )
         self.library_table.itemSelectionChanged.connect(self._buttons)
         self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
         buttons = [
-            ("Lo&ad", "loadModel", "Load the model", self.load_selected),
-            ("&Delete…", "deleteModel", "Delete the model's files", self.delete_selected),
-            ("Show in &folder", "revealModel", "Show in file manager", self.reveal_selected),
-            ("&Metadata", "modelMetadata", "Show the GGUF metadata", self.metadata_selected),
-            ("Add &file…", "addModelFile", "Add a GGUF file", self.add_file),
-            ("Add f&older…", "addModelFolder", "Add a folder of models", self.add_folder),
+            (
+                translate("LibraryTab", "Lo&ad"),
+                "loadModel",
+                translate("LibraryTab", "Load the model"),
+                self.load_selected,
+            ),
+            (
+                translate("LibraryTab", "&Delete…"),
+                "deleteModel",
+                translate("LibraryTab", "Delete the model's files"),
+                self.delete_selected,
+            ),
+            (
+                translate("LibraryTab", "Show in &folder"),
+                "revealModel",
+                translate("LibraryTab", "Show in file manager"),
+                self.reveal_selected,
+            ),
+            (
+                translate("LibraryTab", "&Metadata"),
+                "modelMetadata",
+                translate("LibraryTab", "Show the GGUF metadata"),
+                self.metadata_selected,
+            ),
+            (
+                translate("LibraryTab", "Add &file…"),
+                "addModelFile",
+                translate("LibraryTab", "Add a GGUF file"),
+                self.add_file,
+            ),
+            (
+                translate("LibraryTab", "Add f&older…"),
+                "addModelFolder",
+                translate("LibraryTab", "Add a folder of models"),
+                self.add_folder,
+            ),
         ]
         for text, name, acc, slot in buttons:
             b = button(text, name, acc)
@@ -130,10 +164,11 @@ class LibraryTab(QWidget):
 
     def _show_library(self, entries: list[Entry], offer: list[Path]) -> None:
         self._entries = entries
+        add = translate("LibraryTab", "add {folder}")
         self._fill()
         self.other_apps.setText(
-            "Models from other apps found: "
-            + ", ".join(f"<a href='{f}'>add {f}</a>" for f in offer)
+            translate("LibraryTab", "Models from other apps found: ")
+            + ", ".join(f"<a href='{f}'>{add.format(folder=f)}</a>" for f in offer)
             if offer
             else ""
         )
@@ -152,9 +187,11 @@ class LibraryTab(QWidget):
             t.insertRow(row)
             i = e.info
             if e.missing:
-                values = [f"{e.name} (missing)", "", "", "", "", "", "", ""]
+                missing = translate("LibraryTab", "{name} (missing)").format(name=e.name)
+                values = [missing, "", "", "", "", "", "", ""]
             elif i is None:
-                values = [f"{e.name} (unreadable)", e.error or "", "", "", "", "", "", ""]
+                unreadable = translate("LibraryTab", "{name} (unreadable)").format(name=e.name)
+                values = [unreadable, e.error or "", "", "", "", "", "", ""]
             else:
                 loaded = self._is_loaded(e)
                 source = (
@@ -169,29 +206,36 @@ class LibraryTab(QWidget):
                     if loaded and self.loaded
                     else self.load_settings.context_for(i.context_length)
                 )
-                trained = f"{i.context_length:,}" if i.context_length else "?"
+                trained = format_number(i.context_length) if i.context_length else "?"
                 name = i.name if i.name != e.path.stem else e.name
                 values = [
-                    f"● {name} — loaded" if loaded else name,
+                    translate("LibraryTab", "● {name} — loaded").format(name=name)
+                    if loaded
+                    else name,
                     i.architecture,
                     i.parameters_label,
                     i.quantization,
                     file_size_label(e.size),
-                    f"{used:,} / {trained}",
+                    f"{format_number(used)} / {trained}",
                     short_template_source(source),
-                    (e.last_used or "never")[:10],
+                    e.last_used[:10] if e.last_used else translate("LibraryTab", "never"),
                 ]
             for col, text in enumerate(values):
                 tip = str(e.path) if col == 0 else None  # where it is: names can repeat
                 if col == 5 and i is not None:
                     tip = (
-                        "The context it runs with now"
+                        translate("LibraryTab", "The context it runs with now")
                         if self._is_loaded(e)
-                        else "The context it would get (Preferences: context length)"
-                    ) + " / the context it was trained for"
+                        else translate(
+                            "LibraryTab", "The context it would get (Preferences: context length)"
+                        )
+                    ) + translate("LibraryTab", " / the context it was trained for")
                 if col == 6 and i is not None:
-                    tip = f"The chat template {'in effect' if self._is_loaded(e) else 'it gets'}: "
-                    tip += source
+                    tip = (
+                        translate("LibraryTab", "The chat template in effect: {source}")
+                        if self._is_loaded(e)
+                        else translate("LibraryTab", "The chat template it gets: {source}")
+                    ).format(source=source)
                 cell = make_cell(text, e if col == 0 else None, tip)
                 if self._is_loaded(e):
                     font = cell.font()
@@ -211,7 +255,7 @@ class LibraryTab(QWidget):
     def _selected_entry(self) -> Entry | None:
         rows = self.library_table.selectionModel().selectedRows()
         if not rows:
-            self.status_changed.emit("Choose a model first.")
+            self.status_changed.emit(translate("LibraryTab", "Choose a model first."))
             return None
         entry = row_data(self.library_table, rows[0].row())
         return entry if isinstance(entry, Entry) else None
@@ -221,7 +265,11 @@ class LibraryTab(QWidget):
         if entry is None:
             return
         if entry.missing:
-            self.status_changed.emit(f"{entry.name} is missing: it was at {entry.path}.")
+            self.status_changed.emit(
+                translate("LibraryTab", "{name} is missing: it was at {path}.").format(
+                    name=entry.name, path=entry.path
+                )
+            )
             return
         self.load_requested.emit(str(entry.path))
         library, path = self.library, entry.path
@@ -233,7 +281,11 @@ class LibraryTab(QWidget):
             return
         size = file_size_label(entry.size) if not entry.missing else "nothing"
         answer = QMessageBox.question(
-            self, "Delete model", f"Delete {entry.name} from disk? This frees {size}."
+            self,
+            translate("LibraryTab", "Delete model"),
+            translate("LibraryTab", "Delete {name} from disk? This frees {size}.").format(
+                name=entry.name, size=size
+            ),
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
@@ -245,7 +297,11 @@ class LibraryTab(QWidget):
             self.status_changed.emit(str(freed))
             return
         assert isinstance(freed, int)
-        self.status_changed.emit(f"Deleted {entry.name}: {file_size_label(freed)} freed.")
+        self.status_changed.emit(
+            translate("LibraryTab", "Deleted {name}: {size} freed.").format(
+                name=entry.name, size=file_size_label(freed)
+            )
+        )
         self.refresh_library()
         self.library_changed.emit()
 
@@ -263,7 +319,11 @@ class LibraryTab(QWidget):
 
     def _show_metadata(self, entry: Entry, result: object) -> None:
         if isinstance(result, Exception):
-            self.status_changed.emit(f"Could not read {entry.name}: {result}")
+            self.status_changed.emit(
+                translate("LibraryTab", "Could not read {name}: {error}").format(
+                    name=entry.name, error=result
+                )
+            )
             return
         assert isinstance(result, Metadata)
         if self.metadata_dialog is not None:
@@ -272,13 +332,20 @@ class LibraryTab(QWidget):
         self.metadata_dialog.show()
 
     def add_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Add a GGUF model", "", "GGUF models (*.gguf)")
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            translate("LibraryTab", "Add a GGUF model"),
+            "",
+            translate("LibraryTab", "GGUF models (*.gguf)"),
+        )
         if path:
             library = self.library
             self.services.on_disk(lambda: library.add_file(Path(path)), self._library_edited)
 
     def add_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of models")
+        folder = QFileDialog.getExistingDirectory(
+            self, translate("LibraryTab", "Add a folder of models")
+        )
         if folder:
             self._add_other_app(folder)
 
@@ -297,11 +364,19 @@ def short_template_source(source: str) -> str:
     """A table cell's words for where a chat template comes from (the tooltip has them all)."""
     head, _, rest = source.partition(": ")
     if head == "chosen from the vocabulary":
-        return f"{rest.split(' (')[0]}, from the vocabulary"
+        return translate("LibraryTab", "{name}, from the vocabulary").format(
+            name=rest.split(" (")[0]
+        )
     if head == "plain transcript":
-        return "plain transcript"
+        return translate("LibraryTab", "plain transcript")
     if head == "set by the user":
-        return f"{rest}, set by you" if rest else "set by you"
+        return (
+            translate("LibraryTab", "{name}, set by you").format(name=rest)
+            if rest
+            else translate("LibraryTab", "set by you")
+        )
     if head == "invalid":
-        return "invalid"
+        return translate("LibraryTab", "invalid")
+    if source == "from the file":
+        return translate("LibraryTab", "from the file")
     return source

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from chatapp.core.models.metadata import Metadata
+from chatapp.ui.i18n import translate
 from chatapp.ui.models.tables import EmptyNote, make_cell, stretch, table
 
 
@@ -24,20 +25,30 @@ class MetadataDialog(QDialog):
     def __init__(self, name: str, metadata: Metadata, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("metadataDialog")
-        self.setWindowTitle(f"Metadata of {name}")
+        self.setWindowTitle(translate("MetadataDialog", "Metadata of {name}").format(name=name))
         self.resize(900, 600)
         self.metadata = metadata
         self.summary = QLabel(self)
         self.summary.setObjectName("metadataSummary")
         self.filter = QLineEdit(self)
         self.filter.setObjectName("metadataFilter")
-        self.filter.setAccessibleName("Filter the metadata")
-        self.filter.setPlaceholderText("Filter keys and values, e.g. context or rope")
+        self.filter.setAccessibleName(translate("MetadataDialog", "Filter the metadata"))
+        self.filter.setPlaceholderText(
+            translate("MetadataDialog", "Filter keys and values, e.g. context or rope")
+        )
         self.filter.setClearButtonEnabled(True)
         for clear in self.filter.findChildren(QToolButton):  # Qt's own ✕ in the box
             clear.setAccessibleName(self.tr("Clear the filter"))
         self.filter.textChanged.connect(self._filter)
-        self.table = table("metadataTable", "Metadata keys and values", ["Key", "Type", "Value"])
+        self.table = table(
+            "metadataTable",
+            translate("MetadataDialog", "Metadata keys and values"),
+            [
+                translate("MetadataDialog", "Key"),
+                translate("MetadataDialog", "Type"),
+                translate("MetadataDialog", "Value"),
+            ],
+        )
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         for row, f in enumerate(metadata.fields):
             self.table.insertRow(row)
@@ -48,9 +59,11 @@ class MetadataDialog(QDialog):
         self.empty = EmptyNote(self.table, "")
         self.value = QPlainTextEdit(self)
         self.value.setObjectName("metadataValue")
-        self.value.setAccessibleName("The chosen value, in full")
+        self.value.setAccessibleName(translate("MetadataDialog", "The chosen value, in full"))
         self.value.setReadOnly(True)
-        self.value.setPlaceholderText("Choose a key to see all of its value.")
+        self.value.setPlaceholderText(
+            translate("MetadataDialog", "Choose a key to see all of its value.")
+        )
         self.table.itemSelectionChanged.connect(self._chosen)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.table)
@@ -79,9 +92,21 @@ class MetadataDialog(QDialog):
             self.table.setRowHidden(row, hide)
             shown += not hide
         total = len(self.metadata.fields)
-        keys = f"{total} keys" if shown == total else f"{shown} of {total} keys"
-        self.summary.setText(f"{self.metadata.tensors:,} tensors · {keys}")
-        self.empty.setText(f"No key or value contains “{text.strip()}”.")
+        keys = (
+            translate("MetadataDialog", "%n key(s)", None, total)
+            if shown == total
+            else translate("MetadataDialog", "{shown} of %n key(s)", None, total).format(
+                shown=shown
+            )
+        )
+        n_tensors = self.metadata.tensors  # lupdate reads a count only as a plain name
+        tensors = translate("MetadataDialog", "%Ln tensor(s)", None, n_tensors)
+        self.summary.setText(f"{tensors} · {keys}")
+        self.empty.setText(
+            translate("MetadataDialog", "No key or value contains “{text}”.").format(
+                text=text.strip()
+            )
+        )
         self.empty.setVisible(shown == 0)
 
     def _chosen(self) -> None:

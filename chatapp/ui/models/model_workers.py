@@ -35,6 +35,7 @@ from chatapp.core.models.hub import (
 )
 from chatapp.core.models.library import Library, other_app_folders
 from chatapp.core.models.modelinfo import ModelFileError, ModelInfo, read_model_info
+from chatapp.ui.i18n import translate
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,10 @@ class HubWorker(QObject):
             self.failed.emit(str(exc), isinstance(exc, Unreachable))
         except Exception as exc:  # unforeseen: said in words rather than lost in the event loop
             log.exception("search failed")
-            self.failed.emit(f"searching the Hub failed: {exc}", False)
+            self.failed.emit(
+                translate("ModelWorkers", "searching the Hub failed: {error}").format(error=exc),
+                False,
+            )
 
     @Slot(str, int)
     def _files(self, repo: str, n_ctx: int) -> None:
@@ -143,7 +147,12 @@ class HubWorker(QObject):
             return
         except Exception as exc:  # unforeseen: said in words rather than lost in the event loop
             log.exception("listing %s failed", repo)
-            self.failed.emit(f"listing {repo} failed: {exc}", False)
+            self.failed.emit(
+                translate("ModelWorkers", "listing {repo} failed: {error}").format(
+                    repo=repo, error=exc
+                ),
+                False,
+            )
             return
         self.files_listed.emit(repo, files, card)
         try:

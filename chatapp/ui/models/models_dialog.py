@@ -30,14 +30,47 @@ from chatapp.core.models.hub import (
     is_unreachable,
     save_token,
 )
-from chatapp.core.models.modelinfo import file_size_label
+from chatapp.ui.i18n import (
+    QT_TRANSLATE_NOOP,
+    describe_progress,
+    file_size_label,
+    format_number,
+    translate,
+)
+from chatapp.ui.models.catalogue_text import about, fit_label, kind_label, kind_tip
 from chatapp.ui.models.library_tab import LibraryTab
 from chatapp.ui.models.model_workers import ModelServices
 from chatapp.ui.models.tables import EmptyNote, button, make_cell, row_data, stretch, table
 
-FILE_COLUMNS = ["File", "Quantization", "Size", "Fit on this machine"]
-RECOMMENDED_COLUMNS = ["Model", "Kind", "Size", "Fit on this machine", "About"]
-NO_SEARCH_YET = "Search the Hub for GGUF models above, or start with one of the recommended models."
+FILE_COLUMNS = [
+    QT_TRANSLATE_NOOP("ModelsDialog", "File"),
+    QT_TRANSLATE_NOOP("ModelsDialog", "Quantization"),
+    QT_TRANSLATE_NOOP("ModelsDialog", "Size"),
+    QT_TRANSLATE_NOOP("ModelsDialog", "Fit on this machine"),
+]
+RECOMMENDED_COLUMNS = [
+    QT_TRANSLATE_NOOP("ModelsDialog", "Model"),
+    QT_TRANSLATE_NOOP("ModelsDialog", "Kind"),
+    QT_TRANSLATE_NOOP("ModelsDialog", "Size"),
+    QT_TRANSLATE_NOOP("ModelsDialog", "Fit on this machine"),
+    QT_TRANSLATE_NOOP("ModelsDialog", "About"),
+]
+NO_SEARCH_YET = QT_TRANSLATE_NOOP(
+    "ModelsDialog",
+    "Search the Hub for GGUF models above, or start with one of the recommended models.",
+)
+# a download's state (core's State values), as the Downloads table shows it
+STATES = {
+    State.QUEUED: QT_TRANSLATE_NOOP("ModelsDialog", "queued"),
+    State.DOWNLOADING: QT_TRANSLATE_NOOP("ModelsDialog", "downloading"),
+    State.PAUSED: QT_TRANSLATE_NOOP("ModelsDialog", "paused"),
+    State.FAILED: QT_TRANSLATE_NOOP("ModelsDialog", "failed"),
+    State.DONE: QT_TRANSLATE_NOOP("ModelsDialog", "done"),
+}
+
+
+def _headers(columns: list[str]) -> list[str]:
+    return [translate("ModelsDialog", c) for c in columns]
 
 
 class ModelsDialog(QDialog):
@@ -60,7 +93,7 @@ class ModelsDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("modelsDialog")
-        self.setWindowTitle("Models")
+        self.setWindowTitle(translate("ModelsDialog", "Models"))
         self.resize(1120, 660)
         self.services = services
         self.n_ctx = n_ctx
@@ -73,21 +106,23 @@ class ModelsDialog(QDialog):
 
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("modelsTabs")
-        self.tabs.setAccessibleName("Model manager sections")
-        self.tabs.addTab(self._discover_tab(), "&Discover")
-        self.tabs.addTab(self._downloads_tab(), "Do&wnloads")
+        self.tabs.setAccessibleName(translate("ModelsDialog", "Model manager sections"))
+        self.tabs.addTab(self._discover_tab(), translate("ModelsDialog", "&Discover"))
+        self.tabs.addTab(self._downloads_tab(), translate("ModelsDialog", "Do&wnloads"))
         self.library_tab = LibraryTab(services)
         self.library_table = self.library_tab.library_table
         self.refresh_library = self.library_tab.refresh_library
         self.delete_selected = self.library_tab.delete_selected
         self.add_file = self.library_tab.add_file
-        self.tabs.addTab(self.library_tab, "&Library")
+        self.tabs.addTab(self.library_tab, translate("ModelsDialog", "&Library"))
         self.status = QLabel(self)
         self.status.setObjectName("modelsStatus")
         self.status.setWordWrap(True)
-        self.offline = QCheckBox("Work &offline (make no network requests)", self)
+        self.offline = QCheckBox(
+            translate("ModelsDialog", "Work &offline (make no network requests)"), self
+        )
         self.offline.setObjectName("offlineSwitch")
-        self.offline.setAccessibleName("Work offline")
+        self.offline.setAccessibleName(translate("ModelsDialog", "Work offline"))
         self.offline.setChecked(services.hub.hub.offline)
         self.offline.toggled.connect(self._set_offline)
         layout = QVBoxLayout(self)
@@ -95,8 +130,14 @@ class ModelsDialog(QDialog):
         bottom = QHBoxLayout()
         bottom.addWidget(self.status, 1)
         # shown when the Hub cannot be reached at all: one click to work with what is here
-        self.work_offline_button = button("Work offline", "workOfflineButton", "Work offline")
-        self.work_offline_button.setToolTip("Use the models on this computer; ask no network")
+        self.work_offline_button = button(
+            translate("ModelsDialog", "Work offline"),
+            "workOfflineButton",
+            translate("ModelsDialog", "Work offline"),
+        )
+        self.work_offline_button.setToolTip(
+            translate("ModelsDialog", "Use the models on this computer; ask no network")
+        )
         self.work_offline_button.clicked.connect(lambda: self.offline.setChecked(True))
         self.work_offline_button.hide()
         bottom.addWidget(self.work_offline_button)
@@ -131,38 +172,59 @@ class ModelsDialog(QDialog):
         top = QHBoxLayout()
         self.search_box = QLineEdit()
         self.search_box.setObjectName("hubSearch")
-        self.search_box.setAccessibleName("Search the Hub")
-        self.search_box.setPlaceholderText("Search GGUF models on Hugging Face, e.g. qwen 7b")
+        self.search_box.setAccessibleName(translate("ModelsDialog", "Search the Hub"))
+        self.search_box.setPlaceholderText(
+            translate("ModelsDialog", "Search GGUF models on Hugging Face, e.g. qwen 7b")
+        )
         self.search_box.returnPressed.connect(self.search)
         self.sort = QComboBox()
         self.sort.setObjectName("hubSort")
-        self.sort.setAccessibleName("Sort by")
-        self.sort.view().setAccessibleName(self.tr("Sort by"))
+        self.sort.setAccessibleName(translate("ModelsDialog", "Sort by"))
+        self.sort.view().setAccessibleName(translate("ModelsDialog", "Sort by"))
         for label, key in (
-            ("Most downloaded", "downloads"),
-            ("Most liked", "likes"),
-            ("Recently updated", "last_modified"),
+            (translate("ModelsDialog", "Most downloaded"), "downloads"),
+            (translate("ModelsDialog", "Most liked"), "likes"),
+            (translate("ModelsDialog", "Recently updated"), "last_modified"),
         ):
             self.sort.addItem(label, key)
-        go = button("&Search", "hubSearchButton", "Search")
+        go = button(
+            translate("ModelsDialog", "&Search"),
+            "hubSearchButton",
+            translate("ModelsDialog", "Search"),
+        )
         go.clicked.connect(self.search)
         top.addWidget(self.search_box, 1)
         top.addWidget(self.sort)
         top.addWidget(go)
         self.results = table(
-            "hubResults", "Repositories", ["Repository", "Downloads", "Likes", "Updated"]
+            "hubResults",
+            translate("ModelsDialog", "Repositories"),
+            [
+                translate("ModelsDialog", "Repository"),
+                translate("ModelsDialog", "Downloads"),
+                translate("ModelsDialog", "Likes"),
+                translate("ModelsDialog", "Updated"),
+            ],
         )
         self.results.itemSelectionChanged.connect(self._repo_selected)
-        self.results_empty = EmptyNote(self.results, NO_SEARCH_YET)
-        self.files_table = table("hubFiles", "Files in the repository", FILE_COLUMNS)
+        self.results_empty = EmptyNote(self.results, translate("ModelsDialog", NO_SEARCH_YET))
+        self.files_table = table(
+            "hubFiles",
+            translate("ModelsDialog", "Files in the repository"),
+            _headers(FILE_COLUMNS),
+        )
         self.files_empty = EmptyNote(self.files_table, "")
         self.files_table.itemSelectionChanged.connect(self._file_selected)
         self.card = QPlainTextEdit()
         self.card.setObjectName("modelCard")
-        self.card.setAccessibleName("Model card")
+        self.card.setAccessibleName(translate("ModelsDialog", "Model card"))
         self.card.setReadOnly(True)
         self.card.setMaximumHeight(120)
-        self.download_button = button("&Download selected file", "downloadFile", "Download")
+        self.download_button = button(
+            translate("ModelsDialog", "&Download selected file"),
+            "downloadFile",
+            translate("ModelsDialog", "Download"),
+        )
         self.download_button.clicked.connect(self.download_selected)
         self.download_button.setEnabled(False)  # until a file is chosen
         right = QWidget()
@@ -185,23 +247,26 @@ class ModelsDialog(QDialog):
         self.results.setRowCount(0)
         self.files_table.setRowCount(0)
         self.files_table.setColumnCount(len(RECOMMENDED_COLUMNS))
-        self.files_table.setHorizontalHeaderLabels(RECOMMENDED_COLUMNS)
+        self.files_table.setHorizontalHeaderLabels(_headers(RECOMMENDED_COLUMNS))
         self.files_table.setTextElideMode(Qt.TextElideMode.ElideRight)  # sentences: their start
-        self.results_empty.setText(NO_SEARCH_YET)
+        self.results_empty.setText(translate("ModelsDialog", NO_SEARCH_YET))
         self.files = []
         self.card.setPlainText(
-            "Recommended to start with. Everything runs on this computer; the only thing "
-            "chatapp fetches from the internet is the model you choose to download."
+            translate(
+                "ModelsDialog",
+                "Recommended to start with. Everything runs on this computer; the only thing "
+                "chatapp fetches from the internet is the model you choose to download.",
+            )
         )
         for r in self.services.recommended:
             row = self.files_table.rowCount()
             self.files_table.insertRow(row)
-            tip = f"{r.name}\n{r.repo_id} / {r.filename}\n{r.about}"
+            tip = f"{r.name}\n{r.repo_id} / {r.filename}\n{about(r)}"
             self.files_table.setItem(row, 0, make_cell(r.name, r, tip))
-            self.files_table.setItem(row, 1, make_cell(r.kind_label, tip=r.kind_tip))
+            self.files_table.setItem(row, 1, make_cell(kind_label(r), tip=kind_tip(r)))
             self.files_table.setItem(row, 2, make_cell(file_size_label(r.size)))
-            self.files_table.setItem(row, 3, make_cell("checking…"))
-            self.files_table.setItem(row, 4, make_cell(r.about))
+            self.files_table.setItem(row, 3, make_cell(translate("ModelsDialog", "checking…")))
+            self.files_table.setItem(row, 4, make_cell(about(r)))
         stretch(self.files_table, 4)
         self.services.hub.recommended_requested.emit(self.n_ctx)
 
@@ -209,7 +274,10 @@ class ModelsDialog(QDialog):
         if self.repo:  # a repository has replaced the list meanwhile
             return
         for row, (_r, fit) in enumerate(fits[: self.files_table.rowCount()]):
-            cell = make_cell(fit.label if fit else "unknown", tip=fit.explanation if fit else "")
+            cell = make_cell(
+                fit_label(fit) if fit else translate("ModelsDialog", "unknown"),
+                tip=fit.explanation if fit else "",
+            )
             self.files_table.setItem(row, 3, cell)
         stretch(self.files_table, 4)
 
@@ -222,8 +290,8 @@ class ModelsDialog(QDialog):
 
     def search(self) -> None:
         self.results.setRowCount(0)
-        self.results_empty.setText("Searching the Hub…")
-        self._say("Searching the Hub…")
+        self.results_empty.setText(translate("ModelsDialog", "Searching the Hub…"))
+        self._say(translate("ModelsDialog", "Searching the Hub…"))
         self.services.hub.search_requested.emit(
             self.search_box.text().strip(), self.sort.currentData()
         )
@@ -233,15 +301,23 @@ class ModelsDialog(QDialog):
         for m in models:
             row = self.results.rowCount()
             self.results.insertRow(row)
-            self.results.setItem(row, 0, make_cell(m.repo_id + (" (gated)" if m.gated else ""), m))
-            self.results.setItem(row, 1, make_cell(f"{m.downloads:,}"))
-            self.results.setItem(row, 2, make_cell(f"{m.likes:,}"))
+            gated = translate("ModelsDialog", " (gated)") if m.gated else ""
+            self.results.setItem(row, 0, make_cell(m.repo_id + gated, m))
+            self.results.setItem(row, 1, make_cell(format_number(m.downloads)))
+            self.results.setItem(row, 2, make_cell(format_number(m.likes)))
             self.results.setItem(row, 3, make_cell(m.last_modified[:10]))
         stretch(self.results, 0)
         self.results_empty.setText(
-            f"Nothing on the Hub matches “{self.search_box.text().strip()}”: try fewer words."
+            translate(
+                "ModelsDialog", "Nothing on the Hub matches “{words}”: try fewer words."
+            ).format(words=self.search_box.text().strip())
         )
-        self._say(f"{len(models)} repositories" if models else "Nothing found.")
+        count = len(models)
+        self._say(
+            translate("ModelsDialog", "%n repositories", None, count)
+            if models
+            else translate("ModelsDialog", "Nothing found.")
+        )
         self.results_shown.emit()
 
     def _repo_selected(self) -> None:
@@ -257,9 +333,11 @@ class ModelsDialog(QDialog):
         self.repo = repo
         self.fits = {}
         self.files_table.setRowCount(0)
-        self.files_empty.setText(f"Listing the files of {repo}…")
+        self.files_empty.setText(
+            translate("ModelsDialog", "Listing the files of {repo}…").format(repo=repo)
+        )
         self.card.setPlainText("")
-        self._say(f"Listing {repo}…")
+        self._say(translate("ModelsDialog", "Listing {repo}…").format(repo=repo))
         self.services.hub.files_requested.emit(repo, self.n_ctx)
 
     def _show_files(self, repo: str, files: list[HubFile], card: str) -> None:
@@ -268,24 +346,35 @@ class ModelsDialog(QDialog):
         self.files = files
         self.files_table.setRowCount(0)
         self.files_table.setColumnCount(len(FILE_COLUMNS))
-        self.files_table.setHorizontalHeaderLabels(FILE_COLUMNS)
+        self.files_table.setHorizontalHeaderLabels(_headers(FILE_COLUMNS))
         self.files_table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # names: their quant too
         for f in files:
             row = self.files_table.rowCount()
             self.files_table.insertRow(row)
-            parts = f" ({len(f.parts)} parts)" if f.is_split else ""
+            count = len(f.parts)
+            parts = translate("ModelsDialog", " (%n parts)", None, count) if f.is_split else ""
             self.files_table.setItem(row, 0, make_cell(f.filename + parts, f))
             self.files_table.setItem(row, 1, make_cell(f.quantization))
             self.files_table.setItem(row, 2, make_cell(file_size_label(f.size)))
-            self.files_table.setItem(row, 3, make_cell("checking…"))
+            self.files_table.setItem(row, 3, make_cell(translate("ModelsDialog", "checking…")))
         stretch(self.files_table, 0)
-        self.files_empty.setText(f"{repo} has no GGUF model files.")
-        self.card.setPlainText(card or "(no model card)")
-        self._say(f"{repo}: {len(files)} GGUF files")
+        self.files_empty.setText(
+            translate("ModelsDialog", "{repo} has no GGUF model files.").format(repo=repo)
+        )
+        self.card.setPlainText(card or translate("ModelsDialog", "(no model card)"))
+        count = len(files)
+        self._say(
+            translate("ModelsDialog", "{repo}: %n GGUF file(s)", None, count).format(repo=repo)
+        )
         pending, self._pending = self._pending, None
         listed = next((f for f in files if pending.filename in f.parts), None) if pending else None
         if pending is not None and listed is None:
-            self._recommended_failed(pending.filename, f"{repo} no longer has {pending.filename}")
+            self._recommended_failed(
+                pending.filename,
+                translate("ModelsDialog", "{repo} no longer has {name}").format(
+                    repo=repo, name=pending.filename
+                ),
+            )
         elif pending is not None and listed is not None:
             try:
                 chosen = pending.pinned(listed)
@@ -293,7 +382,7 @@ class ModelsDialog(QDialog):
                 self._recommended_failed(pending.filename, str(exc))
             else:
                 self.services.add(chosen, self._queued)
-                self._say(f"Queued {chosen.filename}.")
+                self._say(translate("ModelsDialog", "Queued {name}.").format(name=chosen.filename))
                 self.tabs.setCurrentIndex(1)
         self.files_shown.emit()
 
@@ -312,8 +401,12 @@ class ModelsDialog(QDialog):
             fit_here = self.fits.get(f.filename)
             if fit_here is None:
                 continue
-            star = "★ recommended · " if best and f.quantization == best else ""
-            cell = make_cell(f"{star}{fit_here.label}", tip=fit_here.explanation)
+            star = (
+                translate("ModelsDialog", "★ recommended · ")
+                if best and f.quantization == best
+                else ""
+            )
+            cell = make_cell(f"{star}{fit_label(fit_here)}", tip=fit_here.explanation)
             self.files_table.setItem(row, 3, cell)
         self.fit_shown.emit(filename)
 
@@ -333,7 +426,7 @@ class ModelsDialog(QDialog):
         if isinstance(chosen, Recommended):  # all of what its row elides
             fit = self.files_table.item(rows[0].row(), 3)
             self.card.setPlainText(
-                f"{chosen.name} — {chosen.about}\n{chosen.kind_tip}.\n"
+                f"{chosen.name} — {about(chosen)}\n{kind_tip(chosen)}.\n"
                 f"{chosen.repo_id} / {chosen.filename}, {file_size_label(chosen.size)}, "
                 f"SHA-256 {chosen.sha256}\n{fit.toolTip() if fit else ''}".strip()
             )
@@ -341,12 +434,12 @@ class ModelsDialog(QDialog):
     def download_selected(self) -> None:
         rows = self.files_table.selectionModel().selectedRows()
         if not rows:
-            self._say("Choose a file first.")
+            self._say(translate("ModelsDialog", "Choose a file first."))
             return
         data = row_data(self.files_table, rows[0].row())
         if isinstance(data, HubFile):
             self.services.add(data, self._queued)
-            self._say(f"Queued {data.filename}.")
+            self._say(translate("ModelsDialog", "Queued {name}.").format(name=data.filename))
             self.tabs.setCurrentIndex(1)
         else:
             self.download_recommended(data)
@@ -367,9 +460,12 @@ class ModelsDialog(QDialog):
     def _ask_token(self, message: str) -> None:
         token, ok = QInputDialog.getText(
             self,
-            "Access token needed",
-            f"{message}.\nPaste a Hugging Face access token (it is kept by huggingface_hub, "
-            "not in chatapp's settings):",
+            translate("ModelsDialog", "Access token needed"),
+            translate(
+                "ModelsDialog",
+                "{message}.\nPaste a Hugging Face access token (it is kept by huggingface_hub, "
+                "not in chatapp's settings):",
+            ).format(message=message),
             QLineEdit.EchoMode.Password,
         )
         if ok and token.strip():
@@ -384,13 +480,21 @@ class ModelsDialog(QDialog):
 
     def _token_saved(self, result: object) -> None:
         if isinstance(result, Exception):
-            self._say(f"The token could not be saved: {result}")
+            self._say(
+                translate("ModelsDialog", "The token could not be saved: {error}").format(
+                    error=result
+                )
+            )
         if self.repo:
             self.open_repo(self.repo)
 
     def _queued(self, result: object) -> None:
         if isinstance(result, Exception):
-            self._say(f"The download could not be queued: {result}")
+            self._say(
+                translate("ModelsDialog", "The download could not be queued: {error}").format(
+                    error=result
+                )
+            )
         self.refresh_downloads()
 
     def _set_offline(self, offline: bool) -> None:
@@ -398,26 +502,51 @@ class ModelsDialog(QDialog):
         self.services.downloader.offline = offline
         self.offline_changed.emit(offline)
         self._say(
-            "Working offline: no network requests; the Library's models work as ever."
+            translate(
+                "ModelsDialog",
+                "Working offline: no network requests; the Library's models work as ever.",
+            )
             if offline
-            else "Online: the Hub can be searched."
+            else translate("ModelsDialog", "Online: the Hub can be searched.")
         )
 
     # -- downloads ------------------------------------------------------------------------------
 
     def _downloads_tab(self) -> QWidget:
         page = QWidget()
-        self.downloads = table("downloadsTable", "Downloads", ["File", "State", "Progress"])
+        self.downloads = table(
+            "downloadsTable",
+            translate("ModelsDialog", "Downloads"),
+            [
+                translate("ModelsDialog", "File"),
+                translate("ModelsDialog", "State"),
+                translate("ModelsDialog", "Progress"),
+            ],
+        )
         self.downloads.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.downloads_empty = EmptyNote(
             self.downloads,
-            "No downloads yet — choose a model in Discover and press Download.",
+            translate(
+                "ModelsDialog", "No downloads yet — choose a model in Discover and press Download."
+            ),
         )
         self.downloads.itemSelectionChanged.connect(self._download_buttons)
         row = QHBoxLayout()
-        self.pause_button = button("&Pause", "pauseDownload", "Pause the download")
-        self.resume_button = button("&Resume", "resumeDownload", "Resume the download")
-        self.cancel_button = button("&Cancel", "cancelDownload", "Cancel the download")
+        self.pause_button = button(
+            translate("ModelsDialog", "&Pause"),
+            "pauseDownload",
+            translate("ModelsDialog", "Pause the download"),
+        )
+        self.resume_button = button(
+            translate("ModelsDialog", "&Resume"),
+            "resumeDownload",
+            translate("ModelsDialog", "Resume the download"),
+        )
+        self.cancel_button = button(
+            translate("ModelsDialog", "&Cancel"),
+            "cancelDownload",
+            translate("ModelsDialog", "Cancel the download"),
+        )
         self.pause_button.clicked.connect(lambda: self._on_selected_download("pause"))
         self.resume_button.clicked.connect(lambda: self._on_selected_download("resume"))
         self.cancel_button.clicked.connect(lambda: self._on_selected_download("cancel"))
@@ -440,14 +569,17 @@ class ModelsDialog(QDialog):
             row = self.downloads.rowCount()
             self.downloads.insertRow(row)
             self.downloads.setItem(row, 0, make_cell(f"{item.repo_id} / {item.filename}", item.id))
-            state = item.state.value + (f": {item.error}" if item.error else "")
+            state = translate("ModelsDialog", STATES.get(item.state, item.state.value))
+            state += f": {item.error}" if item.error else ""
             self.downloads.setItem(row, 1, make_cell(state, tip=item.error or state))
             bar = QProgressBar()
             bar.setObjectName("downloadProgress")
-            bar.setAccessibleName(f"Progress of {item.filename}")
+            bar.setAccessibleName(
+                translate("ModelsDialog", "Progress of {name}").format(name=item.filename)
+            )
             bar.setRange(0, 1000)
             bar.setValue(1000 if item.state == State.DONE else 0)
-            bar.setFormat("done" if item.state == State.DONE else "%p%")
+            bar.setFormat(translate("ModelsDialog", "done") if item.state == State.DONE else "%p%")
             self.downloads.setCellWidget(row, 2, bar)
             self.progress_bars[item.id] = bar
             if item.id == chosen or (chosen is None and len(items) == 1):
@@ -474,12 +606,16 @@ class ModelsDialog(QDialog):
             bar = self.progress_bars.get(p.item_id)
         if bar is not None and p.total:
             bar.setValue(int(1000 * p.done / p.total))
-            bar.setFormat(p.describe().strip())
+            bar.setFormat(describe_progress(p))
 
     def _item_changed(self, item: Item) -> None:
         self.refresh_downloads()
         if item.state == State.DONE:
-            self._say(f"Downloaded and verified {item.filename}.")
+            self._say(
+                translate("ModelsDialog", "Downloaded and verified {name}.").format(
+                    name=item.filename
+                )
+            )
             self.refresh_library()
             self.library_changed.emit()
         elif item.state == State.FAILED:
