@@ -80,10 +80,13 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._build_appearance_tab(), translate("SettingsDialog", "&Appearance"))
         for i, tip in enumerate(
             (
-                translate("SettingsDialog", "Which model file, its context size and where it runs"),
+                translate(
+                    "SettingsDialog", "How the model is loaded: context length, GPU layers, threads"
+                ),
                 translate("SettingsDialog", "How the model writes: temperature, sampling, length"),
                 translate(
-                    "SettingsDialog", "The system prompt and what happens when a chat is too long"
+                    "SettingsDialog",
+                    "The default system prompt, the chat template and passages from documents",
                 ),
                 translate("SettingsDialog", "The window's theme, font size and language"),
             )
