@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
     QComboBox,
+    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -126,10 +127,12 @@ def undescribed(widget: QWidget) -> list[str]:
     for path, iface in walk(QAccessible.queryAccessibleInterface(widget)):
         if iface.role() not in DESCRIBED or iface.text(QAccessible.Text.Description).strip():
             continue
-        if iface.text(QAccessible.Text.Name).strip().replace("&", "") in UNDESCRIBED_NAMES:
-            continue
         obj = iface.object()
-        if isinstance(obj, QToolButton) and isinstance(obj.parent(), QTabBar):
+        name = iface.text(QAccessible.Text.Name).strip().replace("&", "")
+        parent = obj.parent() if obj is not None else None
+        if isinstance(parent, QDialogButtonBox) and name in UNDESCRIBED_NAMES:
+            continue  # a dialog's own OK, Cancel or Close
+        if isinstance(obj, QToolButton) and isinstance(parent, QTabBar):
             continue  # a QTabBar's ScrollLeft/ScrollRight arrows: Qt's, named by Qt
         found.append(path)
     return found
@@ -197,6 +200,14 @@ def test_the_main_window_names_every_control_a_screen_reader_reaches(
     qtbot.waitUntil(lambda: window.results.isVisible() and window.results.count() > 0)
     assert_all_named(window)  # a conversation, its messages, search results
     assert_all_described(window)
+    # what a control does, said after its name: its tooltip, which a sighted user sees too
+    send_said = QAccessible.queryAccessibleInterface(window.send_button)
+    assert send_said.text(QAccessible.Text.Description) == window.send_button.toolTip()
+    assert window.send_button.toolTip().startswith("Send the message to the model (Enter)")
+    reply = window.chat_view.widgets[window.state.thread_messages[-1].id].action_button
+    assert reply is not None and reply.objectName() == "regenerate"
+    regenerate = QAccessible.queryAccessibleInterface(reply).text(QAccessible.Text.Description)
+    assert regenerate.startswith("Ask the model again for this reply")
     # the header's name says what it is; its description, what it says (Orca read only the name)
     header = QAccessible.queryAccessibleInterface(window.header)
     assert header.text(QAccessible.Text.Name) == "Conversation details"

@@ -2316,6 +2316,10 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
         <translation>关闭</translation>
     </message>
     <message>
+        <source>Close the prompt library; changes not saved are lost</source>
+        <translation>关闭提示词库；未保存的修改将丢失</translation>
+    </message>
+    <message>
         <source>Import prompts</source>
         <translation>导入提示词</translation>
     </message>

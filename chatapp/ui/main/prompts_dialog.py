@@ -200,6 +200,7 @@ class PromptsDialog(QDialog):
             QPushButton(translate("PromptsDialog", "Close"), self),
             "closePrompts",
             translate("PromptsDialog", "Close"),
+            translate("PromptsDialog", "Close the prompt library; changes not saved are lost"),
         )
         close.clicked.connect(self.reject)
         for b in (self.save_button, self.use_button, self.use_new_button, close):
