@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
     QComboBox,
+    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -22,7 +23,9 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QProgressBar,
+    QTabBar,
     QTextEdit,
+    QToolButton,
     QWidget,
 )
 from pytestqt.qtbot import QtBot
@@ -99,6 +102,47 @@ def unnamed(widget: QWidget) -> list[str]:
     return found
 
 
+#: The widgets a user acts on: each also says what it does (its description; Qt reads the
+#: tooltip when none is set). List items, cells and menu items: their name is enough.
+DESCRIBED = {
+    R.PushButton,
+    R.CheckBox,
+    R.RadioButton,
+    R.ComboBox,
+    R.EditableText,
+    R.SpinBox,
+    R.Slider,
+    R.PageTab,
+    R.Link,
+    R.ButtonMenu,
+    R.ButtonDropDown,
+}
+#: Exempt: the standard dialog buttons whose name says all (and Qt's own tab-bar scroll arrows).
+UNDESCRIBED_NAMES = {"OK", "Cancel", "Close"}
+
+
+def undescribed(widget: QWidget) -> list[str]:
+    """The interactive widgets of ``widget``'s window without an accessible description."""
+    found = []
+    for path, iface in walk(QAccessible.queryAccessibleInterface(widget)):
+        if iface.role() not in DESCRIBED or iface.text(QAccessible.Text.Description).strip():
+            continue
+        obj = iface.object()
+        name = iface.text(QAccessible.Text.Name).strip().replace("&", "")
+        parent = obj.parent() if obj is not None else None
+        if isinstance(parent, QDialogButtonBox) and name in UNDESCRIBED_NAMES:
+            continue  # a dialog's own OK, Cancel or Close
+        if isinstance(obj, QToolButton) and isinstance(parent, QTabBar):
+            continue  # a QTabBar's ScrollLeft/ScrollRight arrows: Qt's, named by Qt
+        found.append(path)
+    return found
+
+
+def assert_all_described(widget: QWidget) -> None:
+    missing = undescribed(widget)
+    assert not missing, f"{len(missing)} control(s) without a description:\n" + "\n".join(missing)
+
+
 def assert_all_named(widget: QWidget) -> None:
     missing = unnamed(widget)
     assert not missing, f"{len(missing)} element(s) without an accessible name:\n" + "\n".join(
@@ -148,12 +192,22 @@ def test_the_main_window_names_every_control_a_screen_reader_reaches(
     window = make_window()
     assert interactive(window) > 20
     assert_all_named(window)  # the first run: no model, no conversation
+    assert_all_described(window)
     with qtbot.waitSignal(window.model_loaded, timeout=TIMEOUT):
         window.load_model(tiny_model)
     send(qtbot, window, "Name a colour")
     window.search_box.setText("colour")
     qtbot.waitUntil(lambda: window.results.isVisible() and window.results.count() > 0)
     assert_all_named(window)  # a conversation, its messages, search results
+    assert_all_described(window)
+    # what a control does, said after its name: its tooltip, which a sighted user sees too
+    send_said = QAccessible.queryAccessibleInterface(window.send_button)
+    assert send_said.text(QAccessible.Text.Description) == window.send_button.toolTip()
+    assert window.send_button.toolTip().startswith("Send the message to the model (Enter)")
+    reply = window.chat_view.widgets[window.state.thread_messages[-1].id].action_button
+    assert reply is not None and reply.objectName() == "regenerate"
+    regenerate = QAccessible.queryAccessibleInterface(reply).text(QAccessible.Text.Description)
+    assert regenerate.startswith("Ask the model again for this reply")
     # the header's name says what it is; its description, what it says (Orca read only the name)
     header = QAccessible.queryAccessibleInterface(window.header)
     assert header.text(QAccessible.Text.Name) == "Conversation details"
@@ -194,10 +248,10 @@ def test_every_dialog_names_every_control(
     for dialog in dialogs:
         dialog.show()
         assert interactive(dialog) > 0, type(dialog).__name__
-        failures += unnamed(dialog) + unlabelled(dialog)
+        failures += unnamed(dialog) + unlabelled(dialog) + undescribed(dialog)
         dialog.close()
-    assert not failures, f"{len(failures)} element(s) without a name or label:\n" + "\n".join(
-        failures
+    assert not failures, (
+        f"{len(failures)} element(s) without a name, label or description:\n" + "\n".join(failures)
     )
 
 

@@ -123,6 +123,9 @@ def shown_texts(top: QWidget) -> Iterator[tuple[str, str]]:
             continue
         if w.toolTip():
             yield f"{name} tooltip", w.toolTip()
+        # what a screen reader says a control does (a message's is its text: not ours)
+        if w.accessibleDescription() and not name.startswith("message-"):
+            yield f"{name} description", w.accessibleDescription()
         if isinstance(w, QLabel | QAbstractButton):
             yield name, w.text()
         elif isinstance(w, QLineEdit | QPlainTextEdit | QTextEdit):
@@ -134,6 +137,7 @@ def shown_texts(top: QWidget) -> Iterator[tuple[str, str]]:
             for i in range(w.count()):
                 if w.isTabVisible(i):
                     yield f"{name} tab {i}", w.tabText(i)
+                    yield f"{name} tab {i} tooltip", w.tabToolTip(i)
         elif isinstance(w, QGroupBox):
             yield name, w.title()
         elif isinstance(w, QDockWidget):

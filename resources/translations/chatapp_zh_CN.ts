@@ -39,6 +39,10 @@
         <translation>提供已加载的模型</translation>
     </message>
     <message>
+        <source>Let other programs on this computer chat with the loaded model, OpenAI-style</source>
+        <translation>让这台电脑上的其他程序以 OpenAI 兼容的方式与已加载的模型对话</translation>
+    </message>
+    <message>
         <source>Save API c&amp;onversations in the history</source>
         <translation>把 API 对话保存到历史记录(&amp;O)</translation>
     </message>
@@ -55,6 +59,10 @@
         <translation>端口</translation>
     </message>
     <message>
+        <source>The port the server listens on, on this computer only</source>
+        <translation>服务器监听的端口（仅限这台电脑）</translation>
+    </message>
+    <message>
         <source>&amp;Port:</source>
         <translation>端口(&amp;P)：</translation>
     </message>
@@ -67,6 +75,10 @@
         <translation>地址</translation>
     </message>
     <message>
+        <source>The address other programs send their requests to</source>
+        <translation>其他程序发送请求的地址</translation>
+    </message>
+    <message>
         <source>&amp;Key:</source>
         <translation>密钥(&amp;K)：</translation>
     </message>
@@ -75,12 +87,20 @@
         <translation>密钥</translation>
     </message>
     <message>
+        <source>The key other programs must send with each request</source>
+        <translation>其他程序每次请求都必须附带的密钥</translation>
+    </message>
+    <message>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
         <source>Copy: {what}</source>
         <translation>复制：{what}</translation>
+    </message>
+    <message>
+        <source>Copy it to the clipboard</source>
+        <translation>复制到剪贴板</translation>
     </message>
     <message>
         <source>Serving. The key is {where}.</source>
@@ -133,12 +153,28 @@
         <translation>关闭错误</translation>
     </message>
     <message>
+        <source>Hide this notice</source>
+        <translation>隐藏这条提示</translation>
+    </message>
+    <message>
+        <source>Hide this error message</source>
+        <translation>隐藏这条错误信息</translation>
+    </message>
+    <message>
         <source>What to do about the notice</source>
         <translation>处理这条提示</translation>
     </message>
     <message>
         <source>What to do about the error</source>
         <translation>处理这个错误</translation>
+    </message>
+    <message>
+        <source>Do what the notice suggests</source>
+        <translation>执行提示中建议的操作</translation>
+    </message>
+    <message>
+        <source>Do what the error message suggests</source>
+        <translation>执行错误信息中建议的操作</translation>
     </message>
 </context>
 <context>
@@ -235,12 +271,20 @@
         <translation>发送</translation>
     </message>
     <message>
+        <source>Send the message to the model (Enter); Shift+Enter starts a new line</source>
+        <translation>把消息发送给模型（Enter）；Shift+Enter 换行</translation>
+    </message>
+    <message>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
         <source>Stop the reply</source>
         <translation>停止回复</translation>
+    </message>
+    <message>
+        <source>Stop the model writing this reply (Esc)</source>
+        <translation>让模型停止生成这条回复（Esc）</translation>
     </message>
     <message>
         <source>Editing a message</source>
@@ -420,16 +464,32 @@
         <translation>&lt;b&gt;问题：&lt;/b&gt;{question}</translation>
     </message>
     <message>
+        <source>The model that writes reply B: this one, another, or a server's</source>
+        <translation>生成回复 B 的模型：当前模型、另一个模型或服务器上的模型</translation>
+    </message>
+    <message>
         <source>B's temperature</source>
         <translation>B 的温度</translation>
+    </message>
+    <message>
+        <source>How freely reply B is written: higher is more varied</source>
+        <translation>回复 B 的随机程度：越高越多样</translation>
     </message>
     <message>
         <source>B's top-p</source>
         <translation>B 的 top-p</translation>
     </message>
     <message>
+        <source>Reply B picks among the likeliest words that add up to this share</source>
+        <translation>回复 B 只从累计概率达到此比例的最可能词中选择</translation>
+    </message>
+    <message>
         <source>B's seed</source>
         <translation>B 的种子</translation>
+    </message>
+    <message>
+        <source>The same seed gives the same reply B; -1 picks a new one each time</source>
+        <translation>相同的种子会得到相同的回复 B；-1 表示每次随机选取</translation>
     </message>
     <message>
         <source>seed (-1: random)</source>
@@ -456,12 +516,20 @@
         <translation>保留回复 {side}</translation>
     </message>
     <message>
+        <source>Show reply {side} in the conversation; the other stays a version</source>
+        <translation>在对话中显示回复 {side}；另一条保留为一个版本</translation>
+    </message>
+    <message>
         <source>Run both</source>
         <translation>同时运行</translation>
     </message>
     <message>
         <source>Run both replies</source>
         <translation>同时生成两个回复</translation>
+    </message>
+    <message>
+        <source>Answer the last question again as A and as B, to compare them</source>
+        <translation>分别以 A 和 B 重新回答最后一个问题，以便比较</translation>
     </message>
     <message>
         <source>One after the other, on this computer.</source>
@@ -529,6 +597,10 @@
     <message>
         <source>Message</source>
         <translation>消息</translation>
+    </message>
+    <message>
+        <source>Your message to the model: Enter sends it, Shift+Enter starts a new line</source>
+        <translation>发给模型的消息：Enter 发送，Shift+Enter 换行</translation>
     </message>
     <message>
         <source>Message the model — Enter to send, Shift+Enter for a new line</source>
@@ -693,12 +765,20 @@
         <translation>新建文档集</translation>
     </message>
     <message>
+        <source>Create a new collection of documents to ask about</source>
+        <translation>新建一个可供提问的文档集</translation>
+    </message>
+    <message>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
         <source>Remove the collection</source>
         <translation>移除文档集</translation>
+    </message>
+    <message>
+        <source>Remove the chosen collection and its index, after asking; your files stay</source>
+        <translation>确认后移除所选文档集及其索引；你的文件会保留</translation>
     </message>
     <message>
         <source>Collection name</source>
@@ -741,12 +821,20 @@
         <translation>向文档集添加文件夹</translation>
     </message>
     <message>
+        <source>Add every document in a folder, and keep watching it</source>
+        <translation>添加文件夹中的所有文档，并持续监视该文件夹</translation>
+    </message>
+    <message>
         <source>Add files…</source>
         <translation>添加文件…</translation>
     </message>
     <message>
         <source>Add files to the collection</source>
         <translation>向文档集添加文件</translation>
+    </message>
+    <message>
+        <source>Add some document files to the chosen collection</source>
+        <translation>向所选文档集添加文档文件</translation>
     </message>
     <message>
         <source>Change model…</source>
@@ -757,12 +845,20 @@
         <translation>更换嵌入模型</translation>
     </message>
     <message>
+        <source>Choose another embedding model; the collection is indexed again</source>
+        <translation>选择另一个嵌入模型；文档集将重新索引</translation>
+    </message>
+    <message>
         <source>Reindex</source>
         <translation>重新索引</translation>
     </message>
     <message>
         <source>Bring the collection up to date</source>
         <translation>更新文档集</translation>
+    </message>
+    <message>
+        <source>Index again the files that changed, were added or were removed</source>
+        <translation>重新索引已更改、新增或删除的文件</translation>
     </message>
     <message>
         <source>Indexing progress</source>
@@ -775,6 +871,10 @@
     <message>
         <source>Pause indexing</source>
         <translation>暂停索引</translation>
+    </message>
+    <message>
+        <source>Pause reading the documents; press again to resume</source>
+        <translation>暂停读取文档；再按一次继续</translation>
     </message>
     <message>
         <source>Indexing status</source>
@@ -955,12 +1055,20 @@
         <translation>打开模型文件</translation>
     </message>
     <message>
+        <source>Choose a .gguf model file on this computer and load it</source>
+        <translation>选择这台电脑上的 .gguf 模型文件并加载</translation>
+    </message>
+    <message>
         <source>Search more models…</source>
         <translation>搜索更多模型…</translation>
     </message>
     <message>
         <source>Search models on the Hugging Face Hub</source>
         <translation>在 Hugging Face Hub 上搜索模型</translation>
+    </message>
+    <message>
+        <source>Open the Models window to find and download more models</source>
+        <translation>打开“模型”窗口，查找并下载更多模型</translation>
     </message>
     <message>
         <source>You can also drop a .gguf file on this window.</source>
@@ -1066,12 +1174,20 @@
         <translation>加载模型</translation>
     </message>
     <message>
+        <source>Load the chosen model to chat with it</source>
+        <translation>加载所选模型，用它来对话</translation>
+    </message>
+    <message>
         <source>&amp;Delete…</source>
         <translation>删除(&amp;D)…</translation>
     </message>
     <message>
         <source>Delete the model's files</source>
         <translation>删除模型文件</translation>
+    </message>
+    <message>
+        <source>Delete the chosen model's files from the disk, after asking</source>
+        <translation>确认后从磁盘删除所选模型的文件</translation>
     </message>
     <message>
         <source>Show in &amp;folder</source>
@@ -1082,12 +1198,20 @@
         <translation>在文件管理器中显示</translation>
     </message>
     <message>
+        <source>Open the folder that holds the chosen model's file</source>
+        <translation>打开所选模型文件所在的文件夹</translation>
+    </message>
+    <message>
         <source>&amp;Metadata</source>
         <translation>元数据(&amp;M)</translation>
     </message>
     <message>
         <source>Show the GGUF metadata</source>
         <translation>显示 GGUF 元数据</translation>
+    </message>
+    <message>
+        <source>Show everything the chosen file says about itself</source>
+        <translation>显示所选文件记录的全部自身信息</translation>
     </message>
     <message>
         <source>Add &amp;file…</source>
@@ -1098,12 +1222,20 @@
         <translation>添加 GGUF 文件</translation>
     </message>
     <message>
+        <source>Add a .gguf file from elsewhere on this computer to the library</source>
+        <translation>把这台电脑上其他位置的 .gguf 文件添加到模型库</translation>
+    </message>
+    <message>
         <source>Add f&amp;older…</source>
         <translation>添加文件夹(&amp;O)…</translation>
     </message>
     <message>
         <source>Add a folder of models</source>
         <translation>添加模型文件夹</translation>
+    </message>
+    <message>
+        <source>Add every .gguf file in a folder to the library</source>
+        <translation>把文件夹中的所有 .gguf 文件添加到模型库</translation>
     </message>
     <message>
         <source>add {folder}</source>
@@ -1376,8 +1508,16 @@
         <translation>上一个版本</translation>
     </message>
     <message>
+        <source>Show the previous version of this message and its replies</source>
+        <translation>显示这条消息及其回复的上一个版本</translation>
+    </message>
+    <message>
         <source>Next version</source>
         <translation>下一个版本</translation>
+    </message>
+    <message>
+        <source>Show the next version of this message and its replies</source>
+        <translation>显示这条消息及其回复的下一个版本</translation>
     </message>
     <message>
         <source>Copy</source>
@@ -1388,8 +1528,16 @@
         <translation>复制整条消息</translation>
     </message>
     <message>
+        <source>Copy this message's text to the clipboard</source>
+        <translation>把这条消息的文本复制到剪贴板</translation>
+    </message>
+    <message>
         <source>More actions on this message</source>
         <translation>此消息的更多操作</translation>
+    </message>
+    <message>
+        <source>Fork a new chat from here, or delete this message</source>
+        <translation>从这里分叉出新对话，或删除这条消息</translation>
     </message>
     <message>
         <source>Fork: a new chat from here</source>
@@ -1408,12 +1556,20 @@
         <translation>编辑并重新发送</translation>
     </message>
     <message>
+        <source>Change this message and send it again; the old one stays as a version</source>
+        <translation>修改这条消息并重新发送；原消息保留为一个版本</translation>
+    </message>
+    <message>
         <source>Regenerate</source>
         <translation>重新生成</translation>
     </message>
     <message>
         <source>Regenerate this reply</source>
         <translation>重新生成这条回复</translation>
+    </message>
+    <message>
+        <source>Ask the model again for this reply; the current one stays as a version</source>
+        <translation>让模型重新生成这条回复；当前回复保留为一个版本</translation>
     </message>
     <message>
         <source>Only the start of this message is shown</source>
@@ -1428,12 +1584,20 @@
         <translation>显示整条消息</translation>
     </message>
     <message>
+        <source>Show all of this long message, not only its start</source>
+        <translation>显示这条长消息的全部内容，而不只是开头</translation>
+    </message>
+    <message>
         <source>Save to file…</source>
         <translation>保存到文件…</translation>
     </message>
     <message>
         <source>Save it to a file</source>
         <translation>保存到文件</translation>
+    </message>
+    <message>
+        <source>Save the whole message to a text file</source>
+        <translation>把整条消息保存为文本文件</translation>
     </message>
     <message>
         <source>Showing the first {shown} of {size}, as plain text.</source>
@@ -1566,6 +1730,10 @@
         <translation>清除筛选</translation>
     </message>
     <message>
+        <source>Empty the filter and show every key again</source>
+        <translation>清空筛选，重新显示所有键</translation>
+    </message>
+    <message>
         <source>Metadata keys and values</source>
         <translation>元数据的键和值</translation>
     </message>
@@ -1584,6 +1752,10 @@
     <message>
         <source>The chosen value, in full</source>
         <translation>所选值的完整内容</translation>
+    </message>
+    <message>
+        <source>All of the chosen key's value, to read or copy</source>
+        <translation>所选键的完整值，可阅读或复制</translation>
     </message>
     <message>
         <source>Choose a key to see all of its value.</source>
@@ -1698,12 +1870,28 @@
         <translation>模型库(&amp;L)</translation>
     </message>
     <message>
+        <source>Search the Hugging Face Hub and download models</source>
+        <translation>在 Hugging Face Hub 上搜索并下载模型</translation>
+    </message>
+    <message>
+        <source>The downloads under way, paused or done</source>
+        <translation>进行中、已暂停或已完成的下载</translation>
+    </message>
+    <message>
+        <source>The models on this computer: load, inspect or delete them</source>
+        <translation>这台电脑上的模型：加载、查看或删除</translation>
+    </message>
+    <message>
         <source>Work &amp;offline (make no network requests)</source>
         <translation>离线工作（不发出网络请求）(&amp;O)</translation>
     </message>
     <message>
         <source>Work offline</source>
         <translation>离线工作</translation>
+    </message>
+    <message>
+        <source>Stop searching and downloading; local models still work</source>
+        <translation>停止搜索和下载；本地模型仍可使用</translation>
     </message>
     <message>
         <source>Use the models on this computer; ask no network</source>
@@ -1720,6 +1908,10 @@
     <message>
         <source>Sort by</source>
         <translation>排序方式</translation>
+    </message>
+    <message>
+        <source>The order of the search results</source>
+        <translation>搜索结果的排列顺序</translation>
     </message>
     <message>
         <source>Most downloaded</source>
@@ -1740,6 +1932,10 @@
     <message>
         <source>Search</source>
         <translation>搜索</translation>
+    </message>
+    <message>
+        <source>Search the Hub for models whose name has these words</source>
+        <translation>在 Hub 上搜索名称包含这些词的模型</translation>
     </message>
     <message>
         <source>Repositories</source>
@@ -1770,12 +1966,20 @@
         <translation>模型卡片</translation>
     </message>
     <message>
+        <source>The chosen repository's description, from its author</source>
+        <translation>所选仓库的说明，由其作者撰写</translation>
+    </message>
+    <message>
         <source>&amp;Download selected file</source>
         <translation>下载所选文件(&amp;D)</translation>
     </message>
     <message>
         <source>Download</source>
         <translation>下载</translation>
+    </message>
+    <message>
+        <source>Download the chosen file into the models folder</source>
+        <translation>把所选文件下载到模型文件夹</translation>
     </message>
     <message>
         <source>Recommended to start with. Everything runs on this computer; the only thing chatapp fetches from the internet is the model you choose to download.</source>
@@ -1902,6 +2106,10 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
         <translation>暂停下载</translation>
     </message>
     <message>
+        <source>Pause the chosen download; Resume goes on where it stopped</source>
+        <translation>暂停所选下载；“继续”会从中断处接着下载</translation>
+    </message>
+    <message>
         <source>&amp;Resume</source>
         <translation>继续(&amp;R)</translation>
     </message>
@@ -1910,12 +2118,20 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
         <translation>继续下载</translation>
     </message>
     <message>
+        <source>Go on with the chosen download from where it stopped</source>
+        <translation>从中断处继续所选下载</translation>
+    </message>
+    <message>
         <source>&amp;Cancel</source>
         <translation>取消(&amp;C)</translation>
     </message>
     <message>
         <source>Cancel the download</source>
         <translation>取消下载</translation>
+    </message>
+    <message>
+        <source>Stop the chosen download and delete what it fetched</source>
+        <translation>停止所选下载并删除已下载的部分</translation>
     </message>
     <message>
         <source>Progress of {name}</source>
@@ -1960,12 +2176,20 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
         <translation>新建提示词</translation>
     </message>
     <message>
+        <source>Start a new prompt in the library</source>
+        <translation>在提示词库中新建提示词</translation>
+    </message>
+    <message>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
         <source>Delete prompt</source>
         <translation>删除提示词</translation>
+    </message>
+    <message>
+        <source>Delete the chosen prompt from the library</source>
+        <translation>从提示词库中删除所选提示词</translation>
     </message>
     <message>
         <source>Import…</source>
@@ -1976,6 +2200,10 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
         <translation>导入</translation>
     </message>
     <message>
+        <source>Add prompts from a JSON file</source>
+        <translation>从 JSON 文件添加提示词</translation>
+    </message>
+    <message>
         <source>Export…</source>
         <translation>导出…</translation>
     </message>
@@ -1984,8 +2212,16 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
         <translation>导出</translation>
     </message>
     <message>
+        <source>Save every prompt of the library to a JSON file</source>
+        <translation>把提示词库中的所有提示词保存到 JSON 文件</translation>
+    </message>
+    <message>
         <source>Prompt name</source>
         <translation>提示词名称</translation>
+    </message>
+    <message>
+        <source>The name the prompt is listed and chosen by</source>
+        <translation>提示词在列表中显示和选择时使用的名称</translation>
     </message>
     <message>
         <source>&amp;Name:</source>
@@ -1994,6 +2230,10 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
     <message>
         <source>System prompt</source>
         <translation>系统提示词</translation>
+    </message>
+    <message>
+        <source>What the model is told before the conversation; {{date}} becomes today's date</source>
+        <translation>对话开始前告诉模型的内容；{{date}} 会替换为今天的日期</translation>
     </message>
     <message>
         <source>You are a helpful assistant. Today is {{date}}.</source>
@@ -2024,8 +2264,16 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
         <translation>添加示例</translation>
     </message>
     <message>
+        <source>Add a row for an example question and answer the model is shown first</source>
+        <translation>添加一行示例问答，模型会先看到它</translation>
+    </message>
+    <message>
         <source>Remove example</source>
         <translation>移除示例</translation>
+    </message>
+    <message>
+        <source>Remove the chosen example</source>
+        <translation>移除所选示例</translation>
     </message>
     <message>
         <source>Variables, filled in when a prompt is used: </source>
@@ -2044,16 +2292,32 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
         <translation>保存提示词</translation>
     </message>
     <message>
+        <source>Save the changes to this prompt</source>
+        <translation>保存对这个提示词的修改</translation>
+    </message>
+    <message>
         <source>Use in this chat</source>
         <translation>在此对话中使用</translation>
+    </message>
+    <message>
+        <source>Make this prompt the system prompt of the current conversation</source>
+        <translation>把这个提示词设为当前对话的系统提示词</translation>
     </message>
     <message>
         <source>Use in a new chat</source>
         <translation>在新对话中使用</translation>
     </message>
     <message>
+        <source>Start a new conversation with this prompt as its system prompt</source>
+        <translation>以这个提示词作为系统提示词开始新对话</translation>
+    </message>
+    <message>
         <source>Close</source>
         <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Close the prompt library; changes not saved are lost</source>
+        <translation>关闭提示词库；未保存的修改将丢失</translation>
     </message>
     <message>
         <source>Import prompts</source>
@@ -2101,6 +2365,10 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
         <translation>移除服务器</translation>
     </message>
     <message>
+        <source>Remove the chosen server from the list</source>
+        <translation>从列表中移除所选服务器</translation>
+    </message>
+    <message>
         <source>&amp;Name:</source>
         <translation>名称(&amp;N)：</translation>
     </message>
@@ -2137,12 +2405,20 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
         <translation>本地服务器</translation>
     </message>
     <message>
+        <source>Tick for a server on your own network: offline mode still lets you use it</source>
+        <translation>勾选表示服务器在你自己的网络中：离线模式下仍可使用</translation>
+    </message>
+    <message>
         <source>&amp;Add server</source>
         <translation>添加服务器(&amp;A)</translation>
     </message>
     <message>
         <source>Add server</source>
         <translation>添加服务器</translation>
+    </message>
+    <message>
+        <source>Add the server at this address and list its models</source>
+        <translation>添加这个地址上的服务器并列出其模型</translation>
     </message>
     <message>
         <source>Status</source>
@@ -2323,6 +2599,22 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
         <translation>外观(&amp;A)</translation>
     </message>
     <message>
+        <source>How the model writes: temperature, sampling, length</source>
+        <translation>模型的生成方式：温度、采样、长度</translation>
+    </message>
+    <message>
+        <source>How the model is loaded: context length, GPU layers, threads</source>
+        <translation>模型的加载方式：上下文长度、GPU 层数、线程</translation>
+    </message>
+    <message>
+        <source>The default system prompt, the chat template and passages from documents</source>
+        <translation>默认系统提示词、对话模板和文档段落</translation>
+    </message>
+    <message>
+        <source>The window's theme, font size and language</source>
+        <translation>窗口的主题、字号和语言</translation>
+    </message>
+    <message>
         <source>Settings error</source>
         <translation>设置错误</translation>
     </message>
@@ -2341,6 +2633,10 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
     <message>
         <source>&amp;Restore defaults</source>
         <translation>恢复默认值(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Put every field back to its default value (until OK)</source>
+        <translation>把所有字段恢复为默认值（按“确定”后生效）</translation>
     </message>
     <message>
         <source>Context length</source>
@@ -2705,6 +3001,10 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
         <translation>新对话</translation>
     </message>
     <message>
+        <source>Start a new, empty conversation</source>
+        <translation>开始一个新的空白对话</translation>
+    </message>
+    <message>
         <source>Search conversations</source>
         <translation>搜索对话</translation>
     </message>
@@ -2715,6 +3015,10 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
     <message>
         <source>Clear the search</source>
         <translation>清除搜索</translation>
+    </message>
+    <message>
+        <source>Empty the search box and show all conversations again</source>
+        <translation>清空搜索框，重新显示所有对话</translation>
     </message>
     <message>
         <source>Conversations</source>
@@ -2735,6 +3039,10 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
     <message>
         <source>Undo delete</source>
         <translation>撤销删除</translation>
+    </message>
+    <message>
+        <source>Bring back the conversation just deleted</source>
+        <translation>恢复刚刚删除的对话</translation>
     </message>
     <message>
         <source>Folder {name}: click to fold or unfold; drop chats on it</source>
@@ -2893,6 +3201,10 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
     <message>
         <source>Cancel loading</source>
         <translation>取消加载</translation>
+    </message>
+    <message>
+        <source>Stop loading this model</source>
+        <translation>停止加载这个模型</translation>
     </message>
     <message>
         <source>Cancel</source>
@@ -3105,6 +3417,10 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
         <translation>整条消息</translation>
     </message>
     <message>
+        <source>All of the message's text, to read, select or copy</source>
+        <translation>消息的全部文本，可阅读、选择或复制</translation>
+    </message>
+    <message>
         <source>The whole message: {size}.</source>
         <translation>整条消息：{size}。</translation>
     </message>
@@ -3124,6 +3440,10 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
         <translation>思考过程</translation>
     </message>
     <message>
+        <source>Opens or folds what the model reasoned before its answer</source>
+        <translation>展开或折叠模型在回答前的思考过程</translation>
+    </message>
+    <message>
         <source>Show or hide {what}</source>
         <translation>显示或隐藏{what}</translation>
     </message>
@@ -3138,6 +3458,10 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
     <message>
         <source>the summary of the earlier messages</source>
         <translation>前面消息的总结</translation>
+    </message>
+    <message>
+        <source>Opens or folds the summary the model read in place of older messages</source>
+        <translation>展开或折叠模型用来代替较早消息的摘要</translation>
     </message>
     <message numerus="yes">
         <source>Summary of the earlier %n message(s), read in their place</source>

@@ -161,6 +161,10 @@ class ApiServerDialog(QDialog):
             QCheckBox(translate("ApiServer", "&Serve the loaded model")),
             "apiServerEnabled",
             translate("ApiServer", "Serve the loaded model"),
+            translate(
+                "ApiServer",
+                "Let other programs on this computer chat with the loaded model, OpenAI-style",
+            ),
         )
         layout.addWidget(self.enabled)
         self.save = named(
@@ -178,7 +182,12 @@ class ApiServerDialog(QDialog):
         self.save.toggled.connect(on_save_changed)
         layout.addWidget(self.save)
         form = QFormLayout()
-        self.port = named(QSpinBox(), "apiServerPort", translate("ApiServer", "Port"))
+        self.port = named(
+            QSpinBox(),
+            "apiServerPort",
+            translate("ApiServer", "Port"),
+            translate("ApiServer", "The port the server listens on, on this computer only"),
+        )
         self.port.setRange(1024, 65535)
         self.port.setValue(DEFAULT_PORT)
         port_label = QLabel(translate("ApiServer", "&Port:"))
@@ -189,9 +198,14 @@ class ApiServerDialog(QDialog):
             translate("ApiServer", "&Address:"),
             "apiServerUrl",
             translate("ApiServer", "Address"),
+            translate("ApiServer", "The address other programs send their requests to"),
         )
         self.key = self._copyable(
-            form, translate("ApiServer", "&Key:"), "apiServerKey", translate("ApiServer", "Key")
+            form,
+            translate("ApiServer", "&Key:"),
+            "apiServerKey",
+            translate("ApiServer", "Key"),
+            translate("ApiServer", "The key other programs must send with each request"),
         )
         layout.addLayout(form)
         self.status = QLabel()
@@ -207,13 +221,16 @@ class ApiServerDialog(QDialog):
         self._show()
         self.enabled.toggled.connect(self._toggled)
 
-    def _copyable(self, form: QFormLayout, label: str, name: str, accessible: str) -> QLineEdit:
-        edit = named(QLineEdit(), name, accessible)
+    def _copyable(
+        self, form: QFormLayout, label: str, name: str, accessible: str, description: str
+    ) -> QLineEdit:
+        edit = named(QLineEdit(), name, accessible, description)
         edit.setReadOnly(True)
         copy = named(
             QPushButton(translate("ApiServer", "Copy")),
             f"{name}Copy",
             translate("ApiServer", "Copy: {what}").format(what=accessible),
+            translate("ApiServer", "Copy it to the clipboard"),
         )
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(edit.text()))
         row = QHBoxLayout()

@@ -158,12 +158,16 @@ class ChatPanel(QWidget):
             QPushButton(translate("ChatPanel", "Send"), self),
             "sendButton",
             translate("ChatPanel", "Send"),
+            translate(
+                "ChatPanel", "Send the message to the model (Enter); Shift+Enter starts a new line"
+            ),
         )
         self.send_button.clicked.connect(lambda: self.send(self.composer.toPlainText()))
         self.stop_button = named(
             QPushButton(translate("ChatPanel", "Stop"), self),
             "stopButton",
             translate("ChatPanel", "Stop the reply"),
+            translate("ChatPanel", "Stop the model writing this reply (Esc)"),
         )
         self.stop_button.clicked.connect(self.stop)
         self.stop_button.hide()

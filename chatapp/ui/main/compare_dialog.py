@@ -97,7 +97,12 @@ class CompareDialog(QDialog):
         form = QFormLayout(form_box)
         form.setContentsMargins(0, 0, 0, 0)
         self.model_b = named(
-            QComboBox(self), "compareModel", translate("CompareDialog", "Who answers B")
+            QComboBox(self),
+            "compareModel",
+            translate("CompareDialog", "Who answers B"),
+            translate(
+                "CompareDialog", "The model that writes reply B: this one, another, or a server's"
+            ),
         )
         self.model_b.view().setAccessibleName(self.model_b.accessibleName())  # its choices
         self.model_b.addItem(translate("CompareDialog", "This model, other settings"), None)
@@ -113,17 +118,31 @@ class CompareDialog(QDialog):
             QDoubleSpinBox(self),
             "compareTemperature",
             translate("CompareDialog", "B's temperature"),
+            translate("CompareDialog", "How freely reply B is written: higher is more varied"),
         )
         self.temperature.setRange(*bounds(GenerationSettings, "temperature"))
         self.temperature.setSingleStep(0.1)
         self.temperature.setValue(min(settings.temperature + 0.5, self.temperature.maximum()))
         self.top_p = named(
-            QDoubleSpinBox(self), "compareTopP", translate("CompareDialog", "B's top-p")
+            QDoubleSpinBox(self),
+            "compareTopP",
+            translate("CompareDialog", "B's top-p"),
+            translate(
+                "CompareDialog", "Reply B picks among the likeliest words that add up to this share"
+            ),
         )
         self.top_p.setRange(*bounds(GenerationSettings, "top_p"))
         self.top_p.setSingleStep(0.05)
         self.top_p.setValue(settings.top_p)
-        self.seed = named(QSpinBox(self), "compareSeed", translate("CompareDialog", "B's seed"))
+        self.seed = named(
+            QSpinBox(self),
+            "compareSeed",
+            translate("CompareDialog", "B's seed"),
+            translate(
+                "CompareDialog",
+                "The same seed gives the same reply B; -1 picks a new one each time",
+            ),
+        )
         self.seed.setRange(-1, 2**31 - 1)
         self.seed.setValue(settings.seed)
         form.addRow(translate("CompareDialog", "<b>B</b>: &model"), self.model_b)
@@ -149,6 +168,10 @@ class CompareDialog(QDialog):
                 QPushButton(translate("CompareDialog", "Keep {side}").format(side=n), self),
                 f"keep{n}",
                 translate("CompareDialog", "Keep reply {side}").format(side=n),
+                translate(
+                    "CompareDialog",
+                    "Show reply {side} in the conversation; the other stays a version",
+                ).format(side=n),
             )
             for n in "AB"
         ]
@@ -164,6 +187,9 @@ class CompareDialog(QDialog):
             QPushButton(translate("CompareDialog", "Run both"), self),
             "compareRun",
             translate("CompareDialog", "Run both replies"),
+            translate(
+                "CompareDialog", "Answer the last question again as A and as B, to compare them"
+            ),
         )
         self.run_button.setDefault(True)
         self.run_button.clicked.connect(self.run)

@@ -18,6 +18,12 @@ class Composer(QPlainTextEdit):
         super().__init__(parent)
         self.setObjectName("composer")
         self.setAccessibleName(translate("Composer", "Message"))
+        self.setAccessibleDescription(
+            translate(
+                "Composer",
+                "Your message to the model: Enter sends it, Shift+Enter starts a new line",
+            )
+        )
         self.setPlaceholderText(
             translate("Composer", "Message the model — Enter to send, Shift+Enter for a new line")
         )

@@ -83,12 +83,17 @@ class DocumentsDialog(QDialog):
             QPushButton(translate("DocumentsDialog", "New…"), self),
             "newCollection",
             translate("DocumentsDialog", "New collection"),
+            translate("DocumentsDialog", "Create a new collection of documents to ask about"),
         )
         self.new_button.clicked.connect(self._ask_new)
         self.remove_button = named(
             QPushButton(translate("DocumentsDialog", "Remove"), self),
             "removeCollection",
             translate("DocumentsDialog", "Remove the collection"),
+            translate(
+                "DocumentsDialog",
+                "Remove the chosen collection and its index, after asking; your files stay",
+            ),
         )
         self.remove_button.clicked.connect(self._ask_remove)
         buttons.addWidget(self.new_button)
@@ -123,24 +128,32 @@ class DocumentsDialog(QDialog):
             QPushButton(translate("DocumentsDialog", "Add folder…"), self),
             "addFolder",
             translate("DocumentsDialog", "Add a folder to the collection"),
+            translate("DocumentsDialog", "Add every document in a folder, and keep watching it"),
         )
         self.add_folder_button.clicked.connect(self._ask_folder)
         self.add_files_button = named(
             QPushButton(translate("DocumentsDialog", "Add files…"), self),
             "addFiles",
             translate("DocumentsDialog", "Add files to the collection"),
+            translate("DocumentsDialog", "Add some document files to the chosen collection"),
         )
         self.add_files_button.clicked.connect(self._ask_files)
         self.model_button = named(
             QPushButton(translate("DocumentsDialog", "Change model…"), self),
             "changeModel",
             translate("DocumentsDialog", "Change the embedding model"),
+            translate(
+                "DocumentsDialog", "Choose another embedding model; the collection is indexed again"
+            ),
         )
         self.model_button.clicked.connect(self._ask_model)
         self.reindex_button = named(
             QPushButton(translate("DocumentsDialog", "Reindex"), self),
             "reindex",
             translate("DocumentsDialog", "Bring the collection up to date"),
+            translate(
+                "DocumentsDialog", "Index again the files that changed, were added or were removed"
+            ),
         )
         self.reindex_button.clicked.connect(self._reindex)
         for b in (self.add_folder_button, self.add_files_button, self.model_button):
@@ -156,6 +169,7 @@ class DocumentsDialog(QDialog):
             QPushButton(translate("DocumentsDialog", "Pause"), self),
             "pauseIndexing",
             translate("DocumentsDialog", "Pause indexing"),
+            translate("DocumentsDialog", "Pause reading the documents; press again to resume"),
         )
         self.pause_button.setCheckable(True)
         self.pause_button.toggled.connect(self._pause)

@@ -122,11 +122,17 @@ class FirstRunPanel(QWidget):
         self.open_button = QPushButton(translate("FirstRun", "I already have a GGUF file…"), self)
         self.open_button.setObjectName("openModel")
         self.open_button.setAccessibleName(translate("FirstRun", "Open a model file"))
+        self.open_button.setToolTip(
+            translate("FirstRun", "Choose a .gguf model file on this computer and load it")
+        )
         self.open_button.clicked.connect(self.open_requested)
         self.browse_button = QPushButton(translate("FirstRun", "Search more models…"), self)
         self.browse_button.setObjectName("getModel")
         self.browse_button.setAccessibleName(
             translate("FirstRun", "Search models on the Hugging Face Hub")
+        )
+        self.browse_button.setToolTip(
+            translate("FirstRun", "Open the Models window to find and download more models")
         )
         self.browse_button.clicked.connect(self.browse_requested)
         buttons = QHBoxLayout()

@@ -241,12 +241,18 @@ class MessageWidget(QFrame):
         else:
             footer.addWidget(self.meta, 1)
         self.prev_button = self._button(
-            "\u2039", "previousVersion", translate("MessageWidget", "Previous version")
+            "\u2039",
+            "previousVersion",
+            translate("MessageWidget", "Previous version"),
+            translate("MessageWidget", "Show the previous version of this message and its replies"),
         )
         self.branch_label = QLabel(self)
         self.branch_label.setObjectName("versionLabel")
         self.next_button = self._button(
-            "\u203a", "nextVersion", translate("MessageWidget", "Next version")
+            "\u203a",
+            "nextVersion",
+            translate("MessageWidget", "Next version"),
+            translate("MessageWidget", "Show the next version of this message and its replies"),
         )
         self.prev_button.clicked.connect(lambda: self.branch_requested.emit(message.id, -1))
         self.next_button.clicked.connect(lambda: self.branch_requested.emit(message.id, 1))
@@ -257,6 +263,7 @@ class MessageWidget(QFrame):
             translate("MessageWidget", "Copy"),
             "copyMessage",
             translate("MessageWidget", "Copy the whole message"),
+            translate("MessageWidget", "Copy this message's text to the clipboard"),
         )
         self.copy_button.clicked.connect(self.copy)
         footer.addWidget(self.copy_button)
@@ -265,6 +272,9 @@ class MessageWidget(QFrame):
         self.more_button.setObjectName("messageMore")
         self.more_button.setAccessibleName(
             translate("MessageWidget", "More actions on this message")
+        )
+        self.more_button.setToolTip(
+            translate("MessageWidget", "Fork a new chat from here, or delete this message")
         )
         self.more_button.setText("\u22ef")
         self.more_button.setAutoRaise(True)
@@ -284,6 +294,10 @@ class MessageWidget(QFrame):
                 translate("MessageWidget", "Edit"),
                 "editMessage",
                 translate("MessageWidget", "Edit and resend"),
+                translate(
+                    "MessageWidget",
+                    "Change this message and send it again; the old one stays as a version",
+                ),
             )
             self.action_button.clicked.connect(lambda: self.edit_requested.emit(message.id))
         elif message.role == "assistant":
@@ -291,6 +305,10 @@ class MessageWidget(QFrame):
                 translate("MessageWidget", "Regenerate"),
                 "regenerate",
                 translate("MessageWidget", "Regenerate this reply"),
+                translate(
+                    "MessageWidget",
+                    "Ask the model again for this reply; the current one stays as a version",
+                ),
             )
             self.action_button.clicked.connect(lambda: self.regenerate_requested.emit(message.id))
         if self.action_button is not None:
@@ -335,12 +353,14 @@ class MessageWidget(QFrame):
             translate("MessageWidget", "Show all"),
             "showAll",
             translate("MessageWidget", "Show the whole message"),
+            translate("MessageWidget", "Show all of this long message, not only its start"),
         )
         self.show_all_button.clicked.connect(lambda: self.show_all_requested.emit(self.message.id))
         self.save_button = self._button(
             translate("MessageWidget", "Save to file…"),
             "saveMessage",
             translate("MessageWidget", "Save it to a file"),
+            translate("MessageWidget", "Save the whole message to a text file"),
         )
         self.save_button.clicked.connect(lambda: self.save_requested.emit(self.message.id))
         for b in (self.show_all_button, self.save_button):
@@ -394,10 +414,12 @@ class MessageWidget(QFrame):
         base = self.note.text().split(said.split("{", 1)[0], 1)[0]
         self.note.setText(base + said.format(size=file_size_label(size), path=path))
 
-    def _button(self, text: str, name: str, accessible: str) -> QPushButton:
+    def _button(self, text: str, name: str, accessible: str, description: str) -> QPushButton:
+        """A flat footer button; ``description``: what it does, as its tooltip."""
         b = QPushButton(text, self)
         b.setObjectName(name)
         b.setAccessibleName(accessible)
+        b.setToolTip(description)
         b.setFlat(True)
         b.setCursor(Qt.CursorShape.PointingHandCursor)
         b.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)  # never clipped

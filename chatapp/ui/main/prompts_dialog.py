@@ -57,12 +57,14 @@ class PromptsDialog(QDialog):
             QPushButton(translate("PromptsDialog", "New"), self),
             "newPrompt",
             translate("PromptsDialog", "New prompt"),
+            translate("PromptsDialog", "Start a new prompt in the library"),
         )
         self.new_button.clicked.connect(self._new)
         self.delete_button = named(
             QPushButton(translate("PromptsDialog", "Delete"), self),
             "deletePrompt",
             translate("PromptsDialog", "Delete prompt"),
+            translate("PromptsDialog", "Delete the chosen prompt from the library"),
         )
         self.delete_button.clicked.connect(self._delete)
         row.addWidget(self.new_button)
@@ -73,12 +75,14 @@ class PromptsDialog(QDialog):
             QPushButton(translate("PromptsDialog", "Import…"), self),
             "importPrompts",
             translate("PromptsDialog", "Import"),
+            translate("PromptsDialog", "Add prompts from a JSON file"),
         )
         self.import_button.clicked.connect(self._ask_import)
         self.export_button = named(
             QPushButton(translate("PromptsDialog", "Export…"), self),
             "exportPrompts",
             translate("PromptsDialog", "Export"),
+            translate("PromptsDialog", "Save every prompt of the library to a JSON file"),
         )
         self.export_button.clicked.connect(self._ask_export)
         row2.addWidget(self.import_button)
@@ -88,10 +92,21 @@ class PromptsDialog(QDialog):
 
         right = QVBoxLayout()
         form = QFormLayout()
-        self.name = named(QLineEdit(self), "promptName", translate("PromptsDialog", "Prompt name"))
+        self.name = named(
+            QLineEdit(self),
+            "promptName",
+            translate("PromptsDialog", "Prompt name"),
+            translate("PromptsDialog", "The name the prompt is listed and chosen by"),
+        )
         form.addRow(translate("PromptsDialog", "&Name:"), self.name)
         self.system = named(
             QPlainTextEdit(self), "promptSystem", translate("PromptsDialog", "System prompt")
+        )
+        self.system.setAccessibleDescription(
+            translate(
+                "PromptsDialog",
+                "What the model is told before the conversation; {{date}} becomes today's date",
+            )
         )
         self.system.setPlaceholderText(
             translate("PromptsDialog", "You are a helpful assistant. Today is {{date}}.")
@@ -114,12 +129,17 @@ class PromptsDialog(QDialog):
             QPushButton(translate("PromptsDialog", "Add example"), self),
             "addExample",
             translate("PromptsDialog", "Add example"),
+            translate(
+                "PromptsDialog",
+                "Add a row for an example question and answer the model is shown first",
+            ),
         )
         self.add_example.clicked.connect(lambda: self.examples.insertRow(self.examples.rowCount()))
         self.remove_example = named(
             QPushButton(translate("PromptsDialog", "Remove example"), self),
             "removeExample",
             translate("PromptsDialog", "Remove example"),
+            translate("PromptsDialog", "Remove the chosen example"),
         )
         self.remove_example.clicked.connect(
             lambda: (
@@ -154,18 +174,25 @@ class PromptsDialog(QDialog):
             QPushButton(translate("PromptsDialog", "Save"), self),
             "savePrompt",
             translate("PromptsDialog", "Save prompt"),
+            translate("PromptsDialog", "Save the changes to this prompt"),
         )
         self.save_button.clicked.connect(self._save)
         self.use_button = named(
             QPushButton(translate("PromptsDialog", "Use in this chat"), self),
             "usePrompt",
             translate("PromptsDialog", "Use in this chat"),
+            translate(
+                "PromptsDialog", "Make this prompt the system prompt of the current conversation"
+            ),
         )
         self.use_button.clicked.connect(lambda: self._use(new_chat=False))
         self.use_new_button = named(
             QPushButton(translate("PromptsDialog", "Use in a new chat"), self),
             "usePromptNew",
             translate("PromptsDialog", "Use in a new chat"),
+            translate(
+                "PromptsDialog", "Start a new conversation with this prompt as its system prompt"
+            ),
         )
         self.use_new_button.setDefault(True)
         self.use_new_button.clicked.connect(lambda: self._use(new_chat=True))
@@ -173,6 +200,7 @@ class PromptsDialog(QDialog):
             QPushButton(translate("PromptsDialog", "Close"), self),
             "closePrompts",
             translate("PromptsDialog", "Close"),
+            translate("PromptsDialog", "Close the prompt library; changes not saved are lost"),
         )
         close.clicked.connect(self.reject)
         for b in (self.save_button, self.use_button, self.use_new_button, close):

@@ -58,6 +58,7 @@ class ServersDialog(QDialog):
             QPushButton(translate("ServersDialog", "&Remove"), self),
             "removeServer",
             translate("ServersDialog", "Remove server"),
+            translate("ServersDialog", "Remove the chosen server from the list"),
         )
         self.remove_button.clicked.connect(self._remove)
         self.remove_button.setEnabled(False)
@@ -99,6 +100,10 @@ class ServersDialog(QDialog):
             ),
             "serverLocal",
             translate("ServersDialog", "Local server"),
+            translate(
+                "ServersDialog",
+                "Tick for a server on your own network: offline mode still lets you use it",
+            ),
         )
         form.addRow("", self.local)
         layout.addLayout(form)
@@ -106,6 +111,7 @@ class ServersDialog(QDialog):
             QPushButton(translate("ServersDialog", "&Add server"), self),
             "addServer",
             translate("ServersDialog", "Add server"),
+            translate("ServersDialog", "Add the server at this address and list its models"),
         )
         self.add_button.clicked.connect(self._add)
         row = QHBoxLayout()

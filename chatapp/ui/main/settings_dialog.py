@@ -78,6 +78,20 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._build_generation_tab(), translate("SettingsDialog", "&Generation"))
         self.tabs.addTab(self._build_chat_tab(), translate("SettingsDialog", "&Chat"))
         self.tabs.addTab(self._build_appearance_tab(), translate("SettingsDialog", "&Appearance"))
+        for i, tip in enumerate(
+            (
+                translate(
+                    "SettingsDialog", "How the model is loaded: context length, GPU layers, threads"
+                ),
+                translate("SettingsDialog", "How the model writes: temperature, sampling, length"),
+                translate(
+                    "SettingsDialog",
+                    "The default system prompt, the chat template and passages from documents",
+                ),
+                translate("SettingsDialog", "The window's theme, font size and language"),
+            )
+        ):
+            self.tabs.setTabToolTip(i, tip)
 
         self.error_label = QLabel(self)
         self.error_label.setObjectName("settingsError")
@@ -120,6 +134,9 @@ class SettingsDialog(QDialog):
             button.setAccessibleName(accessible)
             if text:
                 button.setText(text)
+        self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).setToolTip(
+            translate("SettingsDialog", "Put every field back to its default value (until OK)")
+        )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.buttons.clicked.connect(self._on_button)

@@ -131,6 +131,7 @@ class Sidebar(QWidget):
             QPushButton(translate("Sidebar", "New chat"), self),
             "newChat",
             translate("Sidebar", "New chat"),
+            translate("Sidebar", "Start a new, empty conversation"),
         )
         self.new_button.clicked.connect(self.new_chat_requested.emit)
         self.search_box = named(
@@ -140,6 +141,9 @@ class Sidebar(QWidget):
         self.search_box.setClearButtonEnabled(True)
         for clear in self.search_box.findChildren(QToolButton):  # Qt's own ✕ in the box
             clear.setAccessibleName(self.tr("Clear the search"))
+            clear.setAccessibleDescription(
+                self.tr("Empty the search box and show all conversations again")
+            )
         self.search_box.textChanged.connect(lambda _t: self._search_timer.start())
         self.search_box.installEventFilter(self)  # Esc clears it, Down goes to the results
         self.folders: list[Folder] = []
@@ -183,6 +187,7 @@ class Sidebar(QWidget):
             QPushButton(translate("Sidebar", "Undo"), self.undo_bar),
             "undoDelete",
             translate("Sidebar", "Undo delete"),
+            translate("Sidebar", "Bring back the conversation just deleted"),
         )
         self.undo_button.clicked.connect(self.undo_delete)
         undo_row.addWidget(self.undo_label, 1)

@@ -69,7 +69,10 @@ class ModelStatusBar(QObject):
         self.load_bar.setMaximumWidth(160)
         self.load_bar.hide()
         self.cancel_load_button = named(
-            QToolButton(bar), "cancelLoad", translate("StatusBar", "Cancel loading")
+            QToolButton(bar),
+            "cancelLoad",
+            translate("StatusBar", "Cancel loading"),
+            translate("StatusBar", "Stop loading this model"),
         )
         self.cancel_load_button.setText(translate("StatusBar", "Cancel"))
         self.cancel_load_button.clicked.connect(self.cancel_load_requested.emit)

@@ -44,6 +44,9 @@ class TextViewer(QDialog):
             "viewerText",
             translate("TextViewer", "The whole message"),
         )
+        self.view.setAccessibleDescription(
+            translate("TextViewer", "All of the message's text, to read, select or copy")
+        )
         self.view.setReadOnly(True)
         self.view.setUndoRedoEnabled(False)
         self.view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))

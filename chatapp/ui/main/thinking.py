@@ -14,11 +14,20 @@ class ThinkingBlock(QWidget):
     """Hidden for replies without thinking."""
 
     def __init__(
-        self, parent: QWidget | None = None, *, name: str = "thinking", what: str | None = None
+        self,
+        parent: QWidget | None = None,
+        *,
+        name: str = "thinking",
+        what: str | None = None,
+        description: str | None = None,
     ) -> None:
-        """``what``: the block's content in words, for its accessible names (translated)."""
+        """``what``: the block's content in words, for its accessible names; ``description``:
+        what it holds, for the button's tooltip (both translated)."""
         super().__init__(parent)
         what = what or translate("Thinking", "the thinking")
+        description = description or translate(
+            "Thinking", "Opens or folds what the model reasoned before its answer"
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 2)
         layout.setSpacing(2)
@@ -26,6 +35,7 @@ class ThinkingBlock(QWidget):
             QToolButton(self),
             f"{name}Toggle",
             translate("Thinking", "Show or hide {what}").format(what=what),
+            description,
         )
         self.toggle.setCheckable(True)
         self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -72,6 +82,9 @@ class SummaryBlock(ThinkingBlock):
             parent,
             name="summary",
             what=translate("Thinking", "the summary of the earlier messages"),
+            description=translate(
+                "Thinking", "Opens or folds the summary the model read in place of older messages"
+            ),
         )
 
     def show_summary(self, text: str, covers: int) -> None:

@@ -14,10 +14,14 @@ from chatapp.ui.i18n import translate
 W = TypeVar("W", bound=QWidget)
 
 
-def named(widget: W, name: str, accessible: str) -> W:
-    """``widget`` with an object name (for style sheets and tests) and an accessible name."""
+def named(widget: W, name: str, accessible: str, description: str | None = None) -> W:
+    """``widget`` with an object name (for style sheets and tests), an accessible name and, if
+    given, a ``description``: one sentence on what it does, shown as its tooltip (which a screen
+    reader reads as its accessible description)."""
     widget.setObjectName(name)
     widget.setAccessibleName(accessible)
+    if description is not None:
+        widget.setToolTip(description)
     return widget
 
 
@@ -73,6 +77,9 @@ class ErrorBanner(QWidget):
             translate("Banner", "Dismiss the notice")
             if notice
             else translate("Banner", "Dismiss the error"),
+            translate("Banner", "Hide this notice")
+            if notice
+            else translate("Banner", "Hide this error message"),
         )
         dismiss.setText("✕")
         dismiss.clicked.connect(self.hide)
@@ -83,6 +90,9 @@ class ErrorBanner(QWidget):
             translate("Banner", "What to do about the notice")
             if notice
             else translate("Banner", "What to do about the error"),
+            translate("Banner", "Do what the notice suggests")
+            if notice
+            else translate("Banner", "Do what the error message suggests"),
         )
         self.action.clicked.connect(self._act)
         self.action.hide()

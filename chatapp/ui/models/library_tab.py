@@ -83,41 +83,51 @@ class LibraryTab(QWidget):
                 translate("LibraryTab", "Lo&ad"),
                 "loadModel",
                 translate("LibraryTab", "Load the model"),
+                translate("LibraryTab", "Load the chosen model to chat with it"),
                 self.load_selected,
             ),
             (
                 translate("LibraryTab", "&Delete…"),
                 "deleteModel",
                 translate("LibraryTab", "Delete the model's files"),
+                translate(
+                    "LibraryTab", "Delete the chosen model's files from the disk, after asking"
+                ),
                 self.delete_selected,
             ),
             (
                 translate("LibraryTab", "Show in &folder"),
                 "revealModel",
                 translate("LibraryTab", "Show in file manager"),
+                translate("LibraryTab", "Open the folder that holds the chosen model's file"),
                 self.reveal_selected,
             ),
             (
                 translate("LibraryTab", "&Metadata"),
                 "modelMetadata",
                 translate("LibraryTab", "Show the GGUF metadata"),
+                translate("LibraryTab", "Show everything the chosen file says about itself"),
                 self.metadata_selected,
             ),
             (
                 translate("LibraryTab", "Add &file…"),
                 "addModelFile",
                 translate("LibraryTab", "Add a GGUF file"),
+                translate(
+                    "LibraryTab", "Add a .gguf file from elsewhere on this computer to the library"
+                ),
                 self.add_file,
             ),
             (
                 translate("LibraryTab", "Add f&older…"),
                 "addModelFolder",
                 translate("LibraryTab", "Add a folder of models"),
+                translate("LibraryTab", "Add every .gguf file in a folder to the library"),
                 self.add_folder,
             ),
         ]
-        for text, name, acc, slot in buttons:
-            b = button(text, name, acc)
+        for text, name, acc, desc, slot in buttons:
+            b = button(text, name, acc, desc)
             b.clicked.connect(slot)
             row.addWidget(b)
             self.buttons[name] = b

@@ -39,6 +39,7 @@ class MetadataDialog(QDialog):
         self.filter.setClearButtonEnabled(True)
         for clear in self.filter.findChildren(QToolButton):  # Qt's own ✕ in the box
             clear.setAccessibleName(self.tr("Clear the filter"))
+            clear.setAccessibleDescription(self.tr("Empty the filter and show every key again"))
         self.filter.textChanged.connect(self._filter)
         self.table = table(
             "metadataTable",
@@ -60,6 +61,9 @@ class MetadataDialog(QDialog):
         self.value = QPlainTextEdit(self)
         self.value.setObjectName("metadataValue")
         self.value.setAccessibleName(translate("MetadataDialog", "The chosen value, in full"))
+        self.value.setAccessibleDescription(
+            translate("MetadataDialog", "All of the chosen key's value, to read or copy")
+        )
         self.value.setReadOnly(True)
         self.value.setPlaceholderText(
             translate("MetadataDialog", "Choose a key to see all of its value.")

@@ -115,6 +115,16 @@ class ModelsDialog(QDialog):
         self.delete_selected = self.library_tab.delete_selected
         self.add_file = self.library_tab.add_file
         self.tabs.addTab(self.library_tab, translate("ModelsDialog", "&Library"))
+        for i, tip in enumerate(
+            (
+                translate("ModelsDialog", "Search the Hugging Face Hub and download models"),
+                translate("ModelsDialog", "The downloads under way, paused or done"),
+                translate(
+                    "ModelsDialog", "The models on this computer: load, inspect or delete them"
+                ),
+            )
+        ):
+            self.tabs.setTabToolTip(i, tip)
         self.status = QLabel(self)
         self.status.setObjectName("modelsStatus")
         self.status.setWordWrap(True)
@@ -123,6 +133,9 @@ class ModelsDialog(QDialog):
         )
         self.offline.setObjectName("offlineSwitch")
         self.offline.setAccessibleName(translate("ModelsDialog", "Work offline"))
+        self.offline.setToolTip(
+            translate("ModelsDialog", "Stop searching and downloading; local models still work")
+        )
         self.offline.setChecked(services.hub.hub.offline)
         self.offline.toggled.connect(self._set_offline)
         layout = QVBoxLayout(self)
@@ -180,6 +193,7 @@ class ModelsDialog(QDialog):
         self.sort = QComboBox()
         self.sort.setObjectName("hubSort")
         self.sort.setAccessibleName(translate("ModelsDialog", "Sort by"))
+        self.sort.setToolTip(translate("ModelsDialog", "The order of the search results"))
         self.sort.view().setAccessibleName(translate("ModelsDialog", "Sort by"))
         for label, key in (
             (translate("ModelsDialog", "Most downloaded"), "downloads"),
@@ -191,6 +205,7 @@ class ModelsDialog(QDialog):
             translate("ModelsDialog", "&Search"),
             "hubSearchButton",
             translate("ModelsDialog", "Search"),
+            translate("ModelsDialog", "Search the Hub for models whose name has these words"),
         )
         go.clicked.connect(self.search)
         top.addWidget(self.search_box, 1)
@@ -218,12 +233,16 @@ class ModelsDialog(QDialog):
         self.card = QPlainTextEdit()
         self.card.setObjectName("modelCard")
         self.card.setAccessibleName(translate("ModelsDialog", "Model card"))
+        self.card.setAccessibleDescription(
+            translate("ModelsDialog", "The chosen repository's description, from its author")
+        )
         self.card.setReadOnly(True)
         self.card.setMaximumHeight(120)
         self.download_button = button(
             translate("ModelsDialog", "&Download selected file"),
             "downloadFile",
             translate("ModelsDialog", "Download"),
+            translate("ModelsDialog", "Download the chosen file into the models folder"),
         )
         self.download_button.clicked.connect(self.download_selected)
         self.download_button.setEnabled(False)  # until a file is chosen
@@ -536,16 +555,19 @@ class ModelsDialog(QDialog):
             translate("ModelsDialog", "&Pause"),
             "pauseDownload",
             translate("ModelsDialog", "Pause the download"),
+            translate("ModelsDialog", "Pause the chosen download; Resume goes on where it stopped"),
         )
         self.resume_button = button(
             translate("ModelsDialog", "&Resume"),
             "resumeDownload",
             translate("ModelsDialog", "Resume the download"),
+            translate("ModelsDialog", "Go on with the chosen download from where it stopped"),
         )
         self.cancel_button = button(
             translate("ModelsDialog", "&Cancel"),
             "cancelDownload",
             translate("ModelsDialog", "Cancel the download"),
+            translate("ModelsDialog", "Stop the chosen download and delete what it fetched"),
         )
         self.pause_button.clicked.connect(lambda: self._on_selected_download("pause"))
         self.resume_button.clicked.connect(lambda: self._on_selected_download("resume"))

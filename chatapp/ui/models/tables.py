@@ -75,10 +75,13 @@ class EmptyNote(QLabel):
         self.setVisible(self.table.rowCount() == 0)
 
 
-def button(text: str, name: str, accessible: str) -> QPushButton:
+def button(text: str, name: str, accessible: str, description: str | None = None) -> QPushButton:
+    """A button; ``description``: what it does, as its tooltip (a screen reader's description)."""
     b = QPushButton(text)
     b.setObjectName(name)
     b.setAccessibleName(accessible)
+    if description is not None:
+        b.setToolTip(description)
     return b
 
 
