@@ -466,3 +466,31 @@ def test_compare_against_a_second_local_model_loads_it_beside_and_names_both(
         assert "EOS" not in (store.get_message(a).model or "")
     dialog.reject()
     assert window.state.model is not None and window.state.model.info.path == tiny_model
+
+
+def test_compare_refuses_a_second_model_that_does_not_fit_beside_the_first(
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    tiny_model: Path,
+    eos_model: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chatapp.core.models import hardware
+    from tests.helpers import send
+
+    window = make_window(eos_model, generation=GenerationSettings(max_tokens=8, seed=1))
+    with qtbot.waitSignal(window.model_loaded, timeout=TIMEOUT):
+        window.load_model(tiny_model)
+    send(qtbot, window, "Name a colour")
+    # a machine with 1 MB free once the first model is loaded
+    monkeypatch.setattr(hardware, "machine", lambda: hardware.Machine(2**20, 2**30, ()))
+    dialog = window.chat_panel.compare()
+    assert dialog is not None
+    labels = [dialog.model_b.itemText(i) for i in range(dialog.model_b.count())]
+    dialog.model_b.setCurrentIndex(next(i for i, t in enumerate(labels) if "EOS" in t))
+    dialog.run_button.click()
+    qtbot.waitUntil(lambda: dialog.run_button.isEnabled(), timeout=TIMEOUT)
+    said = dialog.metas[1].text()
+    assert "tiny-eos.gguf does not fit beside the model in use (needs about" in said
+    assert dialog.metas[0].text() == "not run" and dialog.ids == ["", ""]
+    assert not dialog.keeps[0].isEnabled() and not dialog.keeps[1].isEnabled()

@@ -548,6 +548,10 @@
         <translation>等待中…</translation>
     </message>
     <message>
+        <source>not run</source>
+        <translation>未运行</translation>
+    </message>
+    <message>
         <source>model</source>
         <translation>模型</translation>
     </message>
@@ -3591,6 +3595,10 @@ Paste a Hugging Face access token (it is kept by huggingface_hub, not in chatapp
     <message>
         <source>loading {name}…</source>
         <translation>正在加载 {name}…</translation>
+    </message>
+    <message>
+        <source>{name} does not fit beside the model in use ({why}): compare with this model and other settings, or load the other model instead</source>
+        <translation>{name} 无法与当前模型同时加载（{why}）：请用当前模型和其他设置来比较，或改为加载另一个模型</translation>
     </message>
     <message>
         <source>generation failed: {error}</source>

@@ -282,6 +282,8 @@ class CompareDialog(QDialog):
             self.metas[side].setText(
                 translate("CompareDialog", "failed: {error}").format(error=error)
             )
+        elif not message_id:  # the other side could not start, so this one did not either
+            self.metas[side].setText(translate("CompareDialog", "not run"))
         if (
             side == 0
             and 1 not in self._done_sides

@@ -300,6 +300,11 @@ class EngineWorker(QObject):
                 try:
                     loaded = self.engine.model
                     n_ctx = loaded.n_ctx if loaded is not None else 0
+                    refused = _too_large_beside(other, n_ctx)
+                    if refused is not None:
+                        self.compare_done.emit(0, "", "")
+                        self.compare_done.emit(1, "", refused)
+                        return
                     second.load(other, LoadSettings(n_ctx=n_ctx))
                 except Exception as exc:
                     self.compare_done.emit(0, "", "")
@@ -385,6 +390,27 @@ class EngineWorker(QObject):
         finally:
             if message_id:
                 self.reply_finished.emit(conversation_id, message_id)
+
+
+def _too_large_beside(path: Path, n_ctx: int) -> str | None:
+    """Why ``path`` cannot be loaded beside the model in use (for Compare), or None: the fit
+    estimate (``core.models.fit``) with what this machine has free now, that model loaded."""
+    from chatapp.core.models.fit import Verdict, estimate
+    from chatapp.core.models.hardware import machine
+    from chatapp.core.models.modelinfo import ModelFileError, read_model_info
+
+    try:
+        info = read_model_info(path)
+    except ModelFileError as exc:
+        return str(exc)
+    fit = estimate(info, n_ctx or min(info.context_length or 4096, 8192), machine())
+    if fit.verdict != Verdict.TOO_LARGE:
+        return None
+    return translate(
+        "Workers",
+        "{name} does not fit beside the model in use ({why}): compare with this model and "
+        "other settings, or load the other model instead",
+    ).format(name=path.name, why=fit.explanation)
 
 
 def _reply_error(exc: Exception, what: str) -> str:
