@@ -166,3 +166,45 @@ def test_a_reopened_conversation_reads_only_the_new_turn_and_answers_the_same(
     assert kept.metrics is not None and m.prompt_eval_tokens == kept.metrics.prompt_eval_tokens
     assert m.restored_tokens == m.prompt_tokens - m.prompt_eval_tokens > 20
     reopened_run.unload()
+
+
+def test_a_chat_that_outgrows_a_small_context_is_answered_from_the_models_summary(
+    real_model: Path, tmp_path: Path
+) -> None:
+    from chatapp.core.chat.service import ChatService
+    from chatapp.core.config.settings import OverflowPolicy
+    from chatapp.core.storage.store import Store
+
+    settings = GenerationSettings(
+        temperature=0.0, max_tokens=120, seed=1, overflow=OverflowPolicy.SUMMARISE
+    )
+    filler = "(I am writing a long message so that the context fills up quickly.) " * 2
+    facts = [
+        "My name is Ada and I live in Lisbon.",
+        "I have a cat called Pixel.",
+        "I'm planning a trip to Kyoto in April.",
+        "My budget is 2,000 euros.",
+        "I prefer trains to planes.",
+        "I am allergic to peanuts.",
+    ]
+    e = Engine()
+    e.load(real_model, LoadSettings(n_ctx=512))
+    try:
+        with Store.open_dir(tmp_path) as store:
+            chats = ChatService(store, lambda: settings)
+            conv = None
+            for fact in facts:
+                conv, msg = chats.send(
+                    conv, f"{fact} Please acknowledge in one short sentence. {filler}", model="q"
+                )
+                list(chats.reply(e, conv.id, msg.id))
+            assert conv is not None
+            summaries = [m.summary for m in store.thread(conv.id) if m.summary is not None]
+            assert len(summaries) == 1  # written once, when the chat stopped fitting
+            text = summaries[0].text
+            assert "Ada" in text and "Lisbon" in text  # the first facts, in the model's words
+            reply = store.thread(conv.id)[-1]
+            assert reply.metrics is not None and reply.metrics.dropped_turns == 0
+            assert reply.metrics.prompt_tokens < 300  # the summary, not the whole chat
+    finally:
+        e.unload()
