@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QRect, Qt, Signal
-from PySide6.QtGui import QInputMethodEvent, QKeyEvent, QResizeEvent
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QInputMethodEvent, QKeyEvent, QResizeEvent, QTextLayout, QTextOption
 from PySide6.QtWidgets import QPlainTextEdit, QSizePolicy, QWidget
 
 from chatapp.ui.i18n import translate
@@ -46,11 +46,19 @@ class Composer(QPlainTextEdit):
         width = self.viewport().width() - int(self.document().documentMargin() * 2)
         if width <= 1 or not self.placeholderText():
             return 1
-        flags = Qt.TextFlag.TextWordWrap
-        box = self.fontMetrics().boundingRect(
-            QRect(0, 0, width, 1 << 16), flags, self.placeholderText()
-        )
-        return -(-box.height() // self.fontMetrics().lineSpacing())
+        # count the lines the hint wraps to (its pixel height would count a fallback font's
+        # taller glyph, "—" or a Chinese character, as a second line)
+        layout = QTextLayout(self.placeholderText(), self.font())
+        option = QTextOption()
+        option.setWrapMode(QTextOption.WrapMode.WordWrap)
+        layout.setTextOption(option)
+        layout.beginLayout()
+        lines = 0
+        while (line := layout.createLine()).isValid():
+            line.setLineWidth(width)
+            lines += 1
+        layout.endLayout()
+        return max(1, lines)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # Qt's name
         super().resizeEvent(event)
