@@ -193,3 +193,21 @@ def test_the_summary_travels_with_forks_and_json_exports(tmp_path: Path, engine:
     with Store.open_dir(tmp_path / "b") as fresh:
         imported = import_json(fresh, exported)
         assert latest_summary(fresh.thread(imported[0])) == summary
+
+
+def test_a_regenerated_reply_reuses_the_summary_its_sibling_was_given(
+    tmp_path: Path, engine: Engine
+) -> None:
+    backend = Recording(engine)
+    with Store.open_dir(tmp_path) as store:
+        chats = ChatService(store, lambda: SETTINGS)
+        conv_id, last = _chat(store, 10)
+        _reply(chats, backend, conv_id, last)
+        first = store.thread(conv_id)[-1]
+        assert first.summary is not None
+        backend.asked.clear()
+        _events, told = _reply(chats, backend, conv_id, last)  # Regenerate
+        again = store.thread(conv_id)[-1]
+        assert again.id != first.id and again.parent_id == first.parent_id
+        assert again.summary == first.summary
+        assert told == [] and len(backend.asked) == 1  # only the reply: no second summary

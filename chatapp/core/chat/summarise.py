@@ -90,6 +90,11 @@ def summarise_older(
         return None
     # A turn is summarised from its start: at most about a budget's worth of it is read.
     thread = store.thread(conversation_id, parent.id, preview=budget * 4)
+    # Regenerating: an earlier reply to the same message was given a summary of the same
+    # turns; it stands for them again, and the model is not asked twice.
+    for sibling in reversed(store.children(parent.id)):
+        if sibling.summary is not None and sibling.summary.covers < len(thread):
+            return sibling.summary
     previous = latest_summary(thread)
     start = previous.covers if previous is not None else 0
     # The newest turns that fill up to KEEP_SHARE of the budget stay; the question always does.
