@@ -138,3 +138,26 @@ def test_a_servers_reply_runs_beside_the_local_one_and_both_are_versions(
             assert server_error is None and texts[1] == "from the server"
             assert (replies[server_id].model, replies[server_id].backend) == ("big-model", "lab")
             assert replies[server_id].content == "from the server"
+
+
+def test_sides_not_begun_when_compare_is_stopped_save_nothing(
+    tmp_path: Path, engine: Engine
+) -> None:
+    cancel = threading.Event()
+    cancel.set()  # the dialog closed (or a reply was kept) before these sides began
+    done: dict[int, tuple[str, Exception | None]] = {}
+    with Store.open_dir(tmp_path) as store:
+        chats = ChatService(store, lambda: SETTINGS)
+        conv, question = chats.send(None, "Name a colour", model="tiny")
+        compare_replies(
+            chats,
+            conv.id,
+            question.id,
+            [Side(engine, SETTINGS), Side(WaitingServer(threading.Event()), SETTINGS, remote=True)],
+            cancel=cancel,
+            on_text=lambda _s, _t: None,
+            on_done=lambda side, mid, exc: done.__setitem__(side, (mid, exc)),
+        )
+        assert done == {0: ("", None), 1: ("", None)}
+        assert [m.role for m in store.messages(conv.id)] == ["user"]  # no empty versions
+        assert store.get_conversation(conv.id).current_leaf_id == question.id

@@ -288,4 +288,5 @@ def test_compare_against_a_servers_model_runs_both_and_names_the_server(
         assert store.get_message(dialog.ids[0]).backend is None
     with qtbot.waitSignal(window.conversation_shown, timeout=TIMEOUT):
         dialog.keeps[1].click()
+    assert dialog.cancel.is_set()  # Keep stops anything still running
     qtbot.waitUntil(lambda: window.state.thread_messages[-1].id == dialog.ids[1], timeout=TIMEOUT)

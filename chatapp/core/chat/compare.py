@@ -41,13 +41,17 @@ def compare_replies(
 
     ``on_text(side, text so far)`` as each reply streams; ``on_done(side, message id or "",
     error or None)`` once for every side, whatever happened (a side that fails leaves the
-    others running). Returns when every side is done; ``cancel`` stops them all.
+    others running). Returns when every side is done; ``cancel`` stops them all, and a side
+    not begun by then never begins (it saves nothing).
     """
 
     def run(index: int, side: Side) -> None:
         rows: list[Message] = []
         text = ""
         error: Exception | None = None
+        if cancel.is_set():  # stopped (or one kept) before this side began: no empty version
+            on_done(index, "", None)
+            return
         try:
             events = chats.reply(
                 side.backend,

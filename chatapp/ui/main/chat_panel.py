@@ -651,6 +651,7 @@ class ChatPanel(QWidget):
         dialog.setModal(True)
         dialog.kept.connect(self.show_version)
         dialog.finished.connect(lambda _r: self.open_conversation(conv.id))
+        dialog.finished.connect(self._compare_closed)
         self.compare_dialog = dialog
         dialog.show()
         return dialog
@@ -740,6 +741,12 @@ class ChatPanel(QWidget):
                     names=", ".join(conv.collections)
                 )
             )
+
+    def _compare_closed(self) -> None:
+        """Each Compare is a new dialog: the one closed goes, with its connections."""
+        if self.compare_dialog is not None:
+            self.compare_dialog.deleteLater()
+            self.compare_dialog = None
 
     def _summarising(self, conv_id: str, count: int) -> None:
         if self.state.is_current(conv_id):

@@ -317,9 +317,10 @@ class CompareDialog(QDialog):
             self.kept.emit(message_id)
             self.accept()
 
-    def reject(self) -> None:
-        self.cancel.set()  # a reply still running stops, saved as far as it came
-        super().reject()
+    def done(self, result: int) -> None:  # Qt's name: Keep (accept), Close and Esc (reject)
+        # a reply still running stops, saved as far as it came; one not begun never begins
+        self.cancel.set()
+        super().done(result)
 
 
 __all__ = ["CompareDialog"]

@@ -305,7 +305,12 @@ class EngineWorker(QObject):
                         self.compare_done.emit(0, "", "")
                         self.compare_done.emit(1, "", refused)
                         return
-                    second.load(other, LoadSettings(n_ctx=n_ctx))
+                    # closing the dialog stops the load too (on_progress False cancels it)
+                    second.load(
+                        other,
+                        LoadSettings(n_ctx=n_ctx),
+                        on_progress=lambda _done: not cancel.is_set(),
+                    )
                 except Exception as exc:
                     self.compare_done.emit(0, "", "")
                     self.compare_done.emit(1, "", _reply_error(exc, "compare"))
