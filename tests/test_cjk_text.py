@@ -32,6 +32,11 @@ def test_a_chinese_title_is_cut_to_the_width_of_an_english_one_after_its_punctua
         ("**第一步：**安装Python", "第一步："),
         ("这是**粗体**文字。", "粗体"),
         ("価格は**¥1,000**です", "¥1,000"),
+        # CJK punctuation inside, a Latin letter outside: the reference plugin's cases
+        ("**第一步：**Install Python", "第一步："),
+        ("**（注）**a", "（注）"),
+        ("foo**「bar」**baz", "「bar」"),
+        ("Python**「リスト」**です", "「リスト」"),
     ],
 )
 def test_bold_beside_chinese_punctuation_is_bold(source: str, bold: str) -> None:

@@ -47,9 +47,13 @@ def _scan_delims(self: StateInline, start: int, canSplitWord: bool) -> Scanned:
     punct_before = isMdAsciiPunct(ord(before)) or isPunctChar(before)
     punct_after = isMdAsciiPunct(ord(after)) or isPunctChar(after)
     space_before, space_after = isWhiteSpace(ord(before)), isWhiteSpace(ord(after))
-    # CommonMark's flanking rules, a CJK neighbour standing in for the whitespace they expect
-    left = not space_after and (not punct_after or space_before or punct_before or cjk_before)
-    right = not space_before and (not punct_before or space_after or punct_after or cjk_after)
+    # CommonMark's flanking rules, where only punctuation that is not CJK counts as punctuation
+    # (**第一步：**Install) and a CJK neighbour stands in for the whitespace they expect
+    # (他说**“你好”**然后)
+    other_before = punct_before and not cjk_before
+    other_after = punct_after and not cjk_after
+    left = not space_after and (not other_after or space_before or other_before or cjk_before)
+    right = not space_before and (not other_before or space_after or other_after or cjk_after)
     can_open = left and (canSplitWord or not right or punct_before)
     can_close = right and (canSplitWord or not left or punct_after)
     return Scanned(can_open, can_close, scanned.length)
