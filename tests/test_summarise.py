@@ -211,3 +211,33 @@ def test_a_regenerated_reply_reuses_the_summary_its_sibling_was_given(
         assert again.id != first.id and again.parent_id == first.parent_id
         assert again.summary == first.summary
         assert told == [] and len(backend.asked) == 1  # only the reply: no second summary
+
+
+def test_a_long_system_prompt_leaves_less_room_and_nothing_is_dropped(
+    tmp_path: Path, engine: Engine
+) -> None:
+    backend = Recording(engine)
+    with Store.open_dir(tmp_path) as store:
+        chats = ChatService(store, lambda: SETTINGS)
+        conv_id, last = _chat(store, 10)
+        store.update_conversation(conv_id, system_prompt="Be brief and kind. " * 22)  # ~420
+        _reply(chats, backend, conv_id, last)
+        reply = store.thread(conv_id)[-1]
+        assert reply.summary is not None
+        assert reply.metrics is not None and reply.metrics.dropped_turns == 0
+
+
+def test_a_question_too_long_for_the_context_is_refused_without_summarising(
+    tmp_path: Path, engine: Engine
+) -> None:
+    from chatapp.core.inference.engine import ContextOverflowError
+
+    backend = Recording(engine)
+    with Store.open_dir(tmp_path) as store:
+        chats = ChatService(store, lambda: SETTINGS)
+        conv_id, _last = _chat(store, 10)
+        huge = store.add_message(conv_id, "user", "an enormous question " * 200)
+        with pytest.raises(ContextOverflowError):
+            _reply(chats, backend, conv_id, huge.id)
+        assert len(backend.asked) <= 1  # no summary was asked for (it could not help)
+        assert all(m.summary is None for m in store.messages(conv_id))

@@ -45,6 +45,18 @@ _ASK: Final = (
 )
 
 
+def _read(msg: Message) -> bool:
+    """Whether the model reads this message of the thread (as ``history`` sends it)."""
+    return msg.role != "system" and not (msg.role == "assistant" and not msg.content)
+
+
+def _turn(msg: Message) -> ChatMessage:
+    turn: ChatMessage = {"role": "assistant", "content": msg.content}
+    if msg.role == "user":
+        turn["role"] = "user"
+    return turn
+
+
 def _line(msg: Message) -> str:
     who = "User" if msg.role == "user" else "Assistant"
     return f"{who}: {msg.content.strip()}"
@@ -97,22 +109,36 @@ def summarise_older(
             return sibling.summary
     previous = latest_summary(thread)
     start = previous.covers if previous is not None else 0
-    # The newest turns that fill up to KEEP_SHARE of the budget stay; the question always does.
-    keep_from = len(thread) - 1
-    tail: list[ChatMessage] = []
-    for i in range(len(thread) - 1, start - 1, -1):
-        turn: ChatMessage = {"role": "assistant", "content": thread[i].content}
-        if thread[i].role == "user":
-            turn["role"] = "user"
-        tail.insert(0, turn)
-        if i < len(thread) - 1 and backend.count_tokens(tail) > budget * KEEP_SHARE:
-            break
-        keep_from = i
+    limit = max(32, min(SUMMARY_TOKENS, budget // 8))
+    # What the reply's prompt holds besides the turns: the system prompt and the examples,
+    # then the summary (at most ``limit`` tokens, and its heading).
+    conv = store.get_conversation(conversation_id)
+    head: list[ChatMessage] = []
+    if conv.system_prompt:
+        head.append({"role": "system", "content": conv.system_prompt})
+    for user, assistant in conv.examples:
+        head += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+    for_turns = budget - (backend.count_tokens(head) if head else 0) - limit - 16
+
+    def tail_tokens(i: int) -> int:
+        return backend.count_tokens([_turn(m) for m in thread[i:] if _read(m)])
+
+    if tail_tokens(len(thread) - 1) > for_turns:
+        return None  # the question cannot fit even beside a summary: the engine says so at once
+    # The newest turns that fill up to KEEP_SHARE of what is left stay; the question always
+    # does. The tail only grows going back, so the cut is found by halving.
+    lo, hi = start, len(thread) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if tail_tokens(mid) <= for_turns * KEEP_SHARE:
+            hi = mid
+        else:
+            lo = mid + 1
+    keep_from = lo
     # The kept part starts with a question, as the templates expect after the system prompt.
     while keep_from < len(thread) - 1 and thread[keep_from].role != "user":
         keep_from += 1
     older = [m for m in thread[start:keep_from] if m.role != "system" and m.content.strip()]
-    limit = max(32, min(SUMMARY_TOKENS, budget // 8))
     room = budget - limit - backend.count_tokens(_prompt(None, [])) - 16
     if room < MIN_ROOM:  # a context too short to summarise in: the oldest turns are dropped
         return None
@@ -141,16 +167,23 @@ def summarise_older(
     )
     text = previous.text if previous is not None else None
     part: list[str] = []
+    used = 0  # the part's lines, in tokens (each counted once: a part may hold thousands)
+    single = backend.count_tokens([{"role": "user", "content": ""}])  # a message's own cost
+    carried = backend.count_tokens([{"role": "user", "content": text}]) - single if text else 0
     for msg in older:
         line = _line(msg)
-        if backend.count_tokens([{"role": "user", "content": line}]) > room // 2:
+        cost = backend.count_tokens([{"role": "user", "content": line}]) - single
+        if cost > room // 2:
             line = _shorten(backend, line, room // 2)
-        if part and backend.count_tokens(_prompt(text, [*part, line])) > budget - limit:
+            cost = room // 2
+        if part and used + cost + carried > room:
             text = _generate(backend, _prompt(text, part), quiet, cancel)
             if text is None:
                 return None
-            part = []
+            part, used = [], 0
+            carried = backend.count_tokens([{"role": "user", "content": text}]) - single
         part.append(line)
+        used += cost + 2  # and the blank line between turns
     text = _generate(backend, _prompt(text, part), quiet, cancel)
     if text is None:
         return None
