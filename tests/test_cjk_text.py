@@ -78,3 +78,11 @@ def test_the_composer_takes_chinese_from_an_input_method_and_enter_picks_not_sen
     assert composer.toPlainText() == "你好"
     qtbot.keyClick(composer, Qt.Key.Key_Return)
     assert sent == ["你好"]
+    # a program clears the box mid-composition (a sent message, another chat opened):
+    # Enter works again at once
+    QApplication.sendEvent(composer, QInputMethodEvent("zai", []))
+    assert composer.composing
+    composer.clear()
+    qtbot.keyClicks(composer, "again")
+    qtbot.keyClick(composer, Qt.Key.Key_Return)
+    assert sent == ["你好", "again"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QInputMethodEvent, QKeyEvent, QResizeEvent, QTextLayout, QTextOption
+from PySide6.QtGui import QKeyEvent, QResizeEvent, QTextLayout, QTextOption
 from PySide6.QtWidgets import QPlainTextEdit, QSizePolicy, QWidget
 
 from chatapp.ui.i18n import translate
@@ -28,7 +28,6 @@ class Composer(QPlainTextEdit):
             translate("Composer", "Message the model — Enter to send, Shift+Enter for a new line")
         )
         self.setTabChangesFocus(True)
-        self._composing = False  # an input method's text is being composed
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.document().contentsChanged.connect(self._fit)
         self._fit()
@@ -70,14 +69,16 @@ class Composer(QPlainTextEdit):
         if event.type() == QEvent.Type.FontChange:
             self._fit()
 
-    def inputMethodEvent(self, event: QInputMethodEvent) -> None:  # Qt's name
-        # An input method (pinyin, say) shows what is being composed before committing it.
-        self._composing = bool(event.preeditString())
-        super().inputMethodEvent(event)
+    @property
+    def composing(self) -> bool:
+        """An input method (pinyin, say) is showing text it has not committed yet: read from
+        the text's layout, so a program clearing the box or a lost focus cannot leave it set."""
+        layout = self.textCursor().block().layout()
+        return layout is not None and bool(layout.preeditAreaText())
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt's name
         enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-        if enter and self._composing:  # it picks the input method's candidate: no send, no line
+        if enter and self.composing:  # it picks the input method's candidate: no send, no line
             event.accept()
             return
         if enter and not (event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
