@@ -387,3 +387,23 @@ def test_the_example_in_the_format_document_imports(empty: Store) -> None:
     thread = empty.thread(conv_id)
     assert [m.role for m in thread] == ["user", "assistant"]
     assert thread[-1].metrics is not None and thread[-1].metrics.summary().startswith("9 tokens")
+
+
+def test_folder_names_differing_in_case_join_and_a_loop_of_folders_still_exports(
+    store: Store, empty: Store
+) -> None:
+    a = store.create_folder("Work stuff")
+    b = store.create_folder("Inner", a.id)
+    conv = store.create_conversation("In the loop")
+    store.move_conversations([conv.id], b.id)
+    doc = export_json(store)
+    mine = empty.create_folder("work stuff")  # the user's, in other case: used, not doubled
+    import_json(empty, doc)
+    assert [f.name for f in empty.folders() if f.parent_id is None] == ["work stuff"]
+    assert empty.get_conversation(conv.id).folder_id != mine.id  # in Inner, under it
+    # a loop of parents, edited into the database by hand: export and moving still end
+    with store._writing() as conn:
+        conn.execute("UPDATE folders SET parent_id = ? WHERE id = ?", (b.id, a.id))
+    assert '"In the loop"' in export_json(store)
+    c = store.create_folder("Elsewhere")
+    store.move_folder(c.id, a.id)

@@ -44,7 +44,7 @@ FORMAT_VERSION: Final = 1
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
 # An export is about six levels deep; far deeper is not an export, and would exhaust the stack.
 MAX_DEPTH: Final = 100
-MAX_FOLDER_DEPTH: Final = 32  # folders nested deeper than this in an export are refused
+MAX_FOLDER_DEPTH: Final = 1000  # folders nested deeper than this in an export are refused
 # Token counts are stored as SQLite integers (64-bit); no context holds two billion tokens.
 _COUNT_MAX: Final = 2**31 - 1
 _SHOWN_MAX: Final = 60  # characters of a value or id quoted in a message
@@ -91,19 +91,20 @@ def _ordered_messages(messages: list[Message]) -> list[Message]:
 
 
 def _folder_paths(store: Store) -> dict[str, tuple[str, ...]]:
-    """Each folder's path of names from the top level, by folder id."""
+    """Each folder's path of names from the top level, by folder id. A loop of parents (a
+    database edited by hand; the app never makes one) ends where it would come round again."""
     folders = {f.id: f for f in store.folders()}
     paths: dict[str, tuple[str, ...]] = {}
-
-    def path(fid: str) -> tuple[str, ...]:
-        if fid not in paths:
-            f = folders[fid]
-            above = path(f.parent_id) if f.parent_id in folders else ()
-            paths[fid] = (*above, f.name)
-        return paths[fid]
-
     for fid in folders:
-        path(fid)
+        chain: list[str] = []
+        up: str | None = fid
+        while up in folders and up not in chain and up not in paths:
+            chain.append(up)
+            up = folders[up].parent_id
+        above = paths.get(up, ()) if up is not None else ()
+        for link in reversed(chain):
+            above = (*above, folders[link].name)
+            paths[link] = above
     return paths
 
 

@@ -1410,9 +1410,10 @@ class Store:
         parent: str | None = None
         for raw in names:
             name = " ".join(raw.split())
-            row = conn.execute(
-                "SELECT id FROM folders WHERE name = ? AND parent_id IS ? ORDER BY created_at, id",
-                (name, parent),
+            row = conn.execute(  # the same name first, else the same but for case
+                "SELECT id FROM folders WHERE name = ? COLLATE NOCASE AND parent_id IS ?"
+                " ORDER BY name = ? DESC, created_at, id",
+                (name, parent, name),
             ).fetchone()
             if row is None:
                 folder_id = new_id()
@@ -1441,10 +1442,11 @@ class Store:
     def move_folder(self, folder_id: str, parent_id: str | None) -> None:
         """Put a folder inside another (None: the top level); never inside itself."""
         with self._writing() as conn:
-            up = parent_id
-            while up is not None:
+            up, seen = parent_id, set()
+            while up is not None and up not in seen:  # (a loop edited into the file ends)
                 if up == folder_id:
                     raise ValueError("a folder cannot go inside itself")
+                seen.add(up)
                 row = conn.execute("SELECT parent_id FROM folders WHERE id = ?", (up,)).fetchone()
                 up = row["parent_id"] if row else None
             conn.execute("UPDATE folders SET parent_id = ? WHERE id = ?", (parent_id, folder_id))
