@@ -203,3 +203,36 @@ def test_bringing_an_unchanged_collection_up_to_date_loads_no_model(
         changed = service.add("home", None)
         assert [Path(p).name for p in changed.embedded] == ["garden.md"]
         assert service.device(tiny_model) is not None
+
+
+def test_a_chat_that_fits_only_without_its_passages_is_summarised_to_make_room(
+    tmp_path: Path, docs: DocsService, tiny_model: Path
+) -> None:
+    from chatapp.core.chat.conversation import history
+    from chatapp.core.config.settings import OverflowPolicy
+
+    settings = GenerationSettings(max_tokens=32, seed=1, overflow=OverflowPolicy.SUMMARISE)
+    engine = Engine()
+    engine.load(tiny_model, LoadSettings(n_ctx=1024))
+    try:
+        with Store.open_dir(tmp_path / "chats") as store:
+            chats = ChatService(store, lambda: settings, docs=docs)
+            conv, _ = chats.send(None, "first question " + "words " * 20, model="tiny")
+            store.add_message(conv.id, "assistant", "first answer " + "reply " * 20)
+            # the thread fills most of the context; with passages it would not fit
+            turns = 1
+            while True:
+                used = engine.count_tokens(history(store, conv.id))
+                if used > engine.prompt_budget(settings) - 200:
+                    break
+                store.add_message(conv.id, "user", f"question {turns} " + "words " * 20)
+                store.add_message(conv.id, "assistant", f"answer {turns} " + "reply " * 20)
+                turns += 1
+            store.set_collections(conv.id, ["home"])
+            question = store.add_message(conv.id, "user", "How long is the kettle warranty?")
+            list(chats.reply(engine, conv.id, question.id, docs_k=3))
+            reply = store.thread(conv.id)[-1]
+    finally:
+        engine.unload()
+    assert reply.sources is not None and reply.summary is not None
+    assert reply.metrics is not None and reply.metrics.dropped_turns == 0

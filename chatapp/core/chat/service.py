@@ -364,15 +364,6 @@ class ChatService:
         parent = self.store.get_message(parent_id)
         if settings is None:
             settings = self.effective_settings(conv)
-        summary = summarise_older(
-            self.store,
-            backend,
-            conv.id,
-            parent,
-            settings,
-            cancel=cancel,
-            on_summarising=on_summarising,
-        )
         names = conv.collections if collections is None else tuple(collections)
         prompt_for_last: str | None = None
         sources: Sources | None = None
@@ -384,7 +375,7 @@ class ChatService:
 
             def room() -> int:  # only for a whole document: the thread is read and counted
                 budget = backend.prompt_budget(settings) or UNKNOWN_BUDGET
-                turns = history(self.store, conv.id, parent.id, summary=summary)
+                turns = history(self.store, conv.id, parent.id)
                 used = backend.count_tokens(turns[:-1]) if len(turns) > 1 else 0
                 return max(0, budget - used)
 
@@ -403,6 +394,17 @@ class ChatService:
                 on_retrieved(found)
             if found.sources is not None:
                 prompt_for_last, sources = found.prompt, found.sources
+        # after retrieval: the passages the question goes with count towards what must fit
+        summary = summarise_older(
+            self.store,
+            backend,
+            conv.id,
+            parent,
+            settings,
+            cancel=cancel,
+            on_summarising=on_summarising,
+            question=prompt_for_last,
+        )
         return reply_to(
             self.store,
             backend,

@@ -83,12 +83,16 @@ def summarise_older(
     *,
     cancel: threading.Event | None = None,
     on_summarising: Callable[[int], None] | None = None,
+    question: str | None = None,
 ) -> Summary | None:
     """A new summary for the reply to ``parent``, or None when none is needed: the policy is
     not "summarise", the thread fits, the backend's context is not known, or there is nothing
     old enough to summarise. ``on_summarising`` hears how many messages are being summarised,
     before the model starts; ``cancel`` stops the summary (None is returned: the reply then
     starts with its stop flag set, as any reply stopped before its first token).
+
+    ``question``: what the model reads in place of the last message (it with the passages
+    found in the user's documents), where that differs from the message as saved.
 
     Raises what the backend raises when it cannot generate at all (EngineError…).
     """
@@ -98,6 +102,8 @@ def summarise_older(
     if not budget:
         return None
     turns = history(store, conversation_id, parent.id, limit=backend.message_limit(settings))
+    if question is not None and turns:
+        turns[-1] = {**turns[-1], "content": question}
     if backend.count_tokens(turns) <= budget:
         return None
     # A turn is summarised from its start: at most about a budget's worth of it is read.
@@ -121,7 +127,10 @@ def summarise_older(
     for_turns = budget - (backend.count_tokens(head) if head else 0) - limit - 16
 
     def tail_tokens(i: int) -> int:
-        return backend.count_tokens([_turn(m) for m in thread[i:] if _read(m)])
+        tail = [_turn(m) for m in thread[i:] if _read(m)]
+        if question is not None and tail:
+            tail[-1] = {**tail[-1], "content": question}
+        return backend.count_tokens(tail)
 
     if tail_tokens(len(thread) - 1) > for_turns:
         return None  # the question cannot fit even beside a summary: the engine says so at once
