@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -38,6 +38,8 @@ from chatapp.ui.main.render_stream import render_blocks
 from chatapp.ui.main.servers import RemoteModel
 from chatapp.ui.main.widgets import named
 from chatapp.ui.main.workers import EngineClient, StoreClient
+
+PAINT_MS = 50  # a streaming reply is drawn at most this often
 
 
 class CompareDialog(QDialog):
@@ -64,6 +66,11 @@ class CompareDialog(QDialog):
         self.dark = dark
         self.ids: list[str] = ["", ""]
         self._done_sides: set[int] = set()
+        self._latest: dict[int, str] = {}  # each side's text not drawn yet
+        self._paint = QTimer(self)
+        self._paint.setSingleShot(True)
+        self._paint.setInterval(PAINT_MS)
+        self._paint.timeout.connect(self._paint_latest)
         self.cancel = threading.Event()
         self.running = False
         self.setObjectName("compareDialog")
@@ -272,10 +279,20 @@ class CompareDialog(QDialog):
         self.metas[side].setText(what)
 
     def _piece(self, side: int, text: str) -> None:
-        self.views[side].setHtml(render_blocks(text, dark=self.dark).html)
-        self.metas[side].setText(translate("CompareDialog", "generating…"))
+        # each piece brings the whole text so far: it is drawn at most every PAINT_MS, so a
+        # long reply is not rendered again from its start for every token
+        self._latest[side] = text
+        if not self._paint.isActive():
+            self._paint.start()
+
+    def _paint_latest(self) -> None:
+        for side, text in self._latest.items():
+            self.views[side].setHtml(render_blocks(text, dark=self.dark).html)
+            self.metas[side].setText(translate("CompareDialog", "generating…"))
+        self._latest.clear()
 
     def _done(self, side: int, message_id: str, error: str) -> None:
+        self._latest.pop(side, None)  # its saved text is drawn instead
         self.ids[side] = message_id
         self._done_sides.add(side)
         if error:
