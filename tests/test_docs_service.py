@@ -212,25 +212,28 @@ def test_a_chat_that_fits_only_without_its_passages_is_summarised_to_make_room(
     from chatapp.core.config.settings import OverflowPolicy
 
     settings = GenerationSettings(max_tokens=32, seed=1, overflow=OverflowPolicy.SUMMARISE)
+    ask = "How long is the kettle warranty?"
     engine = Engine()
-    engine.load(tiny_model, LoadSettings(n_ctx=1024))
+    engine.load(tiny_model, LoadSettings(n_ctx=2048))
     try:
+        budget = engine.prompt_budget(settings)
+        # what the question costs with its passages (their paths, in tmp_path, count too)
+        found = docs.retrieve(["home"], ask, k=2)
+        assert found.prompt is not None
+        passages = engine.count_tokens([{"role": "user", "content": found.prompt}])
         with Store.open_dir(tmp_path / "chats") as store:
             chats = ChatService(store, lambda: settings, docs=docs)
             conv, _ = chats.send(None, "first question " + "words " * 20, model="tiny")
             store.add_message(conv.id, "assistant", "first answer " + "reply " * 20)
-            # the thread fills most of the context; with passages it would not fit
-            turns = 1
-            while True:
-                used = engine.count_tokens(history(store, conv.id))
-                if used > engine.prompt_budget(settings) - 200:
-                    break
+            turns = 1  # until the thread fits alone but not with the passages
+            while engine.count_tokens(history(store, conv.id)) < budget - passages + 100:
                 store.add_message(conv.id, "user", f"question {turns} " + "words " * 20)
                 store.add_message(conv.id, "assistant", f"answer {turns} " + "reply " * 20)
                 turns += 1
             store.set_collections(conv.id, ["home"])
-            question = store.add_message(conv.id, "user", "How long is the kettle warranty?")
-            list(chats.reply(engine, conv.id, question.id, docs_k=3))
+            question = store.add_message(conv.id, "user", ask)
+            assert engine.count_tokens(history(store, conv.id)) < budget  # fits without them
+            list(chats.reply(engine, conv.id, question.id, docs_k=2))
             reply = store.thread(conv.id)[-1]
     finally:
         engine.unload()
