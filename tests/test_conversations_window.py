@@ -494,3 +494,4 @@ def test_compare_refuses_a_second_model_that_does_not_fit_beside_the_first(
     assert "tiny-eos.gguf does not fit beside the model in use (needs about" in said
     assert dialog.metas[0].text() == "not run" and dialog.ids == ["", ""]
     assert not dialog.keeps[0].isEnabled() and not dialog.keeps[1].isEnabled()
+    dialog.reject()  # a modal dialog left open would take the next tests' keys

@@ -292,8 +292,6 @@ def test_mnemonics_move_the_focus_from_the_keyboard(qtbot: QtBot, dialog: Settin
     alt = Qt.KeyboardModifier.AltModifier
 
     def press(key: Qt.Key) -> None:
-        # a mnemonic works in the active window; a window an earlier test left behind in this
-        # process may take the activation late (seen once in a full parallel run)
         dialog.activateWindow()
         qtbot.waitUntil(dialog.isActiveWindow)
         qtbot.keyClick(dialog, key, alt)
