@@ -255,9 +255,15 @@ def make_window(qtbot: QtBot, tmp_path: Path) -> Iterator[MakeWindow]:
         return window
 
     yield make
+    from PySide6.QtWidgets import QApplication
+
+    left = QApplication.activeModalWidget()
+    if left is not None:  # it would take the keys of every later test in this process
+        left.close()
     for window, store in windows:
         window.close()
         store.close()
+    assert left is None, f"the test left a modal {type(left).__name__} open"
 
 
 @pytest.fixture
