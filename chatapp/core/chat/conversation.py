@@ -18,7 +18,7 @@ from chatapp.core.docs.sources import Sources
 from chatapp.core.inference.backend import ChatBackend, Event, Generation, TextDelta, ThinkingDelta
 from chatapp.core.inference.chat_template import ChatMessage
 from chatapp.core.inference.metrics import ReplyMetrics
-from chatapp.core.storage.store import Message, Store, StoreBusy, StoreError
+from chatapp.core.storage.store import Conversation, Message, Store, StoreBusy, StoreError
 from chatapp.core.storage.summary import Summary
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,39 @@ def latest_summary(thread: Sequence[Message]) -> Summary | None:
     return None
 
 
+def reads(msg: Message) -> bool:
+    """Whether the model reads this message of a thread: system-role notes are not turns, and
+    a reply interrupted before producing any text is left out."""
+    return msg.role != "system" and not (msg.role == "assistant" and not msg.content)
+
+
+def turn(msg: Message) -> ChatMessage:
+    """A message of a thread as the model reads it (a preview with its whole ``size``)."""
+    out: ChatMessage = {
+        "role": "user" if msg.role == "user" else "assistant",
+        "content": msg.content,
+    }
+    if msg.full_size is not None:
+        out["size"] = msg.full_size
+    return out
+
+
+def head(conv: Conversation, summary: Summary | None = None) -> list[ChatMessage]:
+    """What the model reads before the thread: the system prompt (and after it, in the same
+    message, ``summary``, standing for the turns it covers), then the few-shot examples."""
+    out: list[ChatMessage] = []
+    system = conv.system_prompt or ""
+    if summary is not None:
+        system = f"{system}\n\n" if system else ""
+        system += f"{SUMMARY_HEADING}\n{summary.text}"
+    if system:
+        out.append({"role": "system", "content": system})
+    for user, assistant in conv.examples:  # few-shot: how to answer, before the conversation
+        out.append({"role": "user", "content": user})
+        out.append({"role": "assistant", "content": assistant})
+    return out
+
+
 def history(
     store: Store,
     conversation_id: str,
@@ -52,6 +85,7 @@ def history(
     *,
     limit: int | None = None,
     summary: Summary | None = None,
+    prompt_for_last: str | None = None,
 ) -> list[ChatMessage]:
     """The messages the model sees: the system prompt, then the current thread's turns.
 
@@ -64,32 +98,18 @@ def history(
         limit: the most bytes a message can take and still fit (``message_limit``): a
             longer one is not read whole but passed with its ``size``, for the engine to drop
             or refuse without reading 200 MB first.
+        prompt_for_last: what the model reads in place of the last message (the saved one
+            stays as typed).
     """
     conv = store.get_conversation(conversation_id)
     thread = store.thread(conv.id, leaf_id, preview=limit)
     if summary is None or summary.covers > len(thread):
         summary = latest_summary(thread)
-    out: list[ChatMessage] = []
-    system = conv.system_prompt or ""
     if summary is not None:
-        system = f"{system}\n\n" if system else ""
-        system += f"{SUMMARY_HEADING}\n{summary.text}"
         thread = thread[summary.covers :]
-    if system:
-        out.append({"role": "system", "content": system})
-    for user, assistant in conv.examples:  # few-shot: how to answer, before the conversation
-        out.append({"role": "user", "content": user})
-        out.append({"role": "assistant", "content": assistant})
-    for msg in thread:
-        if msg.role == "system" or (msg.role == "assistant" and not msg.content):
-            continue
-        turn: ChatMessage = {
-            "role": "user" if msg.role == "user" else "assistant",
-            "content": msg.content,
-        }
-        if msg.full_size is not None:
-            turn["size"] = msg.full_size
-        out.append(turn)
+    out = head(conv, summary) + [turn(m) for m in thread if reads(m)]
+    if prompt_for_last is not None and out:
+        out[-1] = {**out[-1], "content": prompt_for_last}  # for the model only
     return out
 
 
@@ -137,10 +157,13 @@ def reply_to(
         EngineError and its subclasses, before any row is written; StoreError as above.
     """
     turns = history(
-        store, conversation_id, parent.id, limit=backend.message_limit(settings), summary=summary
+        store,
+        conversation_id,
+        parent.id,
+        limit=backend.message_limit(settings),
+        summary=summary,
+        prompt_for_last=prompt_for_last,
     )
-    if prompt_for_last is not None and turns:
-        turns[-1] = {**turns[-1], "content": prompt_for_last}  # for the model only
     reply = backend.stream_chat(turns, settings, cancel=cancel, session=conversation_id)
     try:
         row = store.begin_reply(

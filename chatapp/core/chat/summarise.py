@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Final
 
-from chatapp.core.chat.conversation import history, latest_summary
+from chatapp.core.chat.conversation import head, latest_summary, reads, turn
 from chatapp.core.config.settings import GenerationSettings, OverflowPolicy
 from chatapp.core.inference.backend import ChatBackend
 from chatapp.core.inference.chat_template import ChatMessage
@@ -45,21 +45,11 @@ _ASK: Final = (
 )
 
 
-def _read(msg: Message) -> bool:
-    """Whether the model reads this message of the thread (as ``history`` sends it)."""
-    return msg.role != "system" and not (msg.role == "assistant" and not msg.content)
-
-
-def _turn(msg: Message) -> ChatMessage:
-    turn: ChatMessage = {"role": "assistant", "content": msg.content}
-    if msg.role == "user":
-        turn["role"] = "user"
-    return turn
-
-
-def _line(msg: Message) -> str:
+def _line(msg: Message, most: int) -> str:
+    """A turn for the summarising request; a turn is summarised from its start, its first
+    ``most`` characters at most."""
     who = "User" if msg.role == "user" else "Assistant"
-    return f"{who}: {msg.content.strip()}"
+    return f"{who}: {msg.content[:most].strip()}"
 
 
 def _prompt(previous: str | None, lines: Sequence[str]) -> list[ChatMessage]:
@@ -101,36 +91,33 @@ def summarise_older(
     budget = backend.prompt_budget(settings)
     if not budget:
         return None
-    turns = history(store, conversation_id, parent.id, limit=backend.message_limit(settings))
-    if question is not None and turns:
-        turns[-1] = {**turns[-1], "content": question}
-    if backend.count_tokens(turns) <= budget:
+    conv = store.get_conversation(conversation_id)
+    thread = store.thread(conversation_id, parent.id, preview=backend.message_limit(settings))
+    previous = latest_summary(thread)
+    start = previous.covers if previous is not None else 0
+
+    def tail(i: int) -> list[ChatMessage]:
+        """The turns from ``i`` on as the model reads them, with the question as it goes."""
+        turns = [turn(m) for m in thread[i:] if reads(m)]
+        if question is not None and turns:
+            turns[-1] = {**turns[-1], "content": question}
+        return turns
+
+    if backend.count_tokens(head(conv, previous) + tail(start)) <= budget:
         return None
-    # A turn is summarised from its start: at most about a budget's worth of it is read.
-    thread = store.thread(conversation_id, parent.id, preview=budget * 4)
     # Regenerating: an earlier reply to the same message was given a summary of the same
     # turns; it stands for them again, and the model is not asked twice.
     for sibling in reversed(store.children(parent.id)):
         if sibling.summary is not None and sibling.summary.covers < len(thread):
             return sibling.summary
-    previous = latest_summary(thread)
-    start = previous.covers if previous is not None else 0
     limit = max(32, min(SUMMARY_TOKENS, budget // 8))
     # What the reply's prompt holds besides the turns: the system prompt and the examples,
     # then the summary (at most ``limit`` tokens, and its heading).
-    conv = store.get_conversation(conversation_id)
-    head: list[ChatMessage] = []
-    if conv.system_prompt:
-        head.append({"role": "system", "content": conv.system_prompt})
-    for user, assistant in conv.examples:
-        head += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
-    for_turns = budget - (backend.count_tokens(head) if head else 0) - limit - 16
+    before = head(conv)
+    for_turns = budget - (backend.count_tokens(before) if before else 0) - limit - 16
 
     def tail_tokens(i: int) -> int:
-        tail = [_turn(m) for m in thread[i:] if _read(m)]
-        if question is not None and tail:
-            tail[-1] = {**tail[-1], "content": question}
-        return backend.count_tokens(tail)
+        return backend.count_tokens(tail(i))
 
     if tail_tokens(len(thread) - 1) > for_turns:
         return None  # the question cannot fit even beside a summary: the engine says so at once
@@ -151,14 +138,23 @@ def summarise_older(
     room = budget - limit - backend.count_tokens(_prompt(None, [])) - 16
     if room < MIN_ROOM:  # a context too short to summarise in: the oldest turns are dropped
         return None
+    # Each turn as a line of the request, and what it costs there (counted once; a line longer
+    # than half a request is cut to its start)
+    single = backend.count_tokens([{"role": "user", "content": ""}])  # a message's own cost
+    lines: list[tuple[str, int]] = []
+    for msg in older:
+        line = _line(msg, budget * 4)
+        cost = backend.count_tokens([{"role": "user", "content": line}]) - single
+        if cost > room // 2:
+            line, cost = _shorten(backend, line, room // 2), room // 2
+        lines.append((line, cost))
     # At most MAX_PARTS parts, the newest: a first summary of a chat of thousands of turns
     # (an import) must not take an hour; the turns before them are left out unsummarised.
     total = 0
-    for i in range(len(older) - 1, -1, -1):
-        said: ChatMessage = {"role": "user", "content": _line(older[i])}
-        total += min(room // 2, backend.count_tokens([said]))
+    for i in range(len(lines) - 1, -1, -1):
+        total += lines[i][1] + single
         if total > MAX_PARTS * room:
-            older = older[i + 1 :]
+            older, lines = older[i + 1 :], lines[i + 1 :]
             break
     if not older:
         return None
@@ -176,15 +172,9 @@ def summarise_older(
     )
     text = previous.text if previous is not None else None
     part: list[str] = []
-    used = 0  # the part's lines, in tokens (each counted once: a part may hold thousands)
-    single = backend.count_tokens([{"role": "user", "content": ""}])  # a message's own cost
+    used = 0  # the part's lines, in tokens
     carried = backend.count_tokens([{"role": "user", "content": text}]) - single if text else 0
-    for msg in older:
-        line = _line(msg)
-        cost = backend.count_tokens([{"role": "user", "content": line}]) - single
-        if cost > room // 2:
-            line = _shorten(backend, line, room // 2)
-            cost = room // 2
+    for line, cost in lines:
         if part and used + cost + carried > room:
             text = _generate(backend, _prompt(text, part), quiet, cancel)
             if text is None:
