@@ -291,6 +291,11 @@ class EngineWorker(QObject):
         backend_b: ChatBackend = self.backend
         second: Engine | None = None
         remote_b: RemoteBackend | None = None
+
+        def b_cannot_run(why: str) -> None:  # neither side runs: A says "not run", B why
+            self.compare_done.emit(0, "", "")
+            self.compare_done.emit(1, "", why)
+
         try:
             if isinstance(other, Path):
                 self.compare_status.emit(
@@ -302,8 +307,7 @@ class EngineWorker(QObject):
                     n_ctx = loaded.n_ctx if loaded is not None else 0
                     refused = _too_large_beside(other, n_ctx)
                     if refused is not None:
-                        self.compare_done.emit(0, "", "")
-                        self.compare_done.emit(1, "", refused)
+                        b_cannot_run(refused)
                         return
                     # closing the dialog stops the load too (on_progress False cancels it)
                     second.load(
@@ -312,32 +316,25 @@ class EngineWorker(QObject):
                         on_progress=lambda _done: not cancel.is_set(),
                     )
                 except Exception as exc:
-                    self.compare_done.emit(0, "", "")
-                    self.compare_done.emit(1, "", _reply_error(exc, "compare"))
+                    b_cannot_run(_reply_error(exc, "compare"))
                     return
                 backend_b = second
             elif isinstance(other, RemoteModel):
                 try:
                     key = api_key(other.server)
                 except BackendsError as exc:
-                    self.compare_done.emit(0, "", "")
-                    self.compare_done.emit(1, "", str(exc))
+                    b_cannot_run(str(exc))
                     return
                 offline = self.remote.offline if self.remote is not None else False
                 remote_b = RemoteBackend(other.server, other.model, key, offline=offline)
                 backend_b = remote_b
-            a_remote = self.remote is not None  # a server's reply runs beside the other
             compare_replies(
                 self.chats,
                 conversation_id,
                 parent_id,
-                [
-                    Side(self.backend, settings_a, remote=a_remote),
-                    Side(
-                        backend_b,
-                        settings_b,
-                        remote=remote_b is not None or backend_b is self.remote,
-                    ),
+                [  # a server's reply runs beside the other
+                    Side(self.backend, settings_a, isinstance(self.backend, RemoteBackend)),
+                    Side(backend_b, settings_b, isinstance(backend_b, RemoteBackend)),
                 ],
                 cancel=cancel,
                 on_text=self.compare_piece.emit,
