@@ -15,20 +15,15 @@ mdit-py-cjk-friendly, requires markdown-it-py < 4.)
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import isMdAsciiPunct, isPunctChar, isWhiteSpace
 from markdown_it.rules_inline.state_inline import Scanned, StateInline
 
+from chatapp.core.storage.cjk import is_wide
+
 _OPTION = "cjk_friendly"
-
-
-def is_cjk(ch: str) -> bool:
-    """A CJK character: wide or full-width (ideographs, kana, Hangul syllables, CJK punctuation
-    and full-width forms), by Unicode's East Asian Width."""
-    return unicodedata.east_asian_width(ch) in ("W", "F")
 
 
 _upstream = StateInline.scanDelims
@@ -41,7 +36,7 @@ def _scan_delims(self: StateInline, start: int, canSplitWord: bool) -> Scanned:
     before = self.src[start - 1] if start > 0 else " "
     after_pos = start + scanned.length
     after = self.src[after_pos] if after_pos < self.posMax else " "
-    cjk_before, cjk_after = is_cjk(before), is_cjk(after)
+    cjk_before, cjk_after = is_wide(before), is_wide(after)  # CJK punctuation included
     if not (cjk_before or cjk_after):
         return scanned
     punct_before = isMdAsciiPunct(ord(before)) or isPunctChar(before)
@@ -67,4 +62,4 @@ def cjk_friendly(md: MarkdownIt, **_options: Any) -> None:
     md.options[_OPTION] = True
 
 
-__all__ = ["cjk_friendly", "is_cjk"]
+__all__ = ["cjk_friendly"]

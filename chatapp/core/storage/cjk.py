@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import unicodedata
 from dataclasses import dataclass
 from typing import Final
 
@@ -24,6 +25,12 @@ CJK_RUN: Final = re.compile(f"[{CJK_CHARS}]+")
 WORDCHAR: Final = f"(?:(?![{CJK_CHARS}])\\w)"
 _TERM: Final = re.compile(r"\w+", re.UNICODE)
 _PIECE: Final = re.compile(f"[{CJK_CHARS}]+|{WORDCHAR}+")
+
+
+def is_wide(ch: str) -> bool:
+    """Whether a character takes two columns: wide or full-width by Unicode's East Asian Width
+    (ideographs, kana, Hangul syllables, CJK punctuation and full-width forms)."""
+    return unicodedata.east_asian_width(ch) in ("W", "F")
 
 
 def is_cjk(piece: str) -> bool:

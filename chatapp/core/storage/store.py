@@ -29,7 +29,6 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-import unicodedata
 import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -43,7 +42,15 @@ from typing import Any, BinaryIO, Final, Self
 
 from chatapp.core.docs.sources import Sources, sources_from_json
 from chatapp.core.inference.metrics import ReplyMetrics, StopReason
-from chatapp.core.storage.cjk import CJK_CHARS, CJK_RUN, Needles, any_of, quote, trigrams_after
+from chatapp.core.storage.cjk import (
+    CJK_CHARS,
+    CJK_RUN,
+    Needles,
+    any_of,
+    is_wide,
+    quote,
+    trigrams_after,
+)
 from chatapp.core.storage.summary import Summary, summary_from_json
 
 log = logging.getLogger(__name__)
@@ -122,11 +129,6 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def _width(ch: str) -> int:
-    """Columns a character takes: 2 for wide (CJK) characters, else 1."""
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-
-
 # Where a title may be cut: after a space, or after CJK punctuation (Chinese has no spaces).
 _CUT_AFTER: Final = frozenset(" ，、；：。！？）》」』")
 
@@ -138,7 +140,7 @@ def title_from_text(text: str, limit: int = TITLE_MAX) -> str:
     Chinese title is cut at about half as many characters (after a comma or a full stop where
     one is near the end, as a space is for English)."""
     line = next((" ".join(ln.split()) for ln in text.splitlines() if ln.strip()), "")
-    widths = [_width(ch) for ch in line]
+    widths = [2 if is_wide(ch) else 1 for ch in line]
     if sum(widths) <= limit:
         return line
     end, used = 0, 0
