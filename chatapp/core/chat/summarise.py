@@ -134,7 +134,7 @@ def summarise_older(
     # The kept part starts with a question, as the templates expect after the system prompt.
     while keep_from < len(thread) - 1 and thread[keep_from].role != "user":
         keep_from += 1
-    older = [m for m in thread[start:keep_from] if m.role != "system" and m.content.strip()]
+    older = [m for m in thread[start:keep_from] if reads(m) and m.content.strip()]
     room = budget - limit - backend.count_tokens(_prompt(None, [])) - 16
     if room < MIN_ROOM:  # a context too short to summarise in: the oldest turns are dropped
         return None

@@ -40,7 +40,7 @@ from chatapp.ui.main.conversation_settings import ConversationSettingsDialog
 from chatapp.ui.main.docs_bar import DocsBar
 from chatapp.ui.main.docs_worker import DocsClient, IndexStatus
 from chatapp.ui.main.first_run import EmptyState
-from chatapp.ui.main.messages import ChatView, left_out_ids, summarised_ids
+from chatapp.ui.main.messages import ChatView
 from chatapp.ui.main.render import escape_plain
 from chatapp.ui.main.servers import RemoteModel
 from chatapp.ui.main.state import Stream, WindowState
@@ -252,9 +252,7 @@ class ChatPanel(QWidget):
         self.state.set_thread(messages, versions)
         self.chat_view.dark = is_dark(self)
         self.chat_view.show_messages(messages)
-        self.chat_view.mark_left_out(
-            left_out_ids(messages, len(conv.examples)), summarised_ids(messages)
-        )
+        self.chat_view.mark_left_out(messages, len(conv.examples))
         for m in messages:
             options = versions.get(m.id, [m.id])
             if len(options) > 1 and m.id in options:
@@ -532,9 +530,8 @@ class ChatPanel(QWidget):
             self.state.put_message(message)
             self.chat_view.finish(message)
             conv = self.state.current
-            shown = self.state.thread_messages
             self.chat_view.mark_left_out(
-                left_out_ids(shown, len(conv.examples) if conv else 0), summarised_ids(shown)
+                self.state.thread_messages, len(conv.examples) if conv else 0
             )
             self.chat_view.set_busy(False)
         self.announce_reply(message)

@@ -412,13 +412,15 @@ class ChatView(QScrollArea):
         if w is not None:
             w.set_text(text, streaming=True)
 
-    def mark_left_out(self, ids: set[str], summarised: set[str] | None = None) -> None:
-        """Say on these messages that the model did not read them (the context was full), or
-        read a summary in their place (``summarised``)."""
-        self.left_out = ids
-        self.summarised = summarised or set()
+    def mark_left_out(self, messages: list[Message], examples: int = 0) -> None:
+        """Say on the messages of this thread that the model did not read them: the context was
+        full (``left_out_ids``), or a summary stands in their place (``summarised_ids``)."""
+        self.left_out = left_out_ids(messages, examples)
+        self.summarised = summarised_ids(messages)
         for w in self.widgets.values():
-            w.set_left_out(w.message.id in ids, summarised=w.message.id in self.summarised)
+            w.set_left_out(
+                w.message.id in self.left_out, summarised=w.message.id in self.summarised
+            )
 
     def finish(self, message: Message) -> None:
         self._streaming.discard(message.id)
