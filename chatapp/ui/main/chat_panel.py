@@ -442,9 +442,7 @@ class ChatPanel(QWidget):
 
     def _reply_started(self, conv_id: str, message_id: str) -> None:
         s = self.state.stream = Stream(conv_id, message_id)
-        if self._summary_note and self.notice.label.text() == self._summary_note:
-            self.notice.hide()  # summarised: the reply itself begins
-        self._summary_note = ""
+        self._summarised()  # the reply itself begins
         if not self.state.is_current(conv_id):
             return
         if self._extends_view:  # a reply to the message just sent: add it below
@@ -557,9 +555,7 @@ class ChatPanel(QWidget):
 
     def _reply_failed(self, conv_id: str, message: str) -> None:
         self.docs_bar.set_searching("")
-        if self._summary_note and self.notice.label.text() == self._summary_note:
-            self.notice.hide()
-        self._summary_note = ""
+        self._summarised()
         self.show_error(translate("ChatPanel", "The reply failed: {error}").format(error=message))
         if self.state.stream is None:
             self._set_streaming_ui(False)
@@ -755,6 +751,12 @@ class ChatPanel(QWidget):
                 count,
             )
             self.notice.show_error(self._summary_note)
+
+    def _summarised(self) -> None:
+        """The summarising is over: its notice goes (not another notice shown since)."""
+        if self._summary_note and self.notice.label.text() == self._summary_note:
+            self.notice.hide()
+        self._summary_note = ""
 
     def _retrieved(self, conv_id: str, found: Retrieval) -> None:
         if not self.state.is_current(conv_id):
